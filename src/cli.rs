@@ -1,0 +1,160 @@
+//! Command-line definitions. The doc comments are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Mark;
+use crate::output::Format;
+
+/// Keeps a git-committed run_queue.json honest: schema and history rules, a pre-commit and
+/// CI gate, and a safe repair for stale running items.
+#[derive(Debug, Parser)]
+#[command(name = "runqlint", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Check(CheckArgs),
+    Fix(FixArgs),
+    Stale(StaleArgs),
+    Explain(ExplainArgs),
+    Rules(RulesArgs),
+    Schema,
+    InstallHook(InstallHookArgs),
+}
+
+/// Check queue files: the JSON Schema, the single-file rules, and the history rules against
+/// a base version (HEAD by default).
+///
+/// Exit status: 0 no error-severity finding, 1 at least one, 2 could not check.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Queue files to check [default: `paths` from runqlint.toml, else run_queue.json at the
+    /// repository root].
+    pub paths: Vec<PathBuf>,
+    /// Check the version in the git index (what a commit would record) against HEAD.
+    #[arg(long)]
+    pub staged: bool,
+    /// Compare with this revision instead of HEAD (branch, origin/main, SHA, tag).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub common: Common,
+    /// Make RULE an error (repeatable; `all` for every rule).
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<String>,
+    /// Make RULE a warning (repeatable; `all` for every rule).
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+    /// Turn RULE off (repeatable; `all` for every rule).
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
+}
+
+/// Options shared by check, fix and stale.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// The current time, for reproducible staleness: RFC 3339 or epoch milliseconds.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Default stale threshold for running items without `run.staleAfterMs` (90m, 6h, 1d or
+    /// milliseconds) [default: 6h].
+    #[arg(long, value_name = "DUR")]
+    pub stale_after: Option<String>,
+    /// Read this config file instead of runqlint.toml at the repository root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Repair stale running items by policy: back up the file, mark dead runs failed (or stale)
+/// with a triage note, optionally requeue them as new items, and commit only that file with
+/// a receipt in the message.
+///
+/// Never deletes an item, never touches a terminal item, writes only the bytes that change.
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// The queue file [default: the first configured path].
+    pub path: Option<PathBuf>,
+    /// Print the diff and the commit message; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the file (and the backup) but do not commit.
+    #[arg(long)]
+    pub no_commit: bool,
+    /// What a dead running item becomes [default: failed].
+    #[arg(long, value_enum)]
+    pub mark: Option<Mark>,
+    /// Append a new `queued` item for each repaired one.
+    #[arg(long)]
+    pub requeue: bool,
+    /// Refuse to requeue an item whose `run.attempt` would exceed N [default: 3].
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<u32>,
+    /// Command that tells whether a child session is alive: run without a shell, with the
+    /// item's `run.childSessionKey` appended; exit 0 alive, 1 dead, else unknown.
+    #[arg(long, value_name = "CMD")]
+    pub alive_cmd: Option<String>,
+    /// File listing live session keys (one per line, or a JSON array of strings).
+    #[arg(long, value_name = "FILE")]
+    pub alive_sessions: Option<PathBuf>,
+    /// Proceed even if the queue file has uncommitted changes.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Receipt run id for the commit trailer [default: generated].
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// Receipt artifact (a path or URL) for the commit trailer.
+    #[arg(long, value_name = "PATH")]
+    pub artifact: Option<String>,
+    /// Do not write a backup copy of the original file.
+    #[arg(long)]
+    pub no_backup: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// List running items that are stale (the report a dispatcher logs each cycle).
+#[derive(Debug, Args)]
+pub struct StaleArgs {
+    /// The queue file [default: the first configured path].
+    pub path: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Explain a rule: what it checks, why it matters, an example, how to fix it.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule name, as `runqlint rules` lists them.
+    pub rule: String,
+}
+
+/// List every rule with its default severity.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format (human or json).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Install the pre-commit hook into this repository's hooks directory (honours
+/// core.hooksPath and worktrees).
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {
+    /// Replace an existing, different pre-commit hook (it is kept as pre-commit.runqlint-backup).
+    #[arg(long)]
+    pub force: bool,
+}

@@ -1,0 +1,96 @@
+//! The subcommands: the only places that combine git, files, rules and output.
+
+pub mod check;
+pub mod explain;
+pub mod fix;
+pub mod install_hook;
+pub mod stale;
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::Common;
+use crate::config::{self, Config};
+use crate::error::{io, Error, Result};
+use crate::git::Repo;
+
+/// Where a command runs: the repository (if any), its root, and the config.
+pub struct Workspace {
+    pub repo: Option<Repo>,
+    /// The repository's working tree, or the current directory outside a repository.
+    pub root: PathBuf,
+    pub config: Config,
+}
+
+impl Workspace {
+    /// Finds the repository from `hint` (the first path given) or the current directory and
+    /// loads the config from its root.
+    pub fn open(hint: Option<&Path>, config_file: Option<&Path>) -> Result<Workspace> {
+        let cwd = std::env::current_dir().map_err(|e| io(Path::new("."), "read the current directory", e))?;
+        let start = hint.map_or_else(|| cwd.clone(), |h| cwd.join(h));
+        let repo = Repo::discover(&start)?.filter(|r| !r.is_bare());
+        let root = repo.as_ref().and_then(|r| r.workdir()).map_or(cwd, Path::to_path_buf);
+        let config = Config::load(config_file, &root)?;
+        Ok(Workspace { repo, root, config })
+    }
+
+    /// The queue files to work on: the explicit ones, else the configured ones (relative to
+    /// the root). The flag says whether the user named the path.
+    pub fn queue_paths(&self, explicit: &[PathBuf]) -> Vec<(PathBuf, bool)> {
+        if explicit.is_empty() {
+            self.config.paths.iter().map(|p| (self.root.join(p), false)).collect()
+        } else {
+            explicit.iter().map(|p| (p.clone(), true)).collect()
+        }
+    }
+
+    /// The path as shown in output: repository-relative, else as given.
+    pub fn display_path(&self, path: &Path) -> Result<String> {
+        match &self.repo {
+            Some(repo) => repo.relative(path),
+            None => Ok(path.to_string_lossy().into_owned()),
+        }
+    }
+}
+
+/// `--now`, else the clock.
+pub fn now_ms(common: &Common) -> Result<i64> {
+    match &common.now {
+        Some(t) => config::parse_time(t).map_err(|e| Error::Usage(format!("--now: {e}"))),
+        None => Ok(chrono::Utc::now().timestamp_millis()),
+    }
+}
+
+/// `--stale-after`, else the config's, else 6h.
+pub fn stale_after_ms(common: &Common, config: &Config) -> Result<i64> {
+    match &common.stale_after {
+        Some(d) => config::parse_duration(d).map_err(|e| Error::Usage(format!("--stale-after: {e}"))),
+        None => Ok(config.stale_after_ms),
+    }
+}
+
+/// Reads a queue file from the working tree. `Ok(None)` when it does not exist. A symbolic
+/// link, a directory or a file over `limit` bytes is refused.
+pub fn read_worktree(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(path, "read", e)),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(Error::Usage(format!(
+            "{}: is a symbolic link; runqlint checks regular files only (git would commit the link, not the queue)",
+            path.display()
+        )));
+    }
+    if meta.is_dir() {
+        return Err(Error::Usage(format!("{}: is a directory, not a queue file", path.display())));
+    }
+    if meta.len() > limit {
+        return Err(Error::Io(format!(
+            "{}: {} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)",
+            path.display(),
+            meta.len()
+        )));
+    }
+    std::fs::read(path).map(Some).map_err(|e| io(path, "read", e))
+}

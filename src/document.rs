@@ -1,0 +1,613 @@
+//! Source text → parsed value, and (only when something must be reported) a span index
+//! that maps RFC 6901 pointers to byte ranges.
+//!
+//! Two parsers live here on purpose:
+//!
+//! * [`parse`] is the fast path every check takes: `serde_json` builds a `Value` through a
+//!   visitor that notices duplicate object keys (serde_json alone would silently keep the
+//!   last one). It records *that* a duplicate exists, not where.
+//! * [`SpanIndex::build`] is the slow path: a small strict recursive-descent scanner over a
+//!   document already known to be valid JSON, recording the byte range of every value and
+//!   key. It runs only when a finding has to be located.
+
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// A byte range `[start, end)` in a source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+}
+
+/// Why a text is not a JSON document, with the byte offset where it stops being one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub offset: usize,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// A successfully parsed document.
+#[derive(Debug)]
+pub struct Parsed {
+    pub value: Value,
+    /// At least one object holds the same key twice.
+    pub has_duplicate_keys: bool,
+}
+
+/// Parses `bytes` as a strict RFC 8259 JSON document.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let offset = e.valid_up_to();
+            return Err(SyntaxError {
+                offset,
+                message: format!("the file is not valid UTF-8 (byte 0x{:02x})", bytes[offset]),
+                help: Some("JSON text must be encoded as UTF-8 (RFC 8259 §8.1)".into()),
+            });
+        }
+    };
+    if let Some(err) = precheck(text) {
+        return Err(err);
+    }
+    let dup = Cell::new(false);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = ValueSeed { dup: &dup }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| serde_error(text, &e))?;
+    Ok(Parsed {
+        value,
+        has_duplicate_keys: dup.get(),
+    })
+}
+
+/// Recognises the common ways a queue file gets broken, so the finding can say what happened
+/// rather than "expected value".
+fn precheck(text: &str) -> Option<SyntaxError> {
+    if let Some(rest) = text.strip_prefix('\u{feff}') {
+        let _ = rest;
+        return Some(SyntaxError {
+            offset: 0,
+            message: "the file starts with a UTF-8 byte order mark".into(),
+            help: Some("JSON text must not begin with a BOM (RFC 8259 §8.1); remove the first three bytes".into()),
+        });
+    }
+    if text.trim().is_empty() {
+        return Some(SyntaxError {
+            offset: 0,
+            message: if text.is_empty() {
+                "the file is empty".into()
+            } else {
+                "the file holds only whitespace".into()
+            },
+            help: Some("a queue is `{\"items\": []}` or `[]` at the least".into()),
+        });
+    }
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let marker = ["<<<<<<<", "=======", ">>>>>>>", "|||||||"]
+            .iter()
+            .any(|m| bare.starts_with(m) && (bare.len() == m.len() || bare[m.len()..].starts_with(' ')));
+        if marker {
+            return Some(SyntaxError {
+                offset,
+                message: "the file contains a merge-conflict marker".into(),
+                help: Some("resolve the merge conflict (keep every item from both sides), then stage the result".into()),
+            });
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn serde_error(text: &str, e: &serde_json::Error) -> SyntaxError {
+    let offset = offset_of(text, e.line(), e.column());
+    let mut message = e.to_string();
+    // serde_json appends " at line L column C"; the location is reported separately.
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
+    let help = if message.contains("trailing comma") {
+        Some("JSON allows no trailing commas".to_string())
+    } else if message.contains("recursion limit") {
+        Some("queue files are nested a few levels deep; this one nests more than 128".to_string())
+    } else if message.contains("trailing characters") {
+        Some("the document ends before this point; remove what follows it".to_string())
+    } else if message.contains("EOF while parsing") {
+        Some("the file is truncated".to_string())
+    } else if text[offset.min(text.len())..].starts_with("//") || text[offset.min(text.len())..].starts_with("/*") {
+        Some("JSON has no comments".to_string())
+    } else if ["NaN", "Infinity", "-Infinity"]
+        .iter()
+        .any(|w| text[offset.saturating_sub(1).min(text.len())..].starts_with(w))
+    {
+        Some("NaN and Infinity are not JSON numbers".to_string())
+    } else if message.contains("number out of range") {
+        Some("this number does not fit a 64-bit float; times are integer milliseconds".to_string())
+    } else {
+        None
+    };
+    SyntaxError {
+        offset,
+        message,
+        help,
+    }
+}
+
+/// serde_json reports 1-based line and column (column counted in bytes, 0 at end of line
+/// meaning "the newline itself"); turn that back into a byte offset.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    if line == 0 {
+        return 0;
+    }
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let mut off = (start + column.saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(off) {
+        off -= 1;
+    }
+    off
+}
+
+struct ValueSeed<'a> {
+    dup: &'a Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element_seed(ValueSeed { dup: self.dup })? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let v = map.next_value_seed(ValueSeed { dup: self.dup })?;
+            if out.insert(key, v).is_some() {
+                self.dup.set(true);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// One value in a [`SpanIndex`].
+#[derive(Debug, Clone)]
+struct Node {
+    span: Span,
+    /// The key's span (quotes included) when this value is an object member.
+    key: Option<Span>,
+    /// Children in document order, as a range of `SpanIndex::children`.
+    children: std::ops::Range<u32>,
+    is_object: bool,
+}
+
+/// Byte ranges of every value and key of a valid JSON document.
+#[derive(Debug)]
+pub struct SpanIndex<'t> {
+    text: &'t str,
+    nodes: Vec<Node>,
+    children: Vec<u32>,
+    /// Offsets at which lines start, for line/column conversion.
+    line_starts: Vec<usize>,
+}
+
+/// A key that appears twice in one object.
+#[derive(Debug, Clone)]
+pub struct DuplicateKey {
+    pub pointer: String,
+    pub key: String,
+    /// The later (repeated) key.
+    pub span: Span,
+    /// The first occurrence.
+    pub first: Span,
+}
+
+const MAX_DEPTH: usize = 512;
+
+impl<'t> SpanIndex<'t> {
+    /// Builds the index. `text` must be a document [`parse`] accepted; anything else yields
+    /// an index that locates nothing beyond the root (never a panic).
+    pub fn build(text: &'t str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut idx = SpanIndex {
+            text,
+            nodes: Vec::new(),
+            children: Vec::new(),
+            line_starts,
+        };
+        let mut s = Scanner {
+            b: text.as_bytes(),
+            pos: 0,
+        };
+        s.ws();
+        if idx.value(&mut s, None, 0).is_none() {
+            idx.nodes.clear();
+            idx.children.clear();
+            idx.nodes.push(Node {
+                span: Span::new(0, text.len()),
+                key: None,
+                children: 0..0,
+                is_object: false,
+            });
+        }
+        idx
+    }
+
+    fn value(&mut self, s: &mut Scanner, key: Option<Span>, depth: usize) -> Option<u32> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let id = self.nodes.len() as u32;
+        let start = s.pos;
+        self.nodes.push(Node {
+            span: Span::new(start, start),
+            key,
+            children: 0..0,
+            is_object: false,
+        });
+        let mut kids = Vec::new();
+        match s.peek()? {
+            b'{' => {
+                s.pos += 1;
+                self.nodes[id as usize].is_object = true;
+                s.ws();
+                if s.peek()? == b'}' {
+                    s.pos += 1;
+                } else {
+                    loop {
+                        s.ws();
+                        let ks = s.pos;
+                        s.string()?;
+                        let kspan = Span::new(ks, s.pos);
+                        s.ws();
+                        s.expect(b':')?;
+                        s.ws();
+                        kids.push(self.value(s, Some(kspan), depth + 1)?);
+                        s.ws();
+                        match s.next()? {
+                            b',' => continue,
+                            b'}' => break,
+                            _ => return None,
+                        }
+                    }
+                }
+            }
+            b'[' => {
+                s.pos += 1;
+                s.ws();
+                if s.peek()? == b']' {
+                    s.pos += 1;
+                } else {
+                    loop {
+                        s.ws();
+                        kids.push(self.value(s, None, depth + 1)?);
+                        s.ws();
+                        match s.next()? {
+                            b',' => continue,
+                            b']' => break,
+                            _ => return None,
+                        }
+                    }
+                }
+            }
+            b'"' => s.string()?,
+            _ => s.scalar(),
+        }
+        let first = self.children.len() as u32;
+        self.children.extend(kids);
+        let node = &mut self.nodes[id as usize];
+        node.span.end = s.pos;
+        node.children = first..self.children.len() as u32;
+        Some(id)
+    }
+
+    fn key_text(&self, span: Span) -> String {
+        let raw = &self.text[span.start..span.end];
+        serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.trim_matches('"').to_string())
+    }
+
+    fn child(&self, node: u32, segment: &str) -> Option<u32> {
+        let n = &self.nodes[node as usize];
+        let kids = &self.children[n.children.start as usize..n.children.end as usize];
+        if n.is_object {
+            // The last occurrence wins, as in the parsed value.
+            kids.iter().rev().copied().find(|&k| {
+                let key = self.nodes[k as usize].key.expect("object members have keys");
+                let raw = &self.text[key.start + 1..key.end - 1];
+                if raw.contains('\\') {
+                    self.key_text(key) == segment
+                } else {
+                    raw == segment
+                }
+            })
+        } else {
+            let i: usize = segment.parse().ok()?;
+            kids.get(i).copied()
+        }
+    }
+
+    fn node_at(&self, pointer: &str) -> Option<(u32, bool)> {
+        let mut node = 0u32;
+        if self.nodes.is_empty() {
+            return None;
+        }
+        if pointer.is_empty() {
+            return Some((0, true));
+        }
+        for raw in pointer.strip_prefix('/')?.split('/') {
+            let segment = raw.replace("~1", "/").replace("~0", "~");
+            match self.child(node, &segment) {
+                Some(c) => node = c,
+                None => return Some((node, false)),
+            }
+        }
+        Some((node, true))
+    }
+
+    /// The span of the value at `pointer`, or of its deepest existing ancestor.
+    pub fn value_span(&self, pointer: &str) -> Span {
+        match self.node_at(pointer) {
+            Some((n, _)) => self.nodes[n as usize].span,
+            None => Span::new(0, 0),
+        }
+    }
+
+    /// The span of the key naming the value at `pointer` when it is an object member,
+    /// else the value's span.
+    pub fn key_span(&self, pointer: &str) -> Span {
+        match self.node_at(pointer) {
+            Some((n, true)) => {
+                let node = &self.nodes[n as usize];
+                node.key.unwrap_or(node.span)
+            }
+            Some((n, false)) => self.nodes[n as usize].span,
+            None => Span::new(0, 0),
+        }
+    }
+
+    /// A span suitable for a label: the value when short, else its first line.
+    pub fn label_span(&self, span: Span) -> Span {
+        let text = &self.text[span.start..span.end];
+        match text.find('\n') {
+            Some(nl) => Span::new(span.start, span.start + text[..nl].trim_end().len().max(1)),
+            None => span,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        line_col_with(self.text, &self.line_starts, offset)
+    }
+
+    /// Every repeated key in every object.
+    pub fn duplicate_keys(&self) -> Vec<DuplicateKey> {
+        let mut out = Vec::new();
+        if self.nodes.is_empty() {
+            return out;
+        }
+        let mut stack = vec![(0u32, String::new())];
+        while let Some((id, pointer)) = stack.pop() {
+            let n = &self.nodes[id as usize];
+            let kids = &self.children[n.children.start as usize..n.children.end as usize];
+            let mut seen: std::collections::HashMap<String, Span> = std::collections::HashMap::new();
+            for (i, &k) in kids.iter().enumerate() {
+                let child = &self.nodes[k as usize];
+                let seg = match child.key {
+                    Some(key) => {
+                        let name = self.key_text(key);
+                        if let Some(first) = seen.get(&name) {
+                            out.push(DuplicateKey {
+                                pointer: format!("{pointer}/{}", escape_segment(&name)),
+                                key: name.clone(),
+                                span: key,
+                                first: *first,
+                            });
+                        } else {
+                            seen.insert(name.clone(), key);
+                        }
+                        name
+                    }
+                    None => i.to_string(),
+                };
+                if !child.children.is_empty() {
+                    stack.push((k, format!("{pointer}/{}", escape_segment(&seg))));
+                }
+            }
+        }
+        out.sort_by_key(|d| d.span.start);
+        out
+    }
+}
+
+/// Line and column of `offset` given precomputed line starts.
+pub fn line_col_with(text: &str, line_starts: &[usize], offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let line = line_starts.partition_point(|&s| s <= offset).max(1);
+    let start = line_starts[line - 1];
+    let mut end = offset;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (line, text[start..end].chars().count() + 1)
+}
+
+/// 1-based line and column of a byte offset, without an index (for one-off locations).
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let mut end = offset;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].chars().count() + 1)
+}
+
+/// Escapes one RFC 6901 reference token.
+pub fn escape_segment(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+struct Scanner<'b> {
+    b: &'b [u8],
+    pos: usize,
+}
+
+impl Scanner<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+    fn next(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.pos += 1;
+        Some(c)
+    }
+    fn expect(&mut self, c: u8) -> Option<()> {
+        (self.next()? == c).then_some(())
+    }
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+    fn string(&mut self) -> Option<()> {
+        self.expect(b'"')?;
+        loop {
+            match self.next()? {
+                b'"' => return Some(()),
+                b'\\' => {
+                    self.next()?;
+                }
+                _ => {}
+            }
+        }
+    }
+    fn scalar(&mut self) {
+        while let Some(c) = self.peek() {
+            if matches!(c, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r') {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_follow_pointers_and_crlf_lines() {
+        let text = "{\r\n  \"items\": [\r\n    {\"id\": \"a\", \"status\": \"running\"}\r\n  ]\r\n}\r\n";
+        let idx = SpanIndex::build(text);
+        let s = idx.value_span("/items/0/status");
+        assert_eq!(&text[s.start..s.end], "\"running\"");
+        assert_eq!(idx.line_col(s.start), (3, 27));
+        let k = idx.key_span("/items/0/id");
+        assert_eq!(&text[k.start..k.end], "\"id\"");
+        // A missing member falls back to its parent.
+        let p = idx.value_span("/items/0/run/startedAtMs");
+        assert_eq!(&text[p.start..p.end], "{\"id\": \"a\", \"status\": \"running\"}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_at_every_level() {
+        let text = r#"{"a": 1, "b": {"x": 1, "x": 2}, "a": 3}"#;
+        let parsed = parse(text.as_bytes()).unwrap();
+        assert!(parsed.has_duplicate_keys);
+        let dups = SpanIndex::build(text).duplicate_keys();
+        let found: Vec<_> = dups.iter().map(|d| (d.pointer.as_str(), d.span.start)).collect();
+        assert_eq!(found, vec![("/b/x", 23), ("/a", 32)]);
+    }
+
+    #[test]
+    fn escaped_keys_match_unescaped_pointers() {
+        let text = r#"{"a\/b": {"c~d": 5}}"#;
+        let idx = SpanIndex::build(text);
+        let s = idx.value_span("/a~1b/c~0d");
+        assert_eq!(&text[s.start..s.end], "5");
+    }
+
+    #[test]
+    fn syntax_errors_are_located_and_explained() {
+        let e = parse(b"{\n  \"items\": [1,]\n}").unwrap_err();
+        assert_eq!(line_col("{\n  \"items\": [1,]\n}", e.offset).0, 2);
+        assert!(parse(b"").unwrap_err().message.contains("empty"));
+        assert!(parse(b"\xef\xbb\xbf[]").unwrap_err().message.contains("byte order mark"));
+        let conflict = "{\n<<<<<<< HEAD\n=======\n>>>>>>> x\n}";
+        let e = parse(conflict.as_bytes()).unwrap_err();
+        assert!(e.message.contains("merge-conflict"));
+        assert_eq!(line_col(conflict, e.offset), (2, 1));
+        assert!(parse(b"[NaN]").is_err());
+        assert!(parse(b"[1e400]").is_err());
+        assert!(parse(b"[\xff]").unwrap_err().message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        let e = parse(deep.as_bytes()).unwrap_err();
+        assert!(e.message.contains("recursion limit"), "{}", e.message);
+        let idx = SpanIndex::build(&deep);
+        assert_eq!(idx.value_span("").start, 0);
+    }
+}

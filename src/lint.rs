@@ -1,0 +1,333 @@
+//! The check itself: two versions of a file in, located diagnostics out. No I/O.
+//!
+//! Flow: parse both versions (in parallel) → document rules (`invalid-json`,
+//! `duplicate-key`, `schema`) → typed queue views → item rules → locate every finding (the
+//! span index of a version is built only if a finding points into it).
+
+use std::sync::Arc;
+
+use crate::config::Levels;
+use crate::document::{self, Parsed, SpanIndex};
+use crate::queue::Queue;
+use crate::rules::{self, Anchor, Context, Finding, Level, Rule, Side};
+
+/// One version of a file, as text for display.
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// How the version is named in output (`run_queue.json`, `run_queue.json (HEAD)`).
+    pub name: String,
+    /// The text, with invalid UTF-8 replaced (only used to show snippets).
+    pub text: Arc<str>,
+}
+
+/// What to compare.
+pub struct Input<'a> {
+    /// The path as reported (repository-relative where there is a repository).
+    pub path: &'a str,
+    /// The checked version; `None` when the file was deleted.
+    pub current: Option<&'a [u8]>,
+    /// The base version and its name (`HEAD`, `origin/main`); `None` when there is none.
+    pub base: Option<(&'a str, &'a [u8])>,
+}
+
+/// Settings that shape the result.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub levels: Levels,
+    pub now_ms: i64,
+    pub stale_after_ms: i64,
+}
+
+/// Reported severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A location in one version: byte span plus 1-based line/column of its start and end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub side: Side,
+    pub span: document::Span,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+/// A finding with its place in the file.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub rule: Rule,
+    pub severity: Severity,
+    pub path: String,
+    pub pointer: String,
+    pub message: String,
+    pub item_id: Option<String>,
+    pub help: Option<String>,
+    /// Where it is. For the checked version unless the file was deleted.
+    pub location: Location,
+    /// A secondary place (the base version of a changed item, the first duplicate).
+    pub related: Option<Location>,
+}
+
+/// Everything found in one file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub path: String,
+    pub current: Option<Version>,
+    pub base: Option<Version>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FileReport {
+    pub fn version(&self, side: Side) -> Option<&Version> {
+        match side {
+            Side::Current => self.current.as_ref(),
+            Side::Base => self.base.as_ref(),
+        }
+    }
+}
+
+/// Checks `input` and returns its located diagnostics, sorted by position.
+pub fn lint(input: &Input, settings: &Settings) -> FileReport {
+    let enabled = |rule: Rule| settings.levels.get(rule) != Level::Off;
+    let (current, base) = std::thread::scope(|s| {
+        let base = input.base.map(|(_, bytes)| s.spawn(move || document::parse(bytes)));
+        let current = input.current.map(document::parse);
+        (current, base.map(|h| h.join().expect("parsing does not panic")))
+    });
+    let base_name = input.base.map_or("HEAD", |(name, _)| name);
+
+    let mut direct: Vec<(Rule, Option<Severity>, Side, usize, String, Option<String>)> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+
+    let current = match current {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            direct.push((Rule::InvalidJson, None, Side::Current, e.offset, e.message, e.help));
+            None
+        }
+        None => None,
+    };
+    let base = match base {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            let message = format!("{base_name} version is not valid JSON: {}", e.message);
+            let help = Some("history rules were skipped; the checked version is still checked on its own".to_string());
+            direct.push((Rule::InvalidJson, Some(Severity::Warning), Side::Base, e.offset, message, help));
+            None
+        }
+        None => None,
+    };
+
+    let current_text = input.current.map(String::from_utf8_lossy);
+    if let Some(Parsed { value, has_duplicate_keys }) = &current {
+        if *has_duplicate_keys && enabled(Rule::DuplicateKey) {
+            let text = current_text.as_deref().unwrap_or("");
+            for d in SpanIndex::build(text).duplicate_keys() {
+                findings.push(
+                    Finding::new(
+                        Rule::DuplicateKey,
+                        d.pointer,
+                        format!("key {} appears twice in this object; the last one wins", crate::text::quote(&d.key)),
+                    )
+                    .key()
+                    .help("delete one of the two members"),
+                );
+            }
+        }
+        if enabled(Rule::Schema) {
+            crate::schema::check(value, &mut findings);
+        }
+    }
+
+    // Item rules run on the checked version; a deleted file is an empty queue.
+    let empty = serde_json::Value::Array(Vec::new());
+    let current_queue = current.as_ref().map(|p| Queue::new(&p.value));
+    let base_queue = base.as_ref().map(|p| Queue::new(&p.value));
+    let deleted_queue = Queue::new(&empty);
+    let queue = current_queue.as_ref().or(if input.current.is_none() { Some(&deleted_queue) } else { None });
+    if let Some(queue) = queue {
+        let ctx = Context {
+            current: queue,
+            base: base_queue.as_ref(),
+            base_name,
+            now_ms: settings.now_ms,
+            stale_after_ms: settings.stale_after_ms,
+        };
+        rules::check_items(&ctx, &mut findings);
+    }
+
+    let current_version = current_text.as_ref().map(|t| Version {
+        name: input.path.to_string(),
+        text: Arc::from(t.as_ref()),
+    });
+    let base_version = input.base.map(|(name, bytes)| Version {
+        name: format!("{} ({name})", input.path),
+        text: Arc::from(String::from_utf8_lossy(bytes).as_ref()),
+    });
+
+    let mut locator = Locator::new(current_version.as_ref(), base_version.as_ref());
+    let mut diagnostics = Vec::new();
+    for (rule, severity, side, offset, message, help) in direct {
+        let Some(severity) = severity_of(&settings.levels, rule, severity) else { continue };
+        let location = locator.at_offset(side, offset);
+        diagnostics.push(Diagnostic {
+            rule,
+            severity,
+            path: input.path.to_string(),
+            pointer: String::new(),
+            message,
+            item_id: None,
+            help,
+            location,
+            related: None,
+        });
+    }
+    for f in findings {
+        let Some(severity) = severity_of(&settings.levels, f.rule, None) else { continue };
+        // A finding about a deleted file is shown where the item was.
+        let (side, pointer) = if f.side == Side::Current && current_version.is_none() {
+            f.related.clone().unwrap_or((Side::Base, String::new()))
+        } else {
+            (f.side, f.pointer.clone())
+        };
+        let location = locator.at_pointer(side, &pointer, f.anchor);
+        let related = f
+            .related
+            .as_ref()
+            .filter(|(s, p)| (*s, p.as_str()) != (side, pointer.as_str()))
+            .map(|(s, p)| locator.at_pointer(*s, p, Anchor::Value));
+        let mut message = f.message;
+        if let (Some(r), Rule::ItemDeleted | Rule::DuplicateId) = (&related, f.rule) {
+            let (name, line) = (if r.side == Side::Base { base_name } else { "this file" }, r.line);
+            message = format!("{message}; it was at line {line} in {name}");
+        } else if f.rule == Rule::ItemDeleted {
+            message = format!("{message}; it was at line {} in {base_name}", location.line);
+        }
+        diagnostics.push(Diagnostic {
+            rule: f.rule,
+            severity,
+            path: input.path.to_string(),
+            pointer: f.pointer,
+            message,
+            item_id: f.item_id,
+            help: f.help,
+            location,
+            related,
+        });
+    }
+    diagnostics.sort_by(|a, b| {
+        (a.location.side == Side::Base, a.location.span.start, a.rule).cmp(&(
+            b.location.side == Side::Base,
+            b.location.span.start,
+            b.rule,
+        ))
+    });
+    FileReport {
+        path: input.path.to_string(),
+        current: current_version,
+        base: base_version,
+        diagnostics,
+    }
+}
+
+fn severity_of(levels: &Levels, rule: Rule, forced: Option<Severity>) -> Option<Severity> {
+    match levels.get(rule) {
+        Level::Off => None,
+        Level::Warn => Some(Severity::Warning),
+        Level::Error => Some(forced.unwrap_or(Severity::Error)),
+    }
+}
+
+/// Turns pointers and offsets into locations, building each version's span index on first
+/// use.
+struct Locator<'a> {
+    current: Option<&'a Version>,
+    base: Option<&'a Version>,
+    current_index: Option<SpanIndex<'a>>,
+    base_index: Option<SpanIndex<'a>>,
+}
+
+impl<'a> Locator<'a> {
+    fn new(current: Option<&'a Version>, base: Option<&'a Version>) -> Self {
+        Locator {
+            current,
+            base,
+            current_index: None,
+            base_index: None,
+        }
+    }
+
+    fn index(&mut self, side: Side) -> Option<&SpanIndex<'a>> {
+        let (version, slot) = match side {
+            Side::Current => (self.current, &mut self.current_index),
+            Side::Base => (self.base, &mut self.base_index),
+        };
+        let version = version?;
+        Some(slot.get_or_insert_with(|| SpanIndex::build(&version.text)))
+    }
+
+    fn at_offset(&mut self, side: Side, offset: usize) -> Location {
+        let text = match side {
+            Side::Current => self.current,
+            Side::Base => self.base,
+        }
+        .map(|v| v.text.clone());
+        let text = text.as_deref().unwrap_or("");
+        let offset = offset.min(text.len());
+        let mut end = offset;
+        if let Some(c) = text[offset..].chars().next() {
+            end += c.len_utf8();
+        }
+        let (line, column) = document::line_col(text, offset);
+        let (end_line, end_column) = document::line_col(text, end);
+        Location {
+            side,
+            span: document::Span::new(offset, end),
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+
+    fn at_pointer(&mut self, side: Side, pointer: &str, anchor: Anchor) -> Location {
+        let Some(index) = self.index(side) else {
+            return Location {
+                side,
+                span: document::Span::default(),
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 1,
+            };
+        };
+        let span = match anchor {
+            Anchor::Value => index.value_span(pointer),
+            Anchor::Key => index.key_span(pointer),
+        };
+        let span = index.label_span(span);
+        let (line, column) = index.line_col(span.start);
+        let (end_line, end_column) = index.line_col(span.end);
+        Location {
+            side,
+            span,
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! runqlint: keeps a git-committed run_queue.json honest.
+//!
+//! `main` only parses arguments, runs the command and turns the result into an exit code:
+//! 0 no error-severity finding, 1 at least one, 2 could not check.
+
+mod cli;
+mod commands;
+mod config;
+mod document;
+mod error;
+mod git;
+mod lint;
+mod output;
+mod queue;
+mod rules;
+mod schema;
+mod text;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match &cli.command {
+        Command::Check(args) => commands::check::run(args).map(|s| s.errors == 0),
+        Command::Fix(args) => commands::fix::run(args),
+        Command::Stale(args) => commands::stale::run(args).map(|()| true),
+        Command::Explain(args) => commands::explain::explain(args).map(|()| true),
+        Command::Rules(args) => commands::explain::rules(args).map(|()| true),
+        Command::Schema => commands::explain::schema().map(|()| true),
+        Command::InstallHook(args) => commands::install_hook::run(args).map(|()| true),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            output::stderr(&format!("runqlint: error: {}", text::escape(&e.to_string())));
+            ExitCode::from(2)
+        }
+    }
+}

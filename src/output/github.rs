@@ -1,0 +1,115 @@
+//! `--format github`: workflow-command annotations for GitHub Actions.
+//!
+//! GitHub shows at most 10 error and 10 warning annotations per step, so errors come first,
+//! at most ten of each kind are annotated, and a final `::notice` says how many were not.
+//! Every finding is also printed as a plain log line, and, when `GITHUB_STEP_SUMMARY` is
+//! set, appended to the job summary as a Markdown table.
+
+use crate::lint::{Diagnostic, FileReport, Severity};
+
+/// GitHub's per-step display limit for each annotation type.
+pub const ANNOTATION_LIMIT: usize = 10;
+
+/// Escapes the message part of a workflow command.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a property value of a workflow command.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn render(reports: &[FileReport]) -> String {
+    let mut all: Vec<&Diagnostic> = reports.iter().flat_map(|r| &r.diagnostics).collect();
+    all.sort_by_key(|d| std::cmp::Reverse(d.severity));
+    let mut out = String::new();
+    let (mut errors, mut warnings, mut skipped) = (0, 0, 0);
+    for d in &all {
+        let count = match d.severity {
+            Severity::Error => &mut errors,
+            Severity::Warning => &mut warnings,
+        };
+        *count += 1;
+        // Plain log line first, so the full list is in the log whatever is annotated.
+        out.push_str(&format!(
+            "{}:{}:{}: {} [{}] {}\n",
+            crate::text::escape(&d.path),
+            d.location.line,
+            d.location.column,
+            d.severity.as_str(),
+            d.rule.name(),
+            crate::text::escape(&d.message)
+        ));
+        if *count > ANNOTATION_LIMIT {
+            skipped += 1;
+            continue;
+        }
+        let command = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.push_str(&format!(
+            "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+            escape_property(&d.path),
+            d.location.line,
+            d.location.column,
+            d.location.end_line,
+            d.location.end_column,
+            escape_property(&format!("runqlint {}", d.rule.name())),
+            escape_data(&annotation_message(d))
+        ));
+    }
+    if skipped > 0 {
+        out.push_str(&format!(
+            "::notice title=runqlint::{skipped} more finding{} not annotated (GitHub shows at most {ANNOTATION_LIMIT} errors and {ANNOTATION_LIMIT} warnings per step); all {} are listed in the log above{}\n",
+            if skipped == 1 { " was" } else { "s were" },
+            all.len(),
+            if std::env::var_os("GITHUB_STEP_SUMMARY").is_some() { " and in the job summary" } else { "" }
+        ));
+    }
+    let s = super::Summary::of(reports);
+    out.push_str(&format!("runqlint: {} error(s), {} warning(s)\n", s.errors, s.warnings));
+    out
+}
+
+fn annotation_message(d: &Diagnostic) -> String {
+    match &d.help {
+        Some(help) => format!("{}\n{help}", d.message),
+        None => d.message.clone(),
+    }
+}
+
+/// The job-summary table (Markdown) for every finding.
+pub fn step_summary(reports: &[FileReport]) -> String {
+    let s = super::Summary::of(reports);
+    let mut out = format!("### runqlint: {} error(s), {} warning(s)\n\n", s.errors, s.warnings);
+    if s.errors + s.warnings == 0 {
+        out.push_str("No findings.\n");
+        return out;
+    }
+    out.push_str("| severity | rule | location | item | message |\n|---|---|---|---|---|\n");
+    for d in reports.iter().flat_map(|r| &r.diagnostics) {
+        out.push_str(&format!(
+            "| {} | `{}` | {}:{}:{} | {} | {} |\n",
+            d.severity.as_str(),
+            d.rule.name(),
+            md(&d.path),
+            d.location.line,
+            d.location.column,
+            d.item_id.as_deref().map(|i| md(&crate::text::quote(i))).unwrap_or_default(),
+            md(&d.message)
+        ));
+    }
+    out
+}
+
+/// Escapes text for a Markdown table cell: no HTML, no cell breaks, no code spans.
+fn md(s: &str) -> String {
+    crate::text::escape(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace('`', "\\`")
+}

@@ -1,0 +1,47 @@
+use super::{Context, Finding, Rule};
+use crate::text::quote;
+
+pub(super) const DOC: &str = r#"# duplicate-id
+
+Two items share an `id`.
+
+## What it does
+Reports every item whose `id` was already used by an earlier item in the same file, at the
+later item's `id` value.
+
+## Why is this bad?
+The id is how the dispatcher, the history rules and humans refer to an item. With two items
+behind one id, "is run-7 done?" has two answers, and a requeue that reused the id would
+rewrite history instead of adding to it.
+
+## Example
+```json
+{"items": [
+  {"id": "run-7", "status": "failed"},
+  {"id": "run-7", "status": "queued"}
+]}
+```
+
+## How to fix
+Give the newer item a fresh id. A re-run is a new item with `requeuedFrom` naming the old id.
+"#;
+
+pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
+    let mut seen = std::collections::HashMap::with_capacity(ctx.current.items.len());
+    for item in &ctx.current.items {
+        let Some(id) = item.id else { continue };
+        if let Some(first) = seen.insert(id, item.pointer.as_str()) {
+            seen.insert(id, first);
+            sink.push(
+                Finding::new(
+                    Rule::DuplicateId,
+                    format!("{}/id", item.pointer),
+                    format!("id {} is already used by an earlier item", quote(id)),
+                )
+                .item(item)
+                .related(super::Side::Current, format!("{first}/id"))
+                .help("give the newer item a fresh id; a re-run is a new item with `requeuedFrom`"),
+            );
+        }
+    }
+}

@@ -1,0 +1,74 @@
+use super::{fmt_ms, Context, Finding, Rule};
+
+pub(super) const DOC: &str = r#"# implausible-timestamp
+
+A time is before 2020-01-01 or more than five minutes in the future.
+
+## What it does
+Checks `createdAtMs`, `run.startedAtMs`, `run.finishedAtMs`, `run.lastHeartbeatAtMs` and
+`triage.flaggedAtMs`. A value before 2020-01-01T00:00:00Z is almost always seconds stored
+where milliseconds belong (1772064000 is January 1970 in milliseconds); a value more than
+five minutes after now (`--now`, default the clock) comes from a wrong clock or a typo. Zero
+is allowed as "not set" for `lastHeartbeatAtMs` and `flaggedAtMs`.
+
+## Why is this bad?
+The dispatcher and `runqlint fix` age running items from these times. A start time in
+seconds makes a fresh run look 56 years old; a future heartbeat keeps a dead run alive.
+
+## Example
+```json
+{"id": "run-8", "status": "running", "run": {"startedAtMs": 1772064000}}
+```
+
+## How to fix
+Store integer milliseconds since the Unix epoch (multiply seconds by 1000) from a correct
+clock.
+"#;
+
+/// 2020-01-01T00:00:00Z.
+pub const EARLIEST_MS: i64 = 1_577_836_800_000;
+/// How far in the future a time may be (clock skew).
+pub const FUTURE_SLACK_MS: i64 = 5 * 60 * 1000;
+
+/// Why a time cannot be trusted, if it cannot.
+pub fn is_implausible(ms: i64, now_ms: i64) -> Option<&'static str> {
+    if ms < EARLIEST_MS {
+        Some("before 2020-01-01 (seconds stored as milliseconds?)")
+    } else if ms > now_ms.saturating_add(FUTURE_SLACK_MS) {
+        Some("more than 5 minutes in the future")
+    } else {
+        None
+    }
+}
+
+pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
+    for item in &ctx.current.items {
+        let fields = [
+            ("createdAtMs", item.ms("createdAtMs"), false),
+            ("run/startedAtMs", item.run_ms("startedAtMs"), false),
+            ("run/finishedAtMs", item.run_ms("finishedAtMs"), false),
+            ("run/lastHeartbeatAtMs", item.run_ms("lastHeartbeatAtMs"), true),
+            (
+                "triage/flaggedAtMs",
+                item.value.get("triage").and_then(|t| t.get("flaggedAtMs")).and_then(crate::queue::as_ms),
+                true,
+            ),
+        ];
+        for (field, value, zero_ok) in fields {
+            let Some(ms) = value else { continue };
+            if zero_ok && ms == 0 {
+                continue;
+            }
+            if let Some(why) = is_implausible(ms, ctx.now_ms) {
+                sink.push(
+                    Finding::new(
+                        Rule::ImplausibleTimestamp,
+                        format!("{}/{field}", item.pointer),
+                        format!("{} is {why}", fmt_ms(ms)),
+                    )
+                    .item(item),
+                );
+            }
+        }
+    }
+}

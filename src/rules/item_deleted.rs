@@ -1,0 +1,47 @@
+use super::{Context, Finding, Rule, Side};
+use crate::text::quote;
+
+pub(super) const DOC: &str = r#"# item-deleted
+
+An item present in the base version is gone.
+
+## What it does
+Reports every `id` of the base version that no item of the checked version has, naming the
+line where it was in the base version. Deleting the whole file deletes every item. The
+finding is located at the items array of the checked version.
+
+## Why is this bad?
+The queue is the single source of truth for what ran. An item that vanishes takes its
+history with it: nobody can tell any more that it ran, failed, or was canceled.
+
+## Example
+```diff
+   {"id": "run-1", "status": "done"},
+-  {"id": "run-2", "status": "failed"},
+   {"id": "run-3", "status": "queued"}
+```
+
+## How to fix
+Put the item back as it was. To retire it, give it a terminal status (`canceled`) instead; to
+flag it, add a `triage` object.
+"#;
+
+pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
+    let Some(base) = ctx.base else { return };
+    let current = ctx.current.by_id();
+    for old in &base.items {
+        let Some(id) = old.id else { continue };
+        if !current.contains_key(id) {
+            let mut f = Finding::new(
+                Rule::ItemDeleted,
+                ctx.current.items_pointer,
+                format!("item {} was deleted (it is in {})", quote(id), ctx.base_name),
+            )
+            .item(old)
+            .related(Side::Base, old.pointer.clone())
+            .help("restore the item; retire it with `\"status\": \"canceled\"` instead of deleting it");
+            f.item_id = Some(id.to_owned());
+            sink.push(f);
+        }
+    }
+}

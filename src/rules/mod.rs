@@ -1,0 +1,294 @@
+//! The rule registry and the pure checks behind it.
+//!
+//! A rule is one file here: a `DOC` constant (what `runqlint explain` prints) and, for the
+//! rules that look at items, a `check` function. Checks are pure: they read a [`Context`]
+//! and push [`Finding`]s into a sink; they never do I/O and never print.
+
+use crate::queue::{Item, Queue};
+
+mod duplicate_id;
+mod duplicate_key;
+mod implausible_timestamp;
+mod invalid_json;
+mod invalid_transition;
+mod item_deleted;
+mod running_without_start;
+mod schema;
+pub mod stale_running;
+mod stale_without_triage;
+mod terminal_item_changed;
+mod terminal_status_changed;
+mod timestamp_order;
+
+pub use implausible_timestamp::is_implausible;
+
+/// How a rule's findings count: an `error` fails the check (exit 1), a `warn` is shown,
+/// `off` is not reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Off,
+    Warn,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Off => "off",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// Every rule, in the order of the brief's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    InvalidJson,
+    DuplicateKey,
+    Schema,
+    DuplicateId,
+    RunningWithoutStart,
+    TerminalStatusChanged,
+    ItemDeleted,
+    InvalidTransition,
+    TerminalItemChanged,
+    TimestampOrder,
+    ImplausibleTimestamp,
+    StaleRunning,
+    StaleWithoutTriage,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 13] = [
+        Rule::InvalidJson,
+        Rule::DuplicateKey,
+        Rule::Schema,
+        Rule::DuplicateId,
+        Rule::RunningWithoutStart,
+        Rule::TerminalStatusChanged,
+        Rule::ItemDeleted,
+        Rule::InvalidTransition,
+        Rule::TerminalItemChanged,
+        Rule::TimestampOrder,
+        Rule::ImplausibleTimestamp,
+        Rule::StaleRunning,
+        Rule::StaleWithoutTriage,
+    ];
+
+    /// The stable kebab-case name used in config, flags and output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::InvalidJson => "invalid-json",
+            Rule::DuplicateKey => "duplicate-key",
+            Rule::Schema => "schema",
+            Rule::DuplicateId => "duplicate-id",
+            Rule::RunningWithoutStart => "running-without-start",
+            Rule::TerminalStatusChanged => "terminal-status-changed",
+            Rule::ItemDeleted => "item-deleted",
+            Rule::InvalidTransition => "invalid-transition",
+            Rule::TerminalItemChanged => "terminal-item-changed",
+            Rule::TimestampOrder => "timestamp-order",
+            Rule::ImplausibleTimestamp => "implausible-timestamp",
+            Rule::StaleRunning => "stale-running",
+            Rule::StaleWithoutTriage => "stale-without-triage",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    pub fn default_level(self) -> Level {
+        match self {
+            Rule::TerminalItemChanged
+            | Rule::ImplausibleTimestamp
+            | Rule::StaleRunning
+            | Rule::StaleWithoutTriage => Level::Warn,
+            _ => Level::Error,
+        }
+    }
+
+    /// Whether the rule compares the checked version with a base version.
+    pub fn needs_base(self) -> bool {
+        matches!(
+            self,
+            Rule::TerminalStatusChanged | Rule::ItemDeleted | Rule::InvalidTransition | Rule::TerminalItemChanged
+        )
+    }
+
+    /// The full explanation (`runqlint explain NAME`), Markdown.
+    pub fn doc(self) -> &'static str {
+        match self {
+            Rule::InvalidJson => invalid_json::DOC,
+            Rule::DuplicateKey => duplicate_key::DOC,
+            Rule::Schema => schema::DOC,
+            Rule::DuplicateId => duplicate_id::DOC,
+            Rule::RunningWithoutStart => running_without_start::DOC,
+            Rule::TerminalStatusChanged => terminal_status_changed::DOC,
+            Rule::ItemDeleted => item_deleted::DOC,
+            Rule::InvalidTransition => invalid_transition::DOC,
+            Rule::TerminalItemChanged => terminal_item_changed::DOC,
+            Rule::TimestampOrder => timestamp_order::DOC,
+            Rule::ImplausibleTimestamp => implausible_timestamp::DOC,
+            Rule::StaleRunning => stale_running::DOC,
+            Rule::StaleWithoutTriage => stale_without_triage::DOC,
+        }
+    }
+
+    /// The first line of the explanation, without its `# name` heading.
+    pub fn summary(self) -> &'static str {
+        self.doc()
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .unwrap_or("")
+    }
+}
+
+/// Which version of the file a finding points into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Current,
+    Base,
+}
+
+/// Which part of the value at `pointer` a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// The value itself.
+    Value,
+    /// The key that names the value (for object members).
+    Key,
+}
+
+/// One thing a rule found, located by pointer; [`crate::diagnostic`] turns it into a line
+/// and column.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: Rule,
+    pub side: Side,
+    pub pointer: String,
+    pub anchor: Anchor,
+    pub message: String,
+    pub item_id: Option<String>,
+    /// A second, secondary location in the other version (e.g. where a deleted item was).
+    pub related: Option<(Side, String)>,
+    pub help: Option<String>,
+}
+
+impl Finding {
+    pub fn new(rule: Rule, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding {
+            rule,
+            side: Side::Current,
+            pointer: pointer.into(),
+            anchor: Anchor::Value,
+            message: message.into(),
+            item_id: None,
+            related: None,
+            help: None,
+        }
+    }
+    pub fn item(mut self, item: &Item) -> Self {
+        self.item_id = item.id.map(str::to_owned);
+        self
+    }
+    pub fn on(mut self, side: Side) -> Self {
+        self.side = side;
+        self
+    }
+    pub fn key(mut self) -> Self {
+        self.anchor = Anchor::Key;
+        self
+    }
+    pub fn related(mut self, side: Side, pointer: impl Into<String>) -> Self {
+        self.related = Some((side, pointer.into()));
+        self
+    }
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Everything an item rule may look at.
+pub struct Context<'a, 'v> {
+    pub current: &'a Queue<'v>,
+    /// The base version's queue, when there is one (a commit that has the file).
+    pub base: Option<&'a Queue<'v>>,
+    /// What `base` is called in messages (`HEAD`, `the index`, `origin/main`).
+    pub base_name: &'a str,
+    pub now_ms: i64,
+    pub stale_after_ms: i64,
+}
+
+/// Runs every item rule (the document rules run while parsing).
+pub fn check_items(ctx: &Context, sink: &mut Vec<Finding>) {
+    duplicate_id::check(ctx, sink);
+    running_without_start::check(ctx, sink);
+    timestamp_order::check(ctx, sink);
+    implausible_timestamp::check(ctx, sink);
+    stale_running::check(ctx, sink);
+    stale_without_triage::check(ctx, sink);
+    if ctx.base.is_some() {
+        terminal_status_changed::check(ctx, sink);
+        item_deleted::check(ctx, sink);
+        invalid_transition::check(ctx, sink);
+        terminal_item_changed::check(ctx, sink);
+    }
+}
+
+/// Formats an epoch-millisecond time as RFC 3339 (UTC), or the raw number if out of range.
+pub fn fmt_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// Formats a duration in milliseconds the way a person reads it: `3d 4h`, `5h 12m`, `42s`.
+pub fn fmt_duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    let (d, h, m) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m {}s", s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case_and_documented() {
+        let mut names: Vec<_> = Rule::ALL.iter().map(|r| r.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Rule::ALL.len());
+        for rule in Rule::ALL {
+            let name = rule.name();
+            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{name}");
+            assert_eq!(Rule::from_name(name), Some(rule));
+            let doc = rule.doc();
+            assert!(doc.starts_with(&format!("# {name}\n")), "{name} doc heading");
+            for section in ["## What it does", "## Why", "## Example", "## How to fix"] {
+                assert!(doc.contains(section), "{name} lacks {section}");
+            }
+        }
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(fmt_duration(42_000), "42s");
+        assert_eq!(fmt_duration(3 * 3_600_000 + 60_000), "3h 1m");
+        assert_eq!(fmt_duration(90 * 86_400_000), "90d 0h");
+        assert_eq!(fmt_ms(0), "1970-01-01T00:00:00Z");
+    }
+}
