@@ -1,0 +1,3 @@
+//! `runqlint check` on real repositories.
+use crate::support::*;
+
