@@ -1,8 +1,13 @@
 //! The check itself: two versions of a file in, located diagnostics out. No I/O.
 //!
-//! Flow: parse both versions (in parallel) → document rules (`invalid-json`,
+//! Flow: read both versions (in parallel) → document rules (`invalid-json`,
 //! `duplicate-key`, `schema`) → typed queue views → item rules → locate every finding (the
 //! span index of a version is built only if a finding points into it).
+//!
+//! Reading a version first tries the single-pass scanner ([`crate::scan`]), which checks
+//! syntax, repeated keys and the schema and builds the typed view straight from the text.
+//! Only a version it declines (one with a problem to report, or something unusual) is parsed
+//! into a `serde_json::Value` and validated with `jsonschema`, which then find the problems.
 
 use std::sync::Arc;
 
@@ -10,14 +15,16 @@ use crate::config::Levels;
 use crate::document::{self, Parsed, SpanIndex};
 use crate::queue::Queue;
 use crate::rules::{self, Anchor, Context, Finding, Level, Rule, Side};
+use crate::scan;
 
 /// One version of a file, as text for display.
 #[derive(Debug, Clone)]
 pub struct Version {
     /// How the version is named in output (`run_queue.json`, `run_queue.json (HEAD)`).
     pub name: String,
-    /// The text, with invalid UTF-8 replaced (only used to show snippets).
-    pub text: Arc<str>,
+    /// The text, with invalid UTF-8 replaced (only used to show snippets). Shared with the
+    /// checker, which reads the bytes it was given in place.
+    pub text: Arc<String>,
 }
 
 /// What to compare.
@@ -99,15 +106,90 @@ impl FileReport {
     }
 }
 
+/// A version's bytes, and its text for display (the same buffer when it is UTF-8).
+struct Source {
+    text: Arc<String>,
+    /// The original bytes, kept only when they are not UTF-8.
+    invalid: Option<Vec<u8>>,
+}
+
+impl Source {
+    fn new(bytes: Vec<u8>) -> Source {
+        match String::from_utf8(bytes) {
+            Ok(text) => Source {
+                text: Arc::new(text),
+                invalid: None,
+            },
+            Err(e) => {
+                let bytes = e.into_bytes();
+                Source {
+                    text: Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
+                    invalid: Some(bytes),
+                }
+            }
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.invalid.as_deref().unwrap_or(self.text.as_bytes())
+    }
+
+    /// The fast scan when it accepts the text, else the full parse.
+    fn read(&self) -> Result<Read<'_>, document::SyntaxError> {
+        if self.invalid.is_none() {
+            if let Some(queue) = scan::scan(&self.text) {
+                return Ok(Read::Fast(queue));
+            }
+        }
+        document::parse(self.bytes()).map(Read::Slow)
+    }
+}
+
+/// One version, read.
+enum Read<'t> {
+    /// Valid JSON, no repeated key, valid for the schema: only the typed view was built.
+    Fast(Queue<'t>),
+    /// Anything else, parsed into a value.
+    Slow(Parsed),
+}
+
 /// Checks `input` and returns its located diagnostics, sorted by position.
+#[allow(dead_code)] // `check` hands over its buffers with `lint_owned`; other callers borrow.
 pub fn lint(input: &Input, settings: &Settings) -> FileReport {
+    lint_owned(
+        input.path,
+        input.current.map(<[u8]>::to_vec),
+        input.base.map(|(name, bytes)| (name, bytes.to_vec())),
+        settings,
+    )
+}
+
+/// [`lint`], taking the versions' bytes (so that the report shows them without a copy).
+pub fn lint_owned(
+    path: &str,
+    current: Option<Vec<u8>>,
+    base: Option<(&str, Vec<u8>)>,
+    settings: &Settings,
+) -> FileReport {
+    let current_src = current.map(Source::new);
+    let (base_name, base_src) = match base {
+        Some((name, bytes)) => (name, Some(Source::new(bytes))),
+        None => ("HEAD", None),
+    };
+    let input = Input {
+        path,
+        current: current_src.as_ref().map(Source::bytes),
+        base: base_src.as_ref().map(|s| (base_name, s.bytes())),
+    };
     let enabled = |rule: Rule| settings.levels.get(rule) != Level::Off;
     let (current, base) = std::thread::scope(|s| {
-        let base = input.base.map(|(_, bytes)| s.spawn(move || document::parse(bytes)));
-        let current = input.current.map(document::parse);
-        (current, base.map(|h| h.join().expect("parsing does not panic")))
+        let base = base_src.as_ref().map(|src| s.spawn(move || src.read()));
+        let current = current_src.as_ref().map(Source::read);
+        (
+            current,
+            base.map(|h| h.join().expect("parsing does not panic")),
+        )
     });
-    let base_name = input.base.map_or("HEAD", |(name, _)| name);
 
     let mut direct: Vec<(Rule, Option<Severity>, Side, usize, String, Option<String>)> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
@@ -115,7 +197,14 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
     let current = match current {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
-            direct.push((Rule::InvalidJson, None, Side::Current, e.offset, e.message, e.help));
+            direct.push((
+                Rule::InvalidJson,
+                None,
+                Side::Current,
+                e.offset,
+                e.message,
+                e.help,
+            ));
             None
         }
         None => None,
@@ -124,23 +213,39 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
             let message = format!("{base_name} version is not valid JSON: {}", e.message);
-            let help = Some("history rules were skipped; the checked version is still checked on its own".to_string());
-            direct.push((Rule::InvalidJson, Some(Severity::Warning), Side::Base, e.offset, message, help));
+            let help = Some(
+                "history rules were skipped; the checked version is still checked on its own"
+                    .to_string(),
+            );
+            direct.push((
+                Rule::InvalidJson,
+                Some(Severity::Warning),
+                Side::Base,
+                e.offset,
+                message,
+                help,
+            ));
             None
         }
         None => None,
     };
 
-    let current_text = input.current.map(String::from_utf8_lossy);
-    if let Some(Parsed { value, has_duplicate_keys }) = &current {
+    if let Some(Read::Slow(Parsed {
+        value,
+        has_duplicate_keys,
+    })) = &current
+    {
         if *has_duplicate_keys && enabled(Rule::DuplicateKey) {
-            let text = current_text.as_deref().unwrap_or("");
+            let text = current_src.as_ref().map_or("", |s| s.text.as_str());
             for d in SpanIndex::build(text).duplicate_keys() {
                 findings.push(
                     Finding::new(
                         Rule::DuplicateKey,
                         d.pointer,
-                        format!("key {} appears twice in this object; the last one wins", crate::text::quote(&d.key)),
+                        format!(
+                            "key {} appears twice in this object; the last one wins",
+                            crate::text::quote(&d.key)
+                        ),
                     )
                     .key()
                     .help("delete one of the two members"),
@@ -154,14 +259,25 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
 
     // Item rules run on the checked version; a deleted file is an empty queue.
     let empty = serde_json::Value::Array(Vec::new());
-    let current_queue = current.as_ref().map(|p| Queue::new(&p.value));
-    let base_queue = base.as_ref().map(|p| Queue::new(&p.value));
+    let (current_slow, base_slow) = (slow_queue(current.as_ref()), slow_queue(base.as_ref()));
+    let current_queue: Option<&Queue> = match &current {
+        Some(Read::Fast(q)) => Some(q),
+        _ => current_slow.as_ref(),
+    };
+    let base_queue: Option<&Queue> = match &base {
+        Some(Read::Fast(q)) => Some(q),
+        _ => base_slow.as_ref(),
+    };
     let deleted_queue = Queue::new(&empty);
-    let queue = current_queue.as_ref().or(if input.current.is_none() { Some(&deleted_queue) } else { None });
+    let queue = current_queue.or(if input.current.is_none() {
+        Some(&deleted_queue)
+    } else {
+        None
+    });
     if let Some(queue) = queue {
         let ctx = Context {
             current: queue,
-            base: base_queue.as_ref(),
+            base: base_queue,
             base_name,
             now_ms: settings.now_ms,
             stale_after_ms: settings.stale_after_ms,
@@ -169,19 +285,21 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
         rules::check_items(&ctx, &mut findings);
     }
 
-    let current_version = current_text.as_ref().map(|t| Version {
+    let current_version = current_src.as_ref().map(|s| Version {
         name: input.path.to_string(),
-        text: Arc::from(t.as_ref()),
+        text: s.text.clone(),
     });
-    let base_version = input.base.map(|(name, bytes)| Version {
-        name: format!("{} ({name})", input.path),
-        text: Arc::from(String::from_utf8_lossy(bytes).as_ref()),
+    let base_version = base_src.as_ref().map(|s| Version {
+        name: format!("{} ({base_name})", input.path),
+        text: s.text.clone(),
     });
 
     let mut locator = Locator::new(current_version.as_ref(), base_version.as_ref());
     let mut diagnostics = Vec::new();
     for (rule, severity, side, offset, message, help) in direct {
-        let Some(severity) = severity_of(&settings.levels, rule, severity) else { continue };
+        let Some(severity) = severity_of(&settings.levels, rule, severity) else {
+            continue;
+        };
         let location = locator.at_offset(side, offset);
         diagnostics.push(Diagnostic {
             rule,
@@ -196,7 +314,9 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
         });
     }
     for f in findings {
-        let Some(severity) = severity_of(&settings.levels, f.rule, None) else { continue };
+        let Some(severity) = severity_of(&settings.levels, f.rule, None) else {
+            continue;
+        };
         // A finding about a deleted file is shown where the item was.
         let (side, pointer) = if f.side == Side::Current && current_version.is_none() {
             f.related.clone().unwrap_or((Side::Base, String::new()))
@@ -211,7 +331,14 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
             .map(|(s, p)| locator.at_pointer(*s, p, Anchor::Value));
         let mut message = f.message;
         if let (Some(r), Rule::ItemDeleted | Rule::DuplicateId) = (&related, f.rule) {
-            let (name, line) = (if r.side == Side::Base { base_name } else { "this file" }, r.line);
+            let (name, line) = (
+                if r.side == Side::Base {
+                    base_name
+                } else {
+                    "this file"
+                },
+                r.line,
+            );
             message = format!("{message}; it was at line {line} in {name}");
         } else if f.rule == Rule::ItemDeleted {
             message = format!("{message}; it was at line {} in {base_name}", location.line);
@@ -240,6 +367,14 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
         current: current_version,
         base: base_version,
         diagnostics,
+    }
+}
+
+/// The typed view of a version that took the slow path.
+fn slow_queue<'v>(read: Option<&'v Read>) -> Option<Queue<'v>> {
+    match read {
+        Some(Read::Slow(p)) => Some(Queue::new(&p.value)),
+        _ => None,
     }
 }
 
@@ -285,7 +420,7 @@ impl<'a> Locator<'a> {
             Side::Base => self.base,
         }
         .map(|v| v.text.clone());
-        let text = text.as_deref().unwrap_or("");
+        let text = text.as_ref().map_or("", |t| t.as_str());
         let offset = offset.min(text.len());
         let mut end = offset;
         if let Some(c) = text[offset..].chars().next() {

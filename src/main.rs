@@ -13,6 +13,7 @@ mod lint;
 mod output;
 mod queue;
 mod rules;
+mod scan;
 mod schema;
 mod text;
 
@@ -44,7 +45,10 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            output::stderr(&format!("runqlint: error: {}", text::escape(&e.to_string())));
+            output::stderr(&format!(
+                "runqlint: error: {}",
+                text::escape(&e.to_string())
+            ));
             ExitCode::from(2)
         }
     }

@@ -64,40 +64,98 @@ pub enum Shape {
 }
 
 /// One item, read from the document with its position in it.
+///
+/// The fields the rules look at are read once, when the view is built, either from a parsed
+/// [`Value`] ([`Queue::new`]) or straight from the source text by the single-pass scanner
+/// ([`crate::scan`]); both give the same item.
 #[derive(Debug, Clone)]
 pub struct Item<'v> {
     /// Index in the items array.
     pub index: usize,
-    /// RFC 6901 pointer to the item object.
-    pub pointer: String,
+    /// Pointer to the items array (`/items` or the empty pointer).
+    pub items_pointer: &'static str,
+    /// A non-empty string `id`.
     pub id: Option<&'v str>,
     /// The raw `status` string, if it is a string.
     pub status_text: Option<&'v str>,
     pub status: Option<Status>,
-    pub value: &'v Value,
+    /// `createdAtMs` when it is an integer.
+    pub created_at_ms: Option<i64>,
+    /// `run`, when it is an object.
+    pub run: Option<Run>,
+    /// `triage`, when it is an object.
+    pub triage: Option<Triage>,
+    /// The whole item, to compare it with another version.
+    pub body: Body<'v>,
+}
+
+/// What the rules read from an item's `run` object. Times are `None` when absent or not an
+/// integer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Run {
+    /// `startedAtMs` is present, whatever its value.
+    pub has_started_at: bool,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+    pub last_heartbeat_at_ms: Option<i64>,
+    pub stale_after_ms: Option<i64>,
+}
+
+/// What the rules read from an item's `triage` object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Triage {
+    pub flagged_at_ms: Option<i64>,
+}
+
+/// The whole item: a parsed value, or its bytes in the source text.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'v> {
+    Value(&'v Value),
+    /// `text[span]` is the item object; `triage` is the span of its `triage` member (key to
+    /// end of value), when it has one. Only built for documents with no repeated key.
+    Raw {
+        text: &'v str,
+        span: (usize, usize),
+        triage: Option<(usize, usize)>,
+    },
 }
 
 impl<'v> Item<'v> {
-    pub fn run(&self) -> Option<&'v serde_json::Map<String, Value>> {
-        self.value.get("run")?.as_object()
+    /// Reads an item object.
+    pub fn from_value(index: usize, items_pointer: &'static str, value: &'v Value) -> Item<'v> {
+        let status_text = value.get("status").and_then(Value::as_str);
+        let run = value.get("run").and_then(Value::as_object).map(|r| Run {
+            has_started_at: r.contains_key("startedAtMs"),
+            started_at_ms: r.get("startedAtMs").and_then(as_ms),
+            finished_at_ms: r.get("finishedAtMs").and_then(as_ms),
+            last_heartbeat_at_ms: r.get("lastHeartbeatAtMs").and_then(as_ms),
+            stale_after_ms: r.get("staleAfterMs").and_then(as_ms),
+        });
+        let triage = value
+            .get("triage")
+            .and_then(Value::as_object)
+            .map(|t| Triage {
+                flagged_at_ms: t.get("flaggedAtMs").and_then(as_ms),
+            });
+        Item {
+            index,
+            items_pointer,
+            id: value
+                .get("id")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty()),
+            status_text,
+            status: status_text.and_then(Status::parse),
+            created_at_ms: value.get("createdAtMs").and_then(as_ms),
+            run,
+            triage,
+            body: Body::Value(value),
+        }
     }
 
-    /// An integer-millisecond field of `run`; `None` when absent or not an integer.
-    pub fn run_ms(&self, field: &str) -> Option<i64> {
-        self.run()?.get(field).and_then(as_ms)
-    }
-
-    /// An integer-millisecond field of the item itself.
-    pub fn ms(&self, field: &str) -> Option<i64> {
-        self.value.get(field).and_then(as_ms)
-    }
-
-    pub fn str_field(&self, field: &str) -> Option<&'v str> {
-        self.value.get(field)?.as_str()
-    }
-
-    pub fn has_run_field(&self, field: &str) -> bool {
-        self.run().is_some_and(|r| r.contains_key(field))
+    /// RFC 6901 pointer to the item object.
+    pub fn pointer(&self) -> String {
+        format!("{}/{}", self.items_pointer, self.index)
     }
 }
 
@@ -119,7 +177,11 @@ impl<'v> Queue<'v> {
     pub fn new(doc: &'v Value) -> Queue<'v> {
         let (shape, items_pointer, array) = match doc {
             Value::Array(a) => (Some(Shape::Array), "", Some(a)),
-            Value::Object(o) => (Some(Shape::Object), "/items", o.get("items").and_then(Value::as_array)),
+            Value::Object(o) => (
+                Some(Shape::Object),
+                "/items",
+                o.get("items").and_then(Value::as_array),
+            ),
             _ => (None, "", None),
         };
         let items = array
@@ -127,17 +189,7 @@ impl<'v> Queue<'v> {
                 a.iter()
                     .enumerate()
                     .filter(|(_, v)| v.is_object())
-                    .map(|(index, value)| {
-                        let status_text = value.get("status").and_then(Value::as_str);
-                        Item {
-                            index,
-                            pointer: format!("{items_pointer}/{index}"),
-                            id: value.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()),
-                            status_text,
-                            status: status_text.and_then(Status::parse),
-                            value,
-                        }
-                    })
+                    .map(|(index, value)| Item::from_value(index, items_pointer, value))
                     .collect()
             })
             .unwrap_or_default();
@@ -147,16 +199,41 @@ impl<'v> Queue<'v> {
             items,
         }
     }
+}
 
-    /// Items by id; the first item wins when ids repeat (`duplicate-id` reports the rest).
-    pub fn by_id(&self) -> std::collections::HashMap<&'v str, &Item<'v>> {
-        let mut map = std::collections::HashMap::with_capacity(self.items.len());
-        for item in &self.items {
-            if let Some(id) = item.id {
-                map.entry(id).or_insert(item);
-            }
+/// A hash map keyed by item ids. Ids come from the user's own file, so a fast
+/// non-cryptographic hash is enough (there is no adversary to flood it).
+pub type IdMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// FxHash (rustc's hasher), byte-string flavour.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .wrapping_mul(K);
         }
-        map
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(buf) ^ rest.len() as u64).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -171,8 +248,12 @@ mod tests {
         for to in all {
             assert!(Queued.may_become(to));
         }
-        assert!(Running.may_become(Stale) && Running.may_become(Done) && !Running.may_become(Queued));
-        assert!(Stale.may_become(Failed) && !Stale.may_become(Running) && !Stale.may_become(Queued));
+        assert!(
+            Running.may_become(Stale) && Running.may_become(Done) && !Running.may_become(Queued)
+        );
+        assert!(
+            Stale.may_become(Failed) && !Stale.may_become(Running) && !Stale.may_become(Queued)
+        );
         for t in [Done, Failed, Canceled] {
             for to in all {
                 assert_eq!(t.may_become(to), t == to);
@@ -186,10 +267,10 @@ mod tests {
         let q = Queue::new(&obj);
         assert_eq!(q.shape, Some(Shape::Object));
         assert_eq!(q.items.len(), 1);
-        assert_eq!(q.items[0].pointer, "/items/0");
+        assert_eq!(q.items[0].pointer(), "/items/0");
         let arr: Value = serde_json::json!([{"id": "a", "status": "bogus"}]);
         let q = Queue::new(&arr);
-        assert_eq!(q.items[0].pointer, "/0");
+        assert_eq!(q.items[0].pointer(), "/0");
         assert_eq!(q.items[0].status, None);
         assert_eq!(q.items[0].status_text, Some("bogus"));
     }

@@ -1,4 +1,5 @@
 use super::{Context, Finding, Rule};
+use crate::queue::IdMap;
 use crate::text::quote;
 
 pub(super) const DOC: &str = r#"# duplicate-id
@@ -27,15 +28,17 @@ Give the newer item a fresh id. A re-run is a new item with `requeuedFrom` namin
 "#;
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
-    let mut seen = std::collections::HashMap::with_capacity(ctx.current.items.len());
+    let mut seen: IdMap<&str, usize> =
+        IdMap::with_capacity_and_hasher(ctx.current.items.len(), Default::default());
     for item in &ctx.current.items {
         let Some(id) = item.id else { continue };
-        if let Some(first) = seen.insert(id, item.pointer.as_str()) {
-            seen.insert(id, first);
+        let first = *seen.entry(id).or_insert(item.index);
+        if first != item.index {
+            let first = format!("{}/{first}", ctx.current.items_pointer);
             sink.push(
                 Finding::new(
                     Rule::DuplicateId,
-                    format!("{}/id", item.pointer),
+                    format!("{}/id", item.pointer()),
                     format!("id {} is already used by an earlier item", quote(id)),
                 )
                 .item(item)

@@ -43,14 +43,15 @@ pub fn is_implausible(ms: i64, now_ms: i64) -> Option<&'static str> {
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
+        let run = item.run.unwrap_or_default();
         let fields = [
-            ("createdAtMs", item.ms("createdAtMs"), false),
-            ("run/startedAtMs", item.run_ms("startedAtMs"), false),
-            ("run/finishedAtMs", item.run_ms("finishedAtMs"), false),
-            ("run/lastHeartbeatAtMs", item.run_ms("lastHeartbeatAtMs"), true),
+            ("createdAtMs", item.created_at_ms, false),
+            ("run/startedAtMs", run.started_at_ms, false),
+            ("run/finishedAtMs", run.finished_at_ms, false),
+            ("run/lastHeartbeatAtMs", run.last_heartbeat_at_ms, true),
             (
                 "triage/flaggedAtMs",
-                item.value.get("triage").and_then(|t| t.get("flaggedAtMs")).and_then(crate::queue::as_ms),
+                item.triage.and_then(|t| t.flagged_at_ms),
                 true,
             ),
         ];
@@ -63,7 +64,7 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
                 sink.push(
                     Finding::new(
                         Rule::ImplausibleTimestamp,
-                        format!("{}/{field}", item.pointer),
+                        format!("{}/{field}", item.pointer()),
                         format!("{} is {why}", fmt_ms(ms)),
                     )
                     .item(item),

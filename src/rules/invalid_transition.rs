@@ -1,4 +1,4 @@
-use super::{Context, Finding, Rule, Side};
+use super::{Context, Finding, History, Rule, Side};
 use crate::text::quote;
 
 pub(super) const DOC: &str = r#"# invalid-transition
@@ -34,18 +34,17 @@ Restore the base status, then move forward: mark the old item `failed` or `stale
 (`runqlint fix --requeue`).
 "#;
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
-    let Some(base) = ctx.base else { return };
-    let base_items = base.by_id();
-    for item in &ctx.current.items {
-        let (Some(id), Some(now)) = (item.id, item.status) else { continue };
-        let Some(old) = base_items.get(id) else { continue };
+pub(super) fn check(ctx: &Context, history: &History, sink: &mut Vec<Finding>) {
+    for (item, old) in history.pairs(ctx.current) {
+        let (Some(id), Some(now)) = (item.id, item.status) else {
+            continue;
+        };
         let Some(was) = old.status else { continue };
         if !was.is_terminal() && !was.may_become(now) {
             sink.push(
                 Finding::new(
                     Rule::InvalidTransition,
-                    format!("{}/status", item.pointer),
+                    format!("{}/status", item.pointer()),
                     format!(
                         "item {} moved from `{}` (in {}) back to `{}`",
                         quote(id),
@@ -55,7 +54,7 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
                     ),
                 )
                 .item(item)
-                .related(Side::Base, format!("{}/status", old.pointer))
+                .related(Side::Base, format!("{}/status", old.pointer()))
                 .help("a re-run is a new item with `requeuedFrom`; the old item keeps its history"),
             );
         }

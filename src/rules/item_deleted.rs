@@ -1,4 +1,4 @@
-use super::{Context, Finding, Rule, Side};
+use super::{Context, Finding, History, Rule, Side};
 use crate::text::quote;
 
 pub(super) const DOC: &str = r#"# item-deleted
@@ -26,19 +26,17 @@ Put the item back as it was. To retire it, give it a terminal status (`canceled`
 flag it, add a `triage` object.
 "#;
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
-    let Some(base) = ctx.base else { return };
-    let current = ctx.current.by_id();
-    for old in &base.items {
+pub(super) fn check(ctx: &Context, history: &History, sink: &mut Vec<Finding>) {
+    for (old, &kept) in history.base.items.iter().zip(&history.kept) {
         let Some(id) = old.id else { continue };
-        if !current.contains_key(id) {
+        if !kept {
             let mut f = Finding::new(
                 Rule::ItemDeleted,
                 ctx.current.items_pointer,
                 format!("item {} was deleted (it is in {})", quote(id), ctx.base_name),
             )
             .item(old)
-            .related(Side::Base, old.pointer.clone())
+            .related(Side::Base, old.pointer())
             .help("restore the item; retire it with `\"status\": \"canceled\"` instead of deleting it");
             f.item_id = Some(id.to_owned());
             sink.push(f);

@@ -4,7 +4,7 @@
 //! rules that look at items, a `check` function. Checks are pure: they read a [`Context`]
 //! and push [`Finding`]s into a sink; they never do I/O and never print.
 
-use crate::queue::{Item, Queue};
+use crate::queue::{IdMap, Item, Queue};
 
 mod duplicate_id;
 mod duplicate_key;
@@ -114,7 +114,10 @@ impl Rule {
     pub fn needs_base(self) -> bool {
         matches!(
             self,
-            Rule::TerminalStatusChanged | Rule::ItemDeleted | Rule::InvalidTransition | Rule::TerminalItemChanged
+            Rule::TerminalStatusChanged
+                | Rule::ItemDeleted
+                | Rule::InvalidTransition
+                | Rule::TerminalItemChanged
         )
     }
 
@@ -224,6 +227,57 @@ pub struct Context<'a, 'v> {
     pub stale_after_ms: i64,
 }
 
+/// The checked version's items matched with the base version's by `id`, computed once for
+/// the history rules.
+pub struct History<'a, 'v> {
+    pub base: &'a Queue<'v>,
+    /// For each item of the checked version (by position in `items`), the base item with the
+    /// same id (the first one, when ids repeat in the base).
+    pub old: Vec<Option<&'a Item<'v>>>,
+    /// For each base item (by position), whether an item of the checked version has its id.
+    pub kept: Vec<bool>,
+}
+
+impl<'a, 'v> History<'a, 'v> {
+    pub fn new(current: &Queue<'v>, base: &'a Queue<'v>) -> Self {
+        let mut first: IdMap<&str, usize> =
+            IdMap::with_capacity_and_hasher(base.items.len(), Default::default());
+        let first_of: Vec<usize> = base
+            .items
+            .iter()
+            .enumerate()
+            .map(|(j, it)| it.id.map_or(usize::MAX, |id| *first.entry(id).or_insert(j)))
+            .collect();
+        let mut hit = vec![false; base.items.len()];
+        let old = current
+            .items
+            .iter()
+            .map(|it| {
+                let j = *first.get(it.id?)?;
+                hit[j] = true;
+                Some(&base.items[j])
+            })
+            .collect();
+        let kept = first_of
+            .iter()
+            .map(|&j| j != usize::MAX && hit[j])
+            .collect();
+        History { base, old, kept }
+    }
+
+    /// Pairs of (item now, the same item in the base version).
+    pub fn pairs<'c>(
+        &'c self,
+        current: &'c Queue<'v>,
+    ) -> impl Iterator<Item = (&'c Item<'v>, &'a Item<'v>)> + 'c {
+        current
+            .items
+            .iter()
+            .zip(&self.old)
+            .filter_map(|(now, old)| Some((now, (*old)?)))
+    }
+}
+
 /// Runs every item rule (the document rules run while parsing).
 pub fn check_items(ctx: &Context, sink: &mut Vec<Finding>) {
     duplicate_id::check(ctx, sink);
@@ -232,11 +286,12 @@ pub fn check_items(ctx: &Context, sink: &mut Vec<Finding>) {
     implausible_timestamp::check(ctx, sink);
     stale_running::check(ctx, sink);
     stale_without_triage::check(ctx, sink);
-    if ctx.base.is_some() {
-        terminal_status_changed::check(ctx, sink);
-        item_deleted::check(ctx, sink);
-        invalid_transition::check(ctx, sink);
-        terminal_item_changed::check(ctx, sink);
+    if let Some(base) = ctx.base {
+        let history = History::new(ctx.current, base);
+        terminal_status_changed::check(ctx, &history, sink);
+        item_deleted::check(ctx, &history, sink);
+        invalid_transition::check(ctx, &history, sink);
+        terminal_item_changed::check(ctx, &history, sink);
     }
 }
 
@@ -274,10 +329,16 @@ mod tests {
         assert_eq!(names.len(), Rule::ALL.len());
         for rule in Rule::ALL {
             let name = rule.name();
-            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name}"
+            );
             assert_eq!(Rule::from_name(name), Some(rule));
             let doc = rule.doc();
-            assert!(doc.starts_with(&format!("# {name}\n")), "{name} doc heading");
+            assert!(
+                doc.starts_with(&format!("# {name}\n")),
+                "{name} doc heading"
+            );
             for section in ["## What it does", "## Why", "## Example", "## How to fix"] {
                 assert!(doc.contains(section), "{name} lacks {section}");
             }

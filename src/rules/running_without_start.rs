@@ -27,11 +27,11 @@ a `triage` object (or `failed`) instead.
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if item.status == Some(Status::Running) && !item.has_run_field("startedAtMs") {
+        if item.status == Some(Status::Running) && !item.run.is_some_and(|r| r.has_started_at) {
             sink.push(
                 Finding::new(
                     Rule::RunningWithoutStart,
-                    format!("{}/status", item.pointer),
+                    format!("{}/status", item.pointer()),
                     "item is `running` but `run.startedAtMs` is missing",
                 )
                 .item(item)

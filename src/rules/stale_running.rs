@@ -55,18 +55,22 @@ pub fn age(item: &Item, now_ms: i64, default_after_ms: i64) -> Age {
     if item.status != Some(Status::Running) {
         return Age::NotRunning;
     }
-    let Some(start) = item.run_ms("startedAtMs") else {
+    let run = item.run.unwrap_or_default();
+    let Some(start) = run.started_at_ms else {
         return Age::Unageable("`run.startedAtMs` is missing".into());
     };
     if let Some(why) = is_implausible(start, now_ms) {
         return Age::Unageable(format!("`run.startedAtMs` is {why}"));
     }
-    let heartbeat = item.run_ms("lastHeartbeatAtMs").filter(|&h| h != 0);
+    let heartbeat = run.last_heartbeat_at_ms.filter(|&h| h != 0);
     if let Some(why) = heartbeat.and_then(|h| is_implausible(h, now_ms)) {
         return Age::Unageable(format!("`run.lastHeartbeatAtMs` is {why}"));
     }
     let last = heartbeat.map_or(start, |h| h.max(start));
-    let threshold = item.run_ms("staleAfterMs").filter(|&t| t > 0).unwrap_or(default_after_ms);
+    let threshold = run
+        .stale_after_ms
+        .filter(|&t| t > 0)
+        .unwrap_or(default_after_ms);
     Age::Aged {
         last,
         age: now_ms.saturating_sub(last),
@@ -76,12 +80,17 @@ pub fn age(item: &Item, now_ms: i64, default_after_ms: i64) -> Age {
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if let Age::Aged { last, age, threshold } = age(item, ctx.now_ms, ctx.stale_after_ms) {
+        if let Age::Aged {
+            last,
+            age,
+            threshold,
+        } = age(item, ctx.now_ms, ctx.stale_after_ms)
+        {
             if age > threshold {
                 sink.push(
                     Finding::new(
                         Rule::StaleRunning,
-                        format!("{}/status", item.pointer),
+                        format!("{}/status", item.pointer()),
                         format!(
                             "running with no sign of life for {} (since {}; threshold {})",
                             fmt_duration(age),

@@ -27,11 +27,11 @@ status once reviewed.
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if item.status == Some(Status::Stale) && !item.value.get("triage").is_some_and(|t| t.is_object()) {
+        if item.status == Some(Status::Stale) && item.triage.is_none() {
             sink.push(
                 Finding::new(
                     Rule::StaleWithoutTriage,
-                    format!("{}/status", item.pointer),
+                    format!("{}/status", item.pointer()),
                     "item is `stale` but has no `triage` object",
                 )
                 .item(item)

@@ -1,5 +1,8 @@
-use super::{Context, Finding, Rule, Side};
+use serde_json::Value;
+
+use super::{Context, Finding, History, Rule, Side};
 use crate::document::escape_segment;
+use crate::queue::Body;
 use crate::text::quote;
 
 pub(super) const DOC: &str = r#"# terminal-item-changed
@@ -26,16 +29,23 @@ annotated for review, so that one field may change.
 Restore the field. Put review notes in `triage`, or requeue the work as a new item.
 "#;
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
-    let Some(base) = ctx.base else { return };
-    let base_items = base.by_id();
-    for item in &ctx.current.items {
-        let (Some(id), Some(now)) = (item.id, item.status) else { continue };
-        let Some(old) = base_items.get(id) else { continue };
-        if old.status != Some(now) || !now.is_terminal() {
+pub(super) fn check(ctx: &Context, history: &History, sink: &mut Vec<Finding>) {
+    for (item, old) in history.pairs(ctx.current) {
+        let (Some(id), Some(now)) = (item.id, item.status) else {
+            continue;
+        };
+        if old.status != Some(now)
+            || !now.is_terminal()
+            || same_outside_triage(&item.body, &old.body)
+        {
             continue;
         }
-        let (Some(cur), Some(was)) = (item.value.as_object(), old.value.as_object()) else { continue };
+        let (Some(cur), Some(was)) = (object(&item.body), object(&old.body)) else {
+            continue;
+        };
+        let (Some(cur), Some(was)) = (cur.as_object(), was.as_object()) else {
+            continue;
+        };
         let changed = cur
             .iter()
             .filter(|(k, _)| k.as_str() != "triage")
@@ -49,12 +59,16 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
             });
         if let Some((field, present)) = changed {
             let pointer = if present {
-                format!("{}/{}", item.pointer, escape_segment(&field))
+                format!("{}/{}", item.pointer(), escape_segment(&field))
             } else {
-                item.pointer.clone()
+                item.pointer()
             };
             let what = if present {
-                if was.contains_key(field.as_str()) { "changed" } else { "added" }
+                if was.contains_key(field.as_str()) {
+                    "changed"
+                } else {
+                    "added"
+                }
             } else {
                 "removed"
             };
@@ -71,11 +85,53 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
                 ),
             )
             .item(item)
-            .help("a finished item is history: restore the field, and put review notes in `triage`");
+            .help(
+                "a finished item is history: restore the field, and put review notes in `triage`",
+            );
             if present {
                 f = f.key();
             }
-            sink.push(f.related(Side::Base, old.pointer.clone()));
+            sink.push(f.related(Side::Base, old.pointer()));
         }
+    }
+}
+
+/// A cheap, conservative equality: `true` only when both items are the same bytes once their
+/// `triage` members are cut out (so they parse to the same fields). `false` means "compare
+/// the parsed values".
+fn same_outside_triage(a: &Body, b: &Body) -> bool {
+    let (
+        Body::Raw {
+            text: ta,
+            span: sa,
+            triage: ra,
+        },
+        Body::Raw {
+            text: tb,
+            span: sb,
+            triage: rb,
+        },
+    ) = (a, b)
+    else {
+        return false;
+    };
+    // The item without its triage member: two byte ranges.
+    let cut = |s: (usize, usize), r: Option<(usize, usize)>| match r {
+        Some((rs, re)) => (s.0..rs, re..s.1),
+        None => (s.0..s.1, s.1..s.1),
+    };
+    let (a1, a2) = cut(*sa, *ra);
+    let (b1, b2) = cut(*sb, *rb);
+    let (ta, tb) = (ta.as_bytes(), tb.as_bytes());
+    a1.len() == b1.len() && a2.len() == b2.len() && ta[a1] == tb[b1] && ta[a2] == tb[b2]
+}
+
+/// The item as a parsed value (parsing its bytes when the view was built from text).
+fn object<'v>(body: &Body<'v>) -> Option<std::borrow::Cow<'v, Value>> {
+    match *body {
+        Body::Value(v) => Some(std::borrow::Cow::Borrowed(v)),
+        Body::Raw { text, span, .. } => serde_json::from_str(&text[span.0..span.1])
+            .ok()
+            .map(std::borrow::Cow::Owned),
     }
 }

@@ -1,4 +1,4 @@
-use super::{Context, Finding, Rule, Side};
+use super::{Context, Finding, History, Rule, Side};
 use crate::text::quote;
 
 pub(super) const DOC: &str = r#"# terminal-status-changed
@@ -27,18 +27,17 @@ Restore the base status. To run the work again, append a new `queued` item with 
 `"requeuedFrom": "run-3"` (`runqlint fix --requeue` does this).
 "#;
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
-    let Some(base) = ctx.base else { return };
-    let base_items = base.by_id();
-    for item in &ctx.current.items {
-        let (Some(id), Some(now)) = (item.id, item.status) else { continue };
-        let Some(old) = base_items.get(id) else { continue };
+pub(super) fn check(ctx: &Context, history: &History, sink: &mut Vec<Finding>) {
+    for (item, old) in history.pairs(ctx.current) {
+        let (Some(id), Some(now)) = (item.id, item.status) else {
+            continue;
+        };
         let Some(was) = old.status else { continue };
         if was.is_terminal() && was != now {
             sink.push(
                 Finding::new(
                     Rule::TerminalStatusChanged,
-                    format!("{}/status", item.pointer),
+                    format!("{}/status", item.pointer()),
                     format!(
                         "item {} was `{}` in {} and is `{}` now; a terminal status never changes",
                         quote(id),
@@ -48,7 +47,7 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
                     ),
                 )
                 .item(item)
-                .related(Side::Base, format!("{}/status", old.pointer))
+                .related(Side::Base, format!("{}/status", old.pointer()))
                 .help(format!(
                     "restore `\"status\": \"{}\"`; to run it again, append a new item with `\"requeuedFrom\"`",
                     was.as_str()

@@ -28,14 +28,24 @@ Correct the wrong time (all times are integer milliseconds since the Unix epoch,
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        let Some(start) = item.run_ms("startedAtMs") else { continue };
-        for (field, later) in [("finishedAtMs", "finished"), ("lastHeartbeatAtMs", "last heartbeat")] {
-            if let Some(t) = item.run_ms(field) {
+        let Some(run) = item.run else { continue };
+        let Some(start) = run.started_at_ms else {
+            continue;
+        };
+        for (field, later, t) in [
+            ("finishedAtMs", "finished", run.finished_at_ms),
+            (
+                "lastHeartbeatAtMs",
+                "last heartbeat",
+                run.last_heartbeat_at_ms,
+            ),
+        ] {
+            if let Some(t) = t {
                 if t < start {
                     sink.push(
                         Finding::new(
                             Rule::TimestampOrder,
-                            format!("{}/run/{field}", item.pointer),
+                            format!("{}/run/{field}", item.pointer()),
                             format!(
                                 "{later} ({}) is before the start ({})",
                                 fmt_ms(t),
@@ -47,12 +57,12 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
                 }
             }
         }
-        if let Some(created) = item.ms("createdAtMs") {
+        if let Some(created) = item.created_at_ms {
             if created > start {
                 sink.push(
                     Finding::new(
                         Rule::TimestampOrder,
-                        format!("{}/createdAtMs", item.pointer),
+                        format!("{}/createdAtMs", item.pointer()),
                         format!(
                             "created ({}) after the run started ({})",
                             fmt_ms(created),

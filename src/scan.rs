@@ -1,0 +1,756 @@
+//! The fast path of every check: one pass over the source text that, for the common case,
+//! does everything the slow path does with a parsed `Value`, without building one.
+//!
+//! [`scan`] reads a queue document byte by byte and at the same time
+//!
+//! * checks that it is strict JSON (what `serde_json` accepts),
+//! * checks that no object repeats a key,
+//! * checks that it satisfies the embedded JSON Schema (`schema/run_queue.schema.json`),
+//!   whose few constraints are written out below, and
+//! * builds the typed [`Queue`] view, borrowing ids and statuses from the text.
+//!
+//! It never reports anything. When the text is not all of the above, or is merely unusual
+//! (escaped keys, a lone surrogate escape, `1.0` where an integer belongs, a time past
+//! `i64`, very deep nesting), it returns `None` and the caller takes the slow path:
+//! `serde_json` + `jsonschema`, which then produce the findings. So `Some` must imply
+//! "the slow path finds no `invalid-json`, `duplicate-key` or `schema` problem and builds
+//! the same view"; `None` costs only time. The tests hold the scanner to that against
+//! `serde_json`, `jsonschema` and [`Queue::new`].
+
+use crate::queue::{Body, Item, Queue, Run, Shape, Status, Triage};
+
+/// Nesting deeper than this is left to the slow path (`serde_json` stops at 128).
+const MAX_DEPTH: u32 = 100;
+
+/// Scans `text`; `None` means "take the slow path".
+pub fn scan(text: &str) -> Option<Queue<'_>> {
+    let mut s = Scanner {
+        text,
+        b: text.as_bytes(),
+        pos: 0,
+    };
+    s.ws();
+    let queue = match s.peek()? {
+        b'{' => s.root_object()?,
+        b'[' => {
+            let mut items = Vec::new();
+            s.items(&mut items, "")?;
+            Queue {
+                shape: Some(Shape::Array),
+                items_pointer: "",
+                items,
+            }
+        }
+        // The schema wants an object or an array.
+        _ => return None,
+    };
+    s.ws();
+    (s.pos == s.b.len()).then_some(queue)
+}
+
+struct Scanner<'t> {
+    text: &'t str,
+    b: &'t [u8],
+    pos: usize,
+}
+
+/// Keys already seen in one object, to notice a repeated one.
+#[derive(Default)]
+struct Keys<'t> {
+    seen: Vec<&'t [u8]>,
+    set: Option<std::collections::HashSet<&'t [u8]>>,
+}
+
+impl<'t> Keys<'t> {
+    /// `false` when `key` was already there.
+    fn insert(&mut self, key: &'t [u8]) -> bool {
+        if let Some(set) = &mut self.set {
+            return set.insert(key);
+        }
+        if self.seen.contains(&key) {
+            return false;
+        }
+        self.seen.push(key);
+        if self.seen.len() > 16 {
+            self.set = Some(self.seen.drain(..).collect());
+        }
+        true
+    }
+}
+
+/// Bit flags of the item members seen so far (each may appear once).
+mod member {
+    pub const ID: u16 = 1;
+    pub const STATUS: u16 = 1 << 1;
+    pub const TITLE: u16 = 1 << 2;
+    pub const NOTES: u16 = 1 << 3;
+    pub const TASK_IDS: u16 = 1 << 4;
+    pub const CREATED: u16 = 1 << 5;
+    pub const REQUEUED: u16 = 1 << 6;
+    pub const RUN: u16 = 1 << 7;
+    pub const TRIAGE: u16 = 1 << 8;
+}
+
+impl<'t> Scanner<'t> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn eat(&mut self, c: u8) -> Option<()> {
+        if self.peek()? == c {
+            self.pos += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// After a member or element: `Some(true)` for `,`, `Some(false)` for `close`.
+    #[inline]
+    fn next_or_close(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                self.ws();
+                Some(true)
+            }
+            c if c == close => {
+                self.pos += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// Opens an object: `Some(true)` if it has members (positioned on the first key).
+    #[inline]
+    fn open(&mut self, open: u8, close: u8) -> Option<bool> {
+        self.eat(open)?;
+        self.ws();
+        if self.peek()? == close {
+            self.pos += 1;
+            Some(false)
+        } else {
+            Some(true)
+        }
+    }
+
+    /// A key and its colon; the raw key bytes (keys with escapes go to the slow path).
+    #[inline]
+    fn key(&mut self) -> Option<&'t [u8]> {
+        let (raw, escaped) = self.string()?;
+        if escaped {
+            return None;
+        }
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(raw)
+    }
+
+    /// A string; its raw content (between the quotes) and whether it has escapes.
+    #[inline]
+    fn string(&mut self) -> Option<(&'t [u8], bool)> {
+        self.eat(b'"')?;
+        let start = self.pos;
+        let mut escaped = false;
+        loop {
+            let c = *self.b.get(self.pos)?;
+            self.pos += 1;
+            match c {
+                b'"' => return Some((&self.b[start..self.pos - 1], escaped)),
+                b'\\' => {
+                    escaped = true;
+                    self.escape()?;
+                }
+                0..=0x1f => return None,
+                _ => {}
+            }
+        }
+    }
+
+    /// The rest of an escape sequence after `\`.
+    fn escape(&mut self) -> Option<()> {
+        let c = *self.b.get(self.pos)?;
+        self.pos += 1;
+        match c {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(()),
+            b'u' => {
+                let unit = self.hex4()?;
+                if (0xDC00..0xE000).contains(&unit) {
+                    return None; // a lone trailing surrogate
+                }
+                if (0xD800..0xDC00).contains(&unit) {
+                    // A leading surrogate must be followed by an escaped trailing one.
+                    self.eat(b'\\')?;
+                    self.eat(b'u')?;
+                    let low = self.hex4()?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return None;
+                    }
+                }
+                Some(())
+            }
+            _ => None,
+        }
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let digits = self.b.get(self.pos..self.pos + 4)?;
+        let mut v = 0;
+        for &d in digits {
+            v = v * 16 + (d as char).to_digit(16)?;
+        }
+        self.pos += 4;
+        Some(v)
+    }
+
+    /// A string with no escapes, borrowed from the text (ids and statuses).
+    #[inline]
+    fn plain_str(&mut self) -> Option<&'t str> {
+        let start = self.pos + 1;
+        let (raw, escaped) = self.string()?;
+        if escaped {
+            return None;
+        }
+        Some(&self.text[start..start + raw.len()])
+    }
+
+    /// A number; `Some(Some(n))` when it is a plain non-negative integer that fits `i64`,
+    /// `Some(None)` for any other number `serde_json` reads, `None` otherwise.
+    fn number(&mut self) -> Option<Option<i64>> {
+        let start = self.pos;
+        let negative = self.peek()? == b'-';
+        if negative {
+            self.pos += 1;
+        }
+        let mut value: u64 = 0;
+        let mut overflow = false;
+        match self.peek()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => {
+                while let Some(&d @ b'0'..=b'9') = self.b.get(self.pos) {
+                    match value
+                        .checked_mul(10)
+                        .and_then(|v| v.checked_add(u64::from(d - b'0')))
+                    {
+                        Some(v) => value = v,
+                        None => overflow = true,
+                    }
+                    self.pos += 1;
+                }
+            }
+            _ => return None,
+        }
+        let mut float = false;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            float = true;
+            self.digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            float = true;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.digits()?;
+        }
+        if float || overflow {
+            // serde_json refuses numbers out of f64's range; stay well clear of the edge.
+            let literal = &self.text[start..self.pos];
+            let f: f64 = literal.parse().ok()?;
+            if literal.len() > 64 || !(f.abs() < 1e300) {
+                return None;
+            }
+            return Some(None);
+        }
+        if negative {
+            return Some(None);
+        }
+        Some(i64::try_from(value).ok())
+    }
+
+    fn digits(&mut self) -> Option<()> {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.b.get(self.pos) {
+            self.pos += 1;
+        }
+        (self.pos > start).then_some(())
+    }
+
+    /// Any JSON value, checked for syntax and repeated keys only.
+    fn any(&mut self, depth: u32) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                let mut more = self.open(b'{', b'}')?;
+                let mut keys = Keys::default();
+                while more {
+                    let key = self.key()?;
+                    if !keys.insert(key) {
+                        return None;
+                    }
+                    self.any(depth + 1)?;
+                    more = self.next_or_close(b'}')?;
+                }
+                Some(())
+            }
+            b'[' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                let mut more = self.open(b'[', b']')?;
+                while more {
+                    self.any(depth + 1)?;
+                    more = self.next_or_close(b']')?;
+                }
+                Some(())
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number().map(drop),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if self.b.get(self.pos..self.pos + word.len())? == word {
+            self.pos += word.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// `{"items": [...], ...}`.
+    fn root_object(&mut self) -> Option<Queue<'t>> {
+        let mut more = self.open(b'{', b'}')?;
+        let mut keys = Keys::default();
+        let mut items = None;
+        while more {
+            let key = self.key()?;
+            if !keys.insert(key) {
+                return None;
+            }
+            if key == b"items" {
+                let mut list = Vec::new();
+                self.items(&mut list, "/items")?;
+                items = Some(list);
+            } else {
+                self.any(1)?;
+            }
+            more = self.next_or_close(b'}')?;
+        }
+        Some(Queue {
+            shape: Some(Shape::Object),
+            items_pointer: "/items",
+            items: items?,
+        })
+    }
+
+    /// The items array: every element an item.
+    fn items(&mut self, out: &mut Vec<Item<'t>>, items_pointer: &'static str) -> Option<()> {
+        // A first guess at the count, from the size of the text, to avoid regrowing.
+        out.reserve(self.b.len() / 512);
+        let mut more = self.open(b'[', b']')?;
+        while more {
+            let item = self.item(out.len(), items_pointer)?;
+            out.push(item);
+            more = self.next_or_close(b']')?;
+        }
+        Some(())
+    }
+
+    /// One item object, as `$defs/item` describes it.
+    fn item(&mut self, index: usize, items_pointer: &'static str) -> Option<Item<'t>> {
+        use member::*;
+        let start = self.pos;
+        let mut more = self.open(b'{', b'}')?;
+        let mut seen = 0u16;
+        let mut other = Keys::default();
+        let mut id = None;
+        let mut status = None;
+        let mut created_at_ms = None;
+        let mut run = None;
+        let mut triage = None;
+        let mut triage_span = None;
+        while more {
+            let key_start = self.pos;
+            let key = self.key()?;
+            let flag = match key {
+                b"id" => ID,
+                b"status" => STATUS,
+                b"title" => TITLE,
+                b"notes" => NOTES,
+                b"taskIds" => TASK_IDS,
+                b"createdAtMs" => CREATED,
+                b"requeuedFrom" => REQUEUED,
+                b"run" => RUN,
+                b"triage" => TRIAGE,
+                _ => 0,
+            };
+            if flag == 0 {
+                if !other.insert(key) {
+                    return None;
+                }
+                self.any(3)?;
+            } else {
+                if seen & flag != 0 {
+                    return None;
+                }
+                seen |= flag;
+                match flag {
+                    ID => id = Some(self.nonempty_str()?),
+                    STATUS => {
+                        let s = self.plain_str()?;
+                        status = Some((s, Status::parse(s)?));
+                    }
+                    TITLE | NOTES => self.any_str()?,
+                    TASK_IDS => self.str_array()?,
+                    CREATED => created_at_ms = Some(self.epoch_ms()?),
+                    REQUEUED => self.nonempty_any_str()?,
+                    RUN => run = Some(self.run()?),
+                    _ => {
+                        triage = Some(self.triage()?);
+                        triage_span = Some((key_start, self.pos));
+                    }
+                }
+            }
+            more = self.next_or_close(b'}')?;
+        }
+        let (status_text, status) = status?;
+        Some(Item {
+            index,
+            items_pointer,
+            id: Some(id?),
+            status_text: Some(status_text),
+            status: Some(status),
+            created_at_ms,
+            run,
+            triage,
+            body: Body::Raw {
+                text: self.text,
+                span: (start, self.pos),
+                triage: triage_span,
+            },
+        })
+    }
+
+    /// `$defs/run`.
+    fn run(&mut self) -> Option<Run> {
+        let mut run = Run::default();
+        let mut more = self.open(b'{', b'}')?;
+        let mut keys = Keys::default();
+        while more {
+            let key = self.key()?;
+            if !keys.insert(key) {
+                return None;
+            }
+            match key {
+                b"startedAtMs" => {
+                    run.has_started_at = true;
+                    run.started_at_ms = Some(self.epoch_ms()?);
+                }
+                b"finishedAtMs" => run.finished_at_ms = Some(self.epoch_ms()?),
+                b"lastHeartbeatAtMs" => run.last_heartbeat_at_ms = Some(self.epoch_ms()?),
+                b"staleAfterMs" => run.stale_after_ms = Some(self.positive_int()?),
+                b"attempt" => drop(self.positive_int()?),
+                b"dispatcherRunId" | b"childSessionKey" | b"error" | b"notes" => self.any_str()?,
+                _ => self.any(4)?,
+            }
+            more = self.next_or_close(b'}')?;
+        }
+        Some(run)
+    }
+
+    /// `$defs/triage`.
+    fn triage(&mut self) -> Option<Triage> {
+        let mut triage = Triage::default();
+        let mut more = self.open(b'{', b'}')?;
+        let mut keys = Keys::default();
+        while more {
+            let key = self.key()?;
+            if !keys.insert(key) {
+                return None;
+            }
+            match key {
+                b"status" | b"reason" => self.nonempty_any_str()?,
+                b"flaggedAtMs" => triage.flagged_at_ms = Some(self.epoch_ms()?),
+                _ => self.any(4)?,
+            }
+            more = self.next_or_close(b'}')?;
+        }
+        Some(triage)
+    }
+
+    /// `{"type": "string"}`.
+    fn any_str(&mut self) -> Option<()> {
+        self.string().map(drop)
+    }
+
+    /// `{"type": "string", "minLength": 1}` (an escape is at least one character).
+    fn nonempty_any_str(&mut self) -> Option<()> {
+        let (raw, _) = self.string()?;
+        (!raw.is_empty()).then_some(())
+    }
+
+    /// A non-empty string without escapes.
+    fn nonempty_str(&mut self) -> Option<&'t str> {
+        self.plain_str().filter(|s| !s.is_empty())
+    }
+
+    /// `{"type": "array", "items": {"type": "string"}}`.
+    fn str_array(&mut self) -> Option<()> {
+        let mut more = self.open(b'[', b']')?;
+        while more {
+            self.any_str()?;
+            more = self.next_or_close(b']')?;
+        }
+        Some(())
+    }
+
+    /// `$defs/epochMs`: an integer ≥ 0 (here: a plain one that fits `i64`).
+    fn epoch_ms(&mut self) -> Option<i64> {
+        self.number()?
+    }
+
+    /// `{"type": "integer", "minimum": 1}`.
+    fn positive_int(&mut self) -> Option<i64> {
+        self.number()?.filter(|&n| n >= 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    /// What the slow path would do with `text`: (valid JSON without repeated keys and valid
+    /// for the schema, the view it builds).
+    fn slow(text: &str) -> Option<Value> {
+        let parsed = crate::document::parse(text.as_bytes()).ok()?;
+        if parsed.has_duplicate_keys {
+            return None;
+        }
+        let mut findings = Vec::new();
+        crate::schema::check(&parsed.value, &mut findings);
+        findings.is_empty().then_some(parsed.value)
+    }
+
+    /// The parts of a view the rules read, comparable across both builders.
+    fn facts(q: &Queue) -> Value {
+        let items: Vec<Value> = q
+            .items
+            .iter()
+            .map(|it| {
+                let run = it.run.map(|r| {
+                    (
+                        r.has_started_at,
+                        r.started_at_ms,
+                        r.finished_at_ms,
+                        r.last_heartbeat_at_ms,
+                        r.stale_after_ms,
+                    )
+                });
+                let status = it.status.map(Status::as_str);
+                let triage = it.triage.map(|t| t.flagged_at_ms);
+                serde_json::to_value((
+                    it.index,
+                    it.items_pointer,
+                    it.id,
+                    it.status_text,
+                    status,
+                    it.created_at_ms,
+                    run,
+                    triage,
+                ))
+                .unwrap()
+            })
+            .collect();
+        json!({"shape": q.shape.map(|s| s == Shape::Object), "ptr": q.items_pointer, "items": items})
+    }
+
+    /// `scan` accepts only what the slow path accepts, and then builds the same view.
+    fn agrees(text: &str) -> bool {
+        let fast = scan(text);
+        match (fast, slow(text)) {
+            (Some(q), Some(v)) => {
+                assert_eq!(facts(&q), facts(&Queue::new(&v)), "{text}");
+                for it in &q.items {
+                    let Body::Raw {
+                        text: t,
+                        span,
+                        triage,
+                    } = it.body
+                    else {
+                        panic!()
+                    };
+                    let item: Value = serde_json::from_str(&t[span.0..span.1]).unwrap();
+                    assert_eq!(&item, &v.pointer(&it.pointer()).cloned().unwrap());
+                    if let Some((a, b)) = triage {
+                        assert!(t[a..b].starts_with("\"triage\""), "{}", &t[a..b]);
+                        let member: Value =
+                            serde_json::from_str(&format!("{{{}}}", &t[a..b])).unwrap();
+                        assert_eq!(member["triage"], item["triage"]);
+                    }
+                }
+                true
+            }
+            (Some(_), None) => panic!("the scanner accepted what the slow path rejects: {text}"),
+            (None, _) => false,
+        }
+    }
+
+    #[test]
+    fn ordinary_queues_take_the_fast_path() {
+        for text in [
+            r#"{"items": []}"#,
+            "[]",
+            " [ ] \n",
+            r#"{"version": 3, "items": [{"id": "a", "status": "queued"}], "x": {"y": [1, -2.5e3, null, true]}}"#,
+            r#"[{"id": "a", "status": "running", "run": {"startedAtMs": 1772064000000, "lastHeartbeatAtMs": 0,
+                "staleAfterMs": 60000, "attempt": 2, "childSessionKey": "k", "zzz": {}}, "title": "t\"\n\u00e9\ud83d\ude00",
+                "taskIds": ["a", "b"], "createdAtMs": 0, "requeuedFrom": "b",
+                "triage": {"status": "needs_review", "reason": "stale_running", "flaggedAtMs": 1, "more": [1]}, "cost": 0.25}]"#,
+            r#"{"items": [{"id": "é", "status": "stale", "triage": {}}, {"id": "b", "status": "done", "run": {}}]}"#,
+        ] {
+            assert!(agrees(text), "slow path taken for {text}");
+        }
+    }
+
+    #[test]
+    fn anything_unusual_takes_the_slow_path() {
+        for text in [
+            "",
+            "  ",
+            "\u{feff}[]",
+            "{}",
+            "42",
+            r#"{"items": {}}"#,
+            "[1]",
+            r#"[{"id": "a"}]"#,
+            r#"[{"status": "done"}]"#,
+            r#"[{"id": "", "status": "done"}]"#,
+            r#"[{"id": "a", "status": "runing"}]"#,
+            r#"[{"id": "a", "status": "done", "id": "b"}]"#,
+            r#"[{"id": "a", "status": "done", "x": 1, "x": 2}]"#,
+            r#"{"items": [], "items": []}"#,
+            r#"{"a": {"b": 1, "b": 2}, "items": []}"#,
+            r#"[{"id": "a", "status": "done", "createdAtMs": 1.0}]"#,
+            r#"[{"id": "a", "status": "done", "createdAtMs": -1}]"#,
+            r#"[{"id": "a", "status": "done", "createdAtMs": 9223372036854775808}]"#,
+            r#"[{"id": "a", "status": "done", "run": {"attempt": 0}}]"#,
+            r#"[{"id": "a", "status": "done", "run": {"staleAfterMs": "1h"}}]"#,
+            r#"[{"id": "a", "status": "done", "run": []}]"#,
+            r#"[{"id": "a", "status": "done", "triage": {"reason": ""}}]"#,
+            r#"[{"id": "a", "status": "done", "taskIds": [1]}]"#,
+            r#"[{"id": "a", "status": "done", "requeuedFrom": ""}]"#,
+            r#"[{"id": "a", "status": "done", "title": null}]"#,
+            r#"[{"id": "\u0061", "status": "done"}]"#,
+            r#"[{"i\u0064": "a", "status": "done"}]"#,
+            r#"[{"id": "a", "status": "done", "x": "\ud800"}]"#,
+            r#"[{"id": "a", "status": "done", "x": "\udc00"}]"#,
+            r#"[{"id": "a", "status": "done", "x": 1e400}]"#,
+            r#"[{"id": "a", "status": "done", "x": 01}]"#,
+            r#"[{"id": "a", "status": "done", "x": 1.}]"#,
+            r#"[{"id": "a", "status": "done", "x": "tab	in string"}]"#,
+            r#"[{"id": "a", "status": "done"},]"#,
+            r#"[{"id": "a", "status": "done"}] x"#,
+            r#"[{"id": "a", "status": "done", "x": NaN}]"#,
+            r#"[{"id": "a", "status": "done", "x": tru}]"#,
+            "[{\"id\": \"a\",\n<<<<<<< HEAD\n\"status\": \"done\"}]",
+        ] {
+            assert!(!agrees(text), "fast path taken for {text:?}");
+        }
+        let deep = format!(
+            r#"{{"items": [], "x": {}1{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert!(!agrees(&deep));
+    }
+
+    use proptest::prelude::*;
+
+    /// JSON-ish text built from queue-like pieces, valid or not.
+    fn piece() -> impl Strategy<Value = String> {
+        let scalar = prop_oneof![
+            Just("1".to_string()),
+            Just("0".to_string()),
+            Just("-1".to_string()),
+            Just("1.5".to_string()),
+            Just("1e3".to_string()),
+            Just("1772064000000".to_string()),
+            Just("99999999999999999999".to_string()),
+            Just("null".to_string()),
+            Just("true".to_string()),
+            Just("\"\"".to_string()),
+            Just("\"x\"".to_string()),
+            Just("\"running\"".to_string()),
+            Just("\"done\"".to_string()),
+            Just("\"a\\\"b\"".to_string()),
+            Just("\"\\u00e9\"".to_string()),
+        ];
+        let key = prop_oneof![
+            Just("id"),
+            Just("status"),
+            Just("title"),
+            Just("taskIds"),
+            Just("createdAtMs"),
+            Just("requeuedFrom"),
+            Just("run"),
+            Just("triage"),
+            Just("startedAtMs"),
+            Just("finishedAtMs"),
+            Just("lastHeartbeatAtMs"),
+            Just("staleAfterMs"),
+            Just("attempt"),
+            Just("reason"),
+            Just("flaggedAtMs"),
+            Just("items"),
+            Just("x"),
+        ];
+        scalar.prop_recursive(4, 40, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5)
+                    .prop_map(|v| format!("[{}]", v.join(", "))),
+                prop::collection::vec((key.clone(), inner), 0..6).prop_map(|v| {
+                    let members: Vec<String> = v
+                        .into_iter()
+                        .map(|(k, v)| format!("\"{k}\": {v}"))
+                        .collect();
+                    format!("{{{}}}", members.join(", "))
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn the_scanner_never_disagrees_with_the_slow_path(doc in piece()) {
+            agrees(&doc);
+        }
+
+        #[test]
+        fn item_lists_agree(items in prop::collection::vec(piece(), 0..4), wrap in any::<bool>()) {
+            let list = format!("[{}]", items.join(",\n  "));
+            let doc = if wrap { format!("{{\"items\": {list}}}") } else { list };
+            agrees(&doc);
+        }
+    }
+}
