@@ -79,7 +79,8 @@ def make_item(rng, i, n):
     if status == "running":
         started = NOW_MS - rng.randrange(MINUTE, 2 * HOUR)
         item["createdAtMs"] = min(item["createdAtMs"], started - MINUTE)
-        run = {"startedAtMs": started, "lastHeartbeatAtMs": NOW_MS - rng.randrange(0, 5 * MINUTE)}
+        heartbeat = NOW_MS - rng.randrange(0, min(5 * MINUTE, NOW_MS - started))
+        run = {"startedAtMs": started, "lastHeartbeatAtMs": heartbeat}
     elif status in ("done", "failed"):
         run["finishedAtMs"] = started + rng.randrange(5_000, HOUR)
     run["attempt"] = rng.choice((1, 1, 1, 2))
