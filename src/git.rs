@@ -29,21 +29,20 @@ impl Repo {
     /// `Ok(None)` when `start` is not inside a repository.
     pub fn discover(start: &Path) -> Result<Option<Repo>> {
         if std::env::var_os("GIT_DIR").is_some() {
-            return Repository::open_from_env().map(|repo| Some(Repo { repo })).map_err(Error::from);
+            return Repository::open_from_env()
+                .map(|repo| Some(Repo { repo }))
+                .map_err(Error::from);
         }
-        let dir = if start.is_dir() { start.to_path_buf() } else { parent_dir(start) };
+        let dir = if start.is_dir() {
+            start.to_path_buf()
+        } else {
+            parent_dir(start)
+        };
         match Repository::discover(&dir) {
             Ok(repo) => Ok(Some(Repo { repo })),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// Opens the repository at exactly `path`.
-    pub fn open(path: &Path) -> Result<Repo> {
-        Ok(Repo {
-            repo: Repository::open(path)?,
-        })
     }
 
     pub fn workdir(&self) -> Option<&Path> {
@@ -60,7 +59,8 @@ impl Repo {
         let workdir = self
             .workdir()
             .ok_or_else(|| Error::Usage("a bare repository has no working tree".into()))?;
-        let workdir = std::fs::canonicalize(workdir).map_err(|e| crate::error::io(workdir, "resolve", e))?;
+        let workdir =
+            std::fs::canonicalize(workdir).map_err(|e| crate::error::io(workdir, "resolve", e))?;
         let abs = absolute(path)?;
         let rel = abs.strip_prefix(&workdir).map_err(|_| {
             Error::Usage(format!(
@@ -74,7 +74,10 @@ impl Repo {
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
         if parts.is_empty() {
-            return Err(Error::Usage(format!("{} is the repository itself, not a file", path.display())));
+            return Err(Error::Usage(format!(
+                "{} is the repository itself, not a file",
+                path.display()
+            )));
         }
         Ok(parts.join("/"))
     }
@@ -88,7 +91,13 @@ impl Repo {
     pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
         let object = match self.repo.revparse_single(rev) {
             Ok(o) => o,
-            Err(e) if rev == "HEAD" && matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => {
+            Err(e)
+                if rev == "HEAD"
+                    && matches!(
+                        e.code(),
+                        git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+                    ) =>
+            {
                 return Ok(Blob::NoVersion)
             }
             Err(e) => return Err(self.missing_revision(rev, &e)),
@@ -107,8 +116,12 @@ impl Repo {
                 "{rel} is a symbolic link in {rev}; runqlint checks regular files only"
             ))),
             Some(ObjectType::Blob) => self.read_blob(entry.id(), rel, limit).map(Blob::Found),
-            Some(ObjectType::Commit) => Err(Error::Usage(format!("{rel} is a submodule in {rev}, not a file"))),
-            _ => Err(Error::Usage(format!("{rel} is a directory in {rev}, not a file"))),
+            Some(ObjectType::Commit) => Err(Error::Usage(format!(
+                "{rel} is a submodule in {rev}, not a file"
+            ))),
+            _ => Err(Error::Usage(format!(
+                "{rel} is a directory in {rev}, not a file"
+            ))),
         }
     }
 
@@ -122,7 +135,9 @@ impl Repo {
             }
             None => self.repo.index()?,
         };
-        let conflicted: Vec<i32> = (1..=3).filter(|&stage| index.get_path(Path::new(rel), stage).is_some()).collect();
+        let conflicted: Vec<i32> = (1..=3)
+            .filter(|&stage| index.get_path(Path::new(rel), stage).is_some())
+            .collect();
         if !conflicted.is_empty() {
             return Err(Error::Git(format!(
                 "{rel} has unresolved merge conflicts in the index; resolve them and `git add` the result"
@@ -133,7 +148,9 @@ impl Repo {
             Some(entry) if entry.mode == 0o120000 => Err(Error::Usage(format!(
                 "{rel} is staged as a symbolic link; runqlint checks regular files only"
             ))),
-            Some(entry) if entry.mode == 0o160000 => Err(Error::Usage(format!("{rel} is a submodule, not a file"))),
+            Some(entry) if entry.mode == 0o160000 => {
+                Err(Error::Usage(format!("{rel} is a submodule, not a file")))
+            }
             Some(entry) => self.read_blob(entry.id, rel, limit).map(Blob::Found),
         }
     }
@@ -151,9 +168,15 @@ impl Repo {
 
     /// The error for a revision that cannot be found, with the command that would fetch it.
     fn missing_revision(&self, rev: &str, e: &git2::Error) -> Error {
-        let shallow = if self.repo.is_shallow() { " (this clone is shallow)" } else { "" };
+        let shallow = if self.repo.is_shallow() {
+            " (this clone is shallow)"
+        } else {
+            ""
+        };
         let (remote, what) = match rev.split_once('/') {
-            Some((remote, branch)) if self.repo.find_remote(remote).is_ok() => (remote.to_string(), branch.to_string()),
+            Some((remote, branch)) if self.repo.find_remote(remote).is_ok() => {
+                (remote.to_string(), branch.to_string())
+            }
             _ => ("origin".to_string(), rev.to_string()),
         };
         let fetch = if rev.len() >= 7 && rev.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -176,7 +199,8 @@ fn parent_dir(path: &Path) -> PathBuf {
 /// `path` made absolute with its directory part canonicalized (the file itself may not
 /// exist, and a symlinked file is not resolved).
 fn absolute(path: &Path) -> Result<PathBuf> {
-    let cwd = std::env::current_dir().map_err(|e| crate::error::io(Path::new("."), "read the current directory", e))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| crate::error::io(Path::new("."), "read the current directory", e))?;
     let joined = cwd.join(path);
     let mut normal = PathBuf::new();
     for c in joined.components() {
@@ -189,7 +213,10 @@ fn absolute(path: &Path) -> Result<PathBuf> {
         }
     }
     let name = normal.file_name().map(|n| n.to_os_string());
-    let dir = normal.parent().map(Path::to_path_buf).unwrap_or_else(|| normal.clone());
+    let dir = normal
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| normal.clone());
     let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
     Ok(match name {
         Some(n) => dir.join(n),

@@ -35,7 +35,10 @@ pub fn escape(s: &str) -> String {
 /// Characters a terminal, a log viewer or git could interpret rather than show.
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
         || ('\u{202a}'..='\u{202e}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
@@ -55,7 +58,10 @@ fn push_safe(out: &mut String, c: char, quoting: bool) {
 /// controls (other than tab, CR and LF) become `?`, two-byte C1 controls become `¿`, longer
 /// ones become `?` padded with spaces. Used before a source snippet is rendered.
 pub fn neutralize_source(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(|c| is_unsafe(c) && !matches!(c, '\t' | '\r' | '\n')) {
+    if !s
+        .chars()
+        .any(|c| is_unsafe(c) && !matches!(c, '\t' | '\r' | '\n'))
+    {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
@@ -76,21 +82,6 @@ pub fn neutralize_source(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_what_a_terminal_would_interpret() {
-        assert_eq!(quote("a\u{1b}[31mb\n"), r#""a\u{001b}[31mb\u{000a}""#);
-        assert_eq!(quote("\u{9b}x\u{202e}"), r#""\u{009b}x\u{202e}""#);
-        assert_eq!(quote_max("abcdef", 3), "\"abc…\"");
-        let src = "a\u{1b}b\u{9b}c\u{2028}d";
-        assert_eq!(neutralize_source(src).len(), src.len());
-        assert_eq!(neutralize_source(src), "a?b¿c?  d");
-    }
-}
-
 /// Escapes, inside serialized JSON, the characters that serde_json leaves raw but a terminal
 /// could interpret (C1 controls, DEL, bidi overrides, line separators). The result is the
 /// same JSON value.
@@ -107,4 +98,19 @@ pub fn json_safe(json: String) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_a_terminal_would_interpret() {
+        assert_eq!(quote("a\u{1b}[31mb\n"), r#""a\u{001b}[31mb\u{000a}""#);
+        assert_eq!(quote("\u{9b}x\u{202e}"), r#""\u{009b}x\u{202e}""#);
+        assert_eq!(quote_max("abcdef", 3), "\"abc…\"");
+        let src = "a\u{1b}b\u{9b}c\u{2028}d";
+        assert_eq!(neutralize_source(src).len(), src.len());
+        assert_eq!(neutralize_source(src), "a?b¿c?  d");
+    }
 }

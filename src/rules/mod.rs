@@ -110,14 +110,6 @@ impl Rule {
         }
     }
 
-    /// Whether the rule compares the checked version with a base version.
-    pub fn needs_base(self) -> bool {
-        matches!(
-            self,
-            Rule::TerminalStatusChanged | Rule::ItemDeleted | Rule::InvalidTransition | Rule::TerminalItemChanged
-        )
-    }
-
     /// The full explanation (`runqlint explain NAME`), Markdown.
     pub fn doc(self) -> &'static str {
         match self {
@@ -195,10 +187,6 @@ impl Finding {
         self.item_id = item.id.map(str::to_owned);
         self
     }
-    pub fn on(mut self, side: Side) -> Self {
-        self.side = side;
-        self
-    }
     pub fn key(mut self) -> Self {
         self.anchor = Anchor::Key;
         self
@@ -274,10 +262,16 @@ mod tests {
         assert_eq!(names.len(), Rule::ALL.len());
         for rule in Rule::ALL {
             let name = rule.name();
-            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name}"
+            );
             assert_eq!(Rule::from_name(name), Some(rule));
             let doc = rule.doc();
-            assert!(doc.starts_with(&format!("# {name}\n")), "{name} doc heading");
+            assert!(
+                doc.starts_with(&format!("# {name}\n")),
+                "{name} doc heading"
+            );
             for section in ["## What it does", "## Why", "## Example", "## How to fix"] {
                 assert!(doc.contains(section), "{name} lacks {section}");
             }
