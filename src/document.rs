@@ -122,8 +122,20 @@ fn precheck(text: &str) -> Option<SyntaxError> {
 }
 
 fn serde_error(text: &str, e: &serde_json::Error) -> SyntaxError {
-    let offset = offset_of(text, e.line(), e.column());
+    let mut offset = offset_of(text, e.line(), e.column());
     let mut message = e.to_string();
+    if message.contains("number") {
+        // serde_json reports where the number ended; point at where it starts.
+        let b = text.as_bytes();
+        while offset > 0
+            && matches!(
+                b[offset - 1],
+                b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+            )
+        {
+            offset -= 1;
+        }
+    }
     // serde_json appends " at line L column C"; the location is reported separately.
     if let Some(at) = message.rfind(" at line ") {
         message.truncate(at);

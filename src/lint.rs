@@ -160,7 +160,7 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
                             crate::text::quote(&d.key)
                         ),
                     )
-                    .key()
+                    .at_bytes(d.span.start, d.span.end)
                     .help("delete one of the two members"),
                 );
             }
@@ -180,6 +180,9 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
     } else {
         None
     });
+    if let (Some(q), true) = (&current_queue, enabled(Rule::Schema)) {
+        crate::schema::check_integers(q, &mut findings);
+    }
     if let Some(queue) = queue {
         let ctx = Context {
             current: queue,
@@ -236,18 +239,17 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
             .filter(|(s, p)| (*s, p.as_str()) != (side, pointer.as_str()))
             .map(|(s, p)| locator.at_pointer(*s, p, Anchor::Value));
         let mut message = f.message;
-        if let (Some(r), Rule::ItemDeleted | Rule::DuplicateId) = (&related, f.rule) {
-            let (name, line) = (
-                if r.side == Side::Base {
-                    base_name
-                } else {
-                    "this file"
-                },
-                r.line,
-            );
-            message = format!("{message}; it was at line {line} in {name}");
-        } else if f.rule == Rule::ItemDeleted {
-            message = format!("{message}; it was at line {} in {base_name}", location.line);
+        match (f.rule, &related) {
+            (Rule::DuplicateId, Some(r)) => {
+                message = format!("{message}; the first is at line {}", r.line);
+            }
+            (Rule::ItemDeleted, Some(r)) => {
+                message = format!("{message}; it was at line {} in {base_name}", r.line);
+            }
+            (Rule::ItemDeleted, None) => {
+                message = format!("{message}; it was at line {} in {base_name}", location.line);
+            }
+            _ => {}
         }
         diagnostics.push(Diagnostic {
             rule: f.rule,
@@ -350,6 +352,7 @@ impl<'a> Locator<'a> {
         let span = match anchor {
             Anchor::Value => index.value_span(pointer),
             Anchor::Key => index.key_span(pointer),
+            Anchor::Bytes { start, end } => document::Span::new(start, end),
         };
         let span = index.label_span(span);
         let (line, column) = index.line_col(span.start);

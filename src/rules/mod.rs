@@ -153,6 +153,8 @@ pub enum Anchor {
     Value,
     /// The key that names the value (for object members).
     Key,
+    /// An exact byte range, for places a pointer cannot name (a repeated key).
+    Bytes { start: usize, end: usize },
 }
 
 /// One thing a rule found, located by pointer; [`crate::diagnostic`] turns it into a line
@@ -189,6 +191,10 @@ impl Finding {
     }
     pub fn key(mut self) -> Self {
         self.anchor = Anchor::Key;
+        self
+    }
+    pub fn at_bytes(mut self, start: usize, end: usize) -> Self {
+        self.anchor = Anchor::Bytes { start, end };
         self
     }
     pub fn related(mut self, side: Side, pointer: impl Into<String>) -> Self {
