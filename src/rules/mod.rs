@@ -129,13 +129,15 @@ impl Rule {
         }
     }
 
-    /// The first line of the explanation, without its `# name` heading.
-    pub fn summary(self) -> &'static str {
+    /// The first paragraph of the explanation (after its `# name` heading), on one line.
+    pub fn summary(self) -> String {
         self.doc()
             .lines()
             .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .unwrap_or("")
+            .skip_while(|l| l.is_empty() || l.starts_with('#'))
+            .take_while(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
