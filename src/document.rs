@@ -30,6 +30,9 @@ impl Span {
     pub fn len(&self) -> usize {
         self.end - self.start
     }
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
 }
 
 /// Why a text is not a JSON document, with the byte offset where it stops being one.
