@@ -18,13 +18,13 @@ pub struct Style {
 
 impl Style {
     /// Colour only on a terminal and when `NO_COLOR` is unset (or empty); `CLICOLOR_FORCE`
-    /// forces it.
+    /// forces it off a terminal, but `NO_COLOR` always wins.
     pub fn detect() -> Style {
         use std::io::IsTerminal;
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let force = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
         Style {
-            color: force || (!no_color && std::io::stdout().is_terminal()),
+            color: !no_color && (force || std::io::stdout().is_terminal()),
             width: 100,
         }
     }

@@ -719,3 +719,29 @@ fn schema_fixtures_are_accepted_and_rejected() {
     }
     assert!(seen >= 6, "fixtures missing");
 }
+
+#[test]
+fn colour_is_forced_by_clicolor_force_and_no_color_always_wins() {
+    let repo = Repo::new();
+    repo.write(
+        "run_queue.json",
+        queue(vec![item("a", "running", json!({}))]),
+    );
+    let mut cmd = repo.runqlint_cmd(&["check"]);
+    cmd.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
+    let out = cmd.output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\u{1b}["),
+        "no colour when forced"
+    );
+    cmd.env("NO_COLOR", "1");
+    let out = cmd.output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains('\u{1b}'),
+        "colour despite NO_COLOR"
+    );
+    // Not a terminal, nothing forced: plain.
+    let mut cmd = repo.runqlint_cmd(&["check"]);
+    cmd.env_remove("NO_COLOR");
+    assert!(!String::from_utf8_lossy(&cmd.output().unwrap().stdout).contains('\u{1b}'));
+}
