@@ -4,7 +4,7 @@
 //! rules that look at items, a `check` function. Checks are pure: they read a [`Context`]
 //! and push [`Finding`]s into a sink; they never do I/O and never print.
 
-use crate::queue::{Item, Queue};
+use crate::queue::{Item, Queue, Status};
 
 mod duplicate_id;
 mod duplicate_key;
@@ -228,12 +228,44 @@ pub fn check_items(ctx: &Context, sink: &mut Vec<Finding>) {
     implausible_timestamp::check(ctx, sink);
     stale_running::check(ctx, sink);
     stale_without_triage::check(ctx, sink);
-    if ctx.base.is_some() {
-        terminal_status_changed::check(ctx, sink);
+    if let Some(base) = ctx.base {
+        let pairs = pairs(ctx.current, base);
+        terminal_status_changed::check(ctx, &pairs, sink);
         item_deleted::check(ctx, sink);
-        invalid_transition::check(ctx, sink);
-        terminal_item_changed::check(ctx, sink);
+        invalid_transition::check(ctx, &pairs, sink);
+        terminal_item_changed::check(ctx, &pairs, sink);
     }
+}
+
+/// An item present in both versions (matched by id), with a known status in each.
+#[derive(Clone, Copy)]
+pub struct Pair<'a, 'v> {
+    pub id: &'v str,
+    /// The item in the checked version.
+    pub item: &'a Item<'v>,
+    /// The item in the base version.
+    pub old: &'a Item<'v>,
+    pub now: Status,
+    pub was: Status,
+}
+
+fn pairs<'a, 'v>(current: &'a Queue<'v>, base: &'a Queue<'v>) -> Vec<Pair<'a, 'v>> {
+    let base_items = base.by_id();
+    current
+        .items
+        .iter()
+        .filter_map(|item| {
+            let id = item.id?;
+            let old = *base_items.get(id)?;
+            Some(Pair {
+                id,
+                item,
+                old,
+                now: item.status?,
+                was: old.status?,
+            })
+        })
+        .collect()
 }
 
 /// Formats an epoch-millisecond time as RFC 3339 (UTC), or the raw number if out of range.

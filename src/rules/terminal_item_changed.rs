@@ -1,4 +1,4 @@
-use super::{Context, Finding, Rule, Side};
+use super::{Context, Finding, Pair, Rule, Side};
 use crate::document::escape_segment;
 use crate::text::quote;
 
@@ -26,17 +26,16 @@ annotated for review, so that one field may change.
 Restore the field. Put review notes in `triage`, or requeue the work as a new item.
 "#;
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
-    let Some(base) = ctx.base else { return };
-    let base_items = base.by_id();
-    for item in &ctx.current.items {
-        let (Some(id), Some(now)) = (item.id, item.status) else {
-            continue;
-        };
-        let Some(old) = base_items.get(id) else {
-            continue;
-        };
-        if old.status != Some(now) || !now.is_terminal() {
+pub(super) fn check(ctx: &Context, pairs: &[Pair], sink: &mut Vec<Finding>) {
+    for &Pair {
+        id,
+        item,
+        old,
+        now,
+        was,
+    } in pairs
+    {
+        if was != now || !now.is_terminal() {
             continue;
         }
         let (Some(cur), Some(was)) = (item.value.as_object(), old.value.as_object()) else {
