@@ -104,6 +104,9 @@ pub struct FixArgs {
     /// File listing live session keys (one per line, or a JSON array of strings).
     #[arg(long, value_name = "FILE")]
     pub alive_sessions: Option<PathBuf>,
+    /// How long --alive-cmd may run before its answer counts as unknown (it is killed).
+    #[arg(long, value_name = "DUR", default_value = "10s")]
+    pub alive_timeout: String,
     /// Proceed even if the queue file has uncommitted changes.
     #[arg(long)]
     pub allow_dirty: bool,

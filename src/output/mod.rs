@@ -4,10 +4,12 @@ use std::io::Write;
 
 use crate::lint::{FileReport, Severity};
 
+pub mod fix;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod stale;
 
 /// How `check` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
