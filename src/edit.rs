@@ -55,12 +55,14 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<String, String> {
 pub enum New {
     Json(Value),
     Object(Vec<(String, New)>),
+    /// A value copied from the file: its one-line source text is written verbatim.
+    Raw(String, Value),
 }
 
 impl New {
     pub fn to_value(&self) -> Value {
         match self {
-            New::Json(v) => v.clone(),
+            New::Json(v) | New::Raw(_, v) => v.clone(),
             New::Object(members) => {
                 Value::Object(members.iter().map(|(k, v)| (k.clone(), v.to_value())).collect::<Map<String, Value>>())
             }
@@ -121,6 +123,8 @@ enum Layout<'a> {
 
 fn render(v: &New, layout: &Layout) -> String {
     match v {
+        New::Raw(text, _) if !text.contains('\n') => text.clone(),
+        New::Raw(_, value) => render(&New::Json(value.clone()), layout),
         New::Object(members) => {
             let pairs: Vec<(String, &New)> = members.iter().map(|(k, v)| (k.clone(), v)).collect();
             render_object(&pairs, layout)
@@ -398,6 +402,12 @@ impl<'t> Splicer<'t> {
             end: last.end,
             text,
         }]
+    }
+
+    /// A value copied from `pointer`, keeping its source spelling when it is on one line.
+    pub fn copy(&self, pointer: &str, value: &Value) -> New {
+        let span = self.index.value_span(pointer);
+        New::Raw(self.text[span.start..span.end].to_string(), value.clone())
     }
 
     /// The `:` spelling used by the object at `pointer`, if it is a non-empty object.

@@ -268,7 +268,7 @@ pub fn plan(text: &str, doc: &Value, survey: &Survey, liveness: &[Liveness], opt
             let mut members = vec![("id".to_string(), New::Json(json!(id))), ("status".into(), New::Json(json!("queued")))];
             for field in ["title", "notes", "taskIds"] {
                 if let Some(v) = item_obj.get(field) {
-                    members.push((field.to_string(), New::Json(v.clone())));
+                    members.push((field.to_string(), splicer.copy(&format!("{}/{field}", candidate.pointer), v)));
                 }
             }
             members.push(("requeuedFrom".into(), New::Json(json!(candidate.id))));

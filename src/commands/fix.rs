@@ -234,6 +234,14 @@ pub fn run(args: &FixArgs) -> Result<bool> {
             return Err(Error::Refused(format!("{name} moved while fix ran; nothing was written")));
         }
     }
+    match std::fs::read(&path) {
+        Ok(now_bytes) if now_bytes == original => {}
+        _ => {
+            return Err(Error::Refused(format!(
+                "{shown} changed on disk since it was read; nothing was written (run fix again)"
+            )))
+        }
+    }
     if let Some(b) = &backup_path {
         crate::atomic::write_new(b, &original)?;
     }
