@@ -235,14 +235,34 @@ impl Repo {
         Ok(out)
     }
 
-    /// The author/committer identity from git config, or a clear error.
-    pub fn signature(&self) -> Result<git2::Signature<'static>> {
-        self.repo.signature().map_err(|e| {
-            Error::Git(format!(
-                "no git identity to commit with ({}); set it with `git config user.name \"Your Name\"` and `git config user.email you@example.com`, or use --no-commit",
-                e.message()
-            ))
-        })
+    /// The author and committer, as git would pick them: `GIT_AUTHOR_NAME`/`_EMAIL` and
+    /// `GIT_COMMITTER_NAME`/`_EMAIL` first, else `user.name`/`user.email` from git config
+    /// (the repository's config levels, then `GIT_CONFIG_GLOBAL` if set, which libgit2
+    /// does not read on its own). Missing: a clear error.
+    pub fn signatures(&self) -> Result<(git2::Signature<'static>, git2::Signature<'static>)> {
+        let config = self.repo.config().ok();
+        let global = std::env::var_os("GIT_CONFIG_GLOBAL")
+            .filter(|p| !p.is_empty())
+            .and_then(|p| git2::Config::open(Path::new(&p)).ok());
+        let from_config = |key: &str| -> Option<String> {
+            config
+                .as_ref()
+                .and_then(|c| c.get_string(key).ok())
+                .or_else(|| global.as_ref().and_then(|c| c.get_string(key).ok()))
+                .filter(|v| !v.trim().is_empty())
+        };
+        let env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+        let pick = |who: &str| -> Result<git2::Signature<'static>> {
+            let name = env(&format!("GIT_{who}_NAME")).or_else(|| from_config("user.name"));
+            let email = env(&format!("GIT_{who}_EMAIL")).or_else(|| from_config("user.email"));
+            match (name, email) {
+                (Some(n), Some(e)) => git2::Signature::now(&n, &e).map_err(Error::from),
+                _ => Err(Error::Git(
+                    "no git identity to commit with (user.name and user.email are not set); set them with `git config user.name \"Your Name\"` and `git config user.email you@example.com`, or use --no-commit".into(),
+                )),
+            }
+        };
+        Ok((pick("AUTHOR")?, pick("COMMITTER")?))
     }
 
     /// Takes git's index lock, exactly as git does (O_EXCL on `index.lock`).
@@ -273,7 +293,7 @@ impl Repo {
         written: &Path,
         message: &str,
     ) -> Result<Oid> {
-        let sig = self.signature()?;
+        let (author, committer) = self.signatures()?;
         let parent = self.repo.find_commit(expected)?;
         let tree = parent.tree()?;
         let mode = match tree.get_path(Path::new(rel)) {
@@ -284,7 +304,7 @@ impl Repo {
         let mut update = git2::build::TreeUpdateBuilder::new();
         update.upsert(rel, blob, mode);
         let new_tree = self.repo.find_tree(update.create_updated(&self.repo, &tree)?)?;
-        let commit = self.repo.commit(None, &sig, &sig, message, &new_tree, &[&parent])?;
+        let commit = self.repo.commit(None, &author, &committer, message, &new_tree, &[&parent])?;
         let subject = message.lines().next().unwrap_or("runqlint fix");
         self.repo
             .reference_matching(branch, commit, true, expected, &format!("commit: {subject}"))

@@ -101,7 +101,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
                     ))
                 }
             }
-            repo.signature()?;
+            repo.signatures()?;
         }
         if writes && !args.allow_dirty {
             let state = repo.path_state(&shown)?;
