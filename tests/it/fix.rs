@@ -573,3 +573,78 @@ fn stale_reports_in_human_and_json() {
     let r = repo.run(&["stale", "--now", NOW]);
     assert!(!r.stdout.contains('\u{1b}') && r.stdout.contains("\\u{001b}"), "{}", r.stdout);
 }
+
+#[test]
+fn a_branch_that_moves_while_fix_runs_is_left_alone() {
+    let text = queue(vec![item("a", "running", json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "k"}}))]);
+    let repo = setup(&text);
+    let script = repo.scratch().join("commit.sh");
+    std::fs::write(&script, "#!/bin/sh\ngit commit -q --allow-empty --no-verify -m moved >/dev/null 2>&1 || exit 7\nexit 1\n").unwrap();
+    let r = fix(&repo, &["--alive-cmd", &format!("sh {}", script.display())]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("moved while fix ran; nothing was written"), "{}", r.stderr);
+    assert_eq!(repo.git(&["log", "-1", "--format=%s"]), "moved\n");
+    assert_eq!(commits(&repo), 2);
+    assert_eq!(repo.read(Q), text.as_bytes());
+    assert!(backups(&repo).is_empty());
+}
+
+#[test]
+fn a_missing_git_identity_is_a_clear_refusal() {
+    let text = seed_queue();
+    let repo = setup(&text);
+    std::fs::write(repo.home().join("gitconfig"), "[core]\n\tautocrlf = false\n").unwrap();
+    let out = repo
+        .runqlint_cmd(&["fix", "--now", NOW])
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL")
+        .env_remove("GIT_COMMITTER_NAME")
+        .env_remove("GIT_COMMITTER_EMAIL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("user.name") && err.contains("--no-commit"), "{err}");
+    assert_eq!(repo.read(Q), text.as_bytes());
+    assert!(backups(&repo).is_empty());
+    // The identity comes from git config when the environment does not name one.
+    std::fs::write(repo.home().join("gitconfig"), "[user]\n\tname = Config Person\n\temail = config@example.invalid\n").unwrap();
+    let out = repo
+        .runqlint_cmd(&["fix", "--now", NOW])
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL")
+        .env_remove("GIT_COMMITTER_NAME")
+        .env_remove("GIT_COMMITTER_EMAIL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(repo.git(&["log", "-1", "--format=%an <%ae> / %cn <%ce>"]), "Config Person <config@example.invalid> / Config Person <config@example.invalid>\n");
+}
+
+#[test]
+fn config_defaults_apply_and_flags_override_them() {
+    let repo = Repo::new();
+    let rel = "brain/hq/run_queue.json";
+    repo.write(rel, queue(vec![stuck("s"), stuck("t")]));
+    repo.write("runqlint.toml", "paths = [\"brain/hq/run_queue.json\"]\n[fix]\nmark = \"stale\"\nbackup = false\nrequeue = true\n");
+    repo.commit_all("queue");
+    let r = repo.run(&["fix", "--now", NOW, "--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["path"], rel);
+    assert_eq!(r.json()["backup"], Value::Null);
+    assert_eq!(r.json()["requeued"].as_array().unwrap().len(), 2);
+    let d: Value = serde_json::from_slice(&repo.read(rel)).unwrap();
+    assert_eq!(find(&d, "s")["status"], "stale");
+    assert_eq!(repo.git(&["show", "--name-only", "--format=", "HEAD"]), format!("{rel}\n"));
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+
+    let repo = Repo::new();
+    repo.write(rel, queue(vec![stuck("s")]));
+    repo.write("runqlint.toml", "paths = [\"brain/hq/run_queue.json\"]\n[fix]\nmark = \"stale\"\n");
+    repo.commit_all("queue");
+    let r = repo.run_in(&repo.root.join("brain"), &["fix", "--now", NOW, "--mark", "failed", "hq/run_queue.json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let d: Value = serde_json::from_slice(&repo.read(rel)).unwrap();
+    assert_eq!(find(&d, "s")["status"], "failed");
+    assert!(repo.root.join("brain/hq").read_dir().unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with("run_queue.backup.")));
+}
