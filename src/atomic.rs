@@ -9,7 +9,9 @@ use crate::error::{io, Error, Result};
 
 /// `<dir>/<stem>.backup.<stamp>.json` for `<dir>/<stem>.json`.
 pub fn backup_path(path: &Path, stamp: &str) -> PathBuf {
-    let stem = path.file_stem().map_or_else(|| "run_queue".into(), |s| s.to_string_lossy().into_owned());
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "run_queue".into(), |s| s.to_string_lossy().into_owned());
     path.with_file_name(format!("{stem}.backup.{stamp}.json"))
 }
 
@@ -26,7 +28,9 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
         }
         Err(e) => return Err(io(path, "create the backup", e)),
     };
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| io(path, "write the backup", e))
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| io(path, "write the backup", e))
 }
 
 /// Replaces `path` with `bytes` atomically: a temporary file in the same directory (same
@@ -37,7 +41,9 @@ pub fn replace(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let perms = fs::metadata(path).map_err(|e| io(path, "stat", e))?.permissions();
+    let perms = fs::metadata(path)
+        .map_err(|e| io(path, "stat", e))?
+        .permissions();
     let mut tmp = tempfile::Builder::new()
         .prefix(".runqlint-")
         .suffix(".tmp")
@@ -54,7 +60,8 @@ pub fn replace(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
             path.display()
         )));
     }
-    tmp.persist(path).map_err(|e| io(path, "replace", e.error))?;
+    tmp.persist(path)
+        .map_err(|e| io(path, "replace", e.error))?;
     if let Ok(d) = fs::File::open(&dir) {
         let _ = d.sync_all();
     }

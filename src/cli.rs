@@ -10,7 +10,12 @@ use crate::output::Format;
 /// Keeps a git-committed run_queue.json honest: schema and history rules, a pre-commit and
 /// CI gate, and a safe repair for stale running items.
 #[derive(Debug, Parser)]
-#[command(name = "runqlint", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "runqlint",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -149,8 +149,10 @@ impl Config {
                 p
             }
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        let mut config = Config::parse(&text).map_err(|m| Error::Config(format!("{}: {m}", path.display())))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let mut config =
+            Config::parse(&text).map_err(|m| Error::Config(format!("{}: {m}", path.display())))?;
         config.source = Some(path);
         Ok(config)
     }
@@ -177,18 +179,25 @@ impl Config {
         if let Some(d) = raw.stale_after {
             config.stale_after_ms = match d {
                 DurationValue::Ms(ms) if ms > 0 => ms,
-                DurationValue::Ms(ms) => return Err(format!("`stale-after` must be positive, not {ms}")),
-                DurationValue::Text(t) => parse_duration(&t).map_err(|e| format!("`stale-after`: {e}"))?,
+                DurationValue::Ms(ms) => {
+                    return Err(format!("`stale-after` must be positive, not {ms}"))
+                }
+                DurationValue::Text(t) => {
+                    parse_duration(&t).map_err(|e| format!("`stale-after`: {e}"))?
+                }
             };
         }
         if let Some(s) = raw.max_file_size {
             config.max_file_size = match s {
                 SizeValue::Bytes(b) => b,
-                SizeValue::Text(t) => parse_size(&t).map_err(|e| format!("`max-file-size`: {e}"))?,
+                SizeValue::Text(t) => {
+                    parse_size(&t).map_err(|e| format!("`max-file-size`: {e}"))?
+                }
             };
         }
         for (name, level) in raw.rules {
-            let rule = Rule::from_name(&name).ok_or_else(|| format!("[rules]: unknown rule `{name}` (see `runqlint rules`)"))?;
+            let rule = Rule::from_name(&name)
+                .ok_or_else(|| format!("[rules]: unknown rule `{name}` (see `runqlint rules`)"))?;
             config.levels.set(rule, level);
         }
         let f = raw.fix;
@@ -218,7 +227,9 @@ pub fn parse_duration(s: &str) -> std::result::Result<i64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: i64 = num.parse().map_err(|_| format!("`{s}` is not a duration like 90m, 6h, 1d or milliseconds"))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 90m, 6h, 1d or milliseconds"))?;
     let factor = match unit.trim() {
         "" | "ms" => 1,
         "s" => 1000,
@@ -226,7 +237,11 @@ pub fn parse_duration(s: &str) -> std::result::Result<i64, String> {
         "h" => 3_600_000,
         "d" => 86_400_000,
         "w" => 7 * 86_400_000,
-        _ => return Err(format!("`{s}` is not a duration like 90m, 6h, 1d or milliseconds")),
+        _ => {
+            return Err(format!(
+                "`{s}` is not a duration like 90m, 6h, 1d or milliseconds"
+            ))
+        }
     };
     match n.checked_mul(factor) {
         Some(ms) if ms > 0 => Ok(ms),
@@ -239,7 +254,9 @@ pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a size like 128MiB"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like 128MiB"))?;
     let factor: u64 = match unit.trim() {
         "" | "B" => 1,
         "KB" => 1000,
@@ -250,7 +267,8 @@ pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
         "GiB" => 1024 * 1024 * 1024,
         _ => return Err(format!("`{s}` is not a size like 128MiB")),
     };
-    n.checked_mul(factor).ok_or_else(|| format!("`{s}` is too large"))
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 /// RFC 3339 (`2026-11-25T09:00:00Z`) or integer epoch milliseconds.
@@ -292,7 +310,9 @@ mod tests {
         assert_eq!(c.fix.mark, Mark::Stale);
         let e = Config::parse("stale_after = \"1d\"").unwrap_err();
         assert!(e.contains("line 1") && e.contains("stale_after"), "{e}");
-        assert!(Config::parse("[rules]\nno-such-rule = \"off\"").unwrap_err().contains("no-such-rule"));
+        assert!(Config::parse("[rules]\nno-such-rule = \"off\"")
+            .unwrap_err()
+            .contains("no-such-rule"));
         assert!(Config::parse("[rules]\nschema = \"fatal\"").is_err());
         assert!(Config::parse("[fix]\ncolour = true").is_err());
     }

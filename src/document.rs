@@ -84,7 +84,10 @@ fn precheck(text: &str) -> Option<SyntaxError> {
         return Some(SyntaxError {
             offset: 0,
             message: "the file starts with a UTF-8 byte order mark".into(),
-            help: Some("JSON text must not begin with a BOM (RFC 8259 §8.1); remove the first three bytes".into()),
+            help: Some(
+                "JSON text must not begin with a BOM (RFC 8259 §8.1); remove the first three bytes"
+                    .into(),
+            ),
         });
     }
     if text.trim().is_empty() {
@@ -103,7 +106,9 @@ fn precheck(text: &str) -> Option<SyntaxError> {
         let bare = line.trim_end_matches(['\n', '\r']);
         let marker = ["<<<<<<<", "=======", ">>>>>>>", "|||||||"]
             .iter()
-            .any(|m| bare.starts_with(m) && (bare.len() == m.len() || bare[m.len()..].starts_with(' ')));
+            .any(|m| {
+                bare.starts_with(m) && (bare.len() == m.len() || bare[m.len()..].starts_with(' '))
+            });
         if marker {
             return Some(SyntaxError {
                 offset,
@@ -131,7 +136,9 @@ fn serde_error(text: &str, e: &serde_json::Error) -> SyntaxError {
         Some("the document ends before this point; remove what follows it".to_string())
     } else if message.contains("EOF while parsing") {
         Some("the file is truncated".to_string())
-    } else if text[offset.min(text.len())..].starts_with("//") || text[offset.min(text.len())..].starts_with("/*") {
+    } else if text[offset.min(text.len())..].starts_with("//")
+        || text[offset.min(text.len())..].starts_with("/*")
+    {
         Some("JSON has no comments".to_string())
     } else if ["NaN", "Infinity", "-Infinity"]
         .iter()
@@ -370,7 +377,9 @@ impl<'t> SpanIndex<'t> {
         if n.is_object {
             // The last occurrence wins, as in the parsed value.
             kids.iter().rev().copied().find(|&k| {
-                let key = self.nodes[k as usize].key.expect("object members have keys");
+                let key = self.nodes[k as usize]
+                    .key
+                    .expect("object members have keys");
                 let raw = &self.text[key.start + 1..key.end - 1];
                 if raw.contains('\\') {
                     self.key_text(key) == segment
@@ -447,7 +456,8 @@ impl<'t> SpanIndex<'t> {
         while let Some((id, pointer)) = stack.pop() {
             let n = &self.nodes[id as usize];
             let kids = &self.children[n.children.start as usize..n.children.end as usize];
-            let mut seen: std::collections::HashMap<String, Span> = std::collections::HashMap::new();
+            let mut seen: std::collections::HashMap<String, Span> =
+                std::collections::HashMap::new();
             for (i, &k) in kids.iter().enumerate() {
                 let child = &self.nodes[k as usize];
                 let seg = match child.key {
@@ -557,7 +567,8 @@ mod tests {
 
     #[test]
     fn spans_follow_pointers_and_crlf_lines() {
-        let text = "{\r\n  \"items\": [\r\n    {\"id\": \"a\", \"status\": \"running\"}\r\n  ]\r\n}\r\n";
+        let text =
+            "{\r\n  \"items\": [\r\n    {\"id\": \"a\", \"status\": \"running\"}\r\n  ]\r\n}\r\n";
         let idx = SpanIndex::build(text);
         let s = idx.value_span("/items/0/status");
         assert_eq!(&text[s.start..s.end], "\"running\"");
@@ -566,7 +577,10 @@ mod tests {
         assert_eq!(&text[k.start..k.end], "\"id\"");
         // A missing member falls back to its parent.
         let p = idx.value_span("/items/0/run/startedAtMs");
-        assert_eq!(&text[p.start..p.end], "{\"id\": \"a\", \"status\": \"running\"}");
+        assert_eq!(
+            &text[p.start..p.end],
+            "{\"id\": \"a\", \"status\": \"running\"}"
+        );
     }
 
     #[test]
@@ -575,7 +589,10 @@ mod tests {
         let parsed = parse(text.as_bytes()).unwrap();
         assert!(parsed.has_duplicate_keys);
         let dups = SpanIndex::build(text).duplicate_keys();
-        let found: Vec<_> = dups.iter().map(|d| (d.pointer.as_str(), d.span.start)).collect();
+        let found: Vec<_> = dups
+            .iter()
+            .map(|d| (d.pointer.as_str(), d.span.start))
+            .collect();
         assert_eq!(found, vec![("/b/x", 23), ("/a", 32)]);
     }
 
@@ -592,7 +609,10 @@ mod tests {
         let e = parse(b"{\n  \"items\": [1,]\n}").unwrap_err();
         assert_eq!(line_col("{\n  \"items\": [1,]\n}", e.offset).0, 2);
         assert!(parse(b"").unwrap_err().message.contains("empty"));
-        assert!(parse(b"\xef\xbb\xbf[]").unwrap_err().message.contains("byte order mark"));
+        assert!(parse(b"\xef\xbb\xbf[]")
+            .unwrap_err()
+            .message
+            .contains("byte order mark"));
         let conflict = "{\n<<<<<<< HEAD\n=======\n>>>>>>> x\n}";
         let e = parse(conflict.as_bytes()).unwrap_err();
         assert!(e.message.contains("merge-conflict"));

@@ -32,14 +32,21 @@ pub struct Edit {
 pub fn apply(text: &str, edits: &[Edit]) -> Result<String, String> {
     let mut sorted: Vec<&Edit> = edits.iter().collect();
     sorted.sort_by_key(|e| (e.start, e.end));
-    let mut out = String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
     let mut pos = 0;
     for e in sorted {
         if e.start < pos || e.end < e.start || e.end > text.len() {
-            return Err(format!("overlapping or out-of-range edit at bytes {}..{}", e.start, e.end));
+            return Err(format!(
+                "overlapping or out-of-range edit at bytes {}..{}",
+                e.start, e.end
+            ));
         }
         if !text.is_char_boundary(e.start) || !text.is_char_boundary(e.end) {
-            return Err(format!("edit at bytes {}..{} splits a character", e.start, e.end));
+            return Err(format!(
+                "edit at bytes {}..{} splits a character",
+                e.start, e.end
+            ));
         }
         out.push_str(&text[pos..e.start]);
         out.push_str(&e.text);
@@ -63,9 +70,12 @@ impl New {
     pub fn to_value(&self) -> Value {
         match self {
             New::Json(v) | New::Raw(_, v) => v.clone(),
-            New::Object(members) => {
-                Value::Object(members.iter().map(|(k, v)| (k.clone(), v.to_value())).collect::<Map<String, Value>>())
-            }
+            New::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_value()))
+                    .collect::<Map<String, Value>>(),
+            ),
         }
     }
 }
@@ -117,8 +127,15 @@ impl Style {
 /// Where a new value starts: on an indented line of a pretty file, or inside one line.
 #[derive(Debug, Clone)]
 enum Layout<'a> {
-    Pretty { indent: String, style: &'a Style, colon: &'a str },
-    Inline { sep: &'a str, colon: &'a str },
+    Pretty {
+        indent: String,
+        style: &'a Style,
+        colon: &'a str,
+    },
+    Inline {
+        sep: &'a str,
+        colon: &'a str,
+    },
 }
 
 fn render(v: &New, layout: &Layout) -> String {
@@ -130,7 +147,10 @@ fn render(v: &New, layout: &Layout) -> String {
             render_object(&pairs, layout)
         }
         New::Json(Value::Object(map)) => {
-            let owned: Vec<(String, New)> = map.iter().map(|(k, v)| (k.clone(), New::Json(v.clone()))).collect();
+            let owned: Vec<(String, New)> = map
+                .iter()
+                .map(|(k, v)| (k.clone(), New::Json(v.clone())))
+                .collect();
             let pairs: Vec<(String, &New)> = owned.iter().map(|(k, v)| (k.clone(), v)).collect();
             render_object(&pairs, layout)
         }
@@ -138,7 +158,10 @@ fn render(v: &New, layout: &Layout) -> String {
             if items.is_empty() {
                 return "[]".into();
             }
-            let parts: Vec<String> = items.iter().map(|i| render(&New::Json(i.clone()), &deeper(layout))).collect();
+            let parts: Vec<String> = items
+                .iter()
+                .map(|i| render(&New::Json(i.clone()), &deeper(layout)))
+                .collect();
             wrap('[', ']', parts, layout)
         }
         New::Json(scalar) => serde_json::to_string(scalar).expect("a JSON scalar serializes"),
@@ -165,7 +188,10 @@ fn wrap(open: char, close: char, parts: Vec<String>, layout: &Layout) -> String 
         Layout::Pretty { indent, style, .. } => {
             let nl = style.newline;
             let inner = format!("{indent}{}", style.unit);
-            let body: Vec<String> = parts.into_iter().map(|p| format!("{nl}{inner}{p}")).collect();
+            let body: Vec<String> = parts
+                .into_iter()
+                .map(|p| format!("{nl}{inner}{p}"))
+                .collect();
             format!("{open}{}{nl}{indent}{close}", body.join(","))
         }
         Layout::Inline { sep, .. } => format!("{open}{}{close}", parts.join(sep)),
@@ -174,7 +200,11 @@ fn wrap(open: char, close: char, parts: Vec<String>, layout: &Layout) -> String 
 
 fn deeper<'a>(layout: &Layout<'a>) -> Layout<'a> {
     match layout {
-        Layout::Pretty { indent, style, colon } => Layout::Pretty {
+        Layout::Pretty {
+            indent,
+            style,
+            colon,
+        } => Layout::Pretty {
             indent: format!("{indent}{}", style.unit),
             style,
             colon,
@@ -265,7 +295,13 @@ impl<'t> Splicer<'t> {
 
     /// The layout for a value that starts at `pos`, in a container written over several
     /// lines (`pretty`) or on one line.
-    fn layout_at<'a>(&'a self, pos: usize, pretty: bool, colon: &'a str, sep: &'a str) -> Layout<'a> {
+    fn layout_at<'a>(
+        &'a self,
+        pos: usize,
+        pretty: bool,
+        colon: &'a str,
+        sep: &'a str,
+    ) -> Layout<'a> {
         if pretty && !self.style.minified {
             Layout::Pretty {
                 indent: line_indent(self.text, pos),
@@ -279,7 +315,12 @@ impl<'t> Splicer<'t> {
 
     /// Edits that make the object at `pointer` (whose parsed value is `current`) hold
     /// `members`: existing keys get their value replaced, new keys are appended in order.
-    pub fn set_members(&self, pointer: &str, current: &Map<String, Value>, set: &[(String, New)]) -> Vec<Edit> {
+    pub fn set_members(
+        &self,
+        pointer: &str,
+        current: &Map<String, Value>,
+        set: &[(String, New)],
+    ) -> Vec<Edit> {
         let span = self.index.value_span(pointer);
         let members = self.members(pointer, current);
         let Some(first) = members.first() else {
@@ -308,7 +349,11 @@ impl<'t> Splicer<'t> {
             }
             None => self.default_sep(),
         };
-        let last_end = members.iter().map(|m| m.value_end).max().unwrap_or(first.value_end);
+        let last_end = members
+            .iter()
+            .map(|m| m.value_end)
+            .max()
+            .unwrap_or(first.value_end);
         let mut edits = Vec::new();
         let mut appended = String::new();
         for (key, value) in set {
@@ -337,7 +382,11 @@ impl<'t> Splicer<'t> {
                 ));
             } else {
                 let layout = Layout::Inline { sep, colon };
-                appended.push_str(&format!("{sep}{}{colon}{}", quote_key(key), render(value, &layout)));
+                appended.push_str(&format!(
+                    "{sep}{}{colon}{}",
+                    quote_key(key),
+                    render(value, &layout)
+                ));
             }
         }
         if !appended.is_empty() {
@@ -357,7 +406,10 @@ impl<'t> Splicer<'t> {
         if len == 0 {
             let pretty = !self.style.minified;
             let layout = self.layout_at(span.start, pretty, colon, self.default_sep());
-            let parts = elements.iter().map(|e| render(e, &deeper(&layout))).collect();
+            let parts = elements
+                .iter()
+                .map(|e| render(e, &deeper(&layout)))
+                .collect();
             return vec![Edit {
                 start: span.start,
                 end: span.end,
@@ -378,7 +430,11 @@ impl<'t> Splicer<'t> {
                     style: &self.style,
                     colon,
                 };
-                text.push_str(&format!(",{}{indent}{}", self.style.newline, render(e, &layout)));
+                text.push_str(&format!(
+                    ",{}{indent}{}",
+                    self.style.newline,
+                    render(e, &layout)
+                ));
             }
         } else {
             let sep = if len > 1 {
@@ -394,7 +450,10 @@ impl<'t> Splicer<'t> {
             };
             let colon = self.object_colon(&format!("{pointer}/0")).unwrap_or(colon);
             for e in elements {
-                text.push_str(&format!("{sep}{}", render(e, &Layout::Inline { sep, colon })));
+                text.push_str(&format!(
+                    "{sep}{}",
+                    render(e, &Layout::Inline { sep, colon })
+                ));
             }
         }
         vec![Edit {
@@ -432,11 +491,18 @@ mod tests {
         let s = Splicer::new(text);
         let doc: Value = serde_json::from_str(text).unwrap();
         let obj = doc.pointer(pointer).unwrap().as_object().unwrap();
-        let set: Vec<(String, New)> = set.into_iter().map(|(k, v)| (k.to_string(), New::Json(v))).collect();
+        let set: Vec<(String, New)> = set
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), New::Json(v)))
+            .collect();
         let out = apply(text, &s.set_members(pointer, obj, &set)).unwrap();
         let mut want = doc.clone();
         for (k, v) in &set {
-            want.pointer_mut(pointer).unwrap().as_object_mut().unwrap().insert(k.clone(), v.to_value());
+            want.pointer_mut(pointer)
+                .unwrap()
+                .as_object_mut()
+                .unwrap()
+                .insert(k.clone(), v.to_value());
         }
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), want, "{out}");
         out
@@ -445,24 +511,45 @@ mod tests {
     #[test]
     fn adds_members_in_the_objects_own_style() {
         let text = "{\n    \"a\": 1,\n    \"b\": {\n        \"c\": 2\n    }\n}\n";
-        let out = check(text, "/b", vec![("d", json!({"e": [1, 2]})), ("c", json!(3))]);
+        let out = check(
+            text,
+            "/b",
+            vec![("d", json!({"e": [1, 2]})), ("c", json!(3))],
+        );
         assert_eq!(
             out,
             "{\n    \"a\": 1,\n    \"b\": {\n        \"c\": 3,\n        \"d\": {\n            \"e\": [\n                1,\n                2\n            ]\n        }\n    }\n}\n"
         );
-        let out = check("{\"a\":1,\"b\":{\"c\":2}}", "/b", vec![("d", json!({"e": 1}))]);
+        let out = check(
+            "{\"a\":1,\"b\":{\"c\":2}}",
+            "/b",
+            vec![("d", json!({"e": 1}))],
+        );
         assert_eq!(out, "{\"a\":1,\"b\":{\"c\":2,\"d\":{\"e\":1}}}");
         let out = check("{\r\n\t\"a\": {}\r\n}", "/a", vec![("x", json!({"y": 1}))]);
-        assert_eq!(out, "{\r\n\t\"a\": {\r\n\t\t\"x\": {\r\n\t\t\t\"y\": 1\r\n\t\t}\r\n\t}\r\n}");
-        let out = check("{\n  \"a\": {\"k\": 1, \"l\": 2}\n}", "/a", vec![("m", json!({"n": 1}))]);
-        assert_eq!(out, "{\n  \"a\": {\"k\": 1, \"l\": 2, \"m\": {\"n\": 1}}\n}");
+        assert_eq!(
+            out,
+            "{\r\n\t\"a\": {\r\n\t\t\"x\": {\r\n\t\t\t\"y\": 1\r\n\t\t}\r\n\t}\r\n}"
+        );
+        let out = check(
+            "{\n  \"a\": {\"k\": 1, \"l\": 2}\n}",
+            "/a",
+            vec![("m", json!({"n": 1}))],
+        );
+        assert_eq!(
+            out,
+            "{\n  \"a\": {\"k\": 1, \"l\": 2, \"m\": {\"n\": 1}}\n}"
+        );
     }
 
     #[test]
     fn appends_to_arrays() {
         let text = "[\n  {\n    \"id\": \"a\"\n  }\n]";
         let s = Splicer::new(text);
-        let e = New::Object(vec![("id".into(), json!("b").into()), ("run".into(), json!({"attempt": 2}).into())]);
+        let e = New::Object(vec![
+            ("id".into(), json!("b").into()),
+            ("run".into(), json!({"attempt": 2}).into()),
+        ]);
         let out = apply(text, &s.append("", 1, &[e.clone()])).unwrap();
         assert_eq!(out, "[\n  {\n    \"id\": \"a\"\n  },\n  {\n    \"id\": \"b\",\n    \"run\": {\n      \"attempt\": 2\n    }\n  }\n]");
         let text = "{\n  \"items\": []\n}\n";
@@ -471,12 +558,18 @@ mod tests {
         assert_eq!(out, "{\n  \"items\": [\n    {\n      \"id\": \"b\",\n      \"run\": {\n        \"attempt\": 2\n      }\n    }\n  ]\n}\n");
         let text = "[{\"id\":\"a\"}]";
         let s = Splicer::new(text);
-        assert_eq!(apply(text, &s.append("", 1, &[e])).unwrap(), "[{\"id\":\"a\"},{\"id\":\"b\",\"run\":{\"attempt\":2}}]");
+        assert_eq!(
+            apply(text, &s.append("", 1, &[e])).unwrap(),
+            "[{\"id\":\"a\"},{\"id\":\"b\",\"run\":{\"attempt\":2}}]"
+        );
     }
 
     #[test]
     fn detects_style() {
-        assert_eq!(Style::detect("{\n    \"a\": {\n        \"b\": 1\n    }\n}").unit, "    ");
+        assert_eq!(
+            Style::detect("{\n    \"a\": {\n        \"b\": 1\n    }\n}").unit,
+            "    "
+        );
         assert_eq!(Style::detect("{\n\t\"a\": 1\n}").unit, "\t");
         assert!(Style::detect("{\"a\":1}\n").minified);
         assert_eq!(Style::detect("{\r\n  \"a\": 1\r\n}").newline, "\r\n");

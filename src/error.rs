@@ -19,7 +19,11 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Usage(m) | Error::Config(m) | Error::Io(m) | Error::Git(m) | Error::Refused(m) => f.write_str(m),
+            Error::Usage(m)
+            | Error::Config(m)
+            | Error::Io(m)
+            | Error::Git(m)
+            | Error::Refused(m) => f.write_str(m),
         }
     }
 }

@@ -29,9 +29,15 @@ impl Repo {
     /// `Ok(None)` when `start` is not inside a repository.
     pub fn discover(start: &Path) -> Result<Option<Repo>> {
         if std::env::var_os("GIT_DIR").is_some() {
-            return Repository::open_from_env().map(|repo| Some(Repo { repo })).map_err(Error::from);
+            return Repository::open_from_env()
+                .map(|repo| Some(Repo { repo }))
+                .map_err(Error::from);
         }
-        let dir = if start.is_dir() { start.to_path_buf() } else { parent_dir(start) };
+        let dir = if start.is_dir() {
+            start.to_path_buf()
+        } else {
+            parent_dir(start)
+        };
         match Repository::discover(&dir) {
             Ok(repo) => Ok(Some(Repo { repo })),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
@@ -60,7 +66,8 @@ impl Repo {
         let workdir = self
             .workdir()
             .ok_or_else(|| Error::Usage("a bare repository has no working tree".into()))?;
-        let workdir = std::fs::canonicalize(workdir).map_err(|e| crate::error::io(workdir, "resolve", e))?;
+        let workdir =
+            std::fs::canonicalize(workdir).map_err(|e| crate::error::io(workdir, "resolve", e))?;
         let abs = absolute(path)?;
         let rel = abs.strip_prefix(&workdir).map_err(|_| {
             Error::Usage(format!(
@@ -74,7 +81,10 @@ impl Repo {
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
         if parts.is_empty() {
-            return Err(Error::Usage(format!("{} is the repository itself, not a file", path.display())));
+            return Err(Error::Usage(format!(
+                "{} is the repository itself, not a file",
+                path.display()
+            )));
         }
         Ok(parts.join("/"))
     }
@@ -88,7 +98,13 @@ impl Repo {
     pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
         let object = match self.repo.revparse_single(rev) {
             Ok(o) => o,
-            Err(e) if rev == "HEAD" && matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => {
+            Err(e)
+                if rev == "HEAD"
+                    && matches!(
+                        e.code(),
+                        git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+                    ) =>
+            {
                 return Ok(Blob::NoVersion)
             }
             Err(e) => return Err(self.missing_revision(rev, &e)),
@@ -107,8 +123,12 @@ impl Repo {
                 "{rel} is a symbolic link in {rev}; runqlint checks regular files only"
             ))),
             Some(ObjectType::Blob) => self.read_blob(entry.id(), rel, limit).map(Blob::Found),
-            Some(ObjectType::Commit) => Err(Error::Usage(format!("{rel} is a submodule in {rev}, not a file"))),
-            _ => Err(Error::Usage(format!("{rel} is a directory in {rev}, not a file"))),
+            Some(ObjectType::Commit) => Err(Error::Usage(format!(
+                "{rel} is a submodule in {rev}, not a file"
+            ))),
+            _ => Err(Error::Usage(format!(
+                "{rel} is a directory in {rev}, not a file"
+            ))),
         }
     }
 
@@ -122,7 +142,9 @@ impl Repo {
             }
             None => self.repo.index()?,
         };
-        let conflicted: Vec<i32> = (1..=3).filter(|&stage| index.get_path(Path::new(rel), stage).is_some()).collect();
+        let conflicted: Vec<i32> = (1..=3)
+            .filter(|&stage| index.get_path(Path::new(rel), stage).is_some())
+            .collect();
         if !conflicted.is_empty() {
             return Err(Error::Git(format!(
                 "{rel} has unresolved merge conflicts in the index; resolve them and `git add` the result"
@@ -133,7 +155,9 @@ impl Repo {
             Some(entry) if entry.mode == 0o120000 => Err(Error::Usage(format!(
                 "{rel} is staged as a symbolic link; runqlint checks regular files only"
             ))),
-            Some(entry) if entry.mode == 0o160000 => Err(Error::Usage(format!("{rel} is a submodule, not a file"))),
+            Some(entry) if entry.mode == 0o160000 => {
+                Err(Error::Usage(format!("{rel} is a submodule, not a file")))
+            }
             Some(entry) => self.read_blob(entry.id, rel, limit).map(Blob::Found),
         }
     }
@@ -151,9 +175,15 @@ impl Repo {
 
     /// The error for a revision that cannot be found, with the command that would fetch it.
     fn missing_revision(&self, rev: &str, e: &git2::Error) -> Error {
-        let shallow = if self.repo.is_shallow() { " (this clone is shallow)" } else { "" };
+        let shallow = if self.repo.is_shallow() {
+            " (this clone is shallow)"
+        } else {
+            ""
+        };
         let (remote, what) = match rev.split_once('/') {
-            Some((remote, branch)) if self.repo.find_remote(remote).is_ok() => (remote.to_string(), branch.to_string()),
+            Some((remote, branch)) if self.repo.find_remote(remote).is_ok() => {
+                (remote.to_string(), branch.to_string())
+            }
             _ => ("origin".to_string(), rev.to_string()),
         };
         let fetch = if rev.len() >= 7 && rev.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -206,7 +236,14 @@ impl Repo {
                 let commit = r.peel_to_commit()?.id();
                 Ok(Head::Branch { name, commit })
             }
-            Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(Head::Unborn),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+                ) =>
+            {
+                Ok(Head::Unborn)
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -224,12 +261,20 @@ impl Repo {
         if st.contains(Status::CONFLICTED) {
             out.push("conflicted");
         }
-        if st.intersects(Status::INDEX_NEW | Status::INDEX_MODIFIED | Status::INDEX_DELETED | Status::INDEX_RENAMED | Status::INDEX_TYPECHANGE) {
+        if st.intersects(
+            Status::INDEX_NEW
+                | Status::INDEX_MODIFIED
+                | Status::INDEX_DELETED
+                | Status::INDEX_RENAMED
+                | Status::INDEX_TYPECHANGE,
+        ) {
             out.push("staged");
         }
         if st.contains(Status::WT_NEW) {
             out.push("untracked");
-        } else if st.intersects(Status::WT_MODIFIED | Status::WT_DELETED | Status::WT_RENAMED | Status::WT_TYPECHANGE) {
+        } else if st.intersects(
+            Status::WT_MODIFIED | Status::WT_DELETED | Status::WT_RENAMED | Status::WT_TYPECHANGE,
+        ) {
             out.push("dirty");
         }
         Ok(out)
@@ -303,11 +348,21 @@ impl Repo {
         let blob = self.repo.blob(bytes)?;
         let mut update = git2::build::TreeUpdateBuilder::new();
         update.upsert(rel, blob, mode);
-        let new_tree = self.repo.find_tree(update.create_updated(&self.repo, &tree)?)?;
-        let commit = self.repo.commit(None, &author, &committer, message, &new_tree, &[&parent])?;
+        let new_tree = self
+            .repo
+            .find_tree(update.create_updated(&self.repo, &tree)?)?;
+        let commit = self
+            .repo
+            .commit(None, &author, &committer, message, &new_tree, &[&parent])?;
         let subject = message.lines().next().unwrap_or("runqlint fix");
         self.repo
-            .reference_matching(branch, commit, true, expected, &format!("commit: {subject}"))
+            .reference_matching(
+                branch,
+                commit,
+                true,
+                expected,
+                &format!("commit: {subject}"),
+            )
             .map_err(|e| {
                 Error::Refused(format!(
                     "{branch} moved while fix ran ({}); the file was written but not committed",
@@ -324,18 +379,30 @@ impl Repo {
 
     /// Rewrites the index with only `rel`'s entry replaced: a copy of the index is edited and
     /// renamed over it while the caller holds `index.lock`.
-    fn update_index_entry(&self, rel: &str, blob: Oid, mode: git2::FileMode, written: &Path) -> Result<()> {
+    fn update_index_entry(
+        &self,
+        rel: &str,
+        blob: Oid,
+        mode: git2::FileMode,
+        written: &Path,
+    ) -> Result<()> {
         let index_path = self.repo.path().join("index");
-        let tmp = self.repo.path().join(format!("runqlint-index.{}.tmp", std::process::id()));
+        let tmp = self
+            .repo
+            .path()
+            .join(format!("runqlint-index.{}.tmp", std::process::id()));
         let result = (|| -> Result<()> {
             if index_path.exists() {
-                std::fs::copy(&index_path, &tmp).map_err(|e| crate::error::io(&index_path, "copy", e))?;
+                std::fs::copy(&index_path, &tmp)
+                    .map_err(|e| crate::error::io(&index_path, "copy", e))?;
             }
             let mut index = git2::Index::open(&tmp)?;
-            let meta = std::fs::metadata(written).map_err(|e| crate::error::io(written, "stat", e))?;
+            let meta =
+                std::fs::metadata(written).map_err(|e| crate::error::io(written, "stat", e))?;
             index.add(&index_entry(rel, blob, mode, &meta))?;
             index.write()?;
-            std::fs::rename(&tmp, &index_path).map_err(|e| crate::error::io(&index_path, "replace", e))
+            std::fs::rename(&tmp, &index_path)
+                .map_err(|e| crate::error::io(&index_path, "replace", e))
         })();
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
@@ -344,7 +411,12 @@ impl Repo {
     }
 }
 
-fn index_entry(rel: &str, id: Oid, mode: git2::FileMode, meta: &std::fs::Metadata) -> git2::IndexEntry {
+fn index_entry(
+    rel: &str,
+    id: Oid,
+    mode: git2::FileMode,
+    meta: &std::fs::Metadata,
+) -> git2::IndexEntry {
     #[cfg(unix)]
     let (ctime, mtime, dev, ino, uid, gid) = {
         use std::os::unix::fs::MetadataExt;
@@ -358,7 +430,14 @@ fn index_entry(rel: &str, id: Oid, mode: git2::FileMode, meta: &std::fs::Metadat
         )
     };
     #[cfg(not(unix))]
-    let (ctime, mtime, dev, ino, uid, gid) = (git2::IndexTime::new(0, 0), git2::IndexTime::new(0, 0), 0, 0, 0, 0);
+    let (ctime, mtime, dev, ino, uid, gid) = (
+        git2::IndexTime::new(0, 0),
+        git2::IndexTime::new(0, 0),
+        0,
+        0,
+        0,
+        0,
+    );
     git2::IndexEntry {
         ctime,
         mtime,
@@ -383,7 +462,8 @@ fn parent_dir(path: &Path) -> PathBuf {
 /// `path` made absolute with its directory part canonicalized (the file itself may not
 /// exist, and a symlinked file is not resolved).
 fn absolute(path: &Path) -> Result<PathBuf> {
-    let cwd = std::env::current_dir().map_err(|e| crate::error::io(Path::new("."), "read the current directory", e))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| crate::error::io(Path::new("."), "read the current directory", e))?;
     let joined = cwd.join(path);
     let mut normal = PathBuf::new();
     for c in joined.components() {
@@ -396,7 +476,10 @@ fn absolute(path: &Path) -> Result<PathBuf> {
         }
     }
     let name = normal.file_name().map(|n| n.to_os_string());
-    let dir = normal.parent().map(Path::to_path_buf).unwrap_or_else(|| normal.clone());
+    let dir = normal
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| normal.clone());
     let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
     Ok(match name {
         Some(n) => dir.join(n),

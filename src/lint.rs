@@ -103,9 +103,14 @@ impl FileReport {
 pub fn lint(input: &Input, settings: &Settings) -> FileReport {
     let enabled = |rule: Rule| settings.levels.get(rule) != Level::Off;
     let (current, base) = std::thread::scope(|s| {
-        let base = input.base.map(|(_, bytes)| s.spawn(move || document::parse(bytes)));
+        let base = input
+            .base
+            .map(|(_, bytes)| s.spawn(move || document::parse(bytes)));
         let current = input.current.map(document::parse);
-        (current, base.map(|h| h.join().expect("parsing does not panic")))
+        (
+            current,
+            base.map(|h| h.join().expect("parsing does not panic")),
+        )
     });
     let base_name = input.base.map_or("HEAD", |(name, _)| name);
 
@@ -115,7 +120,14 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
     let current = match current {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
-            direct.push((Rule::InvalidJson, None, Side::Current, e.offset, e.message, e.help));
+            direct.push((
+                Rule::InvalidJson,
+                None,
+                Side::Current,
+                e.offset,
+                e.message,
+                e.help,
+            ));
             None
         }
         None => None,
@@ -124,15 +136,29 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
             let message = format!("{base_name} version is not valid JSON: {}", e.message);
-            let help = Some("history rules were skipped; the checked version is still checked on its own".to_string());
-            direct.push((Rule::InvalidJson, Some(Severity::Warning), Side::Base, e.offset, message, help));
+            let help = Some(
+                "history rules were skipped; the checked version is still checked on its own"
+                    .to_string(),
+            );
+            direct.push((
+                Rule::InvalidJson,
+                Some(Severity::Warning),
+                Side::Base,
+                e.offset,
+                message,
+                help,
+            ));
             None
         }
         None => None,
     };
 
     let current_text = input.current.map(String::from_utf8_lossy);
-    if let Some(Parsed { value, has_duplicate_keys }) = &current {
+    if let Some(Parsed {
+        value,
+        has_duplicate_keys,
+    }) = &current
+    {
         if *has_duplicate_keys && enabled(Rule::DuplicateKey) {
             let text = current_text.as_deref().unwrap_or("");
             for d in SpanIndex::build(text).duplicate_keys() {
@@ -140,7 +166,10 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
                     Finding::new(
                         Rule::DuplicateKey,
                         d.pointer,
-                        format!("key {} appears twice in this object; the last one wins", crate::text::quote(&d.key)),
+                        format!(
+                            "key {} appears twice in this object; the last one wins",
+                            crate::text::quote(&d.key)
+                        ),
                     )
                     .key()
                     .help("delete one of the two members"),
@@ -157,7 +186,11 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
     let current_queue = current.as_ref().map(|p| Queue::new(&p.value));
     let base_queue = base.as_ref().map(|p| Queue::new(&p.value));
     let deleted_queue = Queue::new(&empty);
-    let queue = current_queue.as_ref().or(if input.current.is_none() { Some(&deleted_queue) } else { None });
+    let queue = current_queue.as_ref().or(if input.current.is_none() {
+        Some(&deleted_queue)
+    } else {
+        None
+    });
     if let Some(queue) = queue {
         let ctx = Context {
             current: queue,
@@ -181,7 +214,9 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
     let mut locator = Locator::new(current_version.as_ref(), base_version.as_ref());
     let mut diagnostics = Vec::new();
     for (rule, severity, side, offset, message, help) in direct {
-        let Some(severity) = severity_of(&settings.levels, rule, severity) else { continue };
+        let Some(severity) = severity_of(&settings.levels, rule, severity) else {
+            continue;
+        };
         let location = locator.at_offset(side, offset);
         diagnostics.push(Diagnostic {
             rule,
@@ -196,7 +231,9 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
         });
     }
     for f in findings {
-        let Some(severity) = severity_of(&settings.levels, f.rule, None) else { continue };
+        let Some(severity) = severity_of(&settings.levels, f.rule, None) else {
+            continue;
+        };
         // A finding about a deleted file is shown where the item was.
         let (side, pointer) = if f.side == Side::Current && current_version.is_none() {
             f.related.clone().unwrap_or((Side::Base, String::new()))
@@ -211,7 +248,14 @@ pub fn lint(input: &Input, settings: &Settings) -> FileReport {
             .map(|(s, p)| locator.at_pointer(*s, p, Anchor::Value));
         let mut message = f.message;
         if let (Some(r), Rule::ItemDeleted | Rule::DuplicateId) = (&related, f.rule) {
-            let (name, line) = (if r.side == Side::Base { base_name } else { "this file" }, r.line);
+            let (name, line) = (
+                if r.side == Side::Base {
+                    base_name
+                } else {
+                    "this file"
+                },
+                r.line,
+            );
             message = format!("{message}; it was at line {line} in {name}");
         } else if f.rule == Rule::ItemDeleted {
             message = format!("{message}; it was at line {} in {base_name}", location.line);

@@ -27,7 +27,8 @@ impl Checker {
     pub fn new(cmd: Option<&str>, sessions: Option<&Path>, timeout: Duration) -> Result<Checker> {
         let cmd = match cmd {
             Some(c) => {
-                let words = shell_words::split(c).map_err(|e| Error::Usage(format!("--alive-cmd: {e}")))?;
+                let words =
+                    shell_words::split(c).map_err(|e| Error::Usage(format!("--alive-cmd: {e}")))?;
                 if words.is_empty() {
                     return Err(Error::Usage("--alive-cmd is empty".into()));
                 }
@@ -36,7 +37,11 @@ impl Checker {
             None => None,
         };
         let sessions = sessions.map(read_sessions).transpose()?;
-        Ok(Checker { sessions, cmd, timeout })
+        Ok(Checker {
+            sessions,
+            cmd,
+            timeout,
+        })
     }
 
     pub fn check(&self, key: Option<&str>) -> Result<Liveness> {
@@ -63,7 +68,12 @@ impl Checker {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| Error::Usage(format!("--alive-cmd: cannot run {}: {e}", crate::text::quote(&words[0]))))?;
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "--alive-cmd: cannot run {}: {e}",
+                    crate::text::quote(&words[0])
+                ))
+            })?;
         let start = Instant::now();
         loop {
             match child.try_wait() {
@@ -87,7 +97,9 @@ impl Checker {
                 Err(e) => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Ok(Liveness::Unknown(format!("alive-cmd could not be waited for: {e}")));
+                    return Ok(Liveness::Unknown(format!(
+                        "alive-cmd could not be waited for: {e}"
+                    )));
                 }
             }
         }
@@ -99,7 +111,10 @@ fn read_sessions(path: &Path) -> Result<HashSet<String>> {
     let text = std::fs::read_to_string(path).map_err(|e| io(path, "read", e))?;
     if text.trim_start().starts_with('[') {
         let keys: Vec<String> = serde_json::from_str(&text).map_err(|e| {
-            Error::Usage(format!("{}: not a JSON array of strings: {e}", path.display()))
+            Error::Usage(format!(
+                "{}: not a JSON array of strings: {e}",
+                path.display()
+            ))
         })?;
         return Ok(keys.into_iter().collect());
     }

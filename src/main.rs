@@ -48,7 +48,10 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            output::stderr(&format!("runqlint: error: {}", text::escape(&e.to_string())));
+            output::stderr(&format!(
+                "runqlint: error: {}",
+                text::escape(&e.to_string())
+            ));
             ExitCode::from(2)
         }
     }

@@ -119,7 +119,11 @@ impl<'v> Queue<'v> {
     pub fn new(doc: &'v Value) -> Queue<'v> {
         let (shape, items_pointer, array) = match doc {
             Value::Array(a) => (Some(Shape::Array), "", Some(a)),
-            Value::Object(o) => (Some(Shape::Object), "/items", o.get("items").and_then(Value::as_array)),
+            Value::Object(o) => (
+                Some(Shape::Object),
+                "/items",
+                o.get("items").and_then(Value::as_array),
+            ),
             _ => (None, "", None),
         };
         let items = array
@@ -132,7 +136,10 @@ impl<'v> Queue<'v> {
                         Item {
                             index,
                             pointer: format!("{items_pointer}/{index}"),
-                            id: value.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()),
+                            id: value
+                                .get("id")
+                                .and_then(Value::as_str)
+                                .filter(|s| !s.is_empty()),
                             status_text,
                             status: status_text.and_then(Status::parse),
                             value,
@@ -171,8 +178,12 @@ mod tests {
         for to in all {
             assert!(Queued.may_become(to));
         }
-        assert!(Running.may_become(Stale) && Running.may_become(Done) && !Running.may_become(Queued));
-        assert!(Stale.may_become(Failed) && !Stale.may_become(Running) && !Stale.may_become(Queued));
+        assert!(
+            Running.may_become(Stale) && Running.may_become(Done) && !Running.may_become(Queued)
+        );
+        assert!(
+            Stale.may_become(Failed) && !Stale.may_become(Running) && !Stale.may_become(Queued)
+        );
         for t in [Done, Failed, Canceled] {
             for to in all {
                 assert_eq!(t.may_become(to), t == to);

@@ -97,7 +97,11 @@ pub fn survey(queue: &Queue, now_ms: i64, stale_after_ms: i64) -> Survey {
                     reason,
                 });
             }
-            age @ Age::Aged { last, age: age_ms, threshold } => {
+            age @ Age::Aged {
+                last,
+                age: age_ms,
+                threshold,
+            } => {
                 s.running += 1;
                 if !age.is_stale() {
                     continue;
@@ -119,7 +123,11 @@ pub fn survey(queue: &Queue, now_ms: i64, stale_after_ms: i64) -> Survey {
                     last_ms: last,
                     age_ms,
                     threshold_ms: threshold,
-                    session_key: item.run().and_then(|r| r.get("childSessionKey")).and_then(Value::as_str).map(str::to_string),
+                    session_key: item
+                        .run()
+                        .and_then(|r| r.get("childSessionKey"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                 });
             }
         }
@@ -167,10 +175,14 @@ impl Plan {
         !self.edits.is_empty()
     }
     pub fn marked(&self) -> impl Iterator<Item = &Outcome> {
-        self.outcomes.iter().filter(|o| matches!(o.action, Action::Marked(_)))
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.action, Action::Marked(_)))
     }
     pub fn heartbeats(&self) -> impl Iterator<Item = &Outcome> {
-        self.outcomes.iter().filter(|o| o.action == Action::Heartbeat)
+        self.outcomes
+            .iter()
+            .filter(|o| o.action == Action::Heartbeat)
     }
     pub fn appended(&self) -> impl Iterator<Item = (&Outcome, &str)> {
         self.outcomes.iter().filter_map(|o| match &o.requeue {
@@ -190,14 +202,24 @@ fn set(obj: &mut Value, members: &[(String, New)]) {
 
 /// Plans the repair of `survey.stale` (answers in `liveness`, same order) in `text`, whose
 /// parsed value is `doc`.
-pub fn plan(text: &str, doc: &Value, survey: &Survey, liveness: &[Liveness], opts: &Options) -> Plan {
+pub fn plan(
+    text: &str,
+    doc: &Value,
+    survey: &Survey,
+    liveness: &[Liveness],
+    opts: &Options,
+) -> Plan {
     let queue = Queue::new(doc);
     let splicer = Splicer::new(text);
     let mut intended = doc.clone();
     let mut edits = Vec::new();
     let mut outcomes = Vec::new();
     let mut appended = Vec::new();
-    let mut ids: HashSet<String> = queue.items.iter().filter_map(|i| i.id.map(str::to_string)).collect();
+    let mut ids: HashSet<String> = queue
+        .items
+        .iter()
+        .filter_map(|i| i.id.map(str::to_string))
+        .collect();
     let now = opts.now_ms;
     for (candidate, live) in survey.stale.iter().zip(liveness) {
         let item = &queue.items[candidate.slot];
@@ -235,7 +257,9 @@ pub fn plan(text: &str, doc: &Value, survey: &Survey, liveness: &[Liveness], opt
                 Action::Marked(opts.mark)
             }
         };
-        let target = intended.pointer_mut(&candidate.pointer).expect("the item exists");
+        let target = intended
+            .pointer_mut(&candidate.pointer)
+            .expect("the item exists");
         if !item_set.is_empty() {
             edits.extend(splicer.set_members(&candidate.pointer, item_obj, &item_set));
             set(target, &item_set);
@@ -246,8 +270,15 @@ pub fn plan(text: &str, doc: &Value, survey: &Survey, liveness: &[Liveness], opt
         }
         if !triage_set.is_empty() {
             let triage_obj = item_obj["triage"].as_object().expect("checked above");
-            edits.extend(splicer.set_members(&format!("{}/triage", candidate.pointer), triage_obj, &triage_set));
-            set(target.get_mut("triage").expect("triage exists"), &triage_set);
+            edits.extend(splicer.set_members(
+                &format!("{}/triage", candidate.pointer),
+                triage_obj,
+                &triage_set,
+            ));
+            set(
+                target.get_mut("triage").expect("triage exists"),
+                &triage_set,
+            );
         }
         let requeue = (opts.requeue && matches!(action, Action::Marked(_))).then(|| {
             let old = item.run_ms("attempt").filter(|&a| a >= 1).unwrap_or(1);
@@ -265,15 +296,24 @@ pub fn plan(text: &str, doc: &Value, survey: &Survey, liveness: &[Liveness], opt
                 n += 1;
             }
             ids.insert(id.clone());
-            let mut members = vec![("id".to_string(), New::Json(json!(id))), ("status".into(), New::Json(json!("queued")))];
+            let mut members = vec![
+                ("id".to_string(), New::Json(json!(id))),
+                ("status".into(), New::Json(json!("queued"))),
+            ];
             for field in ["title", "notes", "taskIds"] {
                 if let Some(v) = item_obj.get(field) {
-                    members.push((field.to_string(), splicer.copy(&format!("{}/{field}", candidate.pointer), v)));
+                    members.push((
+                        field.to_string(),
+                        splicer.copy(&format!("{}/{field}", candidate.pointer), v),
+                    ));
                 }
             }
             members.push(("requeuedFrom".into(), New::Json(json!(candidate.id))));
             members.push(("createdAtMs".into(), New::Json(json!(now))));
-            members.push(("run".into(), New::Object(vec![("attempt".into(), New::Json(json!(attempt)))])));
+            members.push((
+                "run".into(),
+                New::Object(vec![("attempt".into(), New::Json(json!(attempt)))]),
+            ));
             appended.push(New::Object(members));
             Requeue::Appended { id, attempt }
         });
@@ -286,9 +326,15 @@ pub fn plan(text: &str, doc: &Value, survey: &Survey, liveness: &[Liveness], opt
     }
     if !appended.is_empty() {
         let items_pointer = queue.items_pointer;
-        let len = doc.pointer(items_pointer).and_then(Value::as_array).map_or(0, Vec::len);
+        let len = doc
+            .pointer(items_pointer)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         edits.extend(splicer.append(items_pointer, len, &appended));
-        if let Some(a) = intended.pointer_mut(items_pointer).and_then(Value::as_array_mut) {
+        if let Some(a) = intended
+            .pointer_mut(items_pointer)
+            .and_then(Value::as_array_mut)
+        {
             a.extend(appended.iter().map(New::to_value));
         }
     }
@@ -323,7 +369,11 @@ mod tests {
         assert_eq!(s.running, 4);
         assert_eq!(s.stale.len(), 3);
         assert_eq!(s.unageable.len(), 1);
-        let live = [Liveness::Dead("x".into()), Liveness::Alive("y".into()), Liveness::Dead("z".into())];
+        let live = [
+            Liveness::Dead("x".into()),
+            Liveness::Alive("y".into()),
+            Liveness::Dead("z".into()),
+        ];
         let p = plan(text, &doc, &s, &live, &opts(Mark::Failed, true));
         let out = crate::edit::apply(text, &p.edits).unwrap();
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), p.intended);
@@ -335,6 +385,9 @@ mod tests {
         assert_eq!(items[4]["id"], "a-r3");
         assert_eq!(items[4]["requeuedFrom"], "a");
         assert_eq!(items[4]["run"]["attempt"], 3);
-        assert_eq!(p.outcomes[2].requeue, Some(Requeue::Refused { attempt: 4, max: 3 }));
+        assert_eq!(
+            p.outcomes[2].requeue,
+            Some(Requeue::Refused { attempt: 4, max: 3 })
+        );
     }
 }

@@ -13,7 +13,8 @@ pub const SCHEMA_TEXT: &str = include_str!("../schema/run_queue.schema.json");
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let schema: Value = serde_json::from_str(SCHEMA_TEXT).expect("the embedded schema is JSON (tested)");
+        let schema: Value =
+            serde_json::from_str(SCHEMA_TEXT).expect("the embedded schema is JSON (tested)");
         jsonschema::draft202012::new(&schema).expect("the embedded schema compiles (tested)")
     })
 }
@@ -71,18 +72,24 @@ mod tests {
     #[test]
     fn both_shapes_and_unknown_fields_are_valid() {
         assert!(pointers(json!({"items": [], "version": 3, "x": {"y": 1}})).is_empty());
-        assert!(pointers(json!([{"id": "a", "status": "stale", "zzz": [1], "run": {"q": 1}}])).is_empty());
+        assert!(
+            pointers(json!([{"id": "a", "status": "stale", "zzz": [1], "run": {"q": 1}}]))
+                .is_empty()
+        );
     }
 
     #[test]
     fn violations_point_at_the_offending_value() {
-        let found = pointers(json!({"items": [{"id": "a", "status": "runing"}, {"status": "done"}]}));
+        let found =
+            pointers(json!({"items": [{"id": "a", "status": "runing"}, {"status": "done"}]}));
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(found[0].0, "/items/0/status");
         assert!(found[0].1.contains("\"runing\""), "{}", found[0].1);
         assert_eq!(found[1].0, "/items/1");
         assert!(found[1].1.contains("\"id\" is a required property"));
-        let found = pointers(json!({"items": [{"id": "", "status": "running", "run": {"startedAtMs": 1.5, "attempt": 0}}]}));
+        let found = pointers(
+            json!({"items": [{"id": "", "status": "running", "run": {"startedAtMs": 1.5, "attempt": 0}}]}),
+        );
         let ptrs: Vec<_> = found.iter().map(|f| f.0.as_str()).collect();
         assert!(ptrs.contains(&"/items/0/id"));
         assert!(ptrs.contains(&"/items/0/run/startedAtMs"));

@@ -35,7 +35,10 @@ pub fn escape(s: &str) -> String {
 /// Characters a terminal, a log viewer or git could interpret rather than show.
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
         || ('\u{202a}'..='\u{202e}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
@@ -55,7 +58,10 @@ fn push_safe(out: &mut String, c: char, quoting: bool) {
 /// controls (other than tab, CR and LF) become `?`, two-byte C1 controls become `¿`, longer
 /// ones become `?` padded with spaces. Used before a source snippet is rendered.
 pub fn neutralize_source(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(|c| is_unsafe(c) && !matches!(c, '\t' | '\r' | '\n')) {
+    if !s
+        .chars()
+        .any(|c| is_unsafe(c) && !matches!(c, '\t' | '\r' | '\n'))
+    {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());

@@ -12,7 +12,10 @@ use super::{now_ms, read_worktree, stale_after_ms, Workspace};
 
 /// Runs the check and prints the report; the summary decides the exit code.
 pub fn run(args: &CheckArgs) -> Result<Summary> {
-    let ws = Workspace::open(args.paths.first().map(|p| p.as_path()), args.common.config.as_deref())?;
+    let ws = Workspace::open(
+        args.paths.first().map(|p| p.as_path()),
+        args.common.config.as_deref(),
+    )?;
     if ws.repo.is_none() && (args.staged || args.base.is_some()) {
         return Err(Error::Usage(format!(
             "{} needs a git repository, and {} is not in one",
@@ -29,7 +32,8 @@ pub fn run(args: &CheckArgs) -> Result<Summary> {
     };
     let reports = collect(&ws, args, &settings)?;
     let summary = Summary::of(&reports);
-    output::stdout(&output::render(args.format, &reports)).map_err(|e| Error::Io(format!("stdout: {e}")))?;
+    output::stdout(&output::render(args.format, &reports))
+        .map_err(|e| Error::Io(format!("stdout: {e}")))?;
     if args.format == Format::Github {
         if let Some(file) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|f| !f.is_empty()) {
             use std::io::Write;
@@ -68,8 +72,16 @@ fn collect(ws: &Workspace, args: &CheckArgs, settings: &Settings) -> Result<Vec<
         };
         if current.is_none() && base.is_none() {
             if explicit {
-                let where_ = if args.staged { "in the index" } else { "in the working tree" };
-                let also = if ws.repo.is_some() { format!(" nor in {base_rev}") } else { String::new() };
+                let where_ = if args.staged {
+                    "in the index"
+                } else {
+                    "in the working tree"
+                };
+                let also = if ws.repo.is_some() {
+                    format!(" nor in {base_rev}")
+                } else {
+                    String::new()
+                };
                 return Err(Error::Io(format!("{shown}: no such file {where_}{also}")));
             }
             continue;
@@ -93,7 +105,11 @@ fn collect(ws: &Workspace, args: &CheckArgs, settings: &Settings) -> Result<Vec<
 /// `--deny`, `--warn`, `--allow` in that order of strength: the last word on a rule is the
 /// strongest flag given for it.
 fn apply_overrides(levels: &mut Levels, args: &CheckArgs) -> Result<()> {
-    for (names, level) in [(&args.allow, Level::Off), (&args.warn, Level::Warn), (&args.deny, Level::Error)] {
+    for (names, level) in [
+        (&args.allow, Level::Off),
+        (&args.warn, Level::Warn),
+        (&args.deny, Level::Error),
+    ] {
         for name in names {
             if name == "all" {
                 for rule in Rule::ALL {
@@ -101,8 +117,9 @@ fn apply_overrides(levels: &mut Levels, args: &CheckArgs) -> Result<()> {
                 }
                 continue;
             }
-            let rule = Rule::from_name(name)
-                .ok_or_else(|| Error::Usage(format!("unknown rule `{name}` (see `runqlint rules`)")))?;
+            let rule = Rule::from_name(name).ok_or_else(|| {
+                Error::Usage(format!("unknown rule `{name}` (see `runqlint rules`)"))
+            })?;
             levels.set(rule, level);
         }
     }

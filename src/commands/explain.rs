@@ -13,7 +13,11 @@ pub fn explain(args: &ExplainArgs) -> Result<()> {
             Rule::ALL.map(Rule::name).join(", ")
         ))
     })?;
-    let text = format!("{}\nDefault severity: {}\n", rule.doc(), rule.default_level().as_str());
+    let text = format!(
+        "{}\nDefault severity: {}\n",
+        rule.doc(),
+        rule.default_level().as_str()
+    );
     output::stdout(&text).map_err(|e| Error::Io(format!("stdout: {e}")))
 }
 
@@ -30,7 +34,14 @@ pub fn rules(args: &RulesArgs) -> Result<()> {
             let width = Rule::ALL.iter().map(|r| r.name().len()).max().unwrap_or(0);
             Rule::ALL
                 .iter()
-                .map(|r| format!("{:width$}  {:5}  {}\n", r.name(), r.default_level().as_str(), r.summary()))
+                .map(|r| {
+                    format!(
+                        "{:width$}  {:5}  {}\n",
+                        r.name(),
+                        r.default_level().as_str(),
+                        r.summary()
+                    )
+                })
                 .collect()
         }
     };

@@ -58,7 +58,12 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
     let path: PathBuf = match &args.path {
         Some(p) => p.clone(),
-        None => ws.root.join(ws.config.paths.first().map_or(config::DEFAULT_PATH, String::as_str)),
+        None => ws.root.join(
+            ws.config
+                .paths
+                .first()
+                .map_or(config::DEFAULT_PATH, String::as_str),
+        ),
     };
     let shown = ws.display_path(&path)?;
     let now = now_ms(&args.common)?;
@@ -127,15 +132,28 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     })?;
     let text = std::str::from_utf8(&original).expect("parse accepted it as UTF-8");
     let queue = Queue::new(&parsed.value);
-    if queue.shape.is_none() || parsed.value.pointer(queue.items_pointer).and_then(|v| v.as_array()).is_none() {
+    if queue.shape.is_none()
+        || parsed
+            .value
+            .pointer(queue.items_pointer)
+            .and_then(|v| v.as_array())
+            .is_none()
+    {
         return Err(Error::Refused(format!(
             "{shown} is neither an object with an `items` array nor an array; see `runqlint check`"
         )));
     }
     let survey = repair::survey(&queue, now, stale_after);
-    let sessions = args.alive_sessions.clone().or_else(|| fixc.alive_sessions.as_ref().map(|p| ws.root.join(p)));
+    let sessions = args
+        .alive_sessions
+        .clone()
+        .or_else(|| fixc.alive_sessions.as_ref().map(|p| ws.root.join(p)));
     let alive_cmd = args.alive_cmd.as_deref().or(fixc.alive_cmd.as_deref());
-    let checker = Checker::new(alive_cmd, sessions.as_deref(), Duration::from_millis(alive_timeout as u64))?;
+    let checker = Checker::new(
+        alive_cmd,
+        sessions.as_deref(),
+        Duration::from_millis(alive_timeout as u64),
+    )?;
     let mut liveness = Vec::with_capacity(survey.stale.len());
     for c in &survey.stale {
         liveness.push(checker.check(c.session_key.as_deref())?);
@@ -157,7 +175,11 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     }
 
     // Splice and verify.
-    let new_text = edit::apply(text, &plan.edits).map_err(|e| Error::Io(format!("{shown}: internal edit error: {e}; nothing written")))?;
+    let new_text = edit::apply(text, &plan.edits).map_err(|e| {
+        Error::Io(format!(
+            "{shown}: internal edit error: {e}; nothing written"
+        ))
+    })?;
     match document::parse(new_text.as_bytes()) {
         Ok(p) if p.value == plan.intended => {}
         _ => {
@@ -194,7 +216,14 @@ pub fn run(args: &FixArgs) -> Result<bool> {
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
-        .map(|d| format!("{} at line {}: {}", d.rule.name(), d.location.line, text::escape(&d.message)))
+        .map(|d| {
+            format!(
+                "{} at line {}: {}",
+                d.rule.name(),
+                d.location.line,
+                text::escape(&d.message)
+            )
+        })
         .collect();
     if !errors.is_empty() {
         return Err(Error::Refused(format!(
@@ -205,16 +234,26 @@ pub fn run(args: &FixArgs) -> Result<bool> {
 
     // The receipt.
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let backup_path = (!args.no_backup && fixc.backup).then(|| crate::atomic::backup_path(&path, &stamp));
+    let backup_path =
+        (!args.no_backup && fixc.backup).then(|| crate::atomic::backup_path(&path, &stamp));
     let backup_shown = match &backup_path {
-        Some(b) => Some(ws.display_path(b).unwrap_or_else(|_| b.to_string_lossy().into_owned())),
+        Some(b) => Some(
+            ws.display_path(b)
+                .unwrap_or_else(|_| b.to_string_lossy().into_owned()),
+        ),
         None => None,
     };
     let run_id = args
         .run_id
         .clone()
         .unwrap_or_else(|| format!("fix_{stamp}_{}", &git::hash_blob(&original)[..8]));
-    let message = commit_message(&plan, &opts, &run_id, args.artifact.as_deref(), backup_shown.as_deref());
+    let message = commit_message(
+        &plan,
+        &opts,
+        &run_id,
+        args.artifact.as_deref(),
+        backup_shown.as_deref(),
+    );
     report.message = Some(message.clone());
 
     if args.dry_run {
@@ -230,8 +269,15 @@ pub fn run(args: &FixArgs) -> Result<bool> {
         _ => None,
     };
     if let (Some(r), Some((name, expected))) = (repo, &branch) {
-        if r.head()? != (Head::Branch { name: name.clone(), commit: *expected }) {
-            return Err(Error::Refused(format!("{name} moved while fix ran; nothing was written")));
+        if r.head()?
+            != (Head::Branch {
+                name: name.clone(),
+                commit: *expected,
+            })
+        {
+            return Err(Error::Refused(format!(
+                "{name} moved while fix ran; nothing was written"
+            )));
         }
     }
     match std::fs::read(&path) {
@@ -248,7 +294,15 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     report.backup = backup_shown;
     crate::atomic::replace(&path, &original, new_text.as_bytes())?;
     if let (Some(lock), Some(r), Some((name, expected))) = (&lock, repo, &branch) {
-        let id = r.commit_path(lock, name, *expected, &shown, new_text.as_bytes(), &path, &message)?;
+        let id = r.commit_path(
+            lock,
+            name,
+            *expected,
+            &shown,
+            new_text.as_bytes(),
+            &path,
+            &message,
+        )?;
         report.commit = Some(id.to_string());
     }
     drop(lock);
@@ -257,13 +311,20 @@ pub fn run(args: &FixArgs) -> Result<bool> {
 }
 
 fn emit(args: &FixArgs, report: &FixReport) -> Result<()> {
-    output::stdout(&output::fix::render(args.format, report)).map_err(|e| Error::Io(format!("stdout: {e}")))
+    output::stdout(&output::fix::render(args.format, report))
+        .map_err(|e| Error::Io(format!("stdout: {e}")))
 }
 
 /// Subject, one body line per stale item, and the trailer block. Item data is escaped (no
 /// control character, so no line break) and titles are truncated, so nothing in the file
 /// can add a line to the subject or the trailers.
-pub fn commit_message(plan: &Plan, opts: &Options, run_id: &str, artifact: Option<&str>, backup: Option<&str>) -> String {
+pub fn commit_message(
+    plan: &Plan,
+    opts: &Options,
+    run_id: &str,
+    artifact: Option<&str>,
+    backup: Option<&str>,
+) -> String {
     let marked = plan.marked().count();
     let beats = plan.heartbeats().count();
     let requeued = plan.appended().count();
@@ -273,7 +334,10 @@ pub fn commit_message(plan: &Plan, opts: &Options, run_id: &str, artifact: Optio
             config::Mark::Failed => "failed",
             config::Mark::Stale => "stale",
         };
-        parts.push(format!("mark {marked} stale running item{} {what}", plural(marked)));
+        parts.push(format!(
+            "mark {marked} stale running item{} {what}",
+            plural(marked)
+        ));
     }
     if beats > 0 {
         parts.push(format!("record {beats} heartbeat{}", plural(beats)));
@@ -284,7 +348,11 @@ pub fn commit_message(plan: &Plan, opts: &Options, run_id: &str, artifact: Optio
     let mut msg = format!("runqlint fix: {}\n\n", parts.join(", "));
     for o in &plan.outcomes {
         let c = &o.candidate;
-        let title = c.title.as_deref().map(|t| format!(" {}", text::quote_max(t, 60))).unwrap_or_default();
+        let title = c
+            .title
+            .as_deref()
+            .map(|t| format!(" {}", text::quote_max(t, 60)))
+            .unwrap_or_default();
         let action = match (&o.action, &o.liveness) {
             (Action::Marked(mark), l) => {
                 let status = match mark {
@@ -293,12 +361,22 @@ pub fn commit_message(plan: &Plan, opts: &Options, run_id: &str, artifact: Optio
                 };
                 format!("marked {status} ({})", text::escape(liveness_reason(l)))
             }
-            (Action::Heartbeat, l) => format!("alive ({}), heartbeat recorded", text::escape(liveness_reason(l))),
-            (Action::Left, l) => format!("left running, liveness unknown ({})", text::escape(liveness_reason(l))),
+            (Action::Heartbeat, l) => format!(
+                "alive ({}), heartbeat recorded",
+                text::escape(liveness_reason(l))
+            ),
+            (Action::Left, l) => format!(
+                "left running, liveness unknown ({})",
+                text::escape(liveness_reason(l))
+            ),
         };
         let requeue = match &o.requeue {
-            Some(Requeue::Appended { id, attempt }) => format!("; requeued as {} (attempt {attempt})", text::escape(id)),
-            Some(Requeue::Refused { attempt, max }) => format!("; not requeued (attempt {attempt} > max {max})"),
+            Some(Requeue::Appended { id, attempt }) => {
+                format!("; requeued as {} (attempt {attempt})", text::escape(id))
+            }
+            Some(Requeue::Refused { attempt, max }) => {
+                format!("; not requeued (attempt {attempt} > max {max})")
+            }
             None => String::new(),
         };
         msg.push_str(&format!(
@@ -314,10 +392,16 @@ pub fn commit_message(plan: &Plan, opts: &Options, run_id: &str, artifact: Optio
         msg.push_str(&format!("Receipt-Artifact: {a}\n"));
     }
     for o in plan.marked() {
-        msg.push_str(&format!("Repaired-Item: {}\n", text::escape(&o.candidate.id)));
+        msg.push_str(&format!(
+            "Repaired-Item: {}\n",
+            text::escape(&o.candidate.id)
+        ));
     }
     for o in plan.heartbeats() {
-        msg.push_str(&format!("Heartbeat-Item: {}\n", text::escape(&o.candidate.id)));
+        msg.push_str(&format!(
+            "Heartbeat-Item: {}\n",
+            text::escape(&o.candidate.id)
+        ));
     }
     for (_, id) in plan.appended() {
         msg.push_str(&format!("Requeued-Item: {}\n", text::escape(id)));

@@ -25,10 +25,14 @@ impl Workspace {
     /// Finds the repository from `hint` (the first path given) or the current directory and
     /// loads the config from its root.
     pub fn open(hint: Option<&Path>, config_file: Option<&Path>) -> Result<Workspace> {
-        let cwd = std::env::current_dir().map_err(|e| io(Path::new("."), "read the current directory", e))?;
+        let cwd = std::env::current_dir()
+            .map_err(|e| io(Path::new("."), "read the current directory", e))?;
         let start = hint.map_or_else(|| cwd.clone(), |h| cwd.join(h));
         let repo = Repo::discover(&start)?.filter(|r| !r.is_bare());
-        let root = repo.as_ref().and_then(|r| r.workdir()).map_or(cwd, Path::to_path_buf);
+        let root = repo
+            .as_ref()
+            .and_then(|r| r.workdir())
+            .map_or(cwd, Path::to_path_buf);
         let config = Config::load(config_file, &root)?;
         Ok(Workspace { repo, root, config })
     }
@@ -37,7 +41,11 @@ impl Workspace {
     /// the root). The flag says whether the user named the path.
     pub fn queue_paths(&self, explicit: &[PathBuf]) -> Vec<(PathBuf, bool)> {
         if explicit.is_empty() {
-            self.config.paths.iter().map(|p| (self.root.join(p), false)).collect()
+            self.config
+                .paths
+                .iter()
+                .map(|p| (self.root.join(p), false))
+                .collect()
         } else {
             explicit.iter().map(|p| (p.clone(), true)).collect()
         }
@@ -63,7 +71,9 @@ pub fn now_ms(common: &Common) -> Result<i64> {
 /// `--stale-after`, else the config's, else 6h.
 pub fn stale_after_ms(common: &Common, config: &Config) -> Result<i64> {
     match &common.stale_after {
-        Some(d) => config::parse_duration(d).map_err(|e| Error::Usage(format!("--stale-after: {e}"))),
+        Some(d) => {
+            config::parse_duration(d).map_err(|e| Error::Usage(format!("--stale-after: {e}")))
+        }
         None => Ok(config.stale_after_ms),
     }
 }
@@ -83,7 +93,10 @@ pub fn read_worktree(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
         )));
     }
     if meta.is_dir() {
-        return Err(Error::Usage(format!("{}: is a directory, not a queue file", path.display())));
+        return Err(Error::Usage(format!(
+            "{}: is a directory, not a queue file",
+            path.display()
+        )));
     }
     if meta.len() > limit {
         return Err(Error::Io(format!(
@@ -92,5 +105,7 @@ pub fn read_worktree(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
             meta.len()
         )));
     }
-    std::fs::read(path).map(Some).map_err(|e| io(path, "read", e))
+    std::fs::read(path)
+        .map(Some)
+        .map_err(|e| io(path, "read", e))
 }

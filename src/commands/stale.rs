@@ -19,15 +19,24 @@ pub fn run(args: &StaleArgs) -> Result<()> {
     let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
     let path = match &args.path {
         Some(p) => p.clone(),
-        None => ws.root.join(ws.config.paths.first().map_or(config::DEFAULT_PATH, String::as_str)),
+        None => ws.root.join(
+            ws.config
+                .paths
+                .first()
+                .map_or(config::DEFAULT_PATH, String::as_str),
+        ),
     };
     let shown = ws.display_path(&path)?;
     let now = now_ms(&args.common)?;
     let after = stale_after_ms(&args.common, &ws.config)?;
     let bytes = read_worktree(&path, ws.config.max_file_size)?
         .ok_or_else(|| Error::Io(format!("{shown}: no such file")))?;
-    let parsed = document::parse(&bytes)
-        .map_err(|e| Error::Io(format!("{shown} is not valid JSON ({}); see `runqlint check`", e.message)))?;
+    let parsed = document::parse(&bytes).map_err(|e| {
+        Error::Io(format!(
+            "{shown} is not valid JSON ({}); see `runqlint check`",
+            e.message
+        ))
+    })?;
     let queue = Queue::new(&parsed.value);
     let survey = repair::survey(&queue, now, after);
     let heartbeats: Vec<Option<i64>> = survey
@@ -35,6 +44,12 @@ pub fn run(args: &StaleArgs) -> Result<()> {
         .iter()
         .map(|c| queue.items[c.slot].run_ms("lastHeartbeatAtMs"))
         .collect();
-    output::stdout(&output::stale::render(args.format, &shown, now, &survey, &heartbeats))
-        .map_err(|e| Error::Io(format!("stdout: {e}")))
+    output::stdout(&output::stale::render(
+        args.format,
+        &shown,
+        now,
+        &survey,
+        &heartbeats,
+    ))
+    .map_err(|e| Error::Io(format!("stdout: {e}")))
 }

@@ -41,13 +41,19 @@ fn ids<'a>(r: &'a FixReport, pred: impl Fn(&Liveness, &Action) -> bool) -> Vec<&
 }
 
 fn render_json(r: &FixReport) -> String {
-    let requeued: Vec<Value> = r.plan.appended().map(|(o, id)| json!({"from": o.candidate.id, "id": id})).collect();
+    let requeued: Vec<Value> = r
+        .plan
+        .appended()
+        .map(|(o, id)| json!({"from": o.candidate.id, "id": id}))
+        .collect();
     let refused: Vec<Value> = r
         .plan
         .outcomes
         .iter()
         .filter_map(|o| match &o.requeue {
-            Some(Requeue::Refused { attempt, max }) => Some(json!({"id": o.candidate.id, "attempt": attempt, "maxAttempts": max})),
+            Some(Requeue::Refused { attempt, max }) => {
+                Some(json!({"id": o.candidate.id, "attempt": attempt, "maxAttempts": max}))
+            }
             _ => None,
         })
         .collect();
@@ -101,18 +107,35 @@ fn render_human(r: &FixReport) -> String {
         if r.survey.running == 1 { "" } else { "s" },
         r.survey.stale.len()
     ));
-    let width = r.plan.outcomes.iter().map(|o| escape(&o.candidate.id).chars().count()).max().unwrap_or(0);
+    let width = r
+        .plan
+        .outcomes
+        .iter()
+        .map(|o| escape(&o.candidate.id).chars().count())
+        .max()
+        .unwrap_or(0);
     for o in &r.plan.outcomes {
         let c = &o.candidate;
         let why = match &o.liveness {
             Liveness::Alive(w) | Liveness::Dead(w) | Liveness::Unknown(w) => escape(w),
         };
         let what = match &o.action {
-            Action::Marked(m) => format!("marked {} ({why})", if *m == crate::config::Mark::Failed { "failed" } else { "stale" }),
+            Action::Marked(m) => format!(
+                "marked {} ({why})",
+                if *m == crate::config::Mark::Failed {
+                    "failed"
+                } else {
+                    "stale"
+                }
+            ),
             Action::Heartbeat => format!("alive, heartbeat recorded ({why})"),
             Action::Left => format!("left running: liveness unknown ({why})"),
         };
-        let title = c.title.as_deref().map(|t| format!(" {}", quote_max(t, 40))).unwrap_or_default();
+        let title = c
+            .title
+            .as_deref()
+            .map(|t| format!(" {}", quote_max(t, 40)))
+            .unwrap_or_default();
         out.push_str(&format!(
             "  {:width$}  {what}; silent {} (threshold {}){title}\n",
             escape(&c.id),
@@ -120,9 +143,11 @@ fn render_human(r: &FixReport) -> String {
             fmt_duration(c.threshold_ms)
         ));
         match &o.requeue {
-            Some(Requeue::Appended { id, attempt }) => {
-                out.push_str(&format!("  {:width$}  requeued as {} (attempt {attempt})\n", "", escape(id)))
-            }
+            Some(Requeue::Appended { id, attempt }) => out.push_str(&format!(
+                "  {:width$}  requeued as {} (attempt {attempt})\n",
+                "",
+                escape(id)
+            )),
             Some(Requeue::Refused { attempt, max }) => out.push_str(&format!(
                 "  {:width$}  not requeued: attempt {attempt} would exceed --max-attempts {max}\n",
                 ""
@@ -132,7 +157,10 @@ fn render_human(r: &FixReport) -> String {
     }
     for u in &r.survey.unageable {
         let id = u.id.as_deref().map_or_else(|| u.pointer.clone(), escape);
-        out.push_str(&format!("  {id}  needs triage, not changed: {}\n", escape(&u.reason)));
+        out.push_str(&format!(
+            "  {id}  needs triage, not changed: {}\n",
+            escape(&u.reason)
+        ));
     }
     if !r.plan.changes_anything() {
         out.push_str("nothing to repair; nothing written\n");

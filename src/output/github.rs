@@ -12,7 +12,9 @@ pub const ANNOTATION_LIMIT: usize = 10;
 
 /// Escapes the message part of a workflow command.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a property value of a workflow command.
@@ -69,7 +71,10 @@ pub fn render(reports: &[FileReport]) -> String {
         ));
     }
     let s = super::Summary::of(reports);
-    out.push_str(&format!("runqlint: {} error(s), {} warning(s)\n", s.errors, s.warnings));
+    out.push_str(&format!(
+        "runqlint: {} error(s), {} warning(s)\n",
+        s.errors, s.warnings
+    ));
     out
 }
 
@@ -83,7 +88,10 @@ fn annotation_message(d: &Diagnostic) -> String {
 /// The job-summary table (Markdown) for every finding.
 pub fn step_summary(reports: &[FileReport]) -> String {
     let s = super::Summary::of(reports);
-    let mut out = format!("### runqlint: {} error(s), {} warning(s)\n\n", s.errors, s.warnings);
+    let mut out = format!(
+        "### runqlint: {} error(s), {} warning(s)\n\n",
+        s.errors, s.warnings
+    );
     if s.errors + s.warnings == 0 {
         out.push_str("No findings.\n");
         return out;
@@ -97,7 +105,10 @@ pub fn step_summary(reports: &[FileReport]) -> String {
             md(&d.path),
             d.location.line,
             d.location.column,
-            d.item_id.as_deref().map(|i| md(&crate::text::quote(i))).unwrap_or_default(),
+            d.item_id
+                .as_deref()
+                .map(|i| md(&crate::text::quote(i)))
+                .unwrap_or_default(),
             md(&d.message)
         ));
     }

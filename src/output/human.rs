@@ -28,7 +28,10 @@ impl Style {
         }
     }
     pub fn plain() -> Style {
-        Style { color: false, width: 100 }
+        Style {
+            color: false,
+            width: 100,
+        }
     }
 }
 
@@ -63,7 +66,10 @@ impl miette::Diagnostic for Shown<'_> {
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.d.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
@@ -115,10 +121,19 @@ pub fn render(reports: &[FileReport], style: Style) -> String {
                 continue;
             };
             let name = version.name.clone();
-            let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label_for(d)), span(&d.location))];
+            let mut labels = vec![LabeledSpan::new_primary_with_span(
+                Some(label_for(d)),
+                span(&d.location),
+            )];
             // A related place in the same version gets a second label.
-            if let Some(r) = d.related.filter(|r| r.side == d.location.side && r.side == Side::Current) {
-                labels.push(LabeledSpan::new_with_span(Some("first here".into()), span(&r)));
+            if let Some(r) = d
+                .related
+                .filter(|r| r.side == d.location.side && r.side == Side::Current)
+            {
+                labels.push(LabeledSpan::new_with_span(
+                    Some("first here".into()),
+                    span(&r),
+                ));
             }
             let shown = Shown {
                 d,
@@ -136,7 +151,11 @@ pub fn render(reports: &[FileReport], style: Style) -> String {
         s.errors,
         if s.errors == 1 { "error" } else { "errors" },
         s.warnings,
-        if s.warnings == 1 { "warning" } else { "warnings" },
+        if s.warnings == 1 {
+            "warning"
+        } else {
+            "warnings"
+        },
         files,
         if files == 1 { "file" } else { "files" },
     ));

@@ -33,12 +33,14 @@ pub fn render(reports: &[FileReport]) -> String {
         })
         .collect();
     let s = super::Summary::of(reports);
-    let mut text = crate::text::json_safe(json!({
-        "version": 1,
-        "diagnostics": diagnostics,
-        "summary": {"errors": s.errors, "warnings": s.warnings},
-    })
-    .to_string());
+    let mut text = crate::text::json_safe(
+        json!({
+            "version": 1,
+            "diagnostics": diagnostics,
+            "summary": {"errors": s.errors, "warnings": s.warnings},
+        })
+        .to_string(),
+    );
     text.push('\n');
     text
 }

@@ -19,22 +19,28 @@ pub fn render(reports: &[FileReport]) -> String {
             })
         })
         .collect();
-    let results: Vec<Value> = reports.iter().flat_map(|r| &r.diagnostics).map(result).collect();
-    let mut text = crate::text::json_safe(serde_json::to_string_pretty(&json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "runqlint",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    }))
-    .expect("JSON values serialize"));
+    let results: Vec<Value> = reports
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .map(result)
+        .collect();
+    let mut text = crate::text::json_safe(
+        serde_json::to_string_pretty(&json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "runqlint",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }],
+        }))
+        .expect("JSON values serialize"),
+    );
     text.push('\n');
     text
 }
@@ -75,7 +81,9 @@ fn uri(path: &str) -> String {
     let mut out = String::new();
     for b in path.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -94,7 +102,13 @@ fn fingerprint(d: &Diagnostic) -> String {
         }
         None => d.pointer.clone(),
     };
-    let key = format!("{}\0{}\0{}\0{}", d.rule.name(), d.path, d.item_id.as_deref().unwrap_or(""), field);
+    let key = format!(
+        "{}\0{}\0{}\0{}",
+        d.rule.name(),
+        d.path,
+        d.item_id.as_deref().unwrap_or(""),
+        field
+    );
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         h ^= u64::from(b);

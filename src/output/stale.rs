@@ -9,8 +9,13 @@ use crate::repair::Survey;
 use crate::rules::{fmt_duration, fmt_ms};
 use crate::text::{escape, json_safe, quote_max};
 
-
-pub fn render(format: Format, path: &str, now_ms: i64, survey: &Survey, heartbeats: &[Option<i64>]) -> String {
+pub fn render(
+    format: Format,
+    path: &str,
+    now_ms: i64,
+    survey: &Survey,
+    heartbeats: &[Option<i64>],
+) -> String {
     match format {
         Format::Json => {
             let stale: Vec<Value> = survey
@@ -60,7 +65,9 @@ pub fn render(format: Format, path: &str, now_ms: i64, survey: &Survey, heartbea
                     .map(|(c, hb)| {
                         [
                             escape(&c.id),
-                            c.title.as_deref().map_or_else(|| "-".to_string(), |t| quote_max(t, 40)),
+                            c.title
+                                .as_deref()
+                                .map_or_else(|| "-".to_string(), |t| quote_max(t, 40)),
                             fmt_ms(c.started_ms),
                             hb.map_or_else(|| "-".to_string(), fmt_ms),
                             fmt_duration(c.age_ms),
@@ -68,7 +75,14 @@ pub fn render(format: Format, path: &str, now_ms: i64, survey: &Survey, heartbea
                         ]
                     })
                     .collect();
-                let head = ["ID", "TITLE", "STARTED", "LAST HEARTBEAT", "SILENT FOR", "THRESHOLD"];
+                let head = [
+                    "ID",
+                    "TITLE",
+                    "STARTED",
+                    "LAST HEARTBEAT",
+                    "SILENT FOR",
+                    "THRESHOLD",
+                ];
                 let mut widths = head.map(|h| h.chars().count());
                 for r in &rows {
                     for (w, cell) in widths.iter_mut().zip(r) {
@@ -76,7 +90,11 @@ pub fn render(format: Format, path: &str, now_ms: i64, survey: &Survey, heartbea
                     }
                 }
                 let line = |cells: &[String]| {
-                    let parts: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:w$}")).collect();
+                    let parts: Vec<String> = cells
+                        .iter()
+                        .zip(widths)
+                        .map(|(c, w)| format!("{c:w$}"))
+                        .collect();
                     format!("  {}\n", parts.join("  ").trim_end())
                 };
                 out.push_str(&line(&head.map(String::from)));

@@ -47,10 +47,17 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
             ("createdAtMs", item.ms("createdAtMs"), false),
             ("run/startedAtMs", item.run_ms("startedAtMs"), false),
             ("run/finishedAtMs", item.run_ms("finishedAtMs"), false),
-            ("run/lastHeartbeatAtMs", item.run_ms("lastHeartbeatAtMs"), true),
+            (
+                "run/lastHeartbeatAtMs",
+                item.run_ms("lastHeartbeatAtMs"),
+                true,
+            ),
             (
                 "triage/flaggedAtMs",
-                item.value.get("triage").and_then(|t| t.get("flaggedAtMs")).and_then(crate::queue::as_ms),
+                item.value
+                    .get("triage")
+                    .and_then(|t| t.get("flaggedAtMs"))
+                    .and_then(crate::queue::as_ms),
                 true,
             ),
         ];

@@ -38,8 +38,12 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     let Some(base) = ctx.base else { return };
     let base_items = base.by_id();
     for item in &ctx.current.items {
-        let (Some(id), Some(now)) = (item.id, item.status) else { continue };
-        let Some(old) = base_items.get(id) else { continue };
+        let (Some(id), Some(now)) = (item.id, item.status) else {
+            continue;
+        };
+        let Some(old) = base_items.get(id) else {
+            continue;
+        };
         let Some(was) = old.status else { continue };
         if !was.is_terminal() && !was.may_become(now) {
             sink.push(

@@ -114,7 +114,10 @@ impl Rule {
     pub fn needs_base(self) -> bool {
         matches!(
             self,
-            Rule::TerminalStatusChanged | Rule::ItemDeleted | Rule::InvalidTransition | Rule::TerminalItemChanged
+            Rule::TerminalStatusChanged
+                | Rule::ItemDeleted
+                | Rule::InvalidTransition
+                | Rule::TerminalItemChanged
         )
     }
 
@@ -274,10 +277,16 @@ mod tests {
         assert_eq!(names.len(), Rule::ALL.len());
         for rule in Rule::ALL {
             let name = rule.name();
-            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name}"
+            );
             assert_eq!(Rule::from_name(name), Some(rule));
             let doc = rule.doc();
-            assert!(doc.starts_with(&format!("# {name}\n")), "{name} doc heading");
+            assert!(
+                doc.starts_with(&format!("# {name}\n")),
+                "{name} doc heading"
+            );
             for section in ["## What it does", "## Why", "## Example", "## How to fix"] {
                 assert!(doc.contains(section), "{name} lacks {section}");
             }

@@ -66,7 +66,10 @@ pub fn age(item: &Item, now_ms: i64, default_after_ms: i64) -> Age {
         return Age::Unageable(format!("`run.lastHeartbeatAtMs` is {why}"));
     }
     let last = heartbeat.map_or(start, |h| h.max(start));
-    let threshold = item.run_ms("staleAfterMs").filter(|&t| t > 0).unwrap_or(default_after_ms);
+    let threshold = item
+        .run_ms("staleAfterMs")
+        .filter(|&t| t > 0)
+        .unwrap_or(default_after_ms);
     Age::Aged {
         last,
         age: now_ms.saturating_sub(last),
@@ -76,7 +79,12 @@ pub fn age(item: &Item, now_ms: i64, default_after_ms: i64) -> Age {
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if let Age::Aged { last, age, threshold } = age(item, ctx.now_ms, ctx.stale_after_ms) {
+        if let Age::Aged {
+            last,
+            age,
+            threshold,
+        } = age(item, ctx.now_ms, ctx.stale_after_ms)
+        {
             if age > threshold {
                 sink.push(
                     Finding::new(

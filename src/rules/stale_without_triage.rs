@@ -27,7 +27,9 @@ status once reviewed.
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if item.status == Some(Status::Stale) && !item.value.get("triage").is_some_and(|t| t.is_object()) {
+        if item.status == Some(Status::Stale)
+            && !item.value.get("triage").is_some_and(|t| t.is_object())
+        {
             sink.push(
                 Finding::new(
                     Rule::StaleWithoutTriage,

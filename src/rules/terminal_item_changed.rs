@@ -30,12 +30,18 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     let Some(base) = ctx.base else { return };
     let base_items = base.by_id();
     for item in &ctx.current.items {
-        let (Some(id), Some(now)) = (item.id, item.status) else { continue };
-        let Some(old) = base_items.get(id) else { continue };
+        let (Some(id), Some(now)) = (item.id, item.status) else {
+            continue;
+        };
+        let Some(old) = base_items.get(id) else {
+            continue;
+        };
         if old.status != Some(now) || !now.is_terminal() {
             continue;
         }
-        let (Some(cur), Some(was)) = (item.value.as_object(), old.value.as_object()) else { continue };
+        let (Some(cur), Some(was)) = (item.value.as_object(), old.value.as_object()) else {
+            continue;
+        };
         let changed = cur
             .iter()
             .filter(|(k, _)| k.as_str() != "triage")
@@ -54,7 +60,11 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
                 item.pointer.clone()
             };
             let what = if present {
-                if was.contains_key(field.as_str()) { "changed" } else { "added" }
+                if was.contains_key(field.as_str()) {
+                    "changed"
+                } else {
+                    "added"
+                }
             } else {
                 "removed"
             };
@@ -71,7 +81,9 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
                 ),
             )
             .item(item)
-            .help("a finished item is history: restore the field, and put review notes in `triage`");
+            .help(
+                "a finished item is history: restore the field, and put review notes in `triage`",
+            );
             if present {
                 f = f.key();
             }

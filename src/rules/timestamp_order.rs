@@ -28,8 +28,13 @@ Correct the wrong time (all times are integer milliseconds since the Unix epoch,
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        let Some(start) = item.run_ms("startedAtMs") else { continue };
-        for (field, later) in [("finishedAtMs", "finished"), ("lastHeartbeatAtMs", "last heartbeat")] {
+        let Some(start) = item.run_ms("startedAtMs") else {
+            continue;
+        };
+        for (field, later) in [
+            ("finishedAtMs", "finished"),
+            ("lastHeartbeatAtMs", "last heartbeat"),
+        ] {
             if let Some(t) = item.run_ms(field) {
                 if t < start {
                     sink.push(

@@ -1,3 +1,2 @@
 //! `runqlint check` on real repositories.
 use crate::support::*;
-

@@ -28,7 +28,10 @@ fn items(v: &Value) -> &Vec<Value> {
 }
 
 fn find<'a>(v: &'a Value, id: &str) -> &'a Value {
-    items(v).iter().find(|i| i["id"] == id).unwrap_or_else(|| panic!("no item {id}"))
+    items(v)
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no item {id}"))
 }
 
 fn backups(repo: &Repo) -> Vec<String> {
@@ -42,7 +45,10 @@ fn backups(repo: &Repo) -> Vec<String> {
 }
 
 fn commits(repo: &Repo) -> usize {
-    repo.git(&["rev-list", "--count", "HEAD"]).trim().parse().unwrap()
+    repo.git(&["rev-list", "--count", "HEAD"])
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// Splits 2-space pretty `{"items": [...]}` text into (prefix, item blocks, suffix) by the
@@ -114,7 +120,10 @@ fn seed_is_repaired_in_one_commit_touching_only_the_repaired_items() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(commits(&repo), 2);
     assert_eq!(repo.git(&["rev-parse", "HEAD~1"]).trim(), head);
-    assert_eq!(repo.git(&["show", "--name-only", "--format=", "HEAD"]), "run_queue.json\n");
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "run_queue.json\n"
+    );
     let numstat = repo.git(&["diff", "--numstat", "HEAD~1", "HEAD"]);
     let parts: Vec<&str> = numstat.split_whitespace().collect();
     assert_eq!(parts[2], Q, "{numstat}");
@@ -122,7 +131,10 @@ fn seed_is_repaired_in_one_commit_touching_only_the_repaired_items() {
     assert_eq!(parts[1], "6", "{numstat}");
 
     // The other staged file is still staged and not in the commit.
-    assert_eq!(repo.git(&["diff", "--cached", "--name-only"]), "notes.txt\n");
+    assert_eq!(
+        repo.git(&["diff", "--cached", "--name-only"]),
+        "notes.txt\n"
+    );
     // The queue file is clean: working tree, index and HEAD agree.
     assert_eq!(repo.git(&["status", "--porcelain", "--", Q]), "");
 
@@ -137,25 +149,46 @@ fn seed_is_repaired_in_one_commit_touching_only_the_repaired_items() {
             i["run"]["error"],
             "Marked failed by runqlint fix: stale running (no active child session / exceeded threshold)."
         );
-        assert_eq!(i["triage"], json!({"status": "needs_review", "reason": "stale_running", "flaggedAtMs": NOW_MS}));
+        assert_eq!(
+            i["triage"],
+            json!({"status": "needs_review", "reason": "stale_running", "flaggedAtMs": NOW_MS})
+        );
     }
     assert_eq!(find(&d, "run_fresh")["status"], "running");
 
     let msg = repo.git(&["log", "-1", "--format=%B"]);
-    assert!(msg.starts_with("runqlint fix: mark 2 stale running items failed\n\n"), "{msg}");
-    assert!(msg.contains("- run_stuck_1 \"Ship-ready review\": started 2026-02-26T00:00:00Z"), "{msg}");
-    let trailers = repo.git(&["log", "-1", "--format=%(trailers:key=Repaired-Item,valueonly)"]);
+    assert!(
+        msg.starts_with("runqlint fix: mark 2 stale running items failed\n\n"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("- run_stuck_1 \"Ship-ready review\": started 2026-02-26T00:00:00Z"),
+        "{msg}"
+    );
+    let trailers = repo.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Repaired-Item,valueonly)",
+    ]);
     assert_eq!(trailers.trim(), "run_stuck_1\nrun_stuck_2");
     let backup = backups(&repo);
     assert_eq!(backup.len(), 1);
     assert!(msg.contains(&format!("\nBackup: {}\n", backup[0])), "{msg}");
     assert_eq!(
-        repo.git(&["log", "-1", "--format=%(trailers:key=Receipt-Run-Id,valueonly)"]).trim(),
+        repo.git(&[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Receipt-Run-Id,valueonly)"
+        ])
+        .trim(),
         "run_6f9a966b"
     );
 
     // The result passes check against its parent, and against HEAD.
-    assert_eq!(repo.run(&["check", "--now", NOW, "--base", "HEAD~1"]).code, 0);
+    assert_eq!(
+        repo.run(&["check", "--now", NOW, "--base", "HEAD~1"]).code,
+        0
+    );
     assert_eq!(repo.run(&["check", "--now", NOW]).code, 0);
 
     // A second run changes nothing.
@@ -175,10 +208,16 @@ fn backup_holds_the_original_bytes_and_is_never_staged() {
     assert_eq!(r.code, 0, "{r:?}");
     let b = backups(&repo);
     assert_eq!(b.len(), 1);
-    assert!(b[0].len() == "run_queue.backup.20261125T000000Z.json".len() && b[0].ends_with("Z.json"), "{b:?}");
+    assert!(
+        b[0].len() == "run_queue.backup.20261125T000000Z.json".len() && b[0].ends_with("Z.json"),
+        "{b:?}"
+    );
     assert_eq!(repo.read(&b[0]), text.as_bytes());
     assert_eq!(r.json()["backup"], b[0].as_str());
-    assert_eq!(repo.git(&["status", "--porcelain"]), format!("?? {}\n", b[0]));
+    assert_eq!(
+        repo.git(&["status", "--porcelain"]),
+        format!("?? {}\n", b[0])
+    );
     assert_eq!(repo.git(&["ls-files"]), "run_queue.json\n");
 
     let repo = setup(&text);
@@ -193,17 +232,47 @@ fn backup_holds_the_original_bytes_and_is_never_staged() {
 fn alive_dead_and_unknown_via_a_real_command_never_through_a_shell() {
     let evil = "$(touch pwned); rm -rf x; `touch pwned2`";
     let text = queue(vec![
-        item("a", "running", json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "alive:1"}})),
-        item("b", "running", json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "dead:1"}})),
-        item("c", "running", json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "weird:1"}})),
-        item("d", "running", json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": evil}})),
-        item("e", "running", json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "hang:1"}})),
+        item(
+            "a",
+            "running",
+            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "alive:1"}}),
+        ),
+        item(
+            "b",
+            "running",
+            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "dead:1"}}),
+        ),
+        item(
+            "c",
+            "running",
+            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "weird:1"}}),
+        ),
+        item(
+            "d",
+            "running",
+            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": evil}}),
+        ),
+        item(
+            "e",
+            "running",
+            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "hang:1"}}),
+        ),
         item("f", "running", json!({"run": {"startedAtMs": FEB26_MS}})),
     ]);
     let repo = setup(&text);
     repo.write("x/keep", "keep");
     let (cmd, log) = alive_script(&repo);
-    let r = fix(&repo, &["--alive-cmd", &cmd, "--alive-timeout", "700ms", "--format", "json"]);
+    let r = fix(
+        &repo,
+        &[
+            "--alive-cmd",
+            &cmd,
+            "--alive-timeout",
+            "700ms",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let s = r.json();
     assert_eq!(s["checked"], 6);
@@ -213,11 +282,17 @@ fn alive_dead_and_unknown_via_a_real_command_never_through_a_shell() {
     assert_eq!(s["heartbeat"], json!(["a"]));
 
     for marker in ["pwned", "pwned2"] {
-        assert!(!repo.root.join(marker).exists() && !repo.scratch().join(marker).exists(), "{marker} was created");
+        assert!(
+            !repo.root.join(marker).exists() && !repo.scratch().join(marker).exists(),
+            "{marker} was created"
+        );
     }
     assert!(repo.root.join("x/keep").exists());
     let log = std::fs::read_to_string(log).unwrap();
-    assert!(log.contains(&format!("argc=2\narg=--probe\narg={evil}\n")), "{log}");
+    assert!(
+        log.contains(&format!("argc=2\narg=--probe\narg={evil}\n")),
+        "{log}"
+    );
     // f has no childSessionKey: the command is not asked about it.
     assert_eq!(log.matches("argc=").count(), 5, "{log}");
 
@@ -230,23 +305,49 @@ fn alive_dead_and_unknown_via_a_real_command_never_through_a_shell() {
     let before: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(find(&d, "c"), find(&before, "c"));
     assert_eq!(find(&d, "e"), find(&before, "e"));
-    assert_only_changed(&text, &String::from_utf8(repo.read(Q)).unwrap(), &[0, 1, 3, 5]);
+    assert_only_changed(
+        &text,
+        &String::from_utf8(repo.read(Q)).unwrap(),
+        &[0, 1, 3, 5],
+    );
     let msg = repo.git(&["log", "-1", "--format=%B"]);
     assert!(msg.contains("Heartbeat-Item: a\n"), "{msg}");
-    assert!(msg.contains("- e: started") && msg.contains("timed out"), "{msg}");
+    assert!(
+        msg.contains("- e: started") && msg.contains("timed out"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn alive_sessions_in_both_formats() {
     let text = queue(vec![
-        item("a", "running", json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "agent:hq:sub:1"}})),
-        item("b", "running", json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "agent:hq:sub:2"}})),
+        item(
+            "a",
+            "running",
+            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "agent:hq:sub:1"}}),
+        ),
+        item(
+            "b",
+            "running",
+            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "agent:hq:sub:2"}}),
+        ),
     ]);
-    for (name, content) in [("live.txt", "# live\nagent:hq:sub:1\n\n"), ("live.json", "[\"agent:hq:sub:1\", \"other\"]")] {
+    for (name, content) in [
+        ("live.txt", "# live\nagent:hq:sub:1\n\n"),
+        ("live.json", "[\"agent:hq:sub:1\", \"other\"]"),
+    ] {
         let repo = setup(&text);
         let file = repo.scratch().join(name);
         std::fs::write(&file, content).unwrap();
-        let r = fix(&repo, &["--alive-sessions", file.to_str().unwrap(), "--format", "json"]);
+        let r = fix(
+            &repo,
+            &[
+                "--alive-sessions",
+                file.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        );
         assert_eq!(r.code, 0, "{r:?}");
         assert_eq!(r.json()["alive"], json!(["a"]), "{name}");
         assert_eq!(r.json()["repaired"], json!(["b"]), "{name}");
@@ -264,19 +365,42 @@ fn item_data_cannot_forge_a_trailer() {
             "running",
             json!({"title": "Harmless\n\nReceipt-Run-Id: forged-by-title\nRepaired-Item: nope", "run": {"startedAtMs": FEB26_MS}}),
         ),
-        item("ok", "running", json!({"title": "Receipt-Run-Id: x", "run": {"startedAtMs": FEB26_MS}})),
+        item(
+            "ok",
+            "running",
+            json!({"title": "Receipt-Run-Id: x", "run": {"startedAtMs": FEB26_MS}}),
+        ),
     ]);
     let repo = setup(&text);
-    let r = fix(&repo, &["--run-id", "real_run_1", "--artifact", "brain/hq/ship-ready-run_6f9a966b.md"]);
+    let r = fix(
+        &repo,
+        &[
+            "--run-id",
+            "real_run_1",
+            "--artifact",
+            "brain/hq/ship-ready-run_6f9a966b.md",
+        ],
+    );
     assert_eq!(r.code, 0, "{r:?}");
-    let ids = repo.git(&["log", "-1", "--format=%(trailers:key=Receipt-Run-Id,valueonly)"]);
+    let ids = repo.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Receipt-Run-Id,valueonly)",
+    ]);
     assert_eq!(ids.trim_end(), "real_run_1");
     let msg = repo.git(&["log", "-1", "--format=%B"]);
     let mut parse = repo.git_cmd(&["interpret-trailers", "--parse"]);
-    parse.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    parse
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
     let mut child = parse.spawn().unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(msg.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(msg.as_bytes())
+        .unwrap();
     let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
     assert_eq!(
         out,
@@ -284,7 +408,10 @@ fn item_data_cannot_forge_a_trailer() {
             .to_string()
             + &format!("Backup: {}\n", backups(&repo)[0])
     );
-    assert_eq!(msg.lines().next().unwrap(), "runqlint fix: mark 2 stale running items failed");
+    assert_eq!(
+        msg.lines().next().unwrap(),
+        "runqlint fix: mark 2 stale running items failed"
+    );
 
     // A receipt flag with a line break is refused before anything happens.
     let repo = setup(&text);
@@ -295,16 +422,27 @@ fn item_data_cannot_forge_a_trailer() {
 }
 
 fn stuck(id: &str) -> Value {
-    item(id, "running", json!({"title": "T", "run": {"startedAtMs": FEB26_MS}}))
+    item(
+        id,
+        "running",
+        json!({"title": "T", "run": {"startedAtMs": FEB26_MS}}),
+    )
 }
 
 #[test]
 fn keeps_the_files_own_style() {
-    let done = item("d", "done", json!({"run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1}}));
+    let done = item(
+        "d",
+        "done",
+        json!({"run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1}}),
+    );
     let value = json!({"items": [done, stuck("s")], "owner": "hq"});
     // 4-space indentation, no final newline.
     let mut four = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut four, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut four,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
     serde::Serialize::serialize(&value, &mut ser).unwrap();
     let four = String::from_utf8(four).unwrap();
     let tabs = four.replace("    ", "\t");
@@ -323,12 +461,22 @@ fn keeps_the_files_own_style() {
         let r = fix(&repo, &[]);
         assert_eq!(r.code, 0, "{r:?}");
         let after = String::from_utf8(repo.read(Q)).unwrap();
-        assert!(after.contains(want1) && after.contains(want2), "{text}\n=>\n{after}");
+        assert!(
+            after.contains(want1) && after.contains(want2),
+            "{text}\n=>\n{after}"
+        );
         assert_eq!(after.ends_with('\n'), text.ends_with('\n'), "{after}");
-        assert_eq!(after.matches('\n').count() == 1, text.matches('\n').count() == 1);
+        assert_eq!(
+            after.matches('\n').count() == 1,
+            text.matches('\n').count() == 1
+        );
         assert_eq!(after.starts_with('['), text.starts_with('['));
         if text.contains("\r\n") {
-            assert_eq!(after.matches('\n').count(), after.matches("\r\n").count(), "bare LF added");
+            assert_eq!(
+                after.matches('\n').count(),
+                after.matches("\r\n").count(),
+                "bare LF added"
+            );
         }
         let d = doc(&repo);
         assert_eq!(find(&d, "s")["status"], "failed");
@@ -338,7 +486,10 @@ fn keeps_the_files_own_style() {
         // Everything before the repaired item is untouched.
         let at = text.find("\"s\"").unwrap();
         assert_eq!(after[..at], text[..at]);
-        assert_eq!(repo.run(&["check", "--now", NOW, "--base", "HEAD~1"]).code, 0);
+        assert_eq!(
+            repo.run(&["check", "--now", NOW, "--base", "HEAD~1"]).code,
+            0
+        );
     }
 }
 
@@ -352,8 +503,12 @@ fn mark_stale_sets_status_and_triage_only() {
     assert_eq!(s["status"], "stale");
     assert_eq!(s["triage"]["reason"], "stale_running");
     assert_eq!(s["run"], json!({"startedAtMs": FEB26_MS}));
-    assert!(repo.git(&["log", "-1", "--format=%s"]).contains("mark 1 stale running item stale"));
-    let c = repo.run(&["check", "--now", NOW, "--base", "HEAD~1", "--format", "json"]);
+    assert!(repo
+        .git(&["log", "-1", "--format=%s"])
+        .contains("mark 1 stale running item stale"));
+    let c = repo.run(&[
+        "check", "--now", NOW, "--base", "HEAD~1", "--format", "json",
+    ]);
     assert_eq!(c.code, 0);
     assert!(c.rules().is_empty(), "{:?}", c.rules());
 }
@@ -361,17 +516,34 @@ fn mark_stale_sets_status_and_triage_only() {
 #[test]
 fn requeue_appends_new_items_up_to_max_attempts() {
     let text = queue(vec![
-        item("a", "running", json!({"title": "A", "notes": "n", "taskIds": ["t1", "t2"], "extra": 1, "run": {"startedAtMs": FEB26_MS, "attempt": 1}})),
-        item("b", "running", json!({"title": "B", "run": {"startedAtMs": FEB26_MS, "attempt": 2}})),
+        item(
+            "a",
+            "running",
+            json!({"title": "A", "notes": "n", "taskIds": ["t1", "t2"], "extra": 1, "run": {"startedAtMs": FEB26_MS, "attempt": 1}}),
+        ),
+        item(
+            "b",
+            "running",
+            json!({"title": "B", "run": {"startedAtMs": FEB26_MS, "attempt": 2}}),
+        ),
         item("b-r3", "done", json!({})),
         item("c", "running", json!({"run": {"startedAtMs": FEB26_MS}})),
     ]);
     let repo = setup(&text);
-    let r = fix(&repo, &["--requeue", "--max-attempts", "2", "--format", "json"]);
+    let r = fix(
+        &repo,
+        &["--requeue", "--max-attempts", "2", "--format", "json"],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let s = r.json();
-    assert_eq!(s["requeued"], json!([{"from": "a", "id": "a-r2"}, {"from": "c", "id": "c-r2"}]));
-    assert_eq!(s["requeueRefused"], json!([{"id": "b", "attempt": 3, "maxAttempts": 2}]));
+    assert_eq!(
+        s["requeued"],
+        json!([{"from": "a", "id": "a-r2"}, {"from": "c", "id": "c-r2"}])
+    );
+    assert_eq!(
+        s["requeueRefused"],
+        json!([{"id": "b", "attempt": 3, "maxAttempts": 2}])
+    );
     assert_eq!(s["repaired"], json!(["a", "b", "c"]));
     let d = doc(&repo);
     assert_eq!(items(&d).len(), 6);
@@ -386,8 +558,14 @@ fn requeue_appends_new_items_up_to_max_attempts() {
     let repo = setup(&text);
     let r = fix(&repo, &["--requeue", "--format", "json"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(r.json()["requeued"][1], json!({"from": "b", "id": "b-r3-2"}));
-    assert_eq!(repo.run(&["check", "--now", NOW, "--base", "HEAD~1"]).code, 0);
+    assert_eq!(
+        r.json()["requeued"][1],
+        json!({"from": "b", "id": "b-r3-2"})
+    );
+    assert_eq!(
+        repo.run(&["check", "--now", NOW, "--base", "HEAD~1"]).code,
+        0
+    );
     let msg = repo.git(&["log", "-1", "--format=%B"]);
     assert!(msg.contains("Requeued-Item: b-r3-2\n"), "{msg}");
 }
@@ -432,7 +610,10 @@ fn refuses_a_detached_head_unless_no_commit() {
     assert_eq!(r.json()["commit"], Value::Null);
     assert_eq!(repo.head(), head);
     assert_eq!(find(&doc(&repo), "run_stuck_1")["status"], "failed");
-    assert_eq!(repo.git(&["status", "--porcelain", "--", Q]), " M run_queue.json\n");
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--", Q]),
+        " M run_queue.json\n"
+    );
 }
 
 #[test]
@@ -453,10 +634,21 @@ fn a_held_index_lock_stops_everything() {
 #[test]
 fn a_branch_that_moved_or_a_file_that_changed_is_not_overwritten() {
     // The liveness command edits the queue file while fix is running.
-    let text = queue(vec![item("a", "running", json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "k"}}))]);
+    let text = queue(vec![item(
+        "a",
+        "running",
+        json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "k"}}),
+    )]);
     let repo = setup(&text);
     let script = repo.scratch().join("meddle.sh");
-    std::fs::write(&script, format!("#!/bin/sh\nprintf ' ' >> '{}'\nexit 1\n", repo.root.join(Q).display())).unwrap();
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf ' ' >> '{}'\nexit 1\n",
+            repo.root.join(Q).display()
+        ),
+    )
+    .unwrap();
     let r = fix(&repo, &["--alive-cmd", &format!("sh {}", script.display())]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("changed on disk"), "{}", r.stderr);
@@ -471,10 +663,22 @@ fn dry_run_prints_the_diff_and_message_and_writes_nothing() {
     let repo = setup(&text);
     let r = fix(&repo, &["--dry-run", "--run-id", "r1"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("--- a/run_queue.json\n+++ b/run_queue.json\n"), "{}", r.stdout);
-    assert!(r.stdout.contains("\n-      \"status\": \"running\",\n+      \"status\": \"failed\",\n"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("--- a/run_queue.json\n+++ b/run_queue.json\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("\n-      \"status\": \"running\",\n+      \"status\": \"failed\",\n"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("Receipt-Run-Id: r1"), "{}", r.stdout);
-    assert!(r.stdout.contains("runqlint fix: mark 2 stale running items failed"));
+    assert!(r
+        .stdout
+        .contains("runqlint fix: mark 2 stale running items failed"));
     assert_eq!(repo.read(Q), text.as_bytes());
     assert!(backups(&repo).is_empty());
     assert_eq!(commits(&repo), 1);
@@ -491,12 +695,28 @@ fn json_summary_lists_every_kind_of_item() {
         _ => unreachable!(),
     };
     let a = items_v.as_array_mut().unwrap();
-    a.push(item("future", "running", json!({"run": {"startedAtMs": NOW_MS + 86_400_000}})));
-    a.push(item("ancient", "running", json!({"run": {"startedAtMs": 1_000_000}})));
+    a.push(item(
+        "future",
+        "running",
+        json!({"run": {"startedAtMs": NOW_MS + 86_400_000}}),
+    ));
+    a.push(item(
+        "ancient",
+        "running",
+        json!({"run": {"startedAtMs": 1_000_000}}),
+    ));
     let repo = setup(&pretty(&json!({"items": items_v})));
     let live = repo.scratch().join("live.txt");
     std::fs::write(&live, "agent:hq:sub:2\n").unwrap();
-    let r = fix(&repo, &["--alive-sessions", live.to_str().unwrap(), "--format", "json"]);
+    let r = fix(
+        &repo,
+        &[
+            "--alive-sessions",
+            live.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let s = r.json();
     assert_eq!(s["version"], 1);
@@ -506,7 +726,15 @@ fn json_summary_lists_every_kind_of_item() {
     assert_eq!(s["unknown"], json!([]));
     assert_eq!(s["repaired"], json!(["run_stuck_1"]));
     assert_eq!(s["requeued"], json!([]));
-    assert_eq!(s["unageable"].as_array().unwrap().iter().map(|u| u["id"].clone()).collect::<Vec<_>>(), [json!("future"), json!("ancient")]);
+    assert_eq!(
+        s["unageable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].clone())
+            .collect::<Vec<_>>(),
+        [json!("future"), json!("ancient")]
+    );
     assert_eq!(s["commit"].as_str().unwrap(), repo.head());
     assert_eq!(s["dryRun"], false);
     let d = doc(&repo);
@@ -516,7 +744,11 @@ fn json_summary_lists_every_kind_of_item() {
 
 #[test]
 fn nothing_stale_means_nothing_written() {
-    let text = queue(vec![item("f", "running", json!({"run": {"startedAtMs": NOW_MS - 60_000}}))]);
+    let text = queue(vec![item(
+        "f",
+        "running",
+        json!({"run": {"startedAtMs": NOW_MS - 60_000}}),
+    )]);
     let repo = setup(&text);
     let r = fix(&repo, &[]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -527,8 +759,15 @@ fn nothing_stale_means_nothing_written() {
     // The same item is stale with a shorter threshold (flag), or its own staleAfterMs.
     let r = fix(&repo, &["--stale-after", "30s", "--format", "json"]);
     assert_eq!(r.json()["repaired"], json!(["f"]));
-    let repo = setup(&queue(vec![item("f", "running", json!({"run": {"startedAtMs": NOW_MS - 60_000, "staleAfterMs": 1000}}))]));
-    assert_eq!(fix(&repo, &["--format", "json"]).json()["repaired"], json!(["f"]));
+    let repo = setup(&queue(vec![item(
+        "f",
+        "running",
+        json!({"run": {"startedAtMs": NOW_MS - 60_000, "staleAfterMs": 1000}}),
+    )]));
+    assert_eq!(
+        fix(&repo, &["--format", "json"]).json()["repaired"],
+        json!(["f"])
+    );
 }
 
 #[test]
@@ -560,29 +799,67 @@ fn stale_reports_in_human_and_json() {
 
     let r = repo.run(&["stale", "--now", NOW]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("2 of 3 running items stale"), "{}", r.stdout);
-    let line = r.stdout.lines().find(|l| l.contains("run_stuck_2")).unwrap();
-    assert!(line.contains("\"Research notes\"") && line.contains("2026-02-24T00:00:00Z") && line.contains("6h 0m"), "{line}");
+    assert!(
+        r.stdout.contains("2 of 3 running items stale"),
+        "{}",
+        r.stdout
+    );
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("run_stuck_2"))
+        .unwrap();
+    assert!(
+        line.contains("\"Research notes\"")
+            && line.contains("2026-02-24T00:00:00Z")
+            && line.contains("6h 0m"),
+        "{line}"
+    );
     // The file is not touched and the threshold flag applies.
-    let r = repo.run(&["stale", "--now", NOW, "--stale-after", "5m", "--format", "json"]);
+    let r = repo.run(&[
+        "stale",
+        "--now",
+        NOW,
+        "--stale-after",
+        "5m",
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.json()["stale"].as_array().unwrap().len(), 3);
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 
     // Titles are escaped.
-    let repo = setup(&queue(vec![item("x", "running", json!({"title": "a\u{1b}[31mb", "run": {"startedAtMs": FEB26_MS}}))]));
+    let repo = setup(&queue(vec![item(
+        "x",
+        "running",
+        json!({"title": "a\u{1b}[31mb", "run": {"startedAtMs": FEB26_MS}}),
+    )]));
     let r = repo.run(&["stale", "--now", NOW]);
-    assert!(!r.stdout.contains('\u{1b}') && r.stdout.contains("\\u{001b}"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains('\u{1b}') && r.stdout.contains("\\u{001b}"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn a_branch_that_moves_while_fix_runs_is_left_alone() {
-    let text = queue(vec![item("a", "running", json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "k"}}))]);
+    let text = queue(vec![item(
+        "a",
+        "running",
+        json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "k"}}),
+    )]);
     let repo = setup(&text);
     let script = repo.scratch().join("commit.sh");
     std::fs::write(&script, "#!/bin/sh\ngit commit -q --allow-empty --no-verify -m moved >/dev/null 2>&1 || exit 7\nexit 1\n").unwrap();
     let r = fix(&repo, &["--alive-cmd", &format!("sh {}", script.display())]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("moved while fix ran; nothing was written"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("moved while fix ran; nothing was written"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(repo.git(&["log", "-1", "--format=%s"]), "moved\n");
     assert_eq!(commits(&repo), 2);
     assert_eq!(repo.read(Q), text.as_bytes());
@@ -593,7 +870,11 @@ fn a_branch_that_moves_while_fix_runs_is_left_alone() {
 fn a_missing_git_identity_is_a_clear_refusal() {
     let text = seed_queue();
     let repo = setup(&text);
-    std::fs::write(repo.home().join("gitconfig"), "[core]\n\tautocrlf = false\n").unwrap();
+    std::fs::write(
+        repo.home().join("gitconfig"),
+        "[core]\n\tautocrlf = false\n",
+    )
+    .unwrap();
     let out = repo
         .runqlint_cmd(&["fix", "--now", NOW])
         .env_remove("GIT_AUTHOR_NAME")
@@ -604,11 +885,18 @@ fn a_missing_git_identity_is_a_clear_refusal() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("user.name") && err.contains("--no-commit"), "{err}");
+    assert!(
+        err.contains("user.name") && err.contains("--no-commit"),
+        "{err}"
+    );
     assert_eq!(repo.read(Q), text.as_bytes());
     assert!(backups(&repo).is_empty());
     // The identity comes from git config when the environment does not name one.
-    std::fs::write(repo.home().join("gitconfig"), "[user]\n\tname = Config Person\n\temail = config@example.invalid\n").unwrap();
+    std::fs::write(
+        repo.home().join("gitconfig"),
+        "[user]\n\tname = Config Person\n\temail = config@example.invalid\n",
+    )
+    .unwrap();
     let out = repo
         .runqlint_cmd(&["fix", "--now", NOW])
         .env_remove("GIT_AUTHOR_NAME")
@@ -617,8 +905,16 @@ fn a_missing_git_identity_is_a_clear_refusal() {
         .env_remove("GIT_COMMITTER_EMAIL")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(repo.git(&["log", "-1", "--format=%an <%ae> / %cn <%ce>"]), "Config Person <config@example.invalid> / Config Person <config@example.invalid>\n");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%an <%ae> / %cn <%ce>"]),
+        "Config Person <config@example.invalid> / Config Person <config@example.invalid>\n"
+    );
 }
 
 #[test]
@@ -635,16 +931,29 @@ fn config_defaults_apply_and_flags_override_them() {
     assert_eq!(r.json()["requeued"].as_array().unwrap().len(), 2);
     let d: Value = serde_json::from_slice(&repo.read(rel)).unwrap();
     assert_eq!(find(&d, "s")["status"], "stale");
-    assert_eq!(repo.git(&["show", "--name-only", "--format=", "HEAD"]), format!("{rel}\n"));
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"]),
+        format!("{rel}\n")
+    );
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 
     let repo = Repo::new();
     repo.write(rel, queue(vec![stuck("s")]));
-    repo.write("runqlint.toml", "paths = [\"brain/hq/run_queue.json\"]\n[fix]\nmark = \"stale\"\n");
+    repo.write(
+        "runqlint.toml",
+        "paths = [\"brain/hq/run_queue.json\"]\n[fix]\nmark = \"stale\"\n",
+    );
     repo.commit_all("queue");
-    let r = repo.run_in(&repo.root.join("brain"), &["fix", "--now", NOW, "--mark", "failed", "hq/run_queue.json"]);
+    let r = repo.run_in(
+        &repo.root.join("brain"),
+        &["fix", "--now", NOW, "--mark", "failed", "hq/run_queue.json"],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let d: Value = serde_json::from_slice(&repo.read(rel)).unwrap();
     assert_eq!(find(&d, "s")["status"], "failed");
-    assert!(repo.root.join("brain/hq").read_dir().unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with("run_queue.backup.")));
+    assert!(repo.root.join("brain/hq").read_dir().unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("run_queue.backup.")));
 }
