@@ -550,11 +550,11 @@ mod tests {
             ("id".into(), json!("b").into()),
             ("run".into(), json!({"attempt": 2}).into()),
         ]);
-        let out = apply(text, &s.append("", 1, &[e.clone()])).unwrap();
+        let out = apply(text, &s.append("", 1, std::slice::from_ref(&e))).unwrap();
         assert_eq!(out, "[\n  {\n    \"id\": \"a\"\n  },\n  {\n    \"id\": \"b\",\n    \"run\": {\n      \"attempt\": 2\n    }\n  }\n]");
         let text = "{\n  \"items\": []\n}\n";
         let s = Splicer::new(text);
-        let out = apply(text, &s.append("/items", 0, &[e.clone()])).unwrap();
+        let out = apply(text, &s.append("/items", 0, std::slice::from_ref(&e))).unwrap();
         assert_eq!(out, "{\n  \"items\": [\n    {\n      \"id\": \"b\",\n      \"run\": {\n        \"attempt\": 2\n      }\n    }\n  ]\n}\n");
         let text = "[{\"id\":\"a\"}]";
         let s = Splicer::new(text);

@@ -209,6 +209,20 @@ pub enum Head {
     Detached,
 }
 
+/// One file committed on top of a branch.
+pub struct FileCommit<'a> {
+    /// The branch ref (`refs/heads/main`).
+    pub branch: &'a str,
+    /// The commit the branch pointed at when the file was read.
+    pub expected: Oid,
+    /// The repository-relative path.
+    pub rel: &'a str,
+    pub bytes: &'a [u8],
+    /// The file on disk, for the index entry's stat data.
+    pub written: &'a Path,
+    pub message: &'a str,
+}
+
 /// A held `index.lock`: git's own lock, taken with O_EXCL, removed on drop.
 pub struct IndexLock {
     path: PathBuf,
@@ -323,21 +337,18 @@ impl Repo {
         }
     }
 
-    /// Commits `bytes` as the new content of `rel` on top of `expected` (the commit the branch
-    /// `branch` pointed at when the file was read), with only that path changed. The branch
-    /// moves only if it still points at `expected`. Then the index entry of `rel` (and
-    /// nothing else in the index) is updated, under `lock`. `written` is the file on disk,
-    /// for the index entry's stat data.
-    pub fn commit_path(
-        &self,
-        _lock: &IndexLock,
-        branch: &str,
-        expected: Oid,
-        rel: &str,
-        bytes: &[u8],
-        written: &Path,
-        message: &str,
-    ) -> Result<Oid> {
+    /// Commits `c.bytes` as the new content of `c.rel` on top of `c.expected`, with only
+    /// that path changed. The branch moves only if it still points at `c.expected`. Then
+    /// the index entry of `c.rel` (and nothing else in the index) is updated, under `lock`.
+    pub fn commit_path(&self, _lock: &IndexLock, c: &FileCommit) -> Result<Oid> {
+        let FileCommit {
+            branch,
+            expected,
+            rel,
+            bytes,
+            written,
+            message,
+        } = *c;
         let (author, committer) = self.signatures()?;
         let parent = self.repo.find_commit(expected)?;
         let tree = parent.tree()?;

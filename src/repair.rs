@@ -14,9 +14,9 @@
 //!    * unknown: untouched, reported.
 //!    * `--requeue`: each marked item gets a new `queued` item appended (never a rewrite of
 //!      history) with id `<old>-r<attempt>` (made unique), the old item's `title`, `notes`
-//!      and `taskIds` when present, `requeuedFrom`, `run.attempt` = old attempt (default 1)
-//!      + 1 and `createdAtMs` = now; refused, and reported, when that exceeds
-//!      `max_attempts` (the old item is still marked).
+//!      and `taskIds` when present, `requeuedFrom`, `run.attempt` = the old attempt plus
+//!      one (a missing attempt counts as 1) and `createdAtMs` = now; refused, and
+//!      reported, when that exceeds `max_attempts` (the old item is still marked).
 //!
 //! The plan also carries the value the edited text must parse to, so the command can
 //! verify the splice before writing anything.

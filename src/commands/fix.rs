@@ -236,13 +236,10 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let backup_path =
         (!args.no_backup && fixc.backup).then(|| crate::atomic::backup_path(&path, &stamp));
-    let backup_shown = match &backup_path {
-        Some(b) => Some(
-            ws.display_path(b)
-                .unwrap_or_else(|_| b.to_string_lossy().into_owned()),
-        ),
-        None => None,
-    };
+    let backup_shown = backup_path.as_ref().map(|b| {
+        ws.display_path(b)
+            .unwrap_or_else(|_| b.to_string_lossy().into_owned())
+    });
     let run_id = args
         .run_id
         .clone()
@@ -296,12 +293,14 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     if let (Some(lock), Some(r), Some((name, expected))) = (&lock, repo, &branch) {
         let id = r.commit_path(
             lock,
-            name,
-            *expected,
-            &shown,
-            new_text.as_bytes(),
-            &path,
-            &message,
+            &git::FileCommit {
+                branch: name,
+                expected: *expected,
+                rel: &shown,
+                bytes: new_text.as_bytes(),
+                written: &path,
+                message: &message,
+            },
         )?;
         report.commit = Some(id.to_string());
     }
