@@ -112,7 +112,7 @@ impl Style {
                 break;
             }
             let spaces = ws.len() - ws.trim_start_matches(' ').len();
-            if spaces > 0 && unit.as_ref().map_or(true, |u| spaces < u.len()) {
+            if spaces > 0 && unit.as_ref().is_none_or(|u| spaces < u.len()) {
                 unit = Some(" ".repeat(spaces));
             }
         }

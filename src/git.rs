@@ -45,13 +45,6 @@ impl Repo {
         }
     }
 
-    /// Opens the repository at exactly `path`.
-    pub fn open(path: &Path) -> Result<Repo> {
-        Ok(Repo {
-            repo: Repository::open(path)?,
-        })
-    }
-
     pub fn workdir(&self) -> Option<&Path> {
         self.repo.workdir()
     }

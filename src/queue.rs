@@ -66,13 +66,9 @@ pub enum Shape {
 /// One item, read from the document with its position in it.
 #[derive(Debug, Clone)]
 pub struct Item<'v> {
-    /// Index in the items array.
-    pub index: usize,
     /// RFC 6901 pointer to the item object.
     pub pointer: String,
     pub id: Option<&'v str>,
-    /// The raw `status` string, if it is a string.
-    pub status_text: Option<&'v str>,
     pub status: Option<Status>,
     pub value: &'v Value,
 }
@@ -90,10 +86,6 @@ impl<'v> Item<'v> {
     /// An integer-millisecond field of the item itself.
     pub fn ms(&self, field: &str) -> Option<i64> {
         self.value.get(field).and_then(as_ms)
-    }
-
-    pub fn str_field(&self, field: &str) -> Option<&'v str> {
-        self.value.get(field)?.as_str()
     }
 
     pub fn has_run_field(&self, field: &str) -> bool {
@@ -131,19 +123,17 @@ impl<'v> Queue<'v> {
                 a.iter()
                     .enumerate()
                     .filter(|(_, v)| v.is_object())
-                    .map(|(index, value)| {
-                        let status_text = value.get("status").and_then(Value::as_str);
-                        Item {
-                            index,
-                            pointer: format!("{items_pointer}/{index}"),
-                            id: value
-                                .get("id")
-                                .and_then(Value::as_str)
-                                .filter(|s| !s.is_empty()),
-                            status_text,
-                            status: status_text.and_then(Status::parse),
-                            value,
-                        }
+                    .map(|(index, value)| Item {
+                        pointer: format!("{items_pointer}/{index}"),
+                        id: value
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .filter(|s| !s.is_empty()),
+                        status: value
+                            .get("status")
+                            .and_then(Value::as_str)
+                            .and_then(Status::parse),
+                        value,
                     })
                     .collect()
             })
@@ -202,6 +192,5 @@ mod tests {
         let q = Queue::new(&arr);
         assert_eq!(q.items[0].pointer, "/0");
         assert_eq!(q.items[0].status, None);
-        assert_eq!(q.items[0].status_text, Some("bogus"));
     }
 }

@@ -118,7 +118,11 @@ pub fn survey(queue: &Queue, now_ms: i64, stale_after_ms: i64) -> Survey {
                     slot,
                     pointer: item.pointer.clone(),
                     id: id.to_string(),
-                    title: item.str_field("title").map(str::to_string),
+                    title: item
+                        .value
+                        .get("title")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                     started_ms: item.run_ms("startedAtMs").unwrap_or(last),
                     last_ms: last,
                     age_ms,

@@ -35,7 +35,7 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
             let mut f = Finding::new(
                 Rule::ItemDeleted,
                 ctx.current.items_pointer,
-                format!("item {} was deleted (it is in {})", quote(id), ctx.base_name),
+                format!("item {} was deleted", quote(id)),
             )
             .item(old)
             .related(Side::Base, old.pointer.clone())

@@ -110,17 +110,6 @@ impl Rule {
         }
     }
 
-    /// Whether the rule compares the checked version with a base version.
-    pub fn needs_base(self) -> bool {
-        matches!(
-            self,
-            Rule::TerminalStatusChanged
-                | Rule::ItemDeleted
-                | Rule::InvalidTransition
-                | Rule::TerminalItemChanged
-        )
-    }
-
     /// The full explanation (`runqlint explain NAME`), Markdown.
     pub fn doc(self) -> &'static str {
         match self {
@@ -140,13 +129,15 @@ impl Rule {
         }
     }
 
-    /// The first line of the explanation, without its `# name` heading.
-    pub fn summary(self) -> &'static str {
+    /// The first paragraph of the explanation (after its `# name` heading), on one line.
+    pub fn summary(self) -> String {
         self.doc()
             .lines()
             .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .unwrap_or("")
+            .skip_while(|l| l.is_empty() || l.starts_with('#'))
+            .take_while(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -164,6 +155,8 @@ pub enum Anchor {
     Value,
     /// The key that names the value (for object members).
     Key,
+    /// An exact byte range, for places a pointer cannot name (a repeated key).
+    Bytes { start: usize, end: usize },
 }
 
 /// One thing a rule found, located by pointer; [`crate::diagnostic`] turns it into a line
@@ -198,12 +191,12 @@ impl Finding {
         self.item_id = item.id.map(str::to_owned);
         self
     }
-    pub fn on(mut self, side: Side) -> Self {
-        self.side = side;
-        self
-    }
     pub fn key(mut self) -> Self {
         self.anchor = Anchor::Key;
+        self
+    }
+    pub fn at_bytes(mut self, start: usize, end: usize) -> Self {
+        self.anchor = Anchor::Bytes { start, end };
         self
     }
     pub fn related(mut self, side: Side, pointer: impl Into<String>) -> Self {

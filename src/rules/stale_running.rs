@@ -79,13 +79,17 @@ pub fn age(item: &Item, now_ms: i64, default_after_ms: i64) -> Age {
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if let Age::Aged {
-            last,
-            age,
-            threshold,
-        } = age(item, ctx.now_ms, ctx.stale_after_ms)
+        let aged = age(item, ctx.now_ms, ctx.stale_after_ms);
+        if let (
+            true,
+            Age::Aged {
+                last,
+                age,
+                threshold,
+            },
+        ) = (aged.is_stale(), aged)
         {
-            if age > threshold {
+            {
                 sink.push(
                     Finding::new(
                         Rule::StaleRunning,

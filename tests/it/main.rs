@@ -5,3 +5,5 @@ mod support;
 
 mod check;
 mod fix;
+mod hostile;
+mod props;
