@@ -88,9 +88,14 @@ impl Checker {
                 Ok(None) if start.elapsed() >= self.timeout => {
                     let _ = child.kill();
                     let _ = child.wait();
+                    let ms = self.timeout.as_millis() as i64;
+                    let shown = if ms < 1000 {
+                        format!("{ms}ms")
+                    } else {
+                        crate::rules::fmt_duration(ms)
+                    };
                     return Ok(Liveness::Unknown(format!(
-                        "alive-cmd timed out after {}",
-                        crate::rules::fmt_duration(self.timeout.as_millis() as i64)
+                        "alive-cmd timed out after {shown}"
                     )));
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(10)),

@@ -41,9 +41,6 @@ use crate::text;
 use super::{now_ms, read_worktree, stale_after_ms, Workspace};
 
 pub fn run(args: &FixArgs) -> Result<bool> {
-    if !matches!(args.format, output::Format::Human | output::Format::Json) {
-        return Err(Error::Usage("fix: --format must be human or json".into()));
-    }
     for (flag, value) in [("--run-id", &args.run_id), ("--artifact", &args.artifact)] {
         if let Some(v) = value {
             if v.trim().is_empty() || v.chars().any(text::is_unsafe) {

@@ -6,16 +6,13 @@ use crate::cli::StaleArgs;
 use crate::config;
 use crate::document;
 use crate::error::{Error, Result};
-use crate::output::{self, Format};
+use crate::output;
 use crate::queue::Queue;
 use crate::repair;
 
 use super::{now_ms, read_worktree, stale_after_ms, Workspace};
 
 pub fn run(args: &StaleArgs) -> Result<()> {
-    if !matches!(args.format, Format::Human | Format::Json) {
-        return Err(Error::Usage("stale: --format must be human or json".into()));
-    }
     let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
     let path = match &args.path {
         Some(p) => p.clone(),

@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use super::Format;
+use super::ReportFormat;
 use crate::repair::{Action, Liveness, Plan, Requeue, Survey};
 use crate::rules::fmt_duration;
 use crate::text::{escape, json_safe, quote_max};
@@ -24,10 +24,10 @@ pub struct FixReport<'a> {
     pub message: Option<String>,
 }
 
-pub fn render(format: Format, r: &FixReport) -> String {
+pub fn render(format: ReportFormat, r: &FixReport) -> String {
     match format {
-        Format::Json => render_json(r),
-        _ => render_human(r),
+        ReportFormat::Json => render_json(r),
+        ReportFormat::Human => render_human(r),
     }
 }
 

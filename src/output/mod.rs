@@ -20,6 +20,13 @@ pub enum Format {
     Sarif,
 }
 
+/// How `fix` and `stale` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+}
+
 /// Error and warning counts over all reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {

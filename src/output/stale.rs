@@ -4,20 +4,20 @@
 
 use serde_json::{json, Value};
 
-use super::Format;
+use super::ReportFormat;
 use crate::repair::Survey;
 use crate::rules::{fmt_duration, fmt_ms};
 use crate::text::{escape, json_safe, quote_max};
 
 pub fn render(
-    format: Format,
+    format: ReportFormat,
     path: &str,
     now_ms: i64,
     survey: &Survey,
     heartbeats: &[Option<i64>],
 ) -> String {
     match format {
-        Format::Json => {
+        ReportFormat::Json => {
             let stale: Vec<Value> = survey
                 .stale
                 .iter()
@@ -48,7 +48,7 @@ pub fn render(
             s.push('\n');
             s
         }
-        _ => {
+        ReportFormat::Human => {
             let mut out = format!(
                 "{}: {} of {} running item{} stale at {}\n",
                 escape(path),

@@ -957,3 +957,22 @@ fn config_defaults_apply_and_flags_override_them() {
         .to_string_lossy()
         .starts_with("run_queue.backup.")));
 }
+
+#[test]
+fn a_fix_killed_mid_run_leaves_everything_as_it_was() {
+    let text = queue(vec![item(
+        "a",
+        "running",
+        json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "k"}}),
+    )]);
+    let repo = setup(&text);
+    let script = repo.scratch().join("kill.sh");
+    std::fs::write(&script, "#!/bin/sh\nkill -9 $PPID\nsleep 1\nexit 1\n").unwrap();
+    let r = fix(&repo, &["--alive-cmd", &format!("sh {}", script.display())]);
+    assert_ne!(r.code, 0, "{r:?}");
+    assert_eq!(repo.read(Q), text.as_bytes());
+    assert_eq!(commits(&repo), 1);
+    assert!(backups(&repo).is_empty());
+    assert!(!repo.root.join(".git/index.lock").exists());
+    assert_eq!(repo.git(&["status", "--porcelain", "--ignored"]), "");
+}
