@@ -485,6 +485,7 @@ impl<'t> Splicer<'t> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::escape_segment;
     use serde_json::json;
 
     fn check(text: &str, pointer: &str, set: Vec<(&str, Value)>) -> String {
@@ -573,5 +574,124 @@ mod tests {
         assert_eq!(Style::detect("{\n\t\"a\": 1\n}").unit, "\t");
         assert!(Style::detect("{\"a\":1}\n").minified);
         assert_eq!(Style::detect("{\r\n  \"a\": 1\r\n}").newline, "\r\n");
+    }
+
+    fn leaf() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[a-z\\u{e9}\\n\"\\\\]{0,6}".prop_map(Value::String),
+        ]
+    }
+
+    fn tree() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        leaf().prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[abc/~]{1,2}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn styled(v: &Value, style: u8) -> String {
+        let pretty = |indent: &[u8]| {
+            let mut out = Vec::new();
+            let mut ser = serde_json::Serializer::with_formatter(
+                &mut out,
+                serde_json::ser::PrettyFormatter::with_indent(indent),
+            );
+            serde::Serialize::serialize(v, &mut ser).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        match style % 5 {
+            0 => serde_json::to_string(v).unwrap(),
+            1 => pretty(b"  "),
+            2 => pretty(b"    ") + "\n",
+            3 => pretty(b"\t"),
+            _ => pretty(b"  ").replace('\n', "\r\n"),
+        }
+    }
+
+    /// Every object pointer in `v`.
+    fn objects(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                out.push(at.clone());
+                for (k, c) in m {
+                    objects(c, format!("{at}/{}", escape_segment(k)), out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in a.iter().enumerate() {
+                    objects(c, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    proptest::proptest! {
+        /// Setting members anywhere, in any style, yields exactly the intended value and
+        /// leaves the text before the edited object untouched.
+        #[test]
+        fn set_members_round_trips(
+            root in proptest::collection::btree_map("[abc]{1,2}", tree(), 0..4),
+            style in 0u8..5,
+            pick in 0usize..64,
+            set in proptest::collection::vec(("[abcd/~]{1,2}", tree()), 1..4),
+        ) {
+            let doc = Value::Object(root.into_iter().collect());
+            let text = styled(&doc, style);
+            let mut pointers = Vec::new();
+            objects(&doc, String::new(), &mut pointers);
+            let pointer = pointers[pick % pointers.len()].clone();
+            let obj = doc.pointer(&pointer).unwrap().as_object().unwrap();
+            let mut seen = std::collections::HashSet::new();
+            let set: Vec<(String, New)> = set
+                .into_iter()
+                .filter(|(k, _)| seen.insert(k.clone()))
+                .map(|(k, v)| (k, New::Json(v)))
+                .collect();
+            let s = Splicer::new(&text);
+            let out = apply(&text, &s.set_members(&pointer, obj, &set)).unwrap();
+            let mut want = doc.clone();
+            let target = want.pointer_mut(&pointer).unwrap().as_object_mut().unwrap();
+            for (k, v) in &set {
+                target.insert(k.clone(), v.to_value());
+            }
+            let got: Value = serde_json::from_str(&out).unwrap();
+            proptest::prop_assert_eq!(got, want);
+            let start = s.index.value_span(&pointer).start;
+            proptest::prop_assert_eq!(&out[..start], &text[..start]);
+            proptest::prop_assert_eq!(out.ends_with('\n'), text.ends_with('\n'));
+            if !text.trim().contains('\n') {
+                proptest::prop_assert!(!out.trim().contains('\n'));
+            }
+            if text.contains("\r\n") {
+                proptest::prop_assert_eq!(out.matches('\n').count(), out.matches("\r\n").count());
+            }
+        }
+
+        /// Appending to any array, in any style, yields exactly the intended value.
+        #[test]
+        fn append_round_trips(
+            items in proptest::collection::vec(tree(), 0..4),
+            style in 0u8..5,
+            new in proptest::collection::vec(tree(), 1..3),
+        ) {
+            let doc = json!({"items": items, "z": 1});
+            let text = styled(&doc, style);
+            let s = Splicer::new(&text);
+            let elements: Vec<New> = new.iter().cloned().map(New::Json).collect();
+            let out = apply(&text, &s.append("/items", items.len(), &elements)).unwrap();
+            let mut want = doc.clone();
+            want["items"].as_array_mut().unwrap().extend(new);
+            let got: Value = serde_json::from_str(&out).unwrap();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }
