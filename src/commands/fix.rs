@@ -77,6 +77,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     }
     let commit = !args.no_commit && !args.dry_run;
     let writes = !args.dry_run;
+    let mut clean_checked = false;
 
     // Guards.
     let repo = ws.repo.as_ref();
@@ -114,6 +115,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
                     list.join(", ")
                 )));
             }
+            clean_checked = true;
         }
     }
 
@@ -127,7 +129,23 @@ pub fn run(args: &FixArgs) -> Result<bool> {
             e.message
         ))
     })?;
-    let text = std::str::from_utf8(&original).expect("parse accepted it as UTF-8");
+    let text = std::str::from_utf8(&original)
+        .map_err(|_| Error::Refused(format!("{shown} is not UTF-8")))?;
+    let base = match repo {
+        Some(r) => match r.blob_at("HEAD", &shown, limit)? {
+            Blob::Found(b) => Some(b),
+            _ => None,
+        },
+        None => None,
+    };
+    // git reports the file clean, yet its bytes differ from HEAD's blob: a clean/smudge
+    // filter (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would
+    // rewrite every line.
+    if commit && clean_checked && base.as_ref().is_some_and(|b| *b != original) {
+        return Err(Error::Refused(format!(
+            "{shown} is converted by git filters (core.autocrlf or .gitattributes eol/filter); runqlint fix commits exact bytes, so repair it with --no-commit and commit it with git"
+        )));
+    }
     let queue = Queue::new(&parsed.value);
     if queue.shape.is_none()
         || parsed
@@ -185,13 +203,6 @@ pub fn run(args: &FixArgs) -> Result<bool> {
             )))
         }
     }
-    let base = match repo {
-        Some(r) => match r.blob_at("HEAD", &shown, limit)? {
-            Blob::Found(b) => Some(b),
-            _ => None,
-        },
-        None => None,
-    };
     let mut levels = ws.config.levels.clone();
     if levels.get(Rule::StaleRunning) == Level::Error {
         levels.set(Rule::StaleRunning, Level::Warn);

@@ -976,3 +976,21 @@ fn a_fix_killed_mid_run_leaves_everything_as_it_was() {
     assert!(!repo.root.join(".git/index.lock").exists());
     assert_eq!(repo.git(&["status", "--porcelain", "--ignored"]), "");
 }
+
+#[test]
+fn a_file_converted_by_git_filters_is_not_committed_byte_for_byte() {
+    let repo = Repo::new();
+    repo.git(&["config", "core.autocrlf", "true"]);
+    let text = queue(vec![stuck("s")]).replace('\n', "\r\n");
+    repo.write(Q, &text);
+    repo.commit_all("queue");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    let r = fix(&repo, &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("git filters"), "{}", r.stderr);
+    assert_eq!(repo.read(Q), text.as_bytes());
+    assert_eq!(commits(&repo), 1);
+    let r = fix(&repo, &["--no-commit"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(find(&doc(&repo), "s")["status"], "failed");
+}
