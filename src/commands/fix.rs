@@ -234,8 +234,27 @@ pub fn run(args: &FixArgs) -> Result<bool> {
         })
         .collect();
     if !errors.is_empty() {
+        // Say whether the file already failed before the repair: then it is for a person
+        // to triage first (fix never touches what it cannot age).
+        let before = lint::lint(
+            &Input {
+                path: &shown,
+                current: Some(&original),
+                base: base.as_deref().map(|b| ("HEAD", b)),
+            },
+            &settings,
+        );
+        let already = before
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error);
+        let why = if already {
+            "the file already fails `runqlint check` against HEAD; fix those findings first"
+        } else {
+            "the repaired file would not pass `runqlint check` against HEAD"
+        };
         return Err(Error::Refused(format!(
-            "the repaired file would not pass `runqlint check` against HEAD, so nothing was written: {}",
+            "{why}, so nothing was written: {}",
             errors.join("; ")
         )));
     }

@@ -775,7 +775,12 @@ fn a_file_that_fails_check_is_not_repaired() {
     let repo = setup(&queue(vec![stuck("s"), item("n", "running", json!({}))]));
     let r = fix(&repo, &[]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("running-without-start"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("running-without-start") && r.stderr.contains("already fails"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
     assert_eq!(commits(&repo), 1);
 }
 
