@@ -4,5 +4,6 @@
 mod support;
 
 mod check;
+mod fix;
 mod hostile;
 mod props;
