@@ -771,17 +771,22 @@ fn nothing_stale_means_nothing_written() {
 }
 
 #[test]
-fn a_file_that_fails_check_is_not_repaired() {
-    let repo = setup(&queue(vec![stuck("s"), item("n", "running", json!({}))]));
-    let r = fix(&repo, &[]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains("running-without-start") && r.stderr.contains("already fails"),
-        "{}",
-        r.stderr
-    );
-    assert_eq!(repo.git(&["status", "--porcelain"]), "");
-    assert_eq!(commits(&repo), 1);
+fn errors_already_in_the_file_neither_block_the_repair_nor_are_touched() {
+    // `n` is running without a start time: an error already committed, for a person to
+    // triage. The stale item is still repaired; `n` is reported and left as it was.
+    let text = queue(vec![stuck("s"), item("n", "running", json!({}))]);
+    let repo = setup(&text);
+    let r = fix(&repo, &["--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let j = r.json();
+    assert_eq!(j["repaired"], json!(["s"]));
+    assert_eq!(j["unageable"].as_array().unwrap().len(), 1, "{j}");
+    assert_eq!(commits(&repo), 2);
+    let after: Value = serde_json::from_slice(&repo.read(Q)).unwrap();
+    assert_eq!(after["items"][1], json!({"id": "n", "status": "running"}));
+    // The committed file has exactly the errors it had before, no new one.
+    let check = repo.run(&["check", "--now", NOW, "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(check.rules(), ["running-without-start"], "{}", check.stdout);
 }
 
 #[test]
