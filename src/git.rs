@@ -82,6 +82,28 @@ impl Repo {
         Ok(parts.join("/"))
     }
 
+    /// Where git looks for hooks, as `git rev-parse --git-path hooks` answers: `core.hooksPath`
+    /// when set (`~/` expanded; a relative value is relative to the working tree's root,
+    /// where git runs hooks), else `hooks` in the common git directory, which every linked
+    /// worktree of the repository shares. The directory may not exist yet.
+    pub fn hooks_dir(&self) -> Result<PathBuf> {
+        let config = self.repo.config()?;
+        let configured = match config.get_path("core.hooksPath") {
+            Ok(p) => Some(p),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        match configured {
+            Some(p) if p.as_os_str().is_empty() => Ok(self.repo.commondir().join("hooks")),
+            Some(p) if p.is_absolute() => Ok(p),
+            Some(p) => {
+                let base = self.repo.workdir().unwrap_or_else(|| self.repo.commondir());
+                Ok(base.join(p))
+            }
+            None => Ok(self.repo.commondir().join("hooks")),
+        }
+    }
+
     /// The commit `HEAD` points at, if any.
     pub fn head_commit(&self) -> Option<Oid> {
         self.repo.head().ok()?.peel_to_commit().ok().map(|c| c.id())
