@@ -5,5 +5,6 @@ mod support;
 
 mod check;
 mod fix;
+mod gates;
 mod hostile;
 mod props;

