@@ -532,3 +532,271 @@ fn action_passes_inputs_through_env_not_into_scripts() {
     assert!(action.contains("default: ${{ github.event.pull_request.base.sha }}"));
     assert!(action.contains("cargo install --locked"));
 }
+
+// ---------------------------------------------------------------------------------------
+// --format github
+
+/// 12 running items without a start (errors) interleaved with 11 stale items without triage
+/// (warnings); the first two share an id with `%`, `:` and `,` in it (one more error, whose
+/// message quotes the id).
+fn many_findings() -> String {
+    const ODD: &str = "50%: a,b";
+    let mut items = Vec::new();
+    for i in 0..12 {
+        let id = if i == 0 { ODD.to_string() } else { format!("r{i}") };
+        items.push(item(&id, "running", json!({})));
+        if i < 11 {
+            let id = if i == 0 { ODD.to_string() } else { format!("s{i}") };
+            items.push(item(&id, "stale", json!({})));
+        }
+    }
+    queue(items)
+}
+
+#[test]
+fn github_format_escapes_limits_to_ten_per_type_and_writes_the_step_summary() {
+    let repo = Repo::new();
+    // `,` and `:` and `%` in the directory name: property escaping matters.
+    let path = "q,1:x%/run_queue.json";
+    repo.write(path, many_findings());
+    let summary = repo.scratch().join("step-summary.md");
+    std::fs::write(&summary, "previous step's summary\n").unwrap();
+    let mut cmd = repo.runqlint_cmd(&["check", path, "--format", "github", "--now", NOW]);
+    cmd.env("GITHUB_STEP_SUMMARY", &summary);
+    let run = run_cmd(cmd);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stderr, "");
+
+    let annotations: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::")).collect();
+    assert_eq!(annotations.iter().filter(|l| l.starts_with("::error ")).count(), 10);
+    assert_eq!(annotations.iter().filter(|l| l.starts_with("::warning ")).count(), 10);
+    let first_warning = annotations.iter().position(|l| l.starts_with("::warning ")).unwrap();
+    assert!(annotations[..first_warning].iter().all(|l| l.starts_with("::error ")), "errors first");
+    assert!(annotations.last().unwrap().starts_with("::notice title=runqlint::4 more findings were not annotated"));
+    // Every finding is in the log, annotated or not.
+    assert_eq!(run.stdout.lines().filter(|l| l.starts_with("q,1:x%/run_queue.json:")).count(), 24);
+    // The duplicate id's message: `%` escaped, `:` and `,` kept (they are data, not properties).
+    assert!(run.stdout.contains("::id \"50%25: a,b\" is already used"), "{}", run.stdout);
+    insta::assert_snapshot!("github_format_stdout", run.stdout);
+
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(written.starts_with("previous step's summary\n"), "the summary is appended to");
+    insta::assert_snapshot!("github_format_step_summary", written);
+}
+
+#[test]
+fn github_format_without_step_summary_and_without_findings() {
+    let repo = Repo::new();
+    repo.write("run_queue.json", many_findings());
+    let run = repo.run(&["check", "--format", "github", "--now", NOW]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let notice = run.stdout.lines().find(|l| l.starts_with("::notice")).unwrap();
+    assert!(notice.ends_with("all 24 are listed in the log above"), "{notice}");
+
+    repo.write("run_queue.json", base_queue());
+    let summary = repo.scratch().join("summary.md");
+    let mut cmd = repo.runqlint_cmd(&["check", "--format", "github", "--now", NOW]);
+    cmd.env("GITHUB_STEP_SUMMARY", &summary);
+    let run = run_cmd(cmd);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout, "runqlint: 0 error(s), 0 warning(s)\n");
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), "### runqlint: 0 error(s), 0 warning(s)\n\nNo findings.\n");
+}
+
+#[test]
+fn github_format_names_only_the_file_for_a_deleted_queue() {
+    let repo = repo_with_queue();
+    std::fs::remove_file(repo.root.join("run_queue.json")).unwrap();
+    let run = repo.run(&["check", "run_queue.json", "--format", "github", "--now", NOW]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let annotations: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::error")).collect();
+    assert_eq!(annotations.len(), 2, "{}", run.stdout);
+    for a in annotations {
+        assert!(a.starts_with("::error file=run_queue.json,title=runqlint item-deleted::"), "{a}");
+    }
+}
+
+#[test]
+fn github_log_lines_cannot_start_a_workflow_command() {
+    let repo = Repo::new();
+    let path = "::warning::x/run_queue.json";
+    repo.write(path, "{");
+    let run = repo.run(&["check", path, "--format", "github"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    for line in run.stdout.lines() {
+        let cmd = line.trim_start().starts_with("::");
+        assert!(!cmd || line.starts_with("::error file=%3A%3Awarning%3A%3Ax/run_queue.json,"), "{line}");
+    }
+    assert!(run.stdout.starts_with("./::warning::x/run_queue.json:1:1: error [invalid-json]"), "{}", run.stdout);
+}
+
+// ---------------------------------------------------------------------------------------
+// --format sarif
+
+fn sarif_validator() -> jsonschema::Validator {
+    let path = manifest_dir().join("../shared/schemas/sarif-schema-2.1.0.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read the SARIF 2.1.0 schema at {} ({e}); it belongs in shared/schemas/ beside the \
+             clone (CI: .github/workflows/ci.yml downloads it there)",
+            path.display()
+        )
+    });
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    jsonschema::draft4::new(&schema).expect("the SARIF schema compiles")
+}
+
+fn assert_valid_sarif(validator: &jsonschema::Validator, sarif: &Value) {
+    let errors: Vec<String> = validator.iter_errors(sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "SARIF is invalid:\n{}\n{sarif:#}", errors.join("\n"));
+}
+
+/// A repository whose working tree breaks nearly every rule, in three files: a queue with
+/// history and single-file problems, a file that is not JSON (in a directory whose name
+/// needs percent-encoding), and a deleted queue.
+fn repo_with_every_kind_of_finding() -> (Repo, Vec<&'static str>) {
+    let repo = Repo::new();
+    let mut base: Value = serde_json::from_str(&base_queue()).unwrap();
+    let running = item("was_running", "running", json!({"run": {"startedAtMs": NOW_MS - 1000}}));
+    base["items"].as_array_mut().unwrap().push(running);
+    repo.write("run_queue.json", pretty(&base));
+    repo.write("gone/run_queue.json", base_queue());
+    repo.write("odd dir%/run_queue.json", base_queue());
+    repo.commit_all("base");
+    repo.write(
+        "run_queue.json",
+        queue(vec![
+            item("run_a", "queued", json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS - 1000}})),
+            item("dup", "running", json!({})),
+            item("dup", "stale", json!({})),
+            item("old", "running", json!({"run": {"startedAtMs": FEB26_MS}})),
+            item("secs", "queued", json!({"createdAtMs": 1_700_000_000})),
+            item("was_running", "queued", json!({"run": {"startedAtMs": NOW_MS - 1000}})),
+        ]),
+    );
+    repo.write("odd dir%/run_queue.json", "{\"items\": [\n<<<<<<< HEAD\n");
+    std::fs::remove_file(repo.root.join("gone/run_queue.json")).unwrap();
+    (repo, vec!["run_queue.json", "odd dir%/run_queue.json", "gone/run_queue.json"])
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0_with_the_rule_catalogue() {
+    let validator = sarif_validator();
+    let (repo, paths) = repo_with_every_kind_of_finding();
+    let mut args = vec!["check", "--format", "sarif", "--now", NOW];
+    args.extend(&paths);
+    let run = repo.run(&args);
+    assert_eq!(run.code, 1, "{run:?}");
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_valid_sarif(&validator, &sarif);
+
+    let run0 = &sarif["runs"][0];
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    let listed = repo.run(&["rules", "--format", "json"]).json();
+    assert_eq!(rules.len(), listed.as_array().unwrap().len());
+    for (rule, listed) in rules.iter().zip(listed.as_array().unwrap()) {
+        let name = rule["id"].as_str().unwrap();
+        assert_eq!(name, listed["name"]);
+        assert_eq!(rule["shortDescription"]["text"], listed["summary"]);
+        let explain = repo.run(&["explain", name]).stdout;
+        assert!(explain.starts_with(rule["help"]["text"].as_str().unwrap()), "help of {name} is not `runqlint explain`");
+        assert!(!rule["fullDescription"]["text"].as_str().unwrap().is_empty());
+        let level = rule["defaultConfiguration"]["level"].as_str().unwrap();
+        assert_eq!(level, if listed["default"] == "warn" { "warning" } else { "error" });
+    }
+
+    let results = run0["results"].as_array().unwrap();
+    let mut fired: Vec<&str> = results.iter().map(|r| r["ruleId"].as_str().unwrap()).collect();
+    fired.sort_unstable();
+    fired.dedup();
+    for rule in [
+        "invalid-json",
+        "duplicate-id",
+        "running-without-start",
+        "invalid-transition",
+        "terminal-status-changed",
+        "item-deleted",
+        "timestamp-order",
+        "implausible-timestamp",
+        "stale-running",
+        "stale-without-triage",
+    ] {
+        assert!(fired.contains(&rule), "{rule} did not fire: {fired:?}");
+    }
+    for r in results {
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], r["ruleId"]);
+        let location = &r["locations"][0]["physicalLocation"];
+        let uri = location["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(["run_queue.json", "odd%20dir%25/run_queue.json", "gone/run_queue.json"].contains(&uri), "{uri}");
+        // A deleted file has no lines in the checked version.
+        assert_eq!(location.get("region").is_some(), uri != "gone/run_queue.json", "{r:#}");
+        assert!(r["partialFingerprints"]["runqlint/v1"].as_str().unwrap().len() == 16);
+    }
+    // Two results for the two deleted items, told apart.
+    let mut prints: Vec<&str> = results.iter().map(|r| r["partialFingerprints"]["runqlint/v1"].as_str().unwrap()).collect();
+    let total = prints.len();
+    prints.sort_unstable();
+    prints.dedup();
+    assert_eq!(prints.len(), total, "fingerprints must be unique within a run");
+}
+
+#[test]
+fn sarif_for_a_clean_file_is_valid_with_no_results() {
+    let validator = sarif_validator();
+    let repo = repo_with_queue();
+    let run = repo.run(&["check", "--format", "sarif", "--now", NOW]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_valid_sarif(&validator, &sarif);
+    assert_eq!(sarif["runs"][0]["results"], json!([]));
+}
+
+/// (ruleId, itemId) → (fingerprint, startLine) for every result about an item.
+fn fingerprints(run: &Run) -> std::collections::BTreeMap<(String, String), (String, u64)> {
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["properties"]["itemId"].is_string())
+        .map(|r| {
+            (
+                (r["ruleId"].as_str().unwrap().to_string(), r["properties"]["itemId"].as_str().unwrap().to_string()),
+                (
+                    r["partialFingerprints"]["runqlint/v1"].as_str().unwrap().to_string(),
+                    r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sarif_fingerprints_survive_unrelated_items_being_added() {
+    let repo = repo_with_queue();
+    let findings = vec![
+        item("run_a", "running", json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}})),
+        item("run_b", "queued", json!({"title": "B"})),
+        item("no_start", "running", json!({})),
+        item("triage_me", "stale", json!({})),
+    ];
+    repo.write("run_queue.json", queue(findings.clone()));
+    let before = fingerprints(&repo.run(&["check", "--format", "sarif", "--now", NOW]));
+    assert_eq!(before.len(), 4, "{before:?}");
+
+    // New items before and between the old ones: every line moves, no fingerprint does.
+    let mut more = vec![item("new_1", "queued", json!({"title": "first"}))];
+    more.extend(findings[..2].iter().cloned());
+    more.push(item("new_2", "done", json!({"run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 5}})));
+    more.extend(findings[2..].iter().cloned());
+    more.push(item("new_3", "queued", json!({})));
+    repo.write("run_queue.json", queue(more));
+    let after = fingerprints(&repo.run(&["check", "--format", "sarif", "--now", NOW]));
+    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    for (key, (print, line)) in &before {
+        let (print_after, line_after) = &after[key];
+        assert_eq!(print, print_after, "fingerprint of {key:?} changed");
+        assert_ne!(line, line_after, "{key:?} should have moved (the test would prove nothing)");
+    }
+}
