@@ -800,3 +800,94 @@ fn sarif_fingerprints_survive_unrelated_items_being_added() {
         assert_ne!(line, line_after, "{key:?} should have moved (the test would prove nothing)");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The composite action's check step, run as GitHub would run it
+
+/// The `run:` script and `env:` names of action.yml's step `name`, read with PyYAML from the
+/// tools venv (pre-commit depends on it).
+fn action_step_script(name: &str) -> (String, Vec<String>) {
+    let program = r#"
+import json, sys, yaml
+action = yaml.safe_load(open(sys.argv[1]))
+step = next(s for s in action["runs"]["steps"] if s["name"] == sys.argv[2])
+print(json.dumps({"run": step["run"], "shell": step["shell"], "env": sorted(step.get("env", {}))}))
+"#;
+    let mut cmd = Command::new(tool("python"));
+    cmd.arg("-c").arg(program).arg(manifest_dir().join("action.yml")).arg(name);
+    let run = run_cmd(cmd);
+    assert_eq!(run.code, 0, "{run:?}");
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["shell"], "bash");
+    let env = v["env"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()).collect();
+    (v["run"].as_str().unwrap().to_string(), env)
+}
+
+/// Runs the action's check step in `repo` with `inputs` as the step's env would carry them.
+fn run_action_check(repo: &Repo, inputs: &[(&str, &str)]) -> Run {
+    let (script, env) = action_step_script("Check queue files");
+    let mut cmd = Command::new("bash");
+    cmd.arg("-e").arg("-c").arg(&script).current_dir(&repo.root);
+    isolate(&mut cmd, repo.home());
+    cmd.env("PATH", path_with_runqlint()).env("GITHUB_STEP_SUMMARY", repo.scratch().join("summary.md"));
+    for name in &env {
+        let value = inputs.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v);
+        cmd.env(name, value);
+    }
+    for (k, _) in inputs {
+        assert!(env.iter().any(|e| e == k), "action.yml's check step has no env {k}");
+    }
+    run_cmd(cmd)
+}
+
+#[test]
+fn action_check_step_gates_a_pull_request_against_its_base() {
+    let repo = repo_with_queue();
+    let base = repo.head();
+    repo.write("run_queue.json", rewritten_history());
+    repo.commit_all("PR: rewrite history");
+    let sarif = repo.scratch().join("out dir/runqlint.sarif");
+    std::fs::create_dir_all(sarif.parent().unwrap()).unwrap();
+
+    let run = run_action_check(
+        &repo,
+        &[
+            ("RUNQLINT_BASE", &base),
+            ("RUNQLINT_FORMAT", "github"),
+            ("RUNQLINT_PATHS", "  run_queue.json\n"),
+            ("RUNQLINT_SARIF_FILE", sarif.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("::error file=run_queue.json,"), "{run:?}");
+    assert!(run.stdout.contains("title=runqlint terminal-status-changed"), "{run:?}");
+    let summary = std::fs::read_to_string(repo.scratch().join("summary.md")).unwrap();
+    assert!(summary.contains("terminal-status-changed"), "{summary}");
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_valid_sarif(&sarif_validator(), &sarif);
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "terminal-status-changed");
+
+    // Default paths (no input), and the base as a branch name: same verdict.
+    repo.git(&["branch", "base-branch", &base]);
+    let run = run_action_check(&repo, &[("RUNQLINT_BASE", "base-branch"), ("RUNQLINT_FORMAT", "github")]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("terminal-status-changed"), "{run:?}");
+
+    // Without a base (not a pull request): only the single-file rules, which pass.
+    let run = run_action_check(&repo, &[("RUNQLINT_FORMAT", "github")]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // A base that is not in the clone: could not check, with the command that fetches it.
+    let missing = "0123456789abcdef0123456789abcdef01234567";
+    let run = run_action_check(
+        &repo,
+        &[("RUNQLINT_BASE", missing), ("RUNQLINT_FORMAT", "github"), ("RUNQLINT_SARIF_FILE", "x.sarif")],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains(&format!("git fetch --no-tags --depth=1 origin {missing}")), "{run:?}");
+
+    // An input is data, never shell: a hostile path is just a file that does not exist.
+    let run = run_action_check(&repo, &[("RUNQLINT_PATHS", "$(touch pwned) `touch pwned2`"), ("RUNQLINT_FORMAT", "github")]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(!repo.root.join("pwned").exists() && !repo.root.join("pwned2").exists());
+}
