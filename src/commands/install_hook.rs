@@ -28,7 +28,8 @@ pub const MARKER: &str = "# runqlint pre-commit hook:";
 const BACKUP: &str = "pre-commit.runqlint-backup";
 
 pub fn run(args: &InstallHookArgs) -> Result<()> {
-    let cwd = std::env::current_dir().map_err(|e| io(Path::new("."), "read the current directory", e))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| io(Path::new("."), "read the current directory", e))?;
     let repo = Repo::discover(&cwd)?
         .ok_or_else(|| Error::Usage(format!("{} is not in a git repository", cwd.display())))?;
     if repo.is_bare() {
@@ -65,7 +66,10 @@ pub fn run(args: &InstallHookArgs) -> Result<()> {
         }
     }
     write_hook(&dir, &target)?;
-    say(&format!("installed runqlint pre-commit hook at {}", shown(&target, &cwd)))
+    say(&format!(
+        "installed runqlint pre-commit hook at {}",
+        shown(&target, &cwd)
+    ))
 }
 
 enum Existing {
@@ -96,7 +100,10 @@ fn existing(target: &Path) -> Result<Existing> {
     let bytes = std::fs::read(target).map_err(|e| io(target, "read", e))?;
     Ok(if bytes == HOOK.as_bytes() {
         Existing::Same
-    } else if String::from_utf8_lossy(&bytes).lines().any(|l| l.starts_with(MARKER)) {
+    } else if String::from_utf8_lossy(&bytes)
+        .lines()
+        .any(|l| l.starts_with(MARKER))
+    {
         Existing::Ours
     } else {
         Existing::Foreign
@@ -106,7 +113,11 @@ fn existing(target: &Path) -> Result<Existing> {
 /// Links the current hook to the first free backup name; never replaces a file.
 fn keep_backup(target: &Path, dir: &Path) -> Result<PathBuf> {
     for n in 0..1000 {
-        let name = if n == 0 { BACKUP.to_string() } else { format!("{BACKUP}.{n}") };
+        let name = if n == 0 {
+            BACKUP.to_string()
+        } else {
+            format!("{BACKUP}.{n}")
+        };
         let backup = dir.join(name);
         // A hard link fails if the name exists and keeps a symbolic link as a link.
         match std::fs::hard_link(target, &backup) {
@@ -115,14 +126,23 @@ fn keep_backup(target: &Path, dir: &Path) -> Result<PathBuf> {
             Err(_) => {
                 // No hard links here (some filesystems): copy, created exclusively.
                 let bytes = std::fs::read(target).map_err(|e| io(target, "read", e))?;
-                let mut f = match std::fs::OpenOptions::new().write(true).create_new(true).open(&backup) {
+                let mut f = match std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&backup)
+                {
                     Ok(f) => f,
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                     Err(e) => return Err(io(&backup, "create", e)),
                 };
-                f.write_all(&bytes).and_then(|()| f.sync_all()).map_err(|e| io(&backup, "write", e))?;
-                let perms = std::fs::metadata(target).map_err(|e| io(target, "inspect", e))?.permissions();
-                std::fs::set_permissions(&backup, perms).map_err(|e| io(&backup, "set permissions on", e))?;
+                f.write_all(&bytes)
+                    .and_then(|()| f.sync_all())
+                    .map_err(|e| io(&backup, "write", e))?;
+                let perms = std::fs::metadata(target)
+                    .map_err(|e| io(target, "inspect", e))?
+                    .permissions();
+                std::fs::set_permissions(&backup, perms)
+                    .map_err(|e| io(&backup, "set permissions on", e))?;
                 return Ok(backup);
             }
         }
@@ -143,14 +163,16 @@ fn write_hook(dir: &Path, target: &Path) -> Result<()> {
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| io(tmp.path(), "write", e))?;
     make_executable(tmp.path())?;
-    tmp.persist(target).map_err(|e| io(target, "write", e.error))?;
+    tmp.persist(target)
+        .map_err(|e| io(target, "write", e.error))?;
     Ok(())
 }
 
 #[cfg(unix)]
 fn make_executable(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| io(path, "make executable", e))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| io(path, "make executable", e))
 }
 
 #[cfg(not(unix))]

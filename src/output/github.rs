@@ -164,8 +164,14 @@ mod tests {
 
     #[test]
     fn escapes_workflow_command_data_and_properties() {
-        assert_eq!(escape_data("50% done\r\nnext: a,b"), "50%25 done%0D%0Anext: a,b");
-        assert_eq!(escape_property("q,1:x%\r\n.json"), "q%2C1%3Ax%25%0D%0A.json");
+        assert_eq!(
+            escape_data("50% done\r\nnext: a,b"),
+            "50%25 done%0D%0Anext: a,b"
+        );
+        assert_eq!(
+            escape_property("q,1:x%\r\n.json"),
+            "q%2C1%3Ax%25%0D%0A.json"
+        );
         // `%` first: an already-escaped-looking input is not decoded later.
         assert_eq!(escape_property("%3A"), "%253A");
     }

@@ -27,25 +27,30 @@ pub fn render(reports: &[FileReport]) -> String {
         .flat_map(|r| &r.diagnostics)
         .map(|d| {
             let key = fingerprint_key(d);
-            let n = seen.entry(key.clone()).and_modify(|n| *n += 1).or_insert(0usize);
+            let n = seen
+                .entry(key.clone())
+                .and_modify(|n| *n += 1)
+                .or_insert(0usize);
             result(d, &fingerprint(&key, *n))
         })
         .collect();
-    let mut text = crate::text::json_safe(serde_json::to_string_pretty(&json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "runqlint",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    }))
-    .expect("JSON values serialize"));
+    let mut text = crate::text::json_safe(
+        serde_json::to_string_pretty(&json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "runqlint",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }],
+        }))
+        .expect("JSON values serialize"),
+    );
     text.push('\n');
     text
 }
@@ -107,7 +112,9 @@ fn uri(path: &str) -> String {
     let mut out = String::new();
     for b in path.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -126,12 +133,22 @@ fn fingerprint_key(d: &Diagnostic) -> String {
         }
         None => d.pointer.clone(),
     };
-    format!("{}\0{}\0{}\0{}", d.rule.name(), d.path, d.item_id.as_deref().unwrap_or(""), field)
+    format!(
+        "{}\0{}\0{}\0{}",
+        d.rule.name(),
+        d.path,
+        d.item_id.as_deref().unwrap_or(""),
+        field
+    )
 }
 
 /// FNV-1a of the key and the occurrence number; the first occurrence hashes the key alone.
 fn fingerprint(key: &str, occurrence: usize) -> String {
-    let key = if occurrence == 0 { key.to_string() } else { format!("{key}\0{occurrence}") };
+    let key = if occurrence == 0 {
+        key.to_string()
+    } else {
+        format!("{key}\0{occurrence}")
+    };
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         h ^= u64::from(b);

@@ -36,7 +36,9 @@ fn bin_dir() -> PathBuf {
 /// PATH with the binary under test first.
 fn path_with_runqlint() -> std::ffi::OsString {
     let mut dirs = vec![bin_dir()];
-    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     std::env::join_paths(dirs).unwrap()
 }
 
@@ -63,7 +65,11 @@ fn hook_source() -> String {
 /// The history every hook test starts from: one finished item and one queued, committed.
 fn base_queue() -> String {
     queue(vec![
-        item("run_a", "done", json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}})),
+        item(
+            "run_a",
+            "done",
+            json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
+        ),
         item("run_b", "queued", json!({"title": "B"})),
     ])
 }
@@ -71,7 +77,11 @@ fn base_queue() -> String {
 /// `run_a` (done at the base) flipped back to running: terminal-status-changed.
 fn rewritten_history() -> String {
     queue(vec![
-        item("run_a", "running", json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}})),
+        item(
+            "run_a",
+            "running",
+            json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
+        ),
         item("run_b", "queued", json!({"title": "B"})),
     ])
 }
@@ -79,8 +89,16 @@ fn rewritten_history() -> String {
 /// A legitimate change: `run_b` starts, a new item is queued.
 fn honest_change() -> String {
     queue(vec![
-        item("run_a", "done", json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}})),
-        item("run_b", "running", json!({"title": "B", "run": {"startedAtMs": NOW_MS - 60_000}})),
+        item(
+            "run_a",
+            "done",
+            json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
+        ),
+        item(
+            "run_b",
+            "running",
+            json!({"title": "B", "run": {"startedAtMs": NOW_MS - 60_000}}),
+        ),
         item("run_c", "queued", json!({"title": "C"})),
     ])
 }
@@ -105,8 +123,16 @@ fn mode(path: &Path) -> u32 {
 
 /// Asserts the commit was refused by runqlint for rewriting `run_a`, located in the file.
 fn assert_refused_for_history(run: &Run, repo: &Repo, before: &str) {
-    assert_ne!(run.code, 0, "commit went through:\n{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("terminal-status-changed"), "stderr: {}", run.stderr);
+    assert_ne!(
+        run.code, 0,
+        "commit went through:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr.contains("terminal-status-changed"),
+        "stderr: {}",
+        run.stderr
+    );
     let line = line_of(&rewritten_history(), "\"running\"");
     assert!(
         run.stderr.contains(&format!("run_queue.json:{line}:")),
@@ -124,7 +150,10 @@ fn installed_hook_refuses_a_rewritten_history_and_accepts_an_honest_change() {
     let repo = repo_with_queue();
     let run = install(&repo, &[]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(run.stdout, "installed runqlint pre-commit hook at .git/hooks/pre-commit\n");
+    assert_eq!(
+        run.stdout,
+        "installed runqlint pre-commit hook at .git/hooks/pre-commit\n"
+    );
     let hook = repo.root.join(".git/hooks/pre-commit");
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), hook_source());
     assert_eq!(mode(&hook), 0o755);
@@ -156,7 +185,16 @@ fn hook_checks_what_the_commit_records_not_the_working_tree() {
     assert_refused_for_history(&run, &repo, &before);
 
     // `git commit -a` records the working tree (through a temporary GIT_INDEX_FILE).
-    let run = git_with_hook(&repo, &["commit", "-a", "-q", "-m", "commit -a records the good tree"]);
+    let run = git_with_hook(
+        &repo,
+        &[
+            "commit",
+            "-a",
+            "-q",
+            "-m",
+            "commit -a records the good tree",
+        ],
+    );
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(repo.git(&["show", "HEAD:run_queue.json"]), honest_change());
 }
@@ -170,7 +208,10 @@ fn hook_checks_the_temporary_index_of_commit_a_and_commit_path() {
     repo.write("run_queue.json", rewritten_history());
     let run = git_with_hook(&repo, &["commit", "-a", "-m", "commit -a"]);
     assert_refused_for_history(&run, &repo, &before);
-    let run = git_with_hook(&repo, &["commit", "-m", "commit PATH", "--", "run_queue.json"]);
+    let run = git_with_hook(
+        &repo,
+        &["commit", "-m", "commit PATH", "--", "run_queue.json"],
+    );
     assert_refused_for_history(&run, &repo, &before);
     // The refused commits left the real index alone.
     assert_eq!(repo.git(&["diff", "--cached", "--name-only"]), "");
@@ -218,17 +259,28 @@ fn hook_passes_arguments_through_and_never_fixes() {
     let run = run_cmd(cmd); // configured paths: run_queue.json, unchanged
     assert_eq!(run.code, 0, "{run:?}");
     let mut cmd = Command::new("sh");
-    cmd.arg(&hook).arg("other/run_queue.json").current_dir(&repo.root);
+    cmd.arg(&hook)
+        .arg("other/run_queue.json")
+        .current_dir(&repo.root);
     isolate(&mut cmd, repo.home());
     cmd.env("RUNQLINT", bin());
     let run = run_cmd(cmd);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("terminal-status-changed"), "{run:?}");
     // The staged file is exactly as staged: nothing repaired.
-    assert_eq!(repo.git(&["show", ":other/run_queue.json"]), rewritten_history());
+    assert_eq!(
+        repo.git(&["show", ":other/run_queue.json"]),
+        rewritten_history()
+    );
     let source = hook_source();
-    let code: Vec<&str> = source.lines().filter(|l| !l.trim_start().starts_with('#')).collect();
-    assert!(!code.iter().any(|l| l.contains("fix")), "the hook must never run fix: {code:?}");
+    let code: Vec<&str> = source
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    assert!(
+        !code.iter().any(|l| l.contains("fix")),
+        "the hook must never run fix: {code:?}"
+    );
 }
 
 #[test]
@@ -238,15 +290,25 @@ fn install_hook_is_idempotent_and_updates_its_own_older_hook() {
     let hook = repo.root.join(".git/hooks/pre-commit");
     let run = install(&repo, &[]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(run.stdout, "runqlint pre-commit hook already installed at .git/hooks/pre-commit\n");
+    assert_eq!(
+        run.stdout,
+        "runqlint pre-commit hook already installed at .git/hooks/pre-commit\n"
+    );
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), hook_source());
 
     // An older version of runqlint's own hook is replaced without --force and no backup.
-    std::fs::write(&hook, "#!/bin/sh\n# runqlint pre-commit hook: an older version\nexec runqlint check --staged\n").unwrap();
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\n# runqlint pre-commit hook: an older version\nexec runqlint check --staged\n",
+    )
+    .unwrap();
     let run = install(&repo, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), hook_source());
-    assert!(!repo.root.join(".git/hooks/pre-commit.runqlint-backup").exists());
+    assert!(!repo
+        .root
+        .join(".git/hooks/pre-commit.runqlint-backup")
+        .exists());
 }
 
 #[test]
@@ -266,8 +328,16 @@ fn foreign_hook_is_left_alone_without_force_and_backed_up_with_it() {
 
     let run = install(&repo, &["--force"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("kept the previous pre-commit hook as .git/hooks/pre-commit.runqlint-backup\n"), "{run:?}");
-    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit.runqlint-backup")).unwrap(), theirs);
+    assert!(
+        run.stdout.contains(
+            "kept the previous pre-commit hook as .git/hooks/pre-commit.runqlint-backup\n"
+        ),
+        "{run:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit.runqlint-backup")).unwrap(),
+        theirs
+    );
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), hook_source());
     assert_eq!(mode(&hook), 0o755);
 
@@ -276,8 +346,14 @@ fn foreign_hook_is_left_alone_without_force_and_backed_up_with_it() {
     std::fs::write(&hook, other).unwrap();
     let run = install(&repo, &["--force"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit.runqlint-backup")).unwrap(), theirs);
-    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit.runqlint-backup.1")).unwrap(), other);
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit.runqlint-backup")).unwrap(),
+        theirs
+    );
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit.runqlint-backup.1")).unwrap(),
+        other
+    );
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), hook_source());
 }
 
@@ -290,10 +366,14 @@ fn install_hook_honours_core_hooks_path() {
     let run = repo.run_in(&repo.root.join("sub/dir"), &["install-hook"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains(".githooks/pre-commit"), "{run:?}");
-    assert_eq!(std::fs::read_to_string(repo.root.join(".githooks/pre-commit")).unwrap(), hook_source());
+    assert_eq!(
+        std::fs::read_to_string(repo.root.join(".githooks/pre-commit")).unwrap(),
+        hook_source()
+    );
     assert!(!repo.root.join(".git/hooks/pre-commit").exists());
     assert_eq!(
-        repo.git(&["rev-parse", "--git-path", "hooks/pre-commit"]).trim(),
+        repo.git(&["rev-parse", "--git-path", "hooks/pre-commit"])
+            .trim(),
         ".githooks/pre-commit",
         "git looks where runqlint installed"
     );
@@ -309,7 +389,10 @@ fn install_hook_honours_core_hooks_path() {
     let abs = repo.scratch().join("shared-hooks");
     repo.git(&["config", "core.hooksPath", abs.to_str().unwrap()]);
     assert_eq!(install(&repo, &[]).code, 0);
-    assert_eq!(std::fs::read_to_string(abs.join("pre-commit")).unwrap(), hook_source());
+    assert_eq!(
+        std::fs::read_to_string(abs.join("pre-commit")).unwrap(),
+        hook_source()
+    );
 }
 
 #[test]
@@ -333,7 +416,11 @@ fn install_hook_in_a_linked_worktree_uses_the_common_hooks_dir() {
     commit.current_dir(&wt).env("RUNQLINT", bin());
     let run = run_cmd(commit);
     assert_ne!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("terminal-status-changed"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("terminal-status-changed"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(repo.git(&["rev-parse", "side"]).trim(), before);
 
     std::fs::write(wt.join("run_queue.json"), honest_change()).unwrap();
@@ -352,7 +439,11 @@ fn install_hook_outside_a_repository_is_a_usage_error() {
     cmd.env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap());
     let run = run_cmd(cmd);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("not in a git repository"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not in a git repository"),
+        "{}",
+        run.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -363,7 +454,11 @@ fn install_hook_outside_a_repository_is_a_usage_error() {
 fn hooks_repo(repo: &Repo) -> (PathBuf, String) {
     let dir = repo.scratch().join("runqlint-hooks");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(manifest_dir().join(".pre-commit-hooks.yaml"), dir.join(".pre-commit-hooks.yaml")).unwrap();
+    std::fs::copy(
+        manifest_dir().join(".pre-commit-hooks.yaml"),
+        dir.join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
     for args in [
         &["init", "-q", "-b", "main"][..],
         &["add", ".pre-commit-hooks.yaml"],
@@ -419,8 +514,16 @@ fn pre_commit_framework_runs_the_system_hook_on_staged_queue_files() {
     repo.add("nested/dir/run_queue.json");
     let run = pre_commit(&repo, &["run"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("terminal-status-changed"), "{}", run.stdout);
-    assert!(run.stdout.contains("nested/dir/run_queue.json"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("terminal-status-changed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("nested/dir/run_queue.json"),
+        "{}",
+        run.stdout
+    );
 
     // Staged good, unstaged bad: pre-commit stashes the unstaged change; the staged
     // version passes.
@@ -429,7 +532,10 @@ fn pre_commit_framework_runs_the_system_hook_on_staged_queue_files() {
     repo.write("nested/dir/run_queue.json", rewritten_history());
     let run = pre_commit(&repo, &["run"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(std::fs::read_to_string(repo.root.join("nested/dir/run_queue.json")).unwrap(), rewritten_history());
+    assert_eq!(
+        std::fs::read_to_string(repo.root.join("nested/dir/run_queue.json")).unwrap(),
+        rewritten_history()
+    );
 
     // Through git: `pre-commit install` then a real commit of the bad root queue.
     let run = pre_commit(&repo, &["install"]);
@@ -439,10 +545,14 @@ fn pre_commit_framework_runs_the_system_hook_on_staged_queue_files() {
     repo.add("run_queue.json");
     let before = repo.head();
     let mut cmd = repo.git_cmd(&["commit", "-m", "x"]);
-    cmd.env("PATH", path_with_runqlint()).env("PRE_COMMIT_HOME", repo.scratch().join("pre-commit-home"));
+    cmd.env("PATH", path_with_runqlint())
+        .env("PRE_COMMIT_HOME", repo.scratch().join("pre-commit-home"));
     let run = run_cmd(cmd);
     assert_ne!(run.code, 0, "{run:?}");
-    assert!(format!("{}{}", run.stdout, run.stderr).contains("terminal-status-changed"), "{run:?}");
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains("terminal-status-changed"),
+        "{run:?}"
+    );
     assert_eq!(repo.head(), before);
 }
 
@@ -450,7 +560,8 @@ fn pre_commit_framework_runs_the_system_hook_on_staged_queue_files() {
 fn pre_commit_hooks_manifest_is_valid_and_declares_both_hooks() {
     let run = run_cmd({
         let mut c = Command::new(tool("pre-commit"));
-        c.arg("validate-manifest").arg(manifest_dir().join(".pre-commit-hooks.yaml"));
+        c.arg("validate-manifest")
+            .arg(manifest_dir().join(".pre-commit-hooks.yaml"));
         c
     });
     assert_eq!(run.code, 0, "{run:?}");
@@ -464,7 +575,10 @@ fn pre_commit_hooks_manifest_is_valid_and_declares_both_hooks() {
         "files: (^|/)run_queue\\.json$\n",
         "pass_filenames: true\n",
     ] {
-        assert!(text.contains(needle), "{needle:?} not in .pre-commit-hooks.yaml");
+        assert!(
+            text.contains(needle),
+            "{needle:?} not in .pre-commit-hooks.yaml"
+        );
     }
 }
 
@@ -473,12 +587,18 @@ fn pre_commit_hooks_manifest_is_valid_and_declares_both_hooks() {
 
 fn check_jsonschema(schema: &str, files: &[&str]) {
     let mut cmd = Command::new(tool("check-jsonschema"));
-    cmd.arg("--builtin-schema").arg(schema).args(files).current_dir(manifest_dir());
+    cmd.arg("--builtin-schema")
+        .arg(schema)
+        .args(files)
+        .current_dir(manifest_dir());
     let run = run_cmd(cmd);
     assert_eq!(run.code, 0, "check-jsonschema {schema} {files:?}: {run:?}");
 }
 
-const WORKFLOWS: [&str; 2] = [".github/workflows/ci.yml", "docs/examples/runqlint-pr-gate.yml"];
+const WORKFLOWS: [&str; 2] = [
+    ".github/workflows/ci.yml",
+    "docs/examples/runqlint-pr-gate.yml",
+];
 
 #[test]
 fn workflows_match_githubs_workflow_schema() {
@@ -493,7 +613,9 @@ fn action_matches_githubs_action_schema() {
 #[test]
 fn workflows_pass_actionlint() {
     let mut cmd = Command::new(tool("actionlint"));
-    cmd.args(["-no-color"]).args(WORKFLOWS).current_dir(manifest_dir());
+    cmd.args(["-no-color"])
+        .args(WORKFLOWS)
+        .current_dir(manifest_dir());
     let run = run_cmd(cmd);
     assert_eq!(run.code, 0, "actionlint: {}{}", run.stdout, run.stderr);
 }
@@ -501,15 +623,25 @@ fn workflows_pass_actionlint() {
 #[test]
 fn pr_gate_doc_shows_the_example_workflow_verbatim() {
     let doc = std::fs::read_to_string(manifest_dir().join("docs/pr-gate.md")).unwrap();
-    let example = std::fs::read_to_string(manifest_dir().join("docs/examples/runqlint-pr-gate.yml")).unwrap();
-    assert!(doc.contains(&format!("```yaml\n{example}```\n")), "docs/pr-gate.md must embed docs/examples/runqlint-pr-gate.yml verbatim");
+    let example =
+        std::fs::read_to_string(manifest_dir().join("docs/examples/runqlint-pr-gate.yml")).unwrap();
+    assert!(
+        doc.contains(&format!("```yaml\n{example}```\n")),
+        "docs/pr-gate.md must embed docs/examples/runqlint-pr-gate.yml verbatim"
+    );
     for needle in ["fetch-depth: 0", "contents: read", "security-events: write"] {
-        assert!(example.contains(needle), "{needle} missing from the example workflow");
+        assert!(
+            example.contains(needle),
+            "{needle} missing from the example workflow"
+        );
     }
     // security-events: write only in the job that uploads SARIF.
     assert_eq!(example.matches("security-events: write").count(), 1);
     let top = example.split("\njobs:").next().unwrap();
-    assert!(!top.contains("security-events"), "the workflow-level permissions must stay read-only");
+    assert!(
+        !top.contains("security-events"),
+        "the workflow-level permissions must stay read-only"
+    );
 }
 
 #[test]
@@ -526,7 +658,10 @@ fn action_passes_inputs_through_env_not_into_scripts() {
             in_run = false;
         }
         if in_run {
-            assert!(!line.contains("${{"), "expression inside a script in action.yml: {line}");
+            assert!(
+                !line.contains("${{"),
+                "expression inside a script in action.yml: {line}"
+            );
         }
     }
     assert!(action.contains("default: ${{ github.event.pull_request.base.sha }}"));
@@ -543,10 +678,18 @@ fn many_findings() -> String {
     const ODD: &str = "50%: a,b";
     let mut items = Vec::new();
     for i in 0..12 {
-        let id = if i == 0 { ODD.to_string() } else { format!("r{i}") };
+        let id = if i == 0 {
+            ODD.to_string()
+        } else {
+            format!("r{i}")
+        };
         items.push(item(&id, "running", json!({})));
         if i < 11 {
-            let id = if i == 0 { ODD.to_string() } else { format!("s{i}") };
+            let id = if i == 0 {
+                ODD.to_string()
+            } else {
+                format!("s{i}")
+            };
             items.push(item(&id, "stale", json!({})));
         }
     }
@@ -568,19 +711,55 @@ fn github_format_escapes_limits_to_ten_per_type_and_writes_the_step_summary() {
     assert_eq!(run.stderr, "");
 
     let annotations: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::")).collect();
-    assert_eq!(annotations.iter().filter(|l| l.starts_with("::error ")).count(), 10);
-    assert_eq!(annotations.iter().filter(|l| l.starts_with("::warning ")).count(), 10);
-    let first_warning = annotations.iter().position(|l| l.starts_with("::warning ")).unwrap();
-    assert!(annotations[..first_warning].iter().all(|l| l.starts_with("::error ")), "errors first");
-    assert!(annotations.last().unwrap().starts_with("::notice title=runqlint::4 more findings were not annotated"));
+    assert_eq!(
+        annotations
+            .iter()
+            .filter(|l| l.starts_with("::error "))
+            .count(),
+        10
+    );
+    assert_eq!(
+        annotations
+            .iter()
+            .filter(|l| l.starts_with("::warning "))
+            .count(),
+        10
+    );
+    let first_warning = annotations
+        .iter()
+        .position(|l| l.starts_with("::warning "))
+        .unwrap();
+    assert!(
+        annotations[..first_warning]
+            .iter()
+            .all(|l| l.starts_with("::error ")),
+        "errors first"
+    );
+    assert!(annotations
+        .last()
+        .unwrap()
+        .starts_with("::notice title=runqlint::4 more findings were not annotated"));
     // Every finding is in the log, annotated or not.
-    assert_eq!(run.stdout.lines().filter(|l| l.starts_with("q,1:x%/run_queue.json:")).count(), 24);
+    assert_eq!(
+        run.stdout
+            .lines()
+            .filter(|l| l.starts_with("q,1:x%/run_queue.json:"))
+            .count(),
+        24
+    );
     // The duplicate id's message: `%` escaped, `:` and `,` kept (they are data, not properties).
-    assert!(run.stdout.contains("::id \"50%25: a,b\" is already used"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("::id \"50%25: a,b\" is already used"),
+        "{}",
+        run.stdout
+    );
     insta::assert_snapshot!("github_format_stdout", run.stdout);
 
     let written = std::fs::read_to_string(&summary).unwrap();
-    assert!(written.starts_with("previous step's summary\n"), "the summary is appended to");
+    assert!(
+        written.starts_with("previous step's summary\n"),
+        "the summary is appended to"
+    );
     insta::assert_snapshot!("github_format_step_summary", written);
 }
 
@@ -590,8 +769,15 @@ fn github_format_without_step_summary_and_without_findings() {
     repo.write("run_queue.json", many_findings());
     let run = repo.run(&["check", "--format", "github", "--now", NOW]);
     assert_eq!(run.code, 1, "{run:?}");
-    let notice = run.stdout.lines().find(|l| l.starts_with("::notice")).unwrap();
-    assert!(notice.ends_with("all 24 are listed in the log above"), "{notice}");
+    let notice = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::notice"))
+        .unwrap();
+    assert!(
+        notice.ends_with("all 24 are listed in the log above"),
+        "{notice}"
+    );
 
     repo.write("run_queue.json", base_queue());
     let summary = repo.scratch().join("summary.md");
@@ -600,19 +786,36 @@ fn github_format_without_step_summary_and_without_findings() {
     let run = run_cmd(cmd);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.stdout, "runqlint: 0 error(s), 0 warning(s)\n");
-    assert_eq!(std::fs::read_to_string(&summary).unwrap(), "### runqlint: 0 error(s), 0 warning(s)\n\nNo findings.\n");
+    assert_eq!(
+        std::fs::read_to_string(&summary).unwrap(),
+        "### runqlint: 0 error(s), 0 warning(s)\n\nNo findings.\n"
+    );
 }
 
 #[test]
 fn github_format_names_only_the_file_for_a_deleted_queue() {
     let repo = repo_with_queue();
     std::fs::remove_file(repo.root.join("run_queue.json")).unwrap();
-    let run = repo.run(&["check", "run_queue.json", "--format", "github", "--now", NOW]);
+    let run = repo.run(&[
+        "check",
+        "run_queue.json",
+        "--format",
+        "github",
+        "--now",
+        NOW,
+    ]);
     assert_eq!(run.code, 1, "{run:?}");
-    let annotations: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::error")).collect();
+    let annotations: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
     assert_eq!(annotations.len(), 2, "{}", run.stdout);
     for a in annotations {
-        assert!(a.starts_with("::error file=run_queue.json,title=runqlint item-deleted::"), "{a}");
+        assert!(
+            a.starts_with("::error file=run_queue.json,title=runqlint item-deleted::"),
+            "{a}"
+        );
     }
 }
 
@@ -625,9 +828,17 @@ fn github_log_lines_cannot_start_a_workflow_command() {
     assert_eq!(run.code, 1, "{run:?}");
     for line in run.stdout.lines() {
         let cmd = line.trim_start().starts_with("::");
-        assert!(!cmd || line.starts_with("::error file=%3A%3Awarning%3A%3Ax/run_queue.json,"), "{line}");
+        assert!(
+            !cmd || line.starts_with("::error file=%3A%3Awarning%3A%3Ax/run_queue.json,"),
+            "{line}"
+        );
     }
-    assert!(run.stdout.starts_with("./::warning::x/run_queue.json:1:1: error [invalid-json]"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .starts_with("./::warning::x/run_queue.json:1:1: error [invalid-json]"),
+        "{}",
+        run.stdout
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -647,8 +858,15 @@ fn sarif_validator() -> jsonschema::Validator {
 }
 
 fn assert_valid_sarif(validator: &jsonschema::Validator, sarif: &Value) {
-    let errors: Vec<String> = validator.iter_errors(sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "SARIF is invalid:\n{}\n{sarif:#}", errors.join("\n"));
+    let errors: Vec<String> = validator
+        .iter_errors(sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF is invalid:\n{}\n{sarif:#}",
+        errors.join("\n")
+    );
 }
 
 /// A repository whose working tree breaks nearly every rule, in three files: a queue with
@@ -657,7 +875,11 @@ fn assert_valid_sarif(validator: &jsonschema::Validator, sarif: &Value) {
 fn repo_with_every_kind_of_finding() -> (Repo, Vec<&'static str>) {
     let repo = Repo::new();
     let mut base: Value = serde_json::from_str(&base_queue()).unwrap();
-    let running = item("was_running", "running", json!({"run": {"startedAtMs": NOW_MS - 1000}}));
+    let running = item(
+        "was_running",
+        "running",
+        json!({"run": {"startedAtMs": NOW_MS - 1000}}),
+    );
     base["items"].as_array_mut().unwrap().push(running);
     repo.write("run_queue.json", pretty(&base));
     repo.write("gone/run_queue.json", base_queue());
@@ -676,7 +898,14 @@ fn repo_with_every_kind_of_finding() -> (Repo, Vec<&'static str>) {
     );
     repo.write("odd dir%/run_queue.json", "{\"items\": [\n<<<<<<< HEAD\n");
     std::fs::remove_file(repo.root.join("gone/run_queue.json")).unwrap();
-    (repo, vec!["run_queue.json", "odd dir%/run_queue.json", "gone/run_queue.json"])
+    (
+        repo,
+        vec![
+            "run_queue.json",
+            "odd dir%/run_queue.json",
+            "gone/run_queue.json",
+        ],
+    )
 }
 
 #[test]
@@ -699,14 +928,27 @@ fn sarif_output_is_valid_sarif_2_1_0_with_the_rule_catalogue() {
         assert_eq!(name, listed["name"]);
         assert_eq!(rule["shortDescription"]["text"], listed["summary"]);
         let explain = repo.run(&["explain", name]).stdout;
-        assert!(explain.starts_with(rule["help"]["text"].as_str().unwrap()), "help of {name} is not `runqlint explain`");
+        assert!(
+            explain.starts_with(rule["help"]["text"].as_str().unwrap()),
+            "help of {name} is not `runqlint explain`"
+        );
         assert!(!rule["fullDescription"]["text"].as_str().unwrap().is_empty());
         let level = rule["defaultConfiguration"]["level"].as_str().unwrap();
-        assert_eq!(level, if listed["default"] == "warn" { "warning" } else { "error" });
+        assert_eq!(
+            level,
+            if listed["default"] == "warn" {
+                "warning"
+            } else {
+                "error"
+            }
+        );
     }
 
     let results = run0["results"].as_array().unwrap();
-    let mut fired: Vec<&str> = results.iter().map(|r| r["ruleId"].as_str().unwrap()).collect();
+    let mut fired: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
     fired.sort_unstable();
     fired.dedup();
     for rule in [
@@ -728,17 +970,42 @@ fn sarif_output_is_valid_sarif_2_1_0_with_the_rule_catalogue() {
         assert_eq!(rules[index]["id"], r["ruleId"]);
         let location = &r["locations"][0]["physicalLocation"];
         let uri = location["artifactLocation"]["uri"].as_str().unwrap();
-        assert!(["run_queue.json", "odd%20dir%25/run_queue.json", "gone/run_queue.json"].contains(&uri), "{uri}");
+        assert!(
+            [
+                "run_queue.json",
+                "odd%20dir%25/run_queue.json",
+                "gone/run_queue.json"
+            ]
+            .contains(&uri),
+            "{uri}"
+        );
         // A deleted file has no lines in the checked version.
-        assert_eq!(location.get("region").is_some(), uri != "gone/run_queue.json", "{r:#}");
-        assert!(r["partialFingerprints"]["runqlint/v1"].as_str().unwrap().len() == 16);
+        assert_eq!(
+            location.get("region").is_some(),
+            uri != "gone/run_queue.json",
+            "{r:#}"
+        );
+        assert!(
+            r["partialFingerprints"]["runqlint/v1"]
+                .as_str()
+                .unwrap()
+                .len()
+                == 16
+        );
     }
     // Two results for the two deleted items, told apart.
-    let mut prints: Vec<&str> = results.iter().map(|r| r["partialFingerprints"]["runqlint/v1"].as_str().unwrap()).collect();
+    let mut prints: Vec<&str> = results
+        .iter()
+        .map(|r| r["partialFingerprints"]["runqlint/v1"].as_str().unwrap())
+        .collect();
     let total = prints.len();
     prints.sort_unstable();
     prints.dedup();
-    assert_eq!(prints.len(), total, "fingerprints must be unique within a run");
+    assert_eq!(
+        prints.len(),
+        total,
+        "fingerprints must be unique within a run"
+    );
 }
 
 #[test]
@@ -762,10 +1029,18 @@ fn fingerprints(run: &Run) -> std::collections::BTreeMap<(String, String), (Stri
         .filter(|r| r["properties"]["itemId"].is_string())
         .map(|r| {
             (
-                (r["ruleId"].as_str().unwrap().to_string(), r["properties"]["itemId"].as_str().unwrap().to_string()),
                 (
-                    r["partialFingerprints"]["runqlint/v1"].as_str().unwrap().to_string(),
-                    r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap(),
+                    r["ruleId"].as_str().unwrap().to_string(),
+                    r["properties"]["itemId"].as_str().unwrap().to_string(),
+                ),
+                (
+                    r["partialFingerprints"]["runqlint/v1"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                        .as_u64()
+                        .unwrap(),
                 ),
             )
         })
@@ -776,7 +1051,11 @@ fn fingerprints(run: &Run) -> std::collections::BTreeMap<(String, String), (Stri
 fn sarif_fingerprints_survive_unrelated_items_being_added() {
     let repo = repo_with_queue();
     let findings = vec![
-        item("run_a", "running", json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}})),
+        item(
+            "run_a",
+            "running",
+            json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
+        ),
         item("run_b", "queued", json!({"title": "B"})),
         item("no_start", "running", json!({})),
         item("triage_me", "stale", json!({})),
@@ -788,16 +1067,26 @@ fn sarif_fingerprints_survive_unrelated_items_being_added() {
     // New items before and between the old ones: every line moves, no fingerprint does.
     let mut more = vec![item("new_1", "queued", json!({"title": "first"}))];
     more.extend(findings[..2].iter().cloned());
-    more.push(item("new_2", "done", json!({"run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 5}})));
+    more.push(item(
+        "new_2",
+        "done",
+        json!({"run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 5}}),
+    ));
     more.extend(findings[2..].iter().cloned());
     more.push(item("new_3", "queued", json!({})));
     repo.write("run_queue.json", queue(more));
     let after = fingerprints(&repo.run(&["check", "--format", "sarif", "--now", NOW]));
-    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
     for (key, (print, line)) in &before {
         let (print_after, line_after) = &after[key];
         assert_eq!(print, print_after, "fingerprint of {key:?} changed");
-        assert_ne!(line, line_after, "{key:?} should have moved (the test would prove nothing)");
+        assert_ne!(
+            line, line_after,
+            "{key:?} should have moved (the test would prove nothing)"
+        );
     }
 }
 
@@ -814,12 +1103,20 @@ step = next(s for s in action["runs"]["steps"] if s["name"] == sys.argv[2])
 print(json.dumps({"run": step["run"], "shell": step["shell"], "env": sorted(step.get("env", {}))}))
 "#;
     let mut cmd = Command::new(tool("python"));
-    cmd.arg("-c").arg(program).arg(manifest_dir().join("action.yml")).arg(name);
+    cmd.arg("-c")
+        .arg(program)
+        .arg(manifest_dir().join("action.yml"))
+        .arg(name);
     let run = run_cmd(cmd);
     assert_eq!(run.code, 0, "{run:?}");
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["shell"], "bash");
-    let env = v["env"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()).collect();
+    let env = v["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap().to_string())
+        .collect();
     (v["run"].as_str().unwrap().to_string(), env)
 }
 
@@ -829,13 +1126,20 @@ fn run_action_check(repo: &Repo, inputs: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new("bash");
     cmd.arg("-e").arg("-c").arg(&script).current_dir(&repo.root);
     isolate(&mut cmd, repo.home());
-    cmd.env("PATH", path_with_runqlint()).env("GITHUB_STEP_SUMMARY", repo.scratch().join("summary.md"));
+    cmd.env("PATH", path_with_runqlint())
+        .env("GITHUB_STEP_SUMMARY", repo.scratch().join("summary.md"));
     for name in &env {
-        let value = inputs.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v);
+        let value = inputs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v);
         cmd.env(name, value);
     }
     for (k, _) in inputs {
-        assert!(env.iter().any(|e| e == k), "action.yml's check step has no env {k}");
+        assert!(
+            env.iter().any(|e| e == k),
+            "action.yml's check step has no env {k}"
+        );
     }
     run_cmd(cmd)
 }
@@ -859,17 +1163,33 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
         ],
     );
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("::error file=run_queue.json,"), "{run:?}");
-    assert!(run.stdout.contains("title=runqlint terminal-status-changed"), "{run:?}");
+    assert!(
+        run.stdout.contains("::error file=run_queue.json,"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("title=runqlint terminal-status-changed"),
+        "{run:?}"
+    );
     let summary = std::fs::read_to_string(repo.scratch().join("summary.md")).unwrap();
     assert!(summary.contains("terminal-status-changed"), "{summary}");
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
     assert_valid_sarif(&sarif_validator(), &sarif);
-    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "terminal-status-changed");
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["ruleId"],
+        "terminal-status-changed"
+    );
 
     // Default paths (no input), and the base as a branch name: same verdict.
     repo.git(&["branch", "base-branch", &base]);
-    let run = run_action_check(&repo, &[("RUNQLINT_BASE", "base-branch"), ("RUNQLINT_FORMAT", "github")]);
+    let run = run_action_check(
+        &repo,
+        &[
+            ("RUNQLINT_BASE", "base-branch"),
+            ("RUNQLINT_FORMAT", "github"),
+        ],
+    );
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("terminal-status-changed"), "{run:?}");
 
@@ -881,13 +1201,27 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
     let missing = "0123456789abcdef0123456789abcdef01234567";
     let run = run_action_check(
         &repo,
-        &[("RUNQLINT_BASE", missing), ("RUNQLINT_FORMAT", "github"), ("RUNQLINT_SARIF_FILE", "x.sarif")],
+        &[
+            ("RUNQLINT_BASE", missing),
+            ("RUNQLINT_FORMAT", "github"),
+            ("RUNQLINT_SARIF_FILE", "x.sarif"),
+        ],
     );
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains(&format!("git fetch --no-tags --depth=1 origin {missing}")), "{run:?}");
+    assert!(
+        run.stderr
+            .contains(&format!("git fetch --no-tags --depth=1 origin {missing}")),
+        "{run:?}"
+    );
 
     // An input is data, never shell: a hostile path is just a file that does not exist.
-    let run = run_action_check(&repo, &[("RUNQLINT_PATHS", "$(touch pwned) `touch pwned2`"), ("RUNQLINT_FORMAT", "github")]);
+    let run = run_action_check(
+        &repo,
+        &[
+            ("RUNQLINT_PATHS", "$(touch pwned) `touch pwned2`"),
+            ("RUNQLINT_FORMAT", "github"),
+        ],
+    );
     assert_eq!(run.code, 2, "{run:?}");
     assert!(!repo.root.join("pwned").exists() && !repo.root.join("pwned2").exists());
 }
