@@ -39,6 +39,7 @@ pub fn run(args: &InstallHookArgs) -> Result<()> {
     }
     let dir = repo.hooks_dir()?;
     let target = dir.join("pre-commit");
+    let mut verb = "installed";
     match existing(&target)? {
         Existing::None => {}
         Existing::Same => {
@@ -48,7 +49,7 @@ pub fn run(args: &InstallHookArgs) -> Result<()> {
                 shown(&target, &cwd)
             ));
         }
-        Existing::Ours => {}
+        Existing::Ours => verb = "updated",
         Existing::Foreign if !args.force => {
             return Err(Error::Refused(format!(
                 "{} already exists and is not runqlint's hook; left it alone. \
@@ -67,7 +68,7 @@ pub fn run(args: &InstallHookArgs) -> Result<()> {
     }
     write_hook(&dir, &target)?;
     say(&format!(
-        "installed runqlint pre-commit hook at {}",
+        "{verb} runqlint pre-commit hook at {}",
         shown(&target, &cwd)
     ))
 }

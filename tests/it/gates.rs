@@ -304,6 +304,10 @@ fn install_hook_is_idempotent_and_updates_its_own_older_hook() {
     .unwrap();
     let run = install(&repo, &[]);
     assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "updated runqlint pre-commit hook at .git/hooks/pre-commit\n"
+    );
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), hook_source());
     assert!(!repo
         .root
