@@ -785,7 +785,9 @@ fn errors_already_in_the_file_neither_block_the_repair_nor_are_touched() {
     let after: Value = serde_json::from_slice(&repo.read(Q)).unwrap();
     assert_eq!(after["items"][1], json!({"id": "n", "status": "running"}));
     // The committed file has exactly the errors it had before, no new one.
-    let check = repo.run(&["check", "--now", NOW, "--base", "HEAD~1", "--format", "json"]);
+    let check = repo.run(&[
+        "check", "--now", NOW, "--base", "HEAD~1", "--format", "json",
+    ]);
     assert_eq!(check.rules(), ["running-without-start"], "{}", check.stdout);
 }
 
