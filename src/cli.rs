@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Mark;
-use crate::output::Format;
+use crate::output::{Format, ReportFormat};
 
 /// Keeps a git-committed run_queue.json honest: schema and history rules, a pre-commit and
 /// CI gate, and a safe repair for stale running items.
@@ -109,6 +109,9 @@ pub struct FixArgs {
     /// File listing live session keys (one per line, or a JSON array of strings).
     #[arg(long, value_name = "FILE")]
     pub alive_sessions: Option<PathBuf>,
+    /// How long --alive-cmd may run before its answer counts as unknown (it is killed).
+    #[arg(long, value_name = "DUR", default_value = "10s")]
+    pub alive_timeout: String,
     /// Proceed even if the queue file has uncommitted changes.
     #[arg(long)]
     pub allow_dirty: bool,
@@ -122,8 +125,8 @@ pub struct FixArgs {
     #[arg(long)]
     pub no_backup: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
     #[command(flatten)]
     pub common: Common,
 }
@@ -134,8 +137,8 @@ pub struct StaleArgs {
     /// The queue file [default: the first configured path].
     pub path: Option<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
     #[command(flatten)]
     pub common: Common,
 }

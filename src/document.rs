@@ -30,6 +30,9 @@ impl Span {
     pub fn len(&self) -> usize {
         self.end - self.start
     }
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
 }
 
 /// Why a text is not a JSON document, with the byte offset where it stops being one.
@@ -122,8 +125,20 @@ fn precheck(text: &str) -> Option<SyntaxError> {
 }
 
 fn serde_error(text: &str, e: &serde_json::Error) -> SyntaxError {
-    let offset = offset_of(text, e.line(), e.column());
+    let mut offset = offset_of(text, e.line(), e.column());
     let mut message = e.to_string();
+    if message.contains("number") {
+        // serde_json reports where the number ended; point at where it starts.
+        let b = text.as_bytes();
+        while offset > 0
+            && matches!(
+                b[offset - 1],
+                b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+            )
+        {
+            offset -= 1;
+        }
+    }
     // serde_json appends " at line L column C"; the location is reported separately.
     if let Some(at) = message.rfind(" at line ") {
         message.truncate(at);

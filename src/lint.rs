@@ -1,6 +1,6 @@
 //! The check itself: two versions of a file in, located diagnostics out. No I/O.
 //!
-//! Flow: read both versions (in parallel) → document rules (`invalid-json`,
+//! Flow: parse both versions (in parallel) → document rules (`invalid-json`,
 //! `duplicate-key`, `schema`) → typed queue views → item rules → locate every finding (the
 //! span index of a version is built only if a finding points into it).
 //!
@@ -153,8 +153,15 @@ enum Read<'t> {
     Slow(Parsed),
 }
 
+/// The typed view of a version that took the slow path.
+fn slow_queue<'v>(read: Option<&'v Read>) -> Option<Queue<'v>> {
+    match read {
+        Some(Read::Slow(p)) => Some(Queue::new(&p.value)),
+        _ => None,
+    }
+}
+
 /// Checks `input` and returns its located diagnostics, sorted by position.
-#[allow(dead_code)] // `check` hands over its buffers with `lint_owned`; other callers borrow.
 pub fn lint(input: &Input, settings: &Settings) -> FileReport {
     lint_owned(
         input.path,
@@ -191,40 +198,27 @@ pub fn lint_owned(
         )
     });
 
-    let mut direct: Vec<(Rule, Option<Severity>, Side, usize, String, Option<String>)> = Vec::new();
+    // Syntax errors are located by offset, not pointer; a broken base is only a warning.
+    let mut syntax: Vec<(Side, Option<Severity>, document::SyntaxError)> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
 
     let current = match current {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
-            direct.push((
-                Rule::InvalidJson,
-                None,
-                Side::Current,
-                e.offset,
-                e.message,
-                e.help,
-            ));
+            syntax.push((Side::Current, None, e));
             None
         }
         None => None,
     };
     let base = match base {
         Some(Ok(p)) => Some(p),
-        Some(Err(e)) => {
-            let message = format!("{base_name} version is not valid JSON: {}", e.message);
-            let help = Some(
+        Some(Err(mut e)) => {
+            e.message = format!("{base_name} version is not valid JSON: {}", e.message);
+            e.help = Some(
                 "history rules were skipped; the checked version is still checked on its own"
                     .to_string(),
             );
-            direct.push((
-                Rule::InvalidJson,
-                Some(Severity::Warning),
-                Side::Base,
-                e.offset,
-                message,
-                help,
-            ));
+            syntax.push((Side::Base, Some(Severity::Warning), e));
             None
         }
         None => None,
@@ -237,17 +231,19 @@ pub fn lint_owned(
     {
         if *has_duplicate_keys && enabled(Rule::DuplicateKey) {
             let text = current_src.as_ref().map_or("", |s| s.text.as_str());
-            for d in SpanIndex::build(text).duplicate_keys() {
+            let index = SpanIndex::build(text);
+            for d in index.duplicate_keys() {
+                let (first_line, _) = index.line_col(d.first.start);
                 findings.push(
                     Finding::new(
                         Rule::DuplicateKey,
                         d.pointer,
                         format!(
-                            "key {} appears twice in this object; the last one wins",
+                            "key {} appears twice in this object (first at line {first_line}); readers disagree on which one counts",
                             crate::text::quote(&d.key)
                         ),
                     )
-                    .key()
+                    .at_bytes(d.span.start, d.span.end)
                     .help("delete one of the two members"),
                 );
             }
@@ -274,6 +270,9 @@ pub fn lint_owned(
     } else {
         None
     });
+    if let (Some(q), true) = (&current_slow, enabled(Rule::Schema)) {
+        crate::schema::check_integers(q, &mut findings);
+    }
     if let Some(queue) = queue {
         let ctx = Context {
             current: queue,
@@ -296,19 +295,19 @@ pub fn lint_owned(
 
     let mut locator = Locator::new(current_version.as_ref(), base_version.as_ref());
     let mut diagnostics = Vec::new();
-    for (rule, severity, side, offset, message, help) in direct {
-        let Some(severity) = severity_of(&settings.levels, rule, severity) else {
+    for (side, severity, e) in syntax {
+        let Some(severity) = severity_of(&settings.levels, Rule::InvalidJson, severity) else {
             continue;
         };
-        let location = locator.at_offset(side, offset);
+        let location = locator.at_offset(side, e.offset);
         diagnostics.push(Diagnostic {
-            rule,
+            rule: Rule::InvalidJson,
             severity,
             path: input.path.to_string(),
             pointer: String::new(),
-            message,
+            message: e.message,
             item_id: None,
-            help,
+            help: e.help,
             location,
             related: None,
         });
@@ -330,18 +329,17 @@ pub fn lint_owned(
             .filter(|(s, p)| (*s, p.as_str()) != (side, pointer.as_str()))
             .map(|(s, p)| locator.at_pointer(*s, p, Anchor::Value));
         let mut message = f.message;
-        if let (Some(r), Rule::ItemDeleted | Rule::DuplicateId) = (&related, f.rule) {
-            let (name, line) = (
-                if r.side == Side::Base {
-                    base_name
-                } else {
-                    "this file"
-                },
-                r.line,
-            );
-            message = format!("{message}; it was at line {line} in {name}");
-        } else if f.rule == Rule::ItemDeleted {
-            message = format!("{message}; it was at line {} in {base_name}", location.line);
+        match (f.rule, &related) {
+            (Rule::DuplicateId, Some(r)) => {
+                message = format!("{message}; the first is at line {}", r.line);
+            }
+            (Rule::ItemDeleted, Some(r)) => {
+                message = format!("{message}; it was at line {} in {base_name}", r.line);
+            }
+            (Rule::ItemDeleted, None) => {
+                message = format!("{message}; it was at line {} in {base_name}", location.line);
+            }
+            _ => {}
         }
         diagnostics.push(Diagnostic {
             rule: f.rule,
@@ -367,14 +365,6 @@ pub fn lint_owned(
         current: current_version,
         base: base_version,
         diagnostics,
-    }
-}
-
-/// The typed view of a version that took the slow path.
-fn slow_queue<'v>(read: Option<&'v Read>) -> Option<Queue<'v>> {
-    match read {
-        Some(Read::Slow(p)) => Some(Queue::new(&p.value)),
-        _ => None,
     }
 }
 
@@ -452,6 +442,7 @@ impl<'a> Locator<'a> {
         let span = match anchor {
             Anchor::Value => index.value_span(pointer),
             Anchor::Key => index.key_span(pointer),
+            Anchor::Bytes { start, end } => document::Span::new(start, end),
         };
         let span = index.label_span(span);
         let (line, column) = index.line_col(span.start);

@@ -3,25 +3,12 @@
 //! `main` only parses arguments, runs the command and turns the result into an exit code:
 //! 0 no error-severity finding, 1 at least one, 2 could not check.
 
-mod cli;
-mod commands;
-mod config;
-mod document;
-mod error;
-mod git;
-mod lint;
-mod output;
-mod queue;
-mod rules;
-mod scan;
-mod schema;
-mod text;
-
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command};
+use runqlint::cli::{Cli, Command};
+use runqlint::{commands, output, text};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -65,9 +65,9 @@ pub enum Shape {
 
 /// One item, read from the document with its position in it.
 ///
-/// The fields the rules look at are read once, when the view is built, either from a parsed
-/// [`Value`] ([`Queue::new`]) or straight from the source text by the single-pass scanner
-/// ([`crate::scan`]); both give the same item.
+/// The fields the rules look at are read once, when the view is built: from a parsed
+/// [`Value`] ([`Queue::new`]), or straight from the source text by the single-pass scanner
+/// ([`crate::scan`]), which gives the same item for the documents it accepts.
 #[derive(Debug, Clone)]
 pub struct Item<'v> {
     /// Index in the items array.
@@ -76,8 +76,6 @@ pub struct Item<'v> {
     pub items_pointer: &'static str,
     /// A non-empty string `id`.
     pub id: Option<&'v str>,
-    /// The raw `status` string, if it is a string.
-    pub status_text: Option<&'v str>,
     pub status: Option<Status>,
     /// `createdAtMs` when it is an integer.
     pub created_at_ms: Option<i64>,
@@ -89,8 +87,8 @@ pub struct Item<'v> {
     pub body: Body<'v>,
 }
 
-/// What the rules read from an item's `run` object. Times are `None` when absent or not an
-/// integer.
+/// What the rules read from an item's `run` object. Numbers are `None` when absent or not
+/// an integer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Run {
     /// `startedAtMs` is present, whatever its value.
@@ -99,6 +97,7 @@ pub struct Run {
     pub finished_at_ms: Option<i64>,
     pub last_heartbeat_at_ms: Option<i64>,
     pub stale_after_ms: Option<i64>,
+    pub attempt: Option<i64>,
 }
 
 /// What the rules read from an item's `triage` object.
@@ -123,13 +122,13 @@ pub enum Body<'v> {
 impl<'v> Item<'v> {
     /// Reads an item object.
     pub fn from_value(index: usize, items_pointer: &'static str, value: &'v Value) -> Item<'v> {
-        let status_text = value.get("status").and_then(Value::as_str);
         let run = value.get("run").and_then(Value::as_object).map(|r| Run {
             has_started_at: r.contains_key("startedAtMs"),
             started_at_ms: r.get("startedAtMs").and_then(as_ms),
             finished_at_ms: r.get("finishedAtMs").and_then(as_ms),
             last_heartbeat_at_ms: r.get("lastHeartbeatAtMs").and_then(as_ms),
             stale_after_ms: r.get("staleAfterMs").and_then(as_ms),
+            attempt: r.get("attempt").and_then(as_ms),
         });
         let triage = value
             .get("triage")
@@ -144,8 +143,10 @@ impl<'v> Item<'v> {
                 .get("id")
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty()),
-            status_text,
-            status: status_text.and_then(Status::parse),
+            status: value
+                .get("status")
+                .and_then(Value::as_str)
+                .and_then(Status::parse),
             created_at_ms: value.get("createdAtMs").and_then(as_ms),
             run,
             triage,
@@ -156,6 +157,47 @@ impl<'v> Item<'v> {
     /// RFC 6901 pointer to the item object.
     pub fn pointer(&self) -> String {
         format!("{}/{}", self.items_pointer, self.index)
+    }
+
+    /// The parsed item, when the view was built from a parsed document ([`Queue::new`]).
+    pub fn value(&self) -> Option<&'v Value> {
+        match self.body {
+            Body::Value(v) => Some(v),
+            Body::Raw { .. } => None,
+        }
+    }
+
+    /// The parsed `run` object (parsed documents only, see [`Item::value`]).
+    pub fn run(&self) -> Option<&'v serde_json::Map<String, Value>> {
+        self.value()?.get("run")?.as_object()
+    }
+
+    /// An integer-millisecond field of `run`; `None` when absent or not an integer.
+    pub fn run_ms(&self, field: &str) -> Option<i64> {
+        let run = self.run?;
+        match field {
+            "startedAtMs" => run.started_at_ms,
+            "finishedAtMs" => run.finished_at_ms,
+            "lastHeartbeatAtMs" => run.last_heartbeat_at_ms,
+            "staleAfterMs" => run.stale_after_ms,
+            "attempt" => run.attempt,
+            _ => self.run()?.get(field).and_then(as_ms),
+        }
+    }
+
+    /// An integer-millisecond field of the item itself.
+    pub fn ms(&self, field: &str) -> Option<i64> {
+        match field {
+            "createdAtMs" => self.created_at_ms,
+            _ => self.value()?.get(field).and_then(as_ms),
+        }
+    }
+
+    pub fn has_run_field(&self, field: &str) -> bool {
+        match field {
+            "startedAtMs" => self.run.is_some_and(|r| r.has_started_at),
+            _ => self.run().is_some_and(|r| r.contains_key(field)),
+        }
     }
 }
 
@@ -199,6 +241,17 @@ impl<'v> Queue<'v> {
             items,
         }
     }
+
+    /// Items by id; the first item wins when ids repeat (`duplicate-id` reports the rest).
+    pub fn by_id(&self) -> IdMap<&'v str, &Item<'v>> {
+        let mut map = IdMap::with_capacity_and_hasher(self.items.len(), Default::default());
+        for item in &self.items {
+            if let Some(id) = item.id {
+                map.entry(id).or_insert(item);
+            }
+        }
+        map
+    }
 }
 
 /// A hash map keyed by item ids. Ids come from the user's own file, so a fast
@@ -209,27 +262,36 @@ pub type IdMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDef
 #[derive(Default, Clone, Copy)]
 pub struct IdHasher(u64);
 
+impl IdHasher {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
+    }
+}
+
 impl std::hash::Hasher for IdHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut h = self.0;
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(c.try_into().expect("8 bytes")))
-                .wrapping_mul(K);
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
             let mut buf = [0u8; 8];
             buf[..rest.len()].copy_from_slice(rest);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(buf) ^ rest.len() as u64).wrapping_mul(K);
+            self.add(u64::from_le_bytes(buf) ^ ((rest.len() as u64) << 59));
         }
-        self.0 = h;
     }
     #[inline]
     fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
     }
     #[inline]
     fn finish(&self) -> u64 {
@@ -272,6 +334,5 @@ mod tests {
         let q = Queue::new(&arr);
         assert_eq!(q.items[0].pointer(), "/0");
         assert_eq!(q.items[0].status, None);
-        assert_eq!(q.items[0].status_text, Some("bogus"));
     }
 }

@@ -415,10 +415,7 @@ impl<'t> Scanner<'t> {
                 seen |= flag;
                 match flag {
                     ID => id = Some(self.nonempty_str()?),
-                    STATUS => {
-                        let s = self.plain_str()?;
-                        status = Some((s, Status::parse(s)?));
-                    }
+                    STATUS => status = Some(Status::parse(self.plain_str()?)?),
                     TITLE | NOTES => self.any_str()?,
                     TASK_IDS => self.str_array()?,
                     CREATED => created_at_ms = Some(self.epoch_ms()?),
@@ -432,13 +429,11 @@ impl<'t> Scanner<'t> {
             }
             more = self.next_or_close(b'}')?;
         }
-        let (status_text, status) = status?;
         Some(Item {
             index,
             items_pointer,
             id: Some(id?),
-            status_text: Some(status_text),
-            status: Some(status),
+            status: Some(status?),
             created_at_ms,
             run,
             triage,
@@ -468,7 +463,7 @@ impl<'t> Scanner<'t> {
                 b"finishedAtMs" => run.finished_at_ms = Some(self.epoch_ms()?),
                 b"lastHeartbeatAtMs" => run.last_heartbeat_at_ms = Some(self.epoch_ms()?),
                 b"staleAfterMs" => run.stale_after_ms = Some(self.positive_int()?),
-                b"attempt" => drop(self.positive_int()?),
+                b"attempt" => run.attempt = Some(self.positive_int()?),
                 b"dispatcherRunId" | b"childSessionKey" | b"error" | b"notes" => self.any_str()?,
                 _ => self.any(4)?,
             }
@@ -564,6 +559,7 @@ mod tests {
                         r.finished_at_ms,
                         r.last_heartbeat_at_ms,
                         r.stale_after_ms,
+                        r.attempt,
                     )
                 });
                 let status = it.status.map(Status::as_str);
@@ -572,7 +568,6 @@ mod tests {
                     it.index,
                     it.items_pointer,
                     it.id,
-                    it.status_text,
                     status,
                     it.created_at_ms,
                     run,

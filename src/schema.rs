@@ -33,6 +33,41 @@ pub fn check(doc: &Value, sink: &mut Vec<Finding>) {
     }
 }
 
+/// JSON Schema's `integer` accepts `1.0` and `-0.0`; queue times and counters are written
+/// as integer literals, so a number parsed as a float there is a `schema` finding too.
+pub fn check_integers(queue: &crate::queue::Queue, sink: &mut Vec<Finding>) {
+    const FIELDS: [&str; 7] = [
+        "createdAtMs",
+        "run/startedAtMs",
+        "run/finishedAtMs",
+        "run/lastHeartbeatAtMs",
+        "run/staleAfterMs",
+        "run/attempt",
+        "triage/flaggedAtMs",
+    ];
+    for item in &queue.items {
+        // Only a parsed document can hold a float here: the scanner declines any.
+        let Some(item_value) = item.value() else {
+            continue;
+        };
+        for field in FIELDS {
+            let value = field.split('/').try_fold(item_value, |v, k| v.get(k));
+            if let Some(Value::Number(n)) = value {
+                if n.is_f64() {
+                    sink.push(
+                        Finding::new(
+                            Rule::Schema,
+                            format!("{}/{field}", item.pointer()),
+                            format!("{n} is not an integer; `{field}` is a whole number of milliseconds or a count"),
+                        )
+                        .item(item),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// How a value is named in a schema message: short scalars verbatim (escaped), containers
 /// by kind, so a 10 MB string never lands in a message.
 fn describe(v: &Value) -> String {

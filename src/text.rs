@@ -82,21 +82,6 @@ pub fn neutralize_source(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_what_a_terminal_would_interpret() {
-        assert_eq!(quote("a\u{1b}[31mb\n"), r#""a\u{001b}[31mb\u{000a}""#);
-        assert_eq!(quote("\u{9b}x\u{202e}"), r#""\u{009b}x\u{202e}""#);
-        assert_eq!(quote_max("abcdef", 3), "\"abc…\"");
-        let src = "a\u{1b}b\u{9b}c\u{2028}d";
-        assert_eq!(neutralize_source(src).len(), src.len());
-        assert_eq!(neutralize_source(src), "a?b¿c?  d");
-    }
-}
-
 /// Escapes, inside serialized JSON, the characters that serde_json leaves raw but a terminal
 /// could interpret (C1 controls, DEL, bidi overrides, line separators). The result is the
 /// same JSON value.
@@ -113,4 +98,19 @@ pub fn json_safe(json: String) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_a_terminal_would_interpret() {
+        assert_eq!(quote("a\u{1b}[31mb\n"), r#""a\u{001b}[31mb\u{000a}""#);
+        assert_eq!(quote("\u{9b}x\u{202e}"), r#""\u{009b}x\u{202e}""#);
+        assert_eq!(quote_max("abcdef", 3), "\"abc…\"");
+        let src = "a\u{1b}b\u{9b}c\u{2028}d";
+        assert_eq!(neutralize_source(src).len(), src.len());
+        assert_eq!(neutralize_source(src), "a?b¿c?  d");
+    }
 }

@@ -17,11 +17,15 @@ pub fn run(args: &CheckArgs) -> Result<Summary> {
         args.common.config.as_deref(),
     )?;
     if ws.repo.is_none() && (args.staged || args.base.is_some()) {
-        return Err(Error::Usage(format!(
-            "{} needs a git repository, and {} is not in one",
-            if args.staged { "--staged" } else { "--base" },
-            ws.root.display()
-        )));
+        let flag = if args.staged { "--staged" } else { "--base" };
+        return Err(Error::Usage(if ws.bare {
+            format!("{flag} needs a working tree, and this is a bare repository")
+        } else {
+            format!(
+                "{flag} needs a git repository, and {} is not in one",
+                ws.root.display()
+            )
+        }));
     }
     let mut levels = ws.config.levels.clone();
     apply_overrides(&mut levels, args)?;

@@ -1,7 +1,464 @@
-//! `runqlint fix`.
-use crate::cli::FixArgs;
-use crate::error::{Error, Result};
+//! `runqlint fix`: repair stale running items and commit the file with a receipt.
+//!
+//! Order of work, so that a refusal leaves everything as it was:
+//!
+//! 1. Flags: `--run-id`/`--artifact` must be one line of safe text.
+//! 2. Guards: a repository is needed unless `--no-commit`/`--dry-run`; a detached (or
+//!    unborn) HEAD and a missing git identity are refused unless `--no-commit`; the queue
+//!    file must be clean against HEAD (no `dirty`, `staged`, `untracked` state) unless
+//!    `--allow-dirty`. `--dry-run` skips the dirty and HEAD guards (it writes nothing).
+//! 3. Read the working-tree file once; survey it ([`repair::survey`]); ask liveness for each
+//!    stale item; plan ([`repair::plan`]). Nothing to change: exit 0, nothing written.
+//! 4. Splice the edits, re-parse, and require exactly the planned value.
+//! 5. Lint the result against HEAD with the configured levels (`stale-running` counts as a
+//!    warning here: items whose liveness is unknown are deliberately left running); any
+//!    error-severity finding refuses the fix.
+//! 6. `--dry-run`: print the diff and the commit message, stop.
+//! 7. Take git's `index.lock` (when committing), check the branch has not moved, write the
+//!    backup (O_EXCL), replace the file atomically (abort if it changed on disk), commit
+//!    only that path with compare-and-swap on the branch, update only its index entry.
+//!
+//! `--allow-dirty` commits the repaired working-tree file, uncommitted edits included.
+//! The backup's timestamp is the wall clock (when the backup was taken), not `--now`.
 
-pub fn run(_args: &FixArgs) -> Result<bool> {
-    Err(Error::Usage("fix: not yet available".into()))
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::FixArgs;
+use crate::config;
+use crate::document;
+use crate::edit;
+use crate::error::{Error, Result};
+use crate::git::{self, Blob, Head};
+use crate::lint::{self, Input, Settings, Severity};
+use crate::liveness::Checker;
+use crate::output::{self, fix::FixReport};
+use crate::queue::Queue;
+use crate::repair::{self, Action, Options, Plan, Requeue};
+use crate::rules::{fmt_duration, fmt_ms, Level, Rule};
+use crate::text;
+
+use super::{now_ms, read_worktree, stale_after_ms, Workspace};
+
+pub fn run(args: &FixArgs) -> Result<bool> {
+    for (flag, value) in [("--run-id", &args.run_id), ("--artifact", &args.artifact)] {
+        if let Some(v) = value {
+            if v.trim().is_empty() || v.chars().any(text::is_unsafe) {
+                return Err(Error::Usage(format!(
+                    "{flag} must be one line of printable text (it goes into a commit trailer)"
+                )));
+            }
+        }
+    }
+    let alive_timeout = config::parse_duration(&args.alive_timeout)
+        .map_err(|e| Error::Usage(format!("--alive-timeout: {e}")))?;
+    let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
+    let path: PathBuf = match &args.path {
+        Some(p) => p.clone(),
+        None => ws.root.join(
+            ws.config
+                .paths
+                .first()
+                .map_or(config::DEFAULT_PATH, String::as_str),
+        ),
+    };
+    let shown = ws.display_path(&path)?;
+    let now = now_ms(&args.common)?;
+    let stale_after = stale_after_ms(&args.common, &ws.config)?;
+    let fixc = &ws.config.fix;
+    let opts = Options {
+        now_ms: now,
+        mark: args.mark.unwrap_or(fixc.mark),
+        requeue: args.requeue || fixc.requeue,
+        max_attempts: args.max_attempts.unwrap_or(fixc.max_attempts),
+    };
+    if opts.max_attempts == 0 {
+        return Err(Error::Usage("--max-attempts must be at least 1".into()));
+    }
+    let commit = !args.no_commit && !args.dry_run;
+    let writes = !args.dry_run;
+    let mut clean_checked = false;
+
+    // Guards.
+    let repo = ws.repo.as_ref();
+    if repo.is_none() && commit {
+        return Err(Error::Usage(format!(
+            "{} is not in a git repository; use --no-commit to repair it without a commit",
+            path.display()
+        )));
+    }
+    let mut branch: Option<(String, git2::Oid)> = None;
+    if let Some(repo) = repo {
+        let head = repo.head()?;
+        if commit {
+            match &head {
+                Head::Branch { name, commit } => branch = Some((name.clone(), *commit)),
+                Head::Detached => {
+                    return Err(Error::Refused(
+                        "HEAD is detached: a fix commit would belong to no branch; check out a branch, or use --no-commit".into(),
+                    ))
+                }
+                Head::Unborn => {
+                    return Err(Error::Refused(
+                        "the repository has no commit yet; commit the queue file first, or use --no-commit".into(),
+                    ))
+                }
+            }
+            repo.signatures()?;
+        }
+        if writes && !args.allow_dirty {
+            let state = repo.path_state(&shown)?;
+            if !state.is_empty() {
+                let list: Vec<String> = state.iter().map(|s| format!("{shown} ({s})")).collect();
+                return Err(Error::Refused(format!(
+                    "uncommitted changes to the queue file: {}; commit or stash them first, or use --allow-dirty",
+                    list.join(", ")
+                )));
+            }
+            clean_checked = true;
+        }
+    }
+
+    // Read, survey, ask, plan.
+    let limit = ws.config.max_file_size;
+    let original = read_worktree(&path, limit)?
+        .ok_or_else(|| Error::Io(format!("{shown}: no such file in the working tree")))?;
+    let parsed = document::parse(&original).map_err(|e| {
+        Error::Refused(format!(
+            "{shown} is not valid JSON ({}); nothing to repair until `runqlint check` passes",
+            e.message
+        ))
+    })?;
+    let text = std::str::from_utf8(&original)
+        .map_err(|_| Error::Refused(format!("{shown} is not UTF-8")))?;
+    let base = match repo {
+        Some(r) => match r.blob_at("HEAD", &shown, limit)? {
+            Blob::Found(b) => Some(b),
+            _ => None,
+        },
+        None => None,
+    };
+    // git reports the file clean, yet its bytes differ from HEAD's blob: a clean/smudge
+    // filter (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would
+    // rewrite every line.
+    if commit && clean_checked && base.as_ref().is_some_and(|b| *b != original) {
+        return Err(Error::Refused(format!(
+            "{shown} is converted by git filters (core.autocrlf or .gitattributes eol/filter); runqlint fix commits exact bytes, so repair it with --no-commit and commit it with git"
+        )));
+    }
+    let queue = Queue::new(&parsed.value);
+    if queue.shape.is_none()
+        || parsed
+            .value
+            .pointer(queue.items_pointer)
+            .and_then(|v| v.as_array())
+            .is_none()
+    {
+        return Err(Error::Refused(format!(
+            "{shown} is neither an object with an `items` array nor an array; see `runqlint check`"
+        )));
+    }
+    let survey = repair::survey(&queue, now, stale_after);
+    let sessions = args
+        .alive_sessions
+        .clone()
+        .or_else(|| fixc.alive_sessions.as_ref().map(|p| ws.root.join(p)));
+    let alive_cmd = args.alive_cmd.as_deref().or(fixc.alive_cmd.as_deref());
+    let checker = Checker::new(
+        alive_cmd,
+        sessions.as_deref(),
+        Duration::from_millis(alive_timeout as u64),
+    )?;
+    let mut liveness = Vec::with_capacity(survey.stale.len());
+    for c in &survey.stale {
+        liveness.push(checker.check(c.session_key.as_deref())?);
+    }
+    let plan = repair::plan(text, &parsed.value, &survey, &liveness, &opts);
+    let mut report = FixReport {
+        path: shown.clone(),
+        survey: &survey,
+        plan: &plan,
+        backup: None,
+        commit: None,
+        dry_run: args.dry_run,
+        diff: None,
+        message: None,
+    };
+    if !plan.changes_anything() {
+        emit(args, &report)?;
+        return Ok(true);
+    }
+
+    // Splice and verify.
+    let new_text = edit::apply(text, &plan.edits).map_err(|e| {
+        Error::Io(format!(
+            "{shown}: internal edit error: {e}; nothing written"
+        ))
+    })?;
+    match document::parse(new_text.as_bytes()) {
+        Ok(p) if p.value == plan.intended => {}
+        _ => {
+            return Err(Error::Io(format!(
+                "{shown}: the repaired text does not parse back to the intended document (a bug in runqlint); nothing written"
+            )))
+        }
+    }
+    let mut levels = ws.config.levels.clone();
+    if levels.get(Rule::StaleRunning) == Level::Error {
+        levels.set(Rule::StaleRunning, Level::Warn);
+    }
+    let settings = Settings {
+        levels,
+        now_ms: now,
+        stale_after_ms: stale_after,
+    };
+    let checked = lint::lint(
+        &Input {
+            path: &shown,
+            current: Some(new_text.as_bytes()),
+            base: base.as_deref().map(|b| ("HEAD", b)),
+        },
+        &settings,
+    );
+    // The repair must not add an error. Errors the file already had (against HEAD) are a
+    // person's to triage, such as a running item without a start time: they neither block
+    // the repair nor are touched by it. Repairs never remove or move items, so pointers
+    // from before and after the repair name the same places.
+    let before = lint::lint(
+        &Input {
+            path: &shown,
+            current: Some(&original),
+            base: base.as_deref().map(|b| ("HEAD", b)),
+        },
+        &settings,
+    );
+    let existing: std::collections::HashSet<(crate::rules::Rule, &str)> = before
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| (d.rule, d.pointer.as_str()))
+        .collect();
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .filter(|d| !existing.contains(&(d.rule, d.pointer.as_str())))
+        .map(|d| {
+            format!(
+                "{} at line {}: {}",
+                d.rule.name(),
+                d.location.line,
+                text::escape(&d.message)
+            )
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(Error::Refused(format!(
+            "the repaired file would not pass `runqlint check` against HEAD, so nothing was written: {}",
+            errors.join("; ")
+        )));
+    }
+
+    // The receipt.
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let backup_path =
+        (!args.no_backup && fixc.backup).then(|| crate::atomic::backup_path(&path, &stamp));
+    let backup_shown = backup_path.as_ref().map(|b| {
+        ws.display_path(b)
+            .unwrap_or_else(|_| b.to_string_lossy().into_owned())
+    });
+    let run_id = args
+        .run_id
+        .clone()
+        .unwrap_or_else(|| format!("fix_{stamp}_{}", &git::hash_blob(&original)[..8]));
+    let message = commit_message(
+        &plan,
+        &opts,
+        &run_id,
+        args.artifact.as_deref(),
+        backup_shown.as_deref(),
+    );
+    report.message = Some(message.clone());
+
+    if args.dry_run {
+        report.diff = Some(unified_diff(&shown, text, &new_text));
+        report.backup = backup_shown;
+        emit(args, &report)?;
+        return Ok(true);
+    }
+
+    // Write and commit.
+    let lock = match (commit, repo) {
+        (true, Some(r)) => Some(r.lock_index()?),
+        _ => None,
+    };
+    if let (Some(r), Some((name, expected))) = (repo, &branch) {
+        if r.head()?
+            != (Head::Branch {
+                name: name.clone(),
+                commit: *expected,
+            })
+        {
+            return Err(Error::Refused(format!(
+                "{name} moved while fix ran; nothing was written"
+            )));
+        }
+    }
+    match std::fs::read(&path) {
+        Ok(now_bytes) if now_bytes == original => {}
+        _ => {
+            return Err(Error::Refused(format!(
+                "{shown} changed on disk since it was read; nothing was written (run fix again)"
+            )))
+        }
+    }
+    if let Some(b) = &backup_path {
+        crate::atomic::write_new(b, &original)?;
+    }
+    report.backup = backup_shown;
+    crate::atomic::replace(&path, &original, new_text.as_bytes())?;
+    if let (Some(lock), Some(r), Some((name, expected))) = (&lock, repo, &branch) {
+        let id = r.commit_path(
+            lock,
+            &git::FileCommit {
+                branch: name,
+                expected: *expected,
+                rel: &shown,
+                bytes: new_text.as_bytes(),
+                written: &path,
+                message: &message,
+            },
+        )?;
+        report.commit = Some(id.to_string());
+    }
+    drop(lock);
+    emit(args, &report)?;
+    Ok(true)
+}
+
+fn emit(args: &FixArgs, report: &FixReport) -> Result<()> {
+    output::stdout(&output::fix::render(args.format, report))
+        .map_err(|e| Error::Io(format!("stdout: {e}")))
+}
+
+/// Subject, one body line per stale item, and the trailer block. Item data is escaped (no
+/// control character, so no line break) and titles are truncated, so nothing in the file
+/// can add a line to the subject or the trailers.
+pub fn commit_message(
+    plan: &Plan,
+    opts: &Options,
+    run_id: &str,
+    artifact: Option<&str>,
+    backup: Option<&str>,
+) -> String {
+    let marked = plan.marked().count();
+    let beats = plan.heartbeats().count();
+    let requeued = plan.appended().count();
+    let mut parts = Vec::new();
+    if marked > 0 {
+        let what = match opts.mark {
+            config::Mark::Failed => "failed",
+            config::Mark::Stale => "stale",
+        };
+        parts.push(format!(
+            "mark {marked} stale running item{} {what}",
+            plural(marked)
+        ));
+    }
+    if beats > 0 {
+        parts.push(format!("record {beats} heartbeat{}", plural(beats)));
+    }
+    if requeued > 0 {
+        parts.push(format!("requeue {requeued}"));
+    }
+    let mut msg = format!("runqlint fix: {}\n\n", parts.join(", "));
+    for o in &plan.outcomes {
+        let c = &o.candidate;
+        let title = c
+            .title
+            .as_deref()
+            .map(|t| format!(" {}", text::quote_max(t, 60)))
+            .unwrap_or_default();
+        let action = match (&o.action, &o.liveness) {
+            (Action::Marked(mark), l) => {
+                let status = match mark {
+                    config::Mark::Failed => "failed",
+                    config::Mark::Stale => "stale",
+                };
+                format!("marked {status} ({})", text::escape(liveness_reason(l)))
+            }
+            (Action::Heartbeat, l) => format!(
+                "alive ({}), heartbeat recorded",
+                text::escape(liveness_reason(l))
+            ),
+            (Action::Left, l) => format!(
+                "left running, liveness unknown ({})",
+                text::escape(liveness_reason(l))
+            ),
+        };
+        let requeue = match &o.requeue {
+            Some(Requeue::Appended { id, attempt }) => {
+                format!("; requeued as {} (attempt {attempt})", text::escape(id))
+            }
+            Some(Requeue::Refused { attempt, max }) => {
+                format!("; not requeued (attempt {attempt} > max {max})")
+            }
+            None => String::new(),
+        };
+        msg.push_str(&format!(
+            "- {}{title}: started {}, silent {}: {action}{requeue}\n",
+            text::escape(&c.id),
+            fmt_ms(c.started_ms),
+            fmt_duration(c.age_ms)
+        ));
+    }
+    msg.push('\n');
+    msg.push_str(&format!("Receipt-Run-Id: {run_id}\n"));
+    if let Some(a) = artifact {
+        msg.push_str(&format!("Receipt-Artifact: {a}\n"));
+    }
+    for o in plan.marked() {
+        msg.push_str(&format!(
+            "Repaired-Item: {}\n",
+            text::escape(&o.candidate.id)
+        ));
+    }
+    for o in plan.heartbeats() {
+        msg.push_str(&format!(
+            "Heartbeat-Item: {}\n",
+            text::escape(&o.candidate.id)
+        ));
+    }
+    for (_, id) in plan.appended() {
+        msg.push_str(&format!("Requeued-Item: {}\n", text::escape(id)));
+    }
+    if let Some(b) = backup {
+        msg.push_str(&format!("Backup: {}\n", text::escape(b)));
+    }
+    msg
+}
+
+fn liveness_reason(l: &repair::Liveness) -> &str {
+    match l {
+        repair::Liveness::Alive(w) | repair::Liveness::Dead(w) | repair::Liveness::Unknown(w) => w,
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A unified diff of the file, with control characters made harmless for a terminal.
+fn unified_diff(shown: &str, old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{shown}"), &format!("b/{shown}"))
+        .to_string();
+    text::neutralize_source(&text).into_owned()
 }

@@ -1,7 +1,205 @@
-//! `runqlint install-hook`.
-use crate::cli::InstallHookArgs;
-use crate::error::{Error, Result};
+//! `runqlint install-hook`: writes `hooks/pre-commit` (embedded at build time) into the
+//! repository's hooks directory.
+//!
+//! - The directory is git's: `core.hooksPath` when set, else the common git directory's
+//!   `hooks`, shared by every linked worktree (see [`crate::git::Repo::hooks_dir`]).
+//! - The same content already there: "already installed", nothing written (idempotent).
+//! - A hook runqlint installed before (it carries [`MARKER`]): replaced by this version.
+//! - Anyone else's hook: refused unless `--force`, which first keeps it as
+//!   `pre-commit.runqlint-backup` (or `.1`, `.2`, ... if that exists: a backup is never
+//!   overwritten).
+//! - The new hook is written to a temporary file in the same directory, made executable
+//!   (0755) and renamed into place, so a hook is never half-written.
 
-pub fn run(_args: &InstallHookArgs) -> Result<()> {
-    Err(Error::Usage("install-hook: not yet available".into()))
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::InstallHookArgs;
+use crate::error::{io, Error, Result};
+use crate::git::Repo;
+use crate::output;
+
+/// The hook script, as shipped in `hooks/pre-commit`.
+pub const HOOK: &str = include_str!("../../hooks/pre-commit");
+
+/// A line every version of runqlint's hook carries; a hook containing it is runqlint's own.
+pub const MARKER: &str = "# runqlint pre-commit hook:";
+
+const BACKUP: &str = "pre-commit.runqlint-backup";
+
+pub fn run(args: &InstallHookArgs) -> Result<()> {
+    let cwd =
+        std::env::current_dir().map_err(|e| io(Path::new("."), "read the current directory", e))?;
+    let repo = Repo::discover(&cwd)?
+        .ok_or_else(|| Error::Usage(format!("{} is not in a git repository", cwd.display())))?;
+    if repo.is_bare() {
+        return Err(Error::Usage(
+            "this is a bare repository: it has no working tree, so no commit runs a pre-commit hook here".into(),
+        ));
+    }
+    let dir = repo.hooks_dir()?;
+    let target = dir.join("pre-commit");
+    let mut verb = "installed";
+    match existing(&target)? {
+        Existing::None => {}
+        Existing::Same => {
+            make_executable(&target)?;
+            return say(&format!(
+                "runqlint pre-commit hook already installed at {}",
+                shown(&target, &cwd)
+            ));
+        }
+        Existing::Ours => verb = "updated",
+        Existing::Foreign if !args.force => {
+            return Err(Error::Refused(format!(
+                "{} already exists and is not runqlint's hook; left it alone. \
+                 To chain them, call `runqlint check --staged` from it; to replace it, rerun with \
+                 --force (it is kept as {BACKUP})",
+                shown(&target, &cwd)
+            )));
+        }
+        Existing::Foreign => {
+            let backup = keep_backup(&target, &dir)?;
+            say(&format!(
+                "kept the previous pre-commit hook as {}",
+                shown(&backup, &cwd)
+            ))?;
+        }
+    }
+    write_hook(&dir, &target)?;
+    say(&format!(
+        "{verb} runqlint pre-commit hook at {}",
+        shown(&target, &cwd)
+    ))
+}
+
+enum Existing {
+    None,
+    /// Byte-for-byte this version.
+    Same,
+    /// An earlier version of runqlint's hook.
+    Ours,
+    /// Someone else's (or a symbolic link, a directory, unreadable bytes).
+    Foreign,
+}
+
+fn existing(target: &Path) -> Result<Existing> {
+    let meta = match std::fs::symlink_metadata(target) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::None),
+        Err(e) => return Err(io(target, "inspect", e)),
+    };
+    if meta.is_dir() {
+        return Err(Error::Refused(format!(
+            "{} is a directory; remove it first",
+            target.display()
+        )));
+    }
+    if !meta.is_file() {
+        return Ok(Existing::Foreign);
+    }
+    let bytes = std::fs::read(target).map_err(|e| io(target, "read", e))?;
+    Ok(if bytes == HOOK.as_bytes() {
+        Existing::Same
+    } else if String::from_utf8_lossy(&bytes)
+        .lines()
+        .any(|l| l.starts_with(MARKER))
+    {
+        Existing::Ours
+    } else {
+        Existing::Foreign
+    })
+}
+
+/// Links the current hook to the first free backup name; never replaces a file.
+fn keep_backup(target: &Path, dir: &Path) -> Result<PathBuf> {
+    for n in 0..1000 {
+        let name = if n == 0 {
+            BACKUP.to_string()
+        } else {
+            format!("{BACKUP}.{n}")
+        };
+        let backup = dir.join(name);
+        // A hard link fails if the name exists and keeps a symbolic link as a link.
+        match std::fs::hard_link(target, &backup) {
+            Ok(()) => return Ok(backup),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(_) => {
+                // No hard links here (some filesystems): copy, created exclusively.
+                let bytes = std::fs::read(target).map_err(|e| io(target, "read", e))?;
+                let mut f = match std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&backup)
+                {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                    Err(e) => return Err(io(&backup, "create", e)),
+                };
+                f.write_all(&bytes)
+                    .and_then(|()| f.sync_all())
+                    .map_err(|e| io(&backup, "write", e))?;
+                let perms = std::fs::metadata(target)
+                    .map_err(|e| io(target, "inspect", e))?
+                    .permissions();
+                std::fs::set_permissions(&backup, perms)
+                    .map_err(|e| io(&backup, "set permissions on", e))?;
+                return Ok(backup);
+            }
+        }
+    }
+    Err(Error::Refused(format!(
+        "too many {BACKUP}* files in {}; remove some",
+        dir.display()
+    )))
+}
+
+fn write_hook(dir: &Path, target: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, "create", e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".pre-commit.runqlint")
+        .tempfile_in(dir)
+        .map_err(|e| io(dir, "create a temporary file in", e))?;
+    tmp.write_all(HOOK.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| io(tmp.path(), "write", e))?;
+    make_executable(tmp.path())?;
+    tmp.persist(target)
+        .map_err(|e| io(target, "write", e.error))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| io(path, "make executable", e))
+}
+
+#[cfg(not(unix))]
+fn make_executable(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// `path` relative to `cwd` when it is inside it, else absolute.
+fn shown(path: &Path, cwd: &Path) -> String {
+    crate::text::escape(&shown_str(path, cwd))
+}
+
+fn shown_str(path: &Path, cwd: &Path) -> String {
+    let canon_cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    let parent = path.parent().and_then(|p| std::fs::canonicalize(p).ok());
+    let full = match (parent, path.file_name()) {
+        (Some(p), Some(name)) => p.join(name),
+        _ => path.to_path_buf(),
+    };
+    full.strip_prefix(&canon_cwd)
+        .map(Path::to_path_buf)
+        .unwrap_or(full)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn say(line: &str) -> Result<()> {
+    output::stdout(&format!("{line}\n")).map_err(|e| Error::Io(format!("stdout: {e}")))
 }

@@ -16,6 +16,8 @@ use crate::git::Repo;
 /// Where a command runs: the repository (if any), its root, and the config.
 pub struct Workspace {
     pub repo: Option<Repo>,
+    /// The path was inside a bare repository (no working tree, no index to check).
+    pub bare: bool,
     /// The repository's working tree, or the current directory outside a repository.
     pub root: PathBuf,
     pub config: Config,
@@ -28,13 +30,20 @@ impl Workspace {
         let cwd = std::env::current_dir()
             .map_err(|e| io(Path::new("."), "read the current directory", e))?;
         let start = hint.map_or_else(|| cwd.clone(), |h| cwd.join(h));
-        let repo = Repo::discover(&start)?.filter(|r| !r.is_bare());
+        let repo = Repo::discover(&start)?;
+        let bare = repo.as_ref().is_some_and(Repo::is_bare);
+        let repo = repo.filter(|r| !r.is_bare());
         let root = repo
             .as_ref()
             .and_then(|r| r.workdir())
             .map_or(cwd, Path::to_path_buf);
         let config = Config::load(config_file, &root)?;
-        Ok(Workspace { repo, root, config })
+        Ok(Workspace {
+            repo,
+            bare,
+            root,
+            config,
+        })
     }
 
     /// The queue files to work on: the explicit ones, else the configured ones (relative to
@@ -95,6 +104,13 @@ pub fn read_worktree(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
     if meta.is_dir() {
         return Err(Error::Usage(format!(
             "{}: is a directory, not a queue file",
+            path.display()
+        )));
+    }
+    if !meta.is_file() {
+        // A FIFO or device would block or never end: refuse instead of hanging a hook.
+        return Err(Error::Usage(format!(
+            "{}: is not a regular file",
             path.display()
         )));
     }

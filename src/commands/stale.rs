@@ -1,7 +1,52 @@
-//! `runqlint stale`.
-use crate::cli::StaleArgs;
-use crate::error::{Error, Result};
+//! `runqlint stale`: the report a dispatcher logs each cycle. Reads the working-tree file
+//! (no git needed), lists the running items `stale-running` fires on and those that cannot
+//! be aged. Always exit 0 when the file could be read: it is a report, not a gate.
 
-pub fn run(_args: &StaleArgs) -> Result<()> {
-    Err(Error::Usage("stale: not yet available".into()))
+use crate::cli::StaleArgs;
+use crate::config;
+use crate::document;
+use crate::error::{Error, Result};
+use crate::output;
+use crate::queue::Queue;
+use crate::repair;
+
+use super::{now_ms, read_worktree, stale_after_ms, Workspace};
+
+pub fn run(args: &StaleArgs) -> Result<()> {
+    let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
+    let path = match &args.path {
+        Some(p) => p.clone(),
+        None => ws.root.join(
+            ws.config
+                .paths
+                .first()
+                .map_or(config::DEFAULT_PATH, String::as_str),
+        ),
+    };
+    let shown = ws.display_path(&path)?;
+    let now = now_ms(&args.common)?;
+    let after = stale_after_ms(&args.common, &ws.config)?;
+    let bytes = read_worktree(&path, ws.config.max_file_size)?
+        .ok_or_else(|| Error::Io(format!("{shown}: no such file")))?;
+    let parsed = document::parse(&bytes).map_err(|e| {
+        Error::Io(format!(
+            "{shown} is not valid JSON ({}); see `runqlint check`",
+            e.message
+        ))
+    })?;
+    let queue = Queue::new(&parsed.value);
+    let survey = repair::survey(&queue, now, after);
+    let heartbeats: Vec<Option<i64>> = survey
+        .stale
+        .iter()
+        .map(|c| queue.items[c.slot].run_ms("lastHeartbeatAtMs"))
+        .collect();
+    output::stdout(&output::stale::render(
+        args.format,
+        &shown,
+        now,
+        &survey,
+        &heartbeats,
+    ))
+    .map_err(|e| Error::Io(format!("stdout: {e}")))
 }

@@ -6,6 +6,7 @@
 //! set, appended to the job summary as a Markdown table.
 
 use crate::lint::{Diagnostic, FileReport, Severity};
+use crate::rules::Side;
 
 /// GitHub's per-step display limit for each annotation type.
 pub const ANNOTATION_LIMIT: usize = 10;
@@ -24,6 +25,7 @@ pub fn escape_property(s: &str) -> String {
 
 pub fn render(reports: &[FileReport]) -> String {
     let mut all: Vec<&Diagnostic> = reports.iter().flat_map(|r| &r.diagnostics).collect();
+    // Stable: within a severity the findings keep their file and position order.
     all.sort_by_key(|d| std::cmp::Reverse(d.severity));
     let mut out = String::new();
     let (mut errors, mut warnings, mut skipped) = (0, 0, 0);
@@ -33,16 +35,7 @@ pub fn render(reports: &[FileReport]) -> String {
             Severity::Warning => &mut warnings,
         };
         *count += 1;
-        // Plain log line first, so the full list is in the log whatever is annotated.
-        out.push_str(&format!(
-            "{}:{}:{}: {} [{}] {}\n",
-            crate::text::escape(&d.path),
-            d.location.line,
-            d.location.column,
-            d.severity.as_str(),
-            d.rule.name(),
-            crate::text::escape(&d.message)
-        ));
+        out.push_str(&log_line(d));
         if *count > ANNOTATION_LIMIT {
             skipped += 1;
             continue;
@@ -52,12 +45,8 @@ pub fn render(reports: &[FileReport]) -> String {
             Severity::Warning => "warning",
         };
         out.push_str(&format!(
-            "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
-            escape_property(&d.path),
-            d.location.line,
-            d.location.column,
-            d.location.end_line,
-            d.location.end_column,
+            "::{command} {},title={}::{}\n",
+            location_properties(d),
             escape_property(&format!("runqlint {}", d.rule.name())),
             escape_data(&annotation_message(d))
         ));
@@ -67,7 +56,7 @@ pub fn render(reports: &[FileReport]) -> String {
             "::notice title=runqlint::{skipped} more finding{} not annotated (GitHub shows at most {ANNOTATION_LIMIT} errors and {ANNOTATION_LIMIT} warnings per step); all {} are listed in the log above{}\n",
             if skipped == 1 { " was" } else { "s were" },
             all.len(),
-            if std::env::var_os("GITHUB_STEP_SUMMARY").is_some() { " and in the job summary" } else { "" }
+            if std::env::var_os("GITHUB_STEP_SUMMARY").is_some_and(|f| !f.is_empty()) { " and in the job summary" } else { "" }
         ));
     }
     let s = super::Summary::of(reports);
@@ -78,10 +67,54 @@ pub fn render(reports: &[FileReport]) -> String {
     out
 }
 
+/// The plain log line for a finding: `path:line:col: severity [rule] message`. It never
+/// starts with `::` (after blanks, which the runner skips), so a hostile path cannot smuggle
+/// in a workflow command: such a path is shown as `./path`.
+fn log_line(d: &Diagnostic) -> String {
+    let mut path = crate::text::escape(&d.path);
+    if path.trim_start().starts_with(':') || path.starts_with(char::is_whitespace) {
+        path = format!("./{path}");
+    }
+    format!(
+        "{path}:{}:{}: {} [{}] {}\n",
+        d.location.line,
+        d.location.column,
+        d.severity.as_str(),
+        d.rule.name(),
+        crate::text::escape(&d.message)
+    )
+}
+
+/// `file=…,line=…` and as much of the range as GitHub accepts: columns only for a range on
+/// one line (the annotations API rejects columns on a multi-line range). A finding located
+/// in the base version (the file was deleted) names only the file: its line numbers are not
+/// the checked version's.
+fn location_properties(d: &Diagnostic) -> String {
+    let l = &d.location;
+    let file = format!("file={}", escape_property(&d.path));
+    if l.side == Side::Base {
+        return file;
+    }
+    if l.end_line == l.line {
+        format!(
+            "{file},line={},col={},endLine={},endColumn={}",
+            l.line,
+            l.column,
+            l.end_line,
+            l.end_column.max(l.column)
+        )
+    } else {
+        format!("{file},line={},endLine={}", l.line, l.end_line)
+    }
+}
+
+/// The message and its help on a second line; item text is already quoted by the rules,
+/// and anything a log viewer could interpret is escaped here as well.
 fn annotation_message(d: &Diagnostic) -> String {
+    let message = crate::text::escape(&d.message);
     match &d.help {
-        Some(help) => format!("{}\n{help}", d.message),
-        None => d.message.clone(),
+        Some(help) => format!("{message}\n{}", crate::text::escape(help)),
+        None => message,
     }
 }
 
@@ -123,4 +156,23 @@ fn md(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('|', "\\|")
         .replace('`', "\\`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_workflow_command_data_and_properties() {
+        assert_eq!(
+            escape_data("50% done\r\nnext: a,b"),
+            "50%25 done%0D%0Anext: a,b"
+        );
+        assert_eq!(
+            escape_property("q,1:x%\r\n.json"),
+            "q%2C1%3Ax%25%0D%0A.json"
+        );
+        // `%` first: an already-escaped-looking input is not decoded later.
+        assert_eq!(escape_property("%3A"), "%253A");
+    }
 }

@@ -1,6 +1,7 @@
 //! miette diagnostics: the source snippet with a label on the exact line.
 
 use std::fmt;
+use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 
@@ -17,19 +18,13 @@ pub struct Style {
 
 impl Style {
     /// Colour only on a terminal and when `NO_COLOR` is unset (or empty); `CLICOLOR_FORCE`
-    /// forces it.
+    /// forces it off a terminal, but `NO_COLOR` always wins.
     pub fn detect() -> Style {
         use std::io::IsTerminal;
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let force = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
         Style {
-            color: force || (!no_color && std::io::stdout().is_terminal()),
-            width: 100,
-        }
-    }
-    pub fn plain() -> Style {
-        Style {
-            color: false,
+            color: !no_color && (force || std::io::stdout().is_terminal()),
             width: 100,
         }
     }
@@ -37,9 +32,15 @@ impl Style {
 
 struct Shown<'a> {
     d: &'a Diagnostic,
-    source: NamedSource<String>,
+    /// `None` when the snippet would be unreadable (very long lines): the location and a
+    /// short excerpt are then part of the message instead.
+    source: Option<NamedSource<Arc<str>>>,
     labels: Vec<LabeledSpan>,
+    excerpt: Option<String>,
 }
+
+/// Lines longer than this (minified files, huge strings) are not given to miette.
+const MAX_SNIPPET_LINE: usize = 400;
 
 impl fmt::Debug for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -72,9 +73,10 @@ impl miette::Diagnostic for Shown<'_> {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
         Some(Box::new(self.labels.clone().into_iter()))
     }
 }
@@ -96,6 +98,48 @@ fn label_for(d: &Diagnostic) -> String {
     }
 }
 
+/// The line holding `offset` and one line of context on each side.
+fn lines_around(text: &str, offset: usize) -> impl Iterator<Item = &str> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = text[..start.saturating_sub(1)]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let after = text[(end + 1).min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |i| end + 1 + i);
+    text[before..after].lines()
+}
+
+/// `at NAME:LINE:COL` and up to 60 characters either side of the location.
+fn excerpt(name: &str, text: &str, loc: &Location) -> String {
+    let start = loc.span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let before: String = {
+        let chars: Vec<char> = text[line_start..start].chars().collect();
+        chars[chars.len().saturating_sub(60)..].iter().collect()
+    };
+    let after: String = text[start..line_end].chars().take(60).collect();
+    let lead = if before.chars().count() < text[line_start..start].chars().count() {
+        "…"
+    } else {
+        ""
+    };
+    let tail = if after.len() < line_end - start {
+        "…"
+    } else {
+        ""
+    };
+    let line = format!("{lead}{before}{after}{tail}").replace('\t', " ");
+    let caret = " ".repeat(lead.chars().count() + before.chars().count());
+    format!(
+        "  at {name}:{}:{}\n  │ {line}\n  │ {caret}^",
+        loc.line, loc.column
+    )
+}
+
 /// Renders every diagnostic, then a one-line summary.
 pub fn render(reports: &[FileReport], style: Style) -> String {
     let theme = if style.color {
@@ -109,6 +153,15 @@ pub fn render(reports: &[FileReport], style: Style) -> String {
         .with_context_lines(1);
     let mut out = String::new();
     for report in reports {
+        // Neutralized once per version and shared by every diagnostic's snippet.
+        let current = report
+            .current
+            .as_ref()
+            .map(|v| Arc::<str>::from(neutralize_source(&v.text)));
+        let base = report
+            .base
+            .as_ref()
+            .map(|v| Arc::<str>::from(neutralize_source(&v.text)));
         for d in &report.diagnostics {
             let Some(version) = report.version(d.location.side) else {
                 out.push_str(&format!(
@@ -135,12 +188,34 @@ pub fn render(reports: &[FileReport], style: Style) -> String {
                     span(&r),
                 ));
             }
-            let shown = Shown {
-                d,
-                source: NamedSource::new(name, neutralize_source(&version.text).into_owned()),
-                labels,
+            let text = match d.location.side {
+                Side::Current => current.clone(),
+                Side::Base => base.clone(),
+            }
+            .unwrap_or_else(|| Arc::from(""));
+            let readable = lines_around(&text, d.location.span.start)
+                .all(|line| line.len() <= MAX_SNIPPET_LINE)
+                && d.location.span.len() <= MAX_SNIPPET_LINE;
+            let shown = if readable {
+                Shown {
+                    d,
+                    source: Some(NamedSource::new(name, text)),
+                    labels,
+                    excerpt: None,
+                }
+            } else {
+                Shown {
+                    d,
+                    source: None,
+                    labels,
+                    excerpt: Some(excerpt(&name, &text, &d.location)),
+                }
             };
             let _ = handler.render_report(&mut out, &shown);
+            if let Some(excerpt) = &shown.excerpt {
+                out.push_str(excerpt);
+                out.push('\n');
+            }
             out.push('\n');
         }
     }

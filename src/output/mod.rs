@@ -4,10 +4,12 @@ use std::io::Write;
 
 use crate::lint::{FileReport, Severity};
 
+pub mod fix;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod stale;
 
 /// How `check` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,6 +18,13 @@ pub enum Format {
     Json,
     Github,
     Sarif,
+}
+
+/// How `fix` and `stale` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
 }
 
 /// Error and warning counts over all reports.

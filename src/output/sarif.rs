@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::lint::{Diagnostic, FileReport, Severity};
-use crate::rules::{Level, Rule};
+use crate::rules::{Level, Rule, Side};
 
 pub fn render(reports: &[FileReport]) -> String {
     let rules: Vec<Value> = Rule::ALL
@@ -13,16 +13,26 @@ pub fn render(reports: &[FileReport]) -> String {
                 "id": r.name(),
                 "name": r.name(),
                 "shortDescription": {"text": r.summary()},
-                "fullDescription": {"text": r.summary()},
+                "fullDescription": {"text": full_description(*r)},
                 "defaultConfiguration": {"level": level(r.default_level())},
                 "help": {"text": r.doc(), "markdown": r.doc()},
             })
         })
         .collect();
+    // Findings with the same fingerprint key (two duplicates of one id) are told apart by
+    // their order in the file, which unrelated edits do not change.
+    let mut seen = std::collections::HashMap::new();
     let results: Vec<Value> = reports
         .iter()
         .flat_map(|r| &r.diagnostics)
-        .map(result)
+        .map(|d| {
+            let key = fingerprint_key(d);
+            let n = seen
+                .entry(key.clone())
+                .and_modify(|n| *n += 1)
+                .or_insert(0usize);
+            result(d, &fingerprint(&key, *n))
+        })
         .collect();
     let mut text = crate::text::json_safe(
         serde_json::to_string_pretty(&json!({
@@ -53,22 +63,43 @@ fn level(l: Level) -> &'static str {
     }
 }
 
-fn result(d: &Diagnostic) -> Value {
+/// The rule's "What it does" section as one paragraph, else its summary.
+fn full_description(rule: Rule) -> String {
+    let doc = rule.doc();
+    let Some(start) = doc.find("## What it does") else {
+        return rule.summary().to_string();
+    };
+    let body = &doc[start..];
+    let body = body.split_once('\n').map_or("", |(_, rest)| rest);
+    let body = body.split("\n## ").next().unwrap_or("");
+    let text = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        rule.summary().to_string()
+    } else {
+        text
+    }
+}
+
+fn result(d: &Diagnostic, fingerprint: &str) -> Value {
+    let l = &d.location;
+    let mut physical = json!({"artifactLocation": {"uri": uri(&d.path)}});
+    // A finding about a deleted file points into the base version: its lines are not the
+    // checked version's, so only the file is named.
+    if l.side == Side::Current {
+        physical["region"] = json!({
+            "startLine": l.line,
+            "startColumn": l.column,
+            "endLine": l.end_line.max(l.line),
+            "endColumn": if l.end_line > l.line { l.end_column.max(1) } else { l.end_column.max(l.column) },
+        });
+    }
     let mut r = json!({
         "ruleId": d.rule.name(),
-        "ruleIndex": d.rule as usize,
+        "ruleIndex": Rule::ALL.iter().position(|r| *r == d.rule).unwrap_or(0),
         "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
         "message": {"text": d.message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": uri(&d.path)},
-            "region": {
-                "startLine": d.location.line,
-                "startColumn": d.location.column,
-                "endLine": d.location.end_line,
-                "endColumn": d.location.end_column.max(if d.location.end_line == d.location.line { d.location.column } else { 1 }),
-            },
-        }}],
-        "partialFingerprints": {"runqlint/v1": fingerprint(d)},
+        "locations": [{"physicalLocation": physical}],
+        "partialFingerprints": {"runqlint/v1": fingerprint},
     });
     if let Some(id) = &d.item_id {
         r["properties"] = json!({"itemId": id, "pointer": d.pointer});
@@ -90,9 +121,9 @@ fn uri(path: &str) -> String {
     out
 }
 
-/// Stable across unrelated edits: rule, file, item id and the field path inside the item
-/// (not line numbers, not the item's index).
-fn fingerprint(d: &Diagnostic) -> String {
+/// What identifies a finding across unrelated edits: rule, file, item id and the field path
+/// inside the item (not line numbers, not the item's index).
+fn fingerprint_key(d: &Diagnostic) -> String {
     let field = match &d.item_id {
         Some(_) => {
             // Drop "/items/<n>" or "/<n>" so inserting items elsewhere does not move it.
@@ -102,13 +133,22 @@ fn fingerprint(d: &Diagnostic) -> String {
         }
         None => d.pointer.clone(),
     };
-    let key = format!(
+    format!(
         "{}\0{}\0{}\0{}",
         d.rule.name(),
         d.path,
         d.item_id.as_deref().unwrap_or(""),
         field
-    );
+    )
+}
+
+/// FNV-1a of the key and the occurrence number; the first occurrence hashes the key alone.
+fn fingerprint(key: &str, occurrence: usize) -> String {
+    let key = if occurrence == 0 {
+        key.to_string()
+    } else {
+        format!("{key}\0{occurrence}")
+    };
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         h ^= u64::from(b);

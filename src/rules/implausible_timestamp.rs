@@ -43,12 +43,15 @@ pub fn is_implausible(ms: i64, now_ms: i64) -> Option<&'static str> {
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        let run = item.run.unwrap_or_default();
         let fields = [
-            ("createdAtMs", item.created_at_ms, false),
-            ("run/startedAtMs", run.started_at_ms, false),
-            ("run/finishedAtMs", run.finished_at_ms, false),
-            ("run/lastHeartbeatAtMs", run.last_heartbeat_at_ms, true),
+            ("createdAtMs", item.ms("createdAtMs"), false),
+            ("run/startedAtMs", item.run_ms("startedAtMs"), false),
+            ("run/finishedAtMs", item.run_ms("finishedAtMs"), false),
+            (
+                "run/lastHeartbeatAtMs",
+                item.run_ms("lastHeartbeatAtMs"),
+                true,
+            ),
             (
                 "triage/flaggedAtMs",
                 item.triage.and_then(|t| t.flagged_at_ms),

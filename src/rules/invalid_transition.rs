@@ -1,4 +1,4 @@
-use super::{Context, Finding, History, Rule, Side};
+use super::{Context, Finding, Pair, Rule, Side};
 use crate::text::quote;
 
 pub(super) const DOC: &str = r#"# invalid-transition
@@ -34,12 +34,15 @@ Restore the base status, then move forward: mark the old item `failed` or `stale
 (`runqlint fix --requeue`).
 "#;
 
-pub(super) fn check(ctx: &Context, history: &History, sink: &mut Vec<Finding>) {
-    for (item, old) in history.pairs(ctx.current) {
-        let (Some(id), Some(now)) = (item.id, item.status) else {
-            continue;
-        };
-        let Some(was) = old.status else { continue };
+pub(super) fn check(ctx: &Context, pairs: &[Pair], sink: &mut Vec<Finding>) {
+    for &Pair {
+        id,
+        item,
+        old,
+        now,
+        was,
+    } in pairs
+    {
         if !was.is_terminal() && !was.may_become(now) {
             sink.push(
                 Finding::new(

@@ -1,4 +1,4 @@
-use super::{Context, Finding, History, Rule, Side};
+use super::{Context, Finding, Rule, Side};
 use crate::text::quote;
 
 pub(super) const DOC: &str = r#"# item-deleted
@@ -26,14 +26,16 @@ Put the item back as it was. To retire it, give it a terminal status (`canceled`
 flag it, add a `triage` object.
 "#;
 
-pub(super) fn check(ctx: &Context, history: &History, sink: &mut Vec<Finding>) {
-    for (old, &kept) in history.base.items.iter().zip(&history.kept) {
+pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
+    let Some(base) = ctx.base else { return };
+    let current = ctx.current.by_id();
+    for old in &base.items {
         let Some(id) = old.id else { continue };
-        if !kept {
+        if !current.contains_key(id) {
             let mut f = Finding::new(
                 Rule::ItemDeleted,
                 ctx.current.items_pointer,
-                format!("item {} was deleted (it is in {})", quote(id), ctx.base_name),
+                format!("item {} was deleted", quote(id)),
             )
             .item(old)
             .related(Side::Base, old.pointer())

@@ -4,7 +4,7 @@
 //! rules that look at items, a `check` function. Checks are pure: they read a [`Context`]
 //! and push [`Finding`]s into a sink; they never do I/O and never print.
 
-use crate::queue::{IdMap, Item, Queue};
+use crate::queue::{Item, Queue, Status};
 
 mod duplicate_id;
 mod duplicate_key;
@@ -110,17 +110,6 @@ impl Rule {
         }
     }
 
-    /// Whether the rule compares the checked version with a base version.
-    pub fn needs_base(self) -> bool {
-        matches!(
-            self,
-            Rule::TerminalStatusChanged
-                | Rule::ItemDeleted
-                | Rule::InvalidTransition
-                | Rule::TerminalItemChanged
-        )
-    }
-
     /// The full explanation (`runqlint explain NAME`), Markdown.
     pub fn doc(self) -> &'static str {
         match self {
@@ -140,13 +129,15 @@ impl Rule {
         }
     }
 
-    /// The first line of the explanation, without its `# name` heading.
-    pub fn summary(self) -> &'static str {
+    /// The first paragraph of the explanation (after its `# name` heading), on one line.
+    pub fn summary(self) -> String {
         self.doc()
             .lines()
             .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .unwrap_or("")
+            .skip_while(|l| l.is_empty() || l.starts_with('#'))
+            .take_while(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -164,6 +155,8 @@ pub enum Anchor {
     Value,
     /// The key that names the value (for object members).
     Key,
+    /// An exact byte range, for places a pointer cannot name (a repeated key).
+    Bytes { start: usize, end: usize },
 }
 
 /// One thing a rule found, located by pointer; [`crate::diagnostic`] turns it into a line
@@ -198,12 +191,12 @@ impl Finding {
         self.item_id = item.id.map(str::to_owned);
         self
     }
-    pub fn on(mut self, side: Side) -> Self {
-        self.side = side;
-        self
-    }
     pub fn key(mut self) -> Self {
         self.anchor = Anchor::Key;
+        self
+    }
+    pub fn at_bytes(mut self, start: usize, end: usize) -> Self {
+        self.anchor = Anchor::Bytes { start, end };
         self
     }
     pub fn related(mut self, side: Side, pointer: impl Into<String>) -> Self {
@@ -227,57 +220,6 @@ pub struct Context<'a, 'v> {
     pub stale_after_ms: i64,
 }
 
-/// The checked version's items matched with the base version's by `id`, computed once for
-/// the history rules.
-pub struct History<'a, 'v> {
-    pub base: &'a Queue<'v>,
-    /// For each item of the checked version (by position in `items`), the base item with the
-    /// same id (the first one, when ids repeat in the base).
-    pub old: Vec<Option<&'a Item<'v>>>,
-    /// For each base item (by position), whether an item of the checked version has its id.
-    pub kept: Vec<bool>,
-}
-
-impl<'a, 'v> History<'a, 'v> {
-    pub fn new(current: &Queue<'v>, base: &'a Queue<'v>) -> Self {
-        let mut first: IdMap<&str, usize> =
-            IdMap::with_capacity_and_hasher(base.items.len(), Default::default());
-        let first_of: Vec<usize> = base
-            .items
-            .iter()
-            .enumerate()
-            .map(|(j, it)| it.id.map_or(usize::MAX, |id| *first.entry(id).or_insert(j)))
-            .collect();
-        let mut hit = vec![false; base.items.len()];
-        let old = current
-            .items
-            .iter()
-            .map(|it| {
-                let j = *first.get(it.id?)?;
-                hit[j] = true;
-                Some(&base.items[j])
-            })
-            .collect();
-        let kept = first_of
-            .iter()
-            .map(|&j| j != usize::MAX && hit[j])
-            .collect();
-        History { base, old, kept }
-    }
-
-    /// Pairs of (item now, the same item in the base version).
-    pub fn pairs<'c>(
-        &'c self,
-        current: &'c Queue<'v>,
-    ) -> impl Iterator<Item = (&'c Item<'v>, &'a Item<'v>)> + 'c {
-        current
-            .items
-            .iter()
-            .zip(&self.old)
-            .filter_map(|(now, old)| Some((now, (*old)?)))
-    }
-}
-
 /// Runs every item rule (the document rules run while parsing).
 pub fn check_items(ctx: &Context, sink: &mut Vec<Finding>) {
     duplicate_id::check(ctx, sink);
@@ -287,12 +229,43 @@ pub fn check_items(ctx: &Context, sink: &mut Vec<Finding>) {
     stale_running::check(ctx, sink);
     stale_without_triage::check(ctx, sink);
     if let Some(base) = ctx.base {
-        let history = History::new(ctx.current, base);
-        terminal_status_changed::check(ctx, &history, sink);
-        item_deleted::check(ctx, &history, sink);
-        invalid_transition::check(ctx, &history, sink);
-        terminal_item_changed::check(ctx, &history, sink);
+        let pairs = pairs(ctx.current, base);
+        terminal_status_changed::check(ctx, &pairs, sink);
+        item_deleted::check(ctx, sink);
+        invalid_transition::check(ctx, &pairs, sink);
+        terminal_item_changed::check(ctx, &pairs, sink);
     }
+}
+
+/// An item present in both versions (matched by id), with a known status in each.
+#[derive(Clone, Copy)]
+pub struct Pair<'a, 'v> {
+    pub id: &'v str,
+    /// The item in the checked version.
+    pub item: &'a Item<'v>,
+    /// The item in the base version.
+    pub old: &'a Item<'v>,
+    pub now: Status,
+    pub was: Status,
+}
+
+fn pairs<'a, 'v>(current: &'a Queue<'v>, base: &'a Queue<'v>) -> Vec<Pair<'a, 'v>> {
+    let base_items = base.by_id();
+    current
+        .items
+        .iter()
+        .filter_map(|item| {
+            let id = item.id?;
+            let old = *base_items.get(id)?;
+            Some(Pair {
+                id,
+                item,
+                old,
+                now: item.status?,
+                was: old.status?,
+            })
+        })
+        .collect()
 }
 
 /// Formats an epoch-millisecond time as RFC 3339 (UTC), or the raw number if out of range.

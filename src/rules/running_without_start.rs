@@ -27,7 +27,7 @@ a `triage` object (or `failed`) instead.
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if item.status == Some(Status::Running) && !item.run.is_some_and(|r| r.has_started_at) {
+        if item.status == Some(Status::Running) && !item.has_run_field("startedAtMs") {
             sink.push(
                 Finding::new(
                     Rule::RunningWithoutStart,

@@ -55,20 +55,19 @@ pub fn age(item: &Item, now_ms: i64, default_after_ms: i64) -> Age {
     if item.status != Some(Status::Running) {
         return Age::NotRunning;
     }
-    let run = item.run.unwrap_or_default();
-    let Some(start) = run.started_at_ms else {
+    let Some(start) = item.run_ms("startedAtMs") else {
         return Age::Unageable("`run.startedAtMs` is missing".into());
     };
     if let Some(why) = is_implausible(start, now_ms) {
         return Age::Unageable(format!("`run.startedAtMs` is {why}"));
     }
-    let heartbeat = run.last_heartbeat_at_ms.filter(|&h| h != 0);
+    let heartbeat = item.run_ms("lastHeartbeatAtMs").filter(|&h| h != 0);
     if let Some(why) = heartbeat.and_then(|h| is_implausible(h, now_ms)) {
         return Age::Unageable(format!("`run.lastHeartbeatAtMs` is {why}"));
     }
     let last = heartbeat.map_or(start, |h| h.max(start));
-    let threshold = run
-        .stale_after_ms
+    let threshold = item
+        .run_ms("staleAfterMs")
         .filter(|&t| t > 0)
         .unwrap_or(default_after_ms);
     Age::Aged {
@@ -80,13 +79,17 @@ pub fn age(item: &Item, now_ms: i64, default_after_ms: i64) -> Age {
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if let Age::Aged {
-            last,
-            age,
-            threshold,
-        } = age(item, ctx.now_ms, ctx.stale_after_ms)
+        let aged = age(item, ctx.now_ms, ctx.stale_after_ms);
+        if let (
+            true,
+            Age::Aged {
+                last,
+                age,
+                threshold,
+            },
+        ) = (aged.is_stale(), aged)
         {
-            if age > threshold {
+            {
                 sink.push(
                     Finding::new(
                         Rule::StaleRunning,

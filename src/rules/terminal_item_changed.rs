@@ -1,8 +1,11 @@
+use std::borrow::Cow;
+
 use serde_json::Value;
 
-use super::{Context, Finding, History, Rule, Side};
-use crate::document::escape_segment;
 use crate::queue::Body;
+
+use super::{Context, Finding, Pair, Rule, Side};
+use crate::document::escape_segment;
 use crate::text::quote;
 
 pub(super) const DOC: &str = r#"# terminal-item-changed
@@ -29,15 +32,16 @@ annotated for review, so that one field may change.
 Restore the field. Put review notes in `triage`, or requeue the work as a new item.
 "#;
 
-pub(super) fn check(ctx: &Context, history: &History, sink: &mut Vec<Finding>) {
-    for (item, old) in history.pairs(ctx.current) {
-        let (Some(id), Some(now)) = (item.id, item.status) else {
-            continue;
-        };
-        if old.status != Some(now)
-            || !now.is_terminal()
-            || same_outside_triage(&item.body, &old.body)
-        {
+pub(super) fn check(ctx: &Context, pairs: &[Pair], sink: &mut Vec<Finding>) {
+    for &Pair {
+        id,
+        item,
+        old,
+        now,
+        was,
+    } in pairs
+    {
+        if was != now || !now.is_terminal() || same_outside_triage(&item.body, &old.body) {
             continue;
         }
         let (Some(cur), Some(was)) = (object(&item.body), object(&old.body)) else {
@@ -97,8 +101,8 @@ pub(super) fn check(ctx: &Context, history: &History, sink: &mut Vec<Finding>) {
 }
 
 /// A cheap, conservative equality: `true` only when both items are the same bytes once their
-/// `triage` members are cut out (so they parse to the same fields). `false` means "compare
-/// the parsed values".
+/// `triage` members are cut out, so that they parse to the same fields. `false` means
+/// "compare the parsed values".
 fn same_outside_triage(a: &Body, b: &Body) -> bool {
     let (
         Body::Raw {
@@ -127,11 +131,11 @@ fn same_outside_triage(a: &Body, b: &Body) -> bool {
 }
 
 /// The item as a parsed value (parsing its bytes when the view was built from text).
-fn object<'v>(body: &Body<'v>) -> Option<std::borrow::Cow<'v, Value>> {
+fn object<'v>(body: &Body<'v>) -> Option<Cow<'v, Value>> {
     match *body {
-        Body::Value(v) => Some(std::borrow::Cow::Borrowed(v)),
+        Body::Value(v) => Some(Cow::Borrowed(v)),
         Body::Raw { text, span, .. } => serde_json::from_str(&text[span.0..span.1])
             .ok()
-            .map(std::borrow::Cow::Owned),
+            .map(Cow::Owned),
     }
 }

@@ -1,4 +1,4 @@
-use super::{Context, Finding, History, Rule, Side};
+use super::{Context, Finding, Pair, Rule, Side};
 use crate::text::quote;
 
 pub(super) const DOC: &str = r#"# terminal-status-changed
@@ -27,12 +27,15 @@ Restore the base status. To run the work again, append a new `queued` item with 
 `"requeuedFrom": "run-3"` (`runqlint fix --requeue` does this).
 "#;
 
-pub(super) fn check(ctx: &Context, history: &History, sink: &mut Vec<Finding>) {
-    for (item, old) in history.pairs(ctx.current) {
-        let (Some(id), Some(now)) = (item.id, item.status) else {
-            continue;
-        };
-        let Some(was) = old.status else { continue };
+pub(super) fn check(ctx: &Context, pairs: &[Pair], sink: &mut Vec<Finding>) {
+    for &Pair {
+        id,
+        item,
+        old,
+        now,
+        was,
+    } in pairs
+    {
         if was.is_terminal() && was != now {
             sink.push(
                 Finding::new(

@@ -28,19 +28,14 @@ Correct the wrong time (all times are integer milliseconds since the Unix epoch,
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        let Some(run) = item.run else { continue };
-        let Some(start) = run.started_at_ms else {
+        let Some(start) = item.run_ms("startedAtMs") else {
             continue;
         };
-        for (field, later, t) in [
-            ("finishedAtMs", "finished", run.finished_at_ms),
-            (
-                "lastHeartbeatAtMs",
-                "last heartbeat",
-                run.last_heartbeat_at_ms,
-            ),
+        for (field, later) in [
+            ("finishedAtMs", "finished"),
+            ("lastHeartbeatAtMs", "last heartbeat"),
         ] {
-            if let Some(t) = t {
+            if let Some(t) = item.run_ms(field) {
                 if t < start {
                     sink.push(
                         Finding::new(
@@ -57,7 +52,7 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
                 }
             }
         }
-        if let Some(created) = item.created_at_ms {
+        if let Some(created) = item.ms("createdAtMs") {
             if created > start {
                 sink.push(
                     Finding::new(

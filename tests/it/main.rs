@@ -4,3 +4,7 @@
 mod support;
 
 mod check;
+mod fix;
+mod gates;
+mod hostile;
+mod props;

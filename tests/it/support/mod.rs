@@ -22,7 +22,14 @@ pub const FEB26_MS: i64 = 1_772_064_000_000;
 /// Environment every child process gets: no user or system git config, a pinned identity,
 /// no colour, and none of the variables a surrounding hook may have exported.
 pub fn isolate(cmd: &mut Command, home: &Path) {
-    for var in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR"] {
+    for var in [
+        "GIT_DIR",
+        "GIT_INDEX_FILE",
+        "GIT_WORK_TREE",
+        "GIT_PREFIX",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_COMMON_DIR",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("HOME", home)
@@ -64,7 +71,8 @@ impl Run {
     }
     /// The parsed `--format json` output.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
     }
     /// `(rule, line, column)` of every diagnostic in `--format json` output.
     pub fn findings(&self) -> Vec<(String, u64, u64)> {
@@ -72,7 +80,13 @@ impl Run {
             .as_array()
             .unwrap()
             .iter()
-            .map(|d| (d["rule"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap()))
+            .map(|d| {
+                (
+                    d["rule"].as_str().unwrap().to_string(),
+                    d["line"].as_u64().unwrap(),
+                    d["column"].as_u64().unwrap(),
+                )
+            })
             .collect()
     }
     /// The rules that fired, in output order.
@@ -88,7 +102,10 @@ impl Repo {
     }
 
     pub fn init(extra: &[&str]) -> Repo {
-        let dir = tempfile::Builder::new().prefix("runqlint-it").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("runqlint-it")
+            .tempdir()
+            .unwrap();
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         std::fs::write(
@@ -126,7 +143,11 @@ impl Repo {
     /// Runs git and returns stdout; panics with stderr on failure.
     pub fn git(&self, args: &[&str]) -> String {
         let out = self.git_cmd(args).output().unwrap();
-        assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -167,9 +188,16 @@ impl Repo {
         index.write().unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
         let sig = git2::Signature::now("Runq Tester", "tester@example.invalid").unwrap();
-        let parents: Vec<git2::Commit> = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).into_iter().collect();
+        let parents: Vec<git2::Commit> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
         let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
-        let id = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parent_refs).unwrap();
+        let id = repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parent_refs)
+            .unwrap();
         id.to_string()
     }
 
@@ -223,13 +251,19 @@ pub fn item(id: &str, status: &str, extra: Value) -> Value {
 /// The 1-based line on which `needle` first occurs in `text` (after `after` occurrences of
 /// `anchor`, if given).
 pub fn line_of(text: &str, needle: &str) -> u64 {
-    let off = text.find(needle).unwrap_or_else(|| panic!("{needle:?} not in text"));
+    let off = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in text"));
     text[..off].matches('\n').count() as u64 + 1
 }
 
 /// Line and 1-based column of the `n`th (0-based) occurrence of `needle`.
 pub fn pos_of_nth(text: &str, needle: &str, n: usize) -> (u64, u64) {
-    let off = text.match_indices(needle).nth(n).unwrap_or_else(|| panic!("{needle:?} #{n} not in text")).0;
+    let off = text
+        .match_indices(needle)
+        .nth(n)
+        .unwrap_or_else(|| panic!("{needle:?} #{n} not in text"))
+        .0;
     let line = text[..off].matches('\n').count() as u64 + 1;
     let start = text[..off].rfind('\n').map_or(0, |i| i + 1);
     (line, text[start..off].chars().count() as u64 + 1)
@@ -238,11 +272,35 @@ pub fn pos_of_nth(text: &str, needle: &str, n: usize) -> (u64, u64) {
 /// The seed's situation: healthy history plus items `running` since February 2026.
 pub fn seed_queue() -> String {
     queue(vec![
-        item("run_done_1", "done", serde_json::json!({"title": "Digest", "run": {"startedAtMs": FEB26_MS - 86_400_000, "finishedAtMs": FEB26_MS - 86_000_000}})),
-        item("run_stuck_1", "running", serde_json::json!({"title": "Ship-ready review", "taskIds": ["t1"], "run": {"startedAtMs": FEB26_MS, "childSessionKey": "agent:hq:sub:1", "attempt": 1}})),
-        item("run_failed_1", "failed", serde_json::json!({"title": "Contacts", "run": {"startedAtMs": FEB26_MS - 3_600_000, "finishedAtMs": FEB26_MS - 1_800_000, "error": "exit 137"}})),
-        item("run_stuck_2", "running", serde_json::json!({"title": "Research notes", "run": {"startedAtMs": FEB26_MS - 2 * 86_400_000, "childSessionKey": "agent:hq:sub:2"}})),
-        item("run_fresh", "running", serde_json::json!({"title": "Fresh run", "run": {"startedAtMs": NOW_MS - 600_000, "childSessionKey": "agent:hq:sub:3"}})),
-        item("run_queued", "queued", serde_json::json!({"title": "Later"})),
+        item(
+            "run_done_1",
+            "done",
+            serde_json::json!({"title": "Digest", "run": {"startedAtMs": FEB26_MS - 86_400_000, "finishedAtMs": FEB26_MS - 86_000_000}}),
+        ),
+        item(
+            "run_stuck_1",
+            "running",
+            serde_json::json!({"title": "Ship-ready review", "taskIds": ["t1"], "run": {"startedAtMs": FEB26_MS, "childSessionKey": "agent:hq:sub:1", "attempt": 1}}),
+        ),
+        item(
+            "run_failed_1",
+            "failed",
+            serde_json::json!({"title": "Contacts", "run": {"startedAtMs": FEB26_MS - 3_600_000, "finishedAtMs": FEB26_MS - 1_800_000, "error": "exit 137"}}),
+        ),
+        item(
+            "run_stuck_2",
+            "running",
+            serde_json::json!({"title": "Research notes", "run": {"startedAtMs": FEB26_MS - 2 * 86_400_000, "childSessionKey": "agent:hq:sub:2"}}),
+        ),
+        item(
+            "run_fresh",
+            "running",
+            serde_json::json!({"title": "Fresh run", "run": {"startedAtMs": NOW_MS - 600_000, "childSessionKey": "agent:hq:sub:3"}}),
+        ),
+        item(
+            "run_queued",
+            "queued",
+            serde_json::json!({"title": "Later"}),
+        ),
     ])
 }

@@ -1,0 +1,697 @@
+//! Byte-range edits to a JSON text that leave every other byte alone. No I/O.
+//!
+//! `fix` never re-serializes the document: it computes the few byte ranges that change and
+//! splices new text into them, so indentation, key order, number spelling, string escapes,
+//! line endings and the final-newline state of everything else stay exactly as they were.
+//!
+//! * Changing a member's value replaces the value's byte range.
+//! * Adding members to an object inserts `,<newline><indent>"key": value` right after the
+//!   object's last member, using the indentation and `:` spacing of the object's own first
+//!   member; an object written on one line gets `, "key": value` with its own separator.
+//! * Appending elements to an array works the same way after the last element; an empty
+//!   array is replaced whole.
+//! * New nested values are rendered in the file's style: its indent unit (2 or 4 spaces, a
+//!   tab: the smallest indentation found), its line ending (CRLF when the file uses it), or
+//!   on one line without spaces when the file is minified (no line break inside it).
+//!
+//! The caller re-parses the result and compares it with the value it meant to produce.
+
+use serde_json::{Map, Value};
+
+use crate::document::{escape_segment, SpanIndex};
+
+/// Replace `start..end` with `text` (an insertion when `start == end`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+/// Applies non-overlapping edits. Insertions at the same offset keep their given order.
+pub fn apply(text: &str, edits: &[Edit]) -> Result<String, String> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.start, e.end));
+    let mut out =
+        String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
+    let mut pos = 0;
+    for e in sorted {
+        if e.start < pos || e.end < e.start || e.end > text.len() {
+            return Err(format!(
+                "overlapping or out-of-range edit at bytes {}..{}",
+                e.start, e.end
+            ));
+        }
+        if !text.is_char_boundary(e.start) || !text.is_char_boundary(e.end) {
+            return Err(format!(
+                "edit at bytes {}..{} splits a character",
+                e.start, e.end
+            ));
+        }
+        out.push_str(&text[pos..e.start]);
+        out.push_str(&e.text);
+        pos = e.end;
+    }
+    out.push_str(&text[pos..]);
+    Ok(out)
+}
+
+/// A value to write: plain JSON (objects in sorted key order), or an object whose members
+/// are written in the given order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum New {
+    Json(Value),
+    Object(Vec<(String, New)>),
+    /// A value copied from the file: its one-line source text is written verbatim.
+    Raw(String, Value),
+}
+
+impl New {
+    pub fn to_value(&self) -> Value {
+        match self {
+            New::Json(v) | New::Raw(_, v) => v.clone(),
+            New::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_value()))
+                    .collect::<Map<String, Value>>(),
+            ),
+        }
+    }
+}
+
+impl From<Value> for New {
+    fn from(v: Value) -> Self {
+        New::Json(v)
+    }
+}
+
+/// How the file is laid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Style {
+    /// `\n` or `\r\n`.
+    pub newline: &'static str,
+    /// One level of indentation.
+    pub unit: String,
+    /// No line break inside the document: everything new is written on one line.
+    pub minified: bool,
+}
+
+impl Style {
+    pub fn detect(text: &str) -> Style {
+        let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        let minified = !text.trim().contains('\n');
+        let mut unit: Option<String> = None;
+        for line in text.split('\n').skip(1).take(500) {
+            let ws: &str = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+            if ws.is_empty() || line.trim().is_empty() {
+                continue;
+            }
+            if ws.starts_with('\t') {
+                unit = Some("\t".into());
+                break;
+            }
+            let spaces = ws.len() - ws.trim_start_matches(' ').len();
+            if spaces > 0 && unit.as_ref().is_none_or(|u| spaces < u.len()) {
+                unit = Some(" ".repeat(spaces));
+            }
+        }
+        Style {
+            newline,
+            unit: unit.unwrap_or_else(|| "  ".into()),
+            minified,
+        }
+    }
+}
+
+/// Where a new value starts: on an indented line of a pretty file, or inside one line.
+#[derive(Debug, Clone)]
+enum Layout<'a> {
+    Pretty {
+        indent: String,
+        style: &'a Style,
+        colon: &'a str,
+    },
+    Inline {
+        sep: &'a str,
+        colon: &'a str,
+    },
+}
+
+fn render(v: &New, layout: &Layout) -> String {
+    match v {
+        New::Raw(text, _) if !text.contains('\n') => text.clone(),
+        New::Raw(_, value) => render(&New::Json(value.clone()), layout),
+        New::Object(members) => {
+            let pairs: Vec<(String, &New)> = members.iter().map(|(k, v)| (k.clone(), v)).collect();
+            render_object(&pairs, layout)
+        }
+        New::Json(Value::Object(map)) => {
+            let owned: Vec<(String, New)> = map
+                .iter()
+                .map(|(k, v)| (k.clone(), New::Json(v.clone())))
+                .collect();
+            let pairs: Vec<(String, &New)> = owned.iter().map(|(k, v)| (k.clone(), v)).collect();
+            render_object(&pairs, layout)
+        }
+        New::Json(Value::Array(items)) => {
+            if items.is_empty() {
+                return "[]".into();
+            }
+            let parts: Vec<String> = items
+                .iter()
+                .map(|i| render(&New::Json(i.clone()), &deeper(layout)))
+                .collect();
+            wrap('[', ']', parts, layout)
+        }
+        New::Json(scalar) => serde_json::to_string(scalar).expect("a JSON scalar serializes"),
+    }
+}
+
+fn render_object(members: &[(String, &New)], layout: &Layout) -> String {
+    if members.is_empty() {
+        return "{}".into();
+    }
+    let colon = match layout {
+        Layout::Pretty { colon, .. } | Layout::Inline { colon, .. } => *colon,
+    };
+    let inner = deeper(layout);
+    let parts: Vec<String> = members
+        .iter()
+        .map(|(k, v)| format!("{}{colon}{}", quote_key(k), render(v, &inner)))
+        .collect();
+    wrap('{', '}', parts, layout)
+}
+
+fn wrap(open: char, close: char, parts: Vec<String>, layout: &Layout) -> String {
+    match layout {
+        Layout::Pretty { indent, style, .. } => {
+            let nl = style.newline;
+            let inner = format!("{indent}{}", style.unit);
+            let body: Vec<String> = parts
+                .into_iter()
+                .map(|p| format!("{nl}{inner}{p}"))
+                .collect();
+            format!("{open}{}{nl}{indent}{close}", body.join(","))
+        }
+        Layout::Inline { sep, .. } => format!("{open}{}{close}", parts.join(sep)),
+    }
+}
+
+fn deeper<'a>(layout: &Layout<'a>) -> Layout<'a> {
+    match layout {
+        Layout::Pretty {
+            indent,
+            style,
+            colon,
+        } => Layout::Pretty {
+            indent: format!("{indent}{}", style.unit),
+            style,
+            colon,
+        },
+        inline => inline.clone(),
+    }
+}
+
+fn quote_key(k: &str) -> String {
+    serde_json::to_string(k).expect("a string serializes")
+}
+
+/// The whitespace that starts the line `pos` is on.
+fn line_indent(text: &str, pos: usize) -> String {
+    let start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[start..pos];
+    line[..line.len() - line.trim_start_matches([' ', '\t']).len()].to_string()
+}
+
+/// A document being edited: its text, span index and style.
+pub struct Splicer<'t> {
+    text: &'t str,
+    index: SpanIndex<'t>,
+    pub style: Style,
+}
+
+/// A member of an object, in document order.
+struct Member {
+    key_start: usize,
+    key_end: usize,
+    value_start: usize,
+    value_end: usize,
+}
+
+impl<'t> Splicer<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Splicer {
+            text,
+            index: SpanIndex::build(text),
+            style: Style::detect(text),
+        }
+    }
+
+    fn default_colon(&self) -> &'static str {
+        if self.style.minified {
+            ":"
+        } else {
+            ": "
+        }
+    }
+
+    fn default_sep(&self) -> &'static str {
+        if self.style.minified {
+            ","
+        } else {
+            ", "
+        }
+    }
+
+    fn members(&self, pointer: &str, current: &Map<String, Value>) -> Vec<Member> {
+        let mut members: Vec<Member> = current
+            .keys()
+            .map(|k| {
+                let p = format!("{pointer}/{}", escape_segment(k));
+                let key = self.index.key_span(&p);
+                let value = self.index.value_span(&p);
+                Member {
+                    key_start: key.start,
+                    key_end: key.end,
+                    value_start: value.start,
+                    value_end: value.end,
+                }
+            })
+            .collect();
+        members.sort_by_key(|m| m.key_start);
+        members
+    }
+
+    /// The `:` spelling of an object's first member, if it is plain.
+    fn colon_of<'a>(&'a self, first: &Member) -> &'a str {
+        let c = &self.text[first.key_end..first.value_start];
+        if c.trim() == ":" && !c.contains('\n') {
+            c
+        } else {
+            self.default_colon()
+        }
+    }
+
+    /// The layout for a value that starts at `pos`, in a container written over several
+    /// lines (`pretty`) or on one line.
+    fn layout_at<'a>(
+        &'a self,
+        pos: usize,
+        pretty: bool,
+        colon: &'a str,
+        sep: &'a str,
+    ) -> Layout<'a> {
+        if pretty && !self.style.minified {
+            Layout::Pretty {
+                indent: line_indent(self.text, pos),
+                style: &self.style,
+                colon,
+            }
+        } else {
+            Layout::Inline { sep, colon }
+        }
+    }
+
+    /// Edits that make the object at `pointer` (whose parsed value is `current`) hold
+    /// `members`: existing keys get their value replaced, new keys are appended in order.
+    pub fn set_members(
+        &self,
+        pointer: &str,
+        current: &Map<String, Value>,
+        set: &[(String, New)],
+    ) -> Vec<Edit> {
+        let span = self.index.value_span(pointer);
+        let members = self.members(pointer, current);
+        let Some(first) = members.first() else {
+            // An empty object is rewritten whole.
+            let pretty = !self.style.minified;
+            let colon = self.default_colon();
+            let layout = self.layout_at(span.start, pretty, colon, self.default_sep());
+            let pairs: Vec<(String, &New)> = set.iter().map(|(k, v)| (k.clone(), v)).collect();
+            return vec![Edit {
+                start: span.start,
+                end: span.end,
+                text: render_object(&pairs, &layout),
+            }];
+        };
+        let gap = &self.text[span.start + 1..first.key_start];
+        let pretty = gap.contains('\n');
+        let colon = self.colon_of(first);
+        let sep = match members.get(1) {
+            Some(second) => {
+                let s = &self.text[first.value_end..second.key_start];
+                if s.trim() == "," && !s.contains('\n') {
+                    s
+                } else {
+                    self.default_sep()
+                }
+            }
+            None => self.default_sep(),
+        };
+        let last_end = members
+            .iter()
+            .map(|m| m.value_end)
+            .max()
+            .unwrap_or(first.value_end);
+        let mut edits = Vec::new();
+        let mut appended = String::new();
+        for (key, value) in set {
+            if current.contains_key(key) {
+                let p = format!("{pointer}/{}", escape_segment(key));
+                let vs = self.index.value_span(&p);
+                let ks = self.index.key_span(&p);
+                let layout = self.layout_at(ks.start, pretty, colon, sep);
+                edits.push(Edit {
+                    start: vs.start,
+                    end: vs.end,
+                    text: render(value, &layout),
+                });
+            } else if pretty && !self.style.minified {
+                let indent = gap.rsplit('\n').next().unwrap_or("").to_string();
+                let layout = Layout::Pretty {
+                    indent: indent.clone(),
+                    style: &self.style,
+                    colon,
+                };
+                appended.push_str(&format!(
+                    ",{}{indent}{}{colon}{}",
+                    self.style.newline,
+                    quote_key(key),
+                    render(value, &layout)
+                ));
+            } else {
+                let layout = Layout::Inline { sep, colon };
+                appended.push_str(&format!(
+                    "{sep}{}{colon}{}",
+                    quote_key(key),
+                    render(value, &layout)
+                ));
+            }
+        }
+        if !appended.is_empty() {
+            edits.push(Edit {
+                start: last_end,
+                end: last_end,
+                text: appended,
+            });
+        }
+        edits
+    }
+
+    /// Edits that append `elements` to the array at `pointer`, which has `len` elements.
+    pub fn append(&self, pointer: &str, len: usize, elements: &[New]) -> Vec<Edit> {
+        let span = self.index.value_span(pointer);
+        let colon = self.default_colon();
+        if len == 0 {
+            let pretty = !self.style.minified;
+            let layout = self.layout_at(span.start, pretty, colon, self.default_sep());
+            let parts = elements
+                .iter()
+                .map(|e| render(e, &deeper(&layout)))
+                .collect();
+            return vec![Edit {
+                start: span.start,
+                end: span.end,
+                text: wrap('[', ']', parts, &layout),
+            }];
+        }
+        let first = self.index.value_span(&format!("{pointer}/0"));
+        let last = self.index.value_span(&format!("{pointer}/{}", len - 1));
+        let gap = &self.text[span.start + 1..first.start];
+        let mut text = String::new();
+        if gap.contains('\n') && !self.style.minified {
+            let indent = gap.rsplit('\n').next().unwrap_or("").to_string();
+            // Use the `:` spacing of the first element when it is an object.
+            let colon = self.object_colon(&format!("{pointer}/0")).unwrap_or(colon);
+            for e in elements {
+                let layout = Layout::Pretty {
+                    indent: indent.clone(),
+                    style: &self.style,
+                    colon,
+                };
+                text.push_str(&format!(
+                    ",{}{indent}{}",
+                    self.style.newline,
+                    render(e, &layout)
+                ));
+            }
+        } else {
+            let sep = if len > 1 {
+                let second = self.index.value_span(&format!("{pointer}/1"));
+                let s = &self.text[first.end..second.start];
+                if s.trim() == "," && !s.contains('\n') {
+                    s
+                } else {
+                    self.default_sep()
+                }
+            } else {
+                self.default_sep()
+            };
+            let colon = self.object_colon(&format!("{pointer}/0")).unwrap_or(colon);
+            for e in elements {
+                text.push_str(&format!(
+                    "{sep}{}",
+                    render(e, &Layout::Inline { sep, colon })
+                ));
+            }
+        }
+        vec![Edit {
+            start: last.end,
+            end: last.end,
+            text,
+        }]
+    }
+
+    /// A value copied from `pointer`, keeping its source spelling when it is on one line.
+    pub fn copy(&self, pointer: &str, value: &Value) -> New {
+        let span = self.index.value_span(pointer);
+        New::Raw(self.text[span.start..span.end].to_string(), value.clone())
+    }
+
+    /// The `:` spelling used by the object at `pointer`, if it is a non-empty object.
+    fn object_colon(&self, pointer: &str) -> Option<&str> {
+        let span = self.index.value_span(pointer);
+        let text = &self.text[span.start..span.end];
+        if !text.starts_with('{') {
+            return None;
+        }
+        let value: Value = serde_json::from_str(text).ok()?;
+        let members = self.members(pointer, value.as_object()?);
+        members.first().map(|m| self.colon_of(m))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::escape_segment;
+    use serde_json::json;
+
+    fn check(text: &str, pointer: &str, set: Vec<(&str, Value)>) -> String {
+        let s = Splicer::new(text);
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let obj = doc.pointer(pointer).unwrap().as_object().unwrap();
+        let set: Vec<(String, New)> = set
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), New::Json(v)))
+            .collect();
+        let out = apply(text, &s.set_members(pointer, obj, &set)).unwrap();
+        let mut want = doc.clone();
+        for (k, v) in &set {
+            want.pointer_mut(pointer)
+                .unwrap()
+                .as_object_mut()
+                .unwrap()
+                .insert(k.clone(), v.to_value());
+        }
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), want, "{out}");
+        out
+    }
+
+    #[test]
+    fn adds_members_in_the_objects_own_style() {
+        let text = "{\n    \"a\": 1,\n    \"b\": {\n        \"c\": 2\n    }\n}\n";
+        let out = check(
+            text,
+            "/b",
+            vec![("d", json!({"e": [1, 2]})), ("c", json!(3))],
+        );
+        assert_eq!(
+            out,
+            "{\n    \"a\": 1,\n    \"b\": {\n        \"c\": 3,\n        \"d\": {\n            \"e\": [\n                1,\n                2\n            ]\n        }\n    }\n}\n"
+        );
+        let out = check(
+            "{\"a\":1,\"b\":{\"c\":2}}",
+            "/b",
+            vec![("d", json!({"e": 1}))],
+        );
+        assert_eq!(out, "{\"a\":1,\"b\":{\"c\":2,\"d\":{\"e\":1}}}");
+        let out = check("{\r\n\t\"a\": {}\r\n}", "/a", vec![("x", json!({"y": 1}))]);
+        assert_eq!(
+            out,
+            "{\r\n\t\"a\": {\r\n\t\t\"x\": {\r\n\t\t\t\"y\": 1\r\n\t\t}\r\n\t}\r\n}"
+        );
+        let out = check(
+            "{\n  \"a\": {\"k\": 1, \"l\": 2}\n}",
+            "/a",
+            vec![("m", json!({"n": 1}))],
+        );
+        assert_eq!(
+            out,
+            "{\n  \"a\": {\"k\": 1, \"l\": 2, \"m\": {\"n\": 1}}\n}"
+        );
+    }
+
+    #[test]
+    fn appends_to_arrays() {
+        let text = "[\n  {\n    \"id\": \"a\"\n  }\n]";
+        let s = Splicer::new(text);
+        let e = New::Object(vec![
+            ("id".into(), json!("b").into()),
+            ("run".into(), json!({"attempt": 2}).into()),
+        ]);
+        let out = apply(text, &s.append("", 1, std::slice::from_ref(&e))).unwrap();
+        assert_eq!(out, "[\n  {\n    \"id\": \"a\"\n  },\n  {\n    \"id\": \"b\",\n    \"run\": {\n      \"attempt\": 2\n    }\n  }\n]");
+        let text = "{\n  \"items\": []\n}\n";
+        let s = Splicer::new(text);
+        let out = apply(text, &s.append("/items", 0, std::slice::from_ref(&e))).unwrap();
+        assert_eq!(out, "{\n  \"items\": [\n    {\n      \"id\": \"b\",\n      \"run\": {\n        \"attempt\": 2\n      }\n    }\n  ]\n}\n");
+        let text = "[{\"id\":\"a\"}]";
+        let s = Splicer::new(text);
+        assert_eq!(
+            apply(text, &s.append("", 1, &[e])).unwrap(),
+            "[{\"id\":\"a\"},{\"id\":\"b\",\"run\":{\"attempt\":2}}]"
+        );
+    }
+
+    #[test]
+    fn detects_style() {
+        assert_eq!(
+            Style::detect("{\n    \"a\": {\n        \"b\": 1\n    }\n}").unit,
+            "    "
+        );
+        assert_eq!(Style::detect("{\n\t\"a\": 1\n}").unit, "\t");
+        assert!(Style::detect("{\"a\":1}\n").minified);
+        assert_eq!(Style::detect("{\r\n  \"a\": 1\r\n}").newline, "\r\n");
+    }
+
+    fn leaf() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[a-z\\u{e9}\\n\"\\\\]{0,6}".prop_map(Value::String),
+        ]
+    }
+
+    fn tree() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        leaf().prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[abc/~]{1,2}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn styled(v: &Value, style: u8) -> String {
+        let pretty = |indent: &[u8]| {
+            let mut out = Vec::new();
+            let mut ser = serde_json::Serializer::with_formatter(
+                &mut out,
+                serde_json::ser::PrettyFormatter::with_indent(indent),
+            );
+            serde::Serialize::serialize(v, &mut ser).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        match style % 5 {
+            0 => serde_json::to_string(v).unwrap(),
+            1 => pretty(b"  "),
+            2 => pretty(b"    ") + "\n",
+            3 => pretty(b"\t"),
+            _ => pretty(b"  ").replace('\n', "\r\n"),
+        }
+    }
+
+    /// Every object pointer in `v`.
+    fn objects(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                out.push(at.clone());
+                for (k, c) in m {
+                    objects(c, format!("{at}/{}", escape_segment(k)), out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in a.iter().enumerate() {
+                    objects(c, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    proptest::proptest! {
+        /// Setting members anywhere, in any style, yields exactly the intended value and
+        /// leaves the text before the edited object untouched.
+        #[test]
+        fn set_members_round_trips(
+            root in proptest::collection::btree_map("[abc]{1,2}", tree(), 0..4),
+            style in 0u8..5,
+            pick in 0usize..64,
+            set in proptest::collection::vec(("[abcd/~]{1,2}", tree()), 1..4),
+        ) {
+            let doc = Value::Object(root.into_iter().collect());
+            let text = styled(&doc, style);
+            let mut pointers = Vec::new();
+            objects(&doc, String::new(), &mut pointers);
+            let pointer = pointers[pick % pointers.len()].clone();
+            let obj = doc.pointer(&pointer).unwrap().as_object().unwrap();
+            let mut seen = std::collections::HashSet::new();
+            let set: Vec<(String, New)> = set
+                .into_iter()
+                .filter(|(k, _)| seen.insert(k.clone()))
+                .map(|(k, v)| (k, New::Json(v)))
+                .collect();
+            let s = Splicer::new(&text);
+            let out = apply(&text, &s.set_members(&pointer, obj, &set)).unwrap();
+            let mut want = doc.clone();
+            let target = want.pointer_mut(&pointer).unwrap().as_object_mut().unwrap();
+            for (k, v) in &set {
+                target.insert(k.clone(), v.to_value());
+            }
+            let got: Value = serde_json::from_str(&out).unwrap();
+            proptest::prop_assert_eq!(got, want);
+            let start = s.index.value_span(&pointer).start;
+            proptest::prop_assert_eq!(&out[..start], &text[..start]);
+            proptest::prop_assert_eq!(out.ends_with('\n'), text.ends_with('\n'));
+            if !text.trim().contains('\n') {
+                proptest::prop_assert!(!out.trim().contains('\n'));
+            }
+            if text.contains("\r\n") {
+                proptest::prop_assert_eq!(out.matches('\n').count(), out.matches("\r\n").count());
+            }
+        }
+
+        /// Appending to any array, in any style, yields exactly the intended value.
+        #[test]
+        fn append_round_trips(
+            items in proptest::collection::vec(tree(), 0..4),
+            style in 0u8..5,
+            new in proptest::collection::vec(tree(), 1..3),
+        ) {
+            let doc = json!({"items": items, "z": 1});
+            let text = styled(&doc, style);
+            let s = Splicer::new(&text);
+            let elements: Vec<New> = new.iter().cloned().map(New::Json).collect();
+            let out = apply(&text, &s.append("/items", items.len(), &elements)).unwrap();
+            let mut want = doc.clone();
+            want["items"].as_array_mut().unwrap().extend(new);
+            let got: Value = serde_json::from_str(&out).unwrap();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! The `fix` policy, pure: which items are candidates, and what a repair changes. No I/O.
+//!
+//! 1. [`survey`] ages every `running` item with [`stale_running::age`], the one definition
+//!    of staleness: stale items become candidates, items that cannot be aged (no
+//!    `run.startedAtMs`, implausible or future times) are reported as needing triage and
+//!    never changed.
+//! 2. The command asks whether each candidate's child session is alive ([`Liveness`]).
+//! 3. [`plan`] turns the answers into outcomes and byte edits:
+//!    * alive: stays `running`, `run.lastHeartbeatAtMs` = now;
+//!    * not alive: `--mark failed` sets `status` = `failed`, `run.finishedAtMs` = now,
+//!      `run.error` = [`FAILED_ERROR`] and the triage note; `--mark stale` sets `status` =
+//!      `stale` and the triage note only. A `triage` object that exists keeps its other
+//!      members (unknown fields are never dropped); `run.error` is overwritten;
+//!    * unknown: untouched, reported.
+//!    * `--requeue`: each marked item gets a new `queued` item appended (never a rewrite of
+//!      history) with id `<old>-r<attempt>` (made unique), the old item's `title`, `notes`
+//!      and `taskIds` when present, `requeuedFrom`, `run.attempt` = the old attempt plus
+//!      one (a missing attempt counts as 1) and `createdAtMs` = now; refused, and
+//!      reported, when that exceeds `max_attempts` (the old item is still marked).
+//!
+//! The plan also carries the value the edited text must parse to, so the command can
+//! verify the splice before writing anything.
+
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+
+use crate::config::Mark;
+use crate::edit::{Edit, New, Splicer};
+use crate::queue::Queue;
+use crate::rules::stale_running::{self, Age};
+
+/// `run.error` of an item marked failed.
+pub const FAILED_ERROR: &str =
+    "Marked failed by runqlint fix: stale running (no active child session / exceeded threshold).";
+
+/// What `fix` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub now_ms: i64,
+    pub mark: Mark,
+    pub requeue: bool,
+    pub max_attempts: u32,
+}
+
+/// A stale running item.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Index into `Queue::items`.
+    pub slot: usize,
+    pub pointer: String,
+    pub id: String,
+    pub title: Option<String>,
+    pub started_ms: i64,
+    pub last_ms: i64,
+    pub age_ms: i64,
+    pub threshold_ms: i64,
+    pub session_key: Option<String>,
+}
+
+/// A running item that cannot be aged.
+#[derive(Debug, Clone)]
+pub struct Unageable {
+    pub id: Option<String>,
+    pub pointer: String,
+    pub reason: String,
+}
+
+/// The result of looking at every item.
+#[derive(Debug, Clone, Default)]
+pub struct Survey {
+    /// `running` items examined.
+    pub running: usize,
+    pub stale: Vec<Candidate>,
+    pub unageable: Vec<Unageable>,
+}
+
+/// Whether a candidate's child session is alive, and how that was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Liveness {
+    Alive(String),
+    Dead(String),
+    Unknown(String),
+}
+
+/// Ages every running item.
+pub fn survey(queue: &Queue, now_ms: i64, stale_after_ms: i64) -> Survey {
+    let mut s = Survey::default();
+    for (slot, item) in queue.items.iter().enumerate() {
+        match stale_running::age(item, now_ms, stale_after_ms) {
+            Age::NotRunning => {}
+            Age::Unageable(reason) => {
+                s.running += 1;
+                s.unageable.push(Unageable {
+                    id: item.id.map(str::to_string),
+                    pointer: item.pointer(),
+                    reason,
+                });
+            }
+            age @ Age::Aged {
+                last,
+                age: age_ms,
+                threshold,
+            } => {
+                s.running += 1;
+                if !age.is_stale() {
+                    continue;
+                }
+                let Some(id) = item.id else {
+                    s.unageable.push(Unageable {
+                        id: None,
+                        pointer: item.pointer(),
+                        reason: "it has no `id`, so it cannot be named in the receipt".into(),
+                    });
+                    continue;
+                };
+                s.stale.push(Candidate {
+                    slot,
+                    pointer: item.pointer(),
+                    id: id.to_string(),
+                    title: item
+                        .value()
+                        .and_then(|v| v.get("title"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    started_ms: item.run_ms("startedAtMs").unwrap_or(last),
+                    last_ms: last,
+                    age_ms,
+                    threshold_ms: threshold,
+                    session_key: item
+                        .run()
+                        .and_then(|r| r.get("childSessionKey"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                });
+            }
+        }
+    }
+    s
+}
+
+/// What happened to one candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Alive: a heartbeat was recorded.
+    Heartbeat,
+    /// Not alive: marked.
+    Marked(Mark),
+    /// Liveness unknown: left as it was.
+    Left,
+}
+
+/// The requeue decision for a marked item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requeue {
+    Appended { id: String, attempt: i64 },
+    Refused { attempt: i64, max: u32 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub candidate: Candidate,
+    pub liveness: Liveness,
+    pub action: Action,
+    pub requeue: Option<Requeue>,
+}
+
+/// Everything `fix` will change.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub outcomes: Vec<Outcome>,
+    pub edits: Vec<Edit>,
+    /// The document after the edits.
+    pub intended: Value,
+}
+
+impl Plan {
+    pub fn changes_anything(&self) -> bool {
+        !self.edits.is_empty()
+    }
+    pub fn marked(&self) -> impl Iterator<Item = &Outcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.action, Action::Marked(_)))
+    }
+    pub fn heartbeats(&self) -> impl Iterator<Item = &Outcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| o.action == Action::Heartbeat)
+    }
+    pub fn appended(&self) -> impl Iterator<Item = (&Outcome, &str)> {
+        self.outcomes.iter().filter_map(|o| match &o.requeue {
+            Some(Requeue::Appended { id, .. }) => Some((o, id.as_str())),
+            _ => None,
+        })
+    }
+}
+
+fn set(obj: &mut Value, members: &[(String, New)]) {
+    if let Some(o) = obj.as_object_mut() {
+        for (k, v) in members {
+            o.insert(k.clone(), v.to_value());
+        }
+    }
+}
+
+/// Plans the repair of `survey.stale` (answers in `liveness`, same order) in `text`, whose
+/// parsed value is `doc`.
+pub fn plan(
+    text: &str,
+    doc: &Value,
+    survey: &Survey,
+    liveness: &[Liveness],
+    opts: &Options,
+) -> Plan {
+    let queue = Queue::new(doc);
+    let splicer = Splicer::new(text);
+    let mut intended = doc.clone();
+    let mut edits = Vec::new();
+    let mut outcomes = Vec::new();
+    let mut appended = Vec::new();
+    let mut ids: HashSet<String> = queue
+        .items
+        .iter()
+        .filter_map(|i| i.id.map(str::to_string))
+        .collect();
+    let now = opts.now_ms;
+    for (candidate, live) in survey.stale.iter().zip(liveness) {
+        let item = &queue.items[candidate.slot];
+        let item_obj = item
+            .value()
+            .and_then(Value::as_object)
+            .expect("queue items are objects");
+        let run_pointer = format!("{}/run", candidate.pointer);
+        let run_obj = item.run().expect("an aged item has a run object");
+        let mut item_set: Vec<(String, New)> = Vec::new();
+        let mut run_set: Vec<(String, New)> = Vec::new();
+        let mut triage_set: Vec<(String, New)> = Vec::new();
+        let action = match live {
+            Liveness::Alive(_) => {
+                run_set.push(("lastHeartbeatAtMs".into(), json!(now).into()));
+                Action::Heartbeat
+            }
+            Liveness::Unknown(_) => Action::Left,
+            Liveness::Dead(_) => {
+                let status = match opts.mark {
+                    Mark::Failed => "failed",
+                    Mark::Stale => "stale",
+                };
+                item_set.push(("status".into(), json!(status).into()));
+                if opts.mark == Mark::Failed {
+                    run_set.push(("finishedAtMs".into(), json!(now).into()));
+                    run_set.push(("error".into(), json!(FAILED_ERROR).into()));
+                }
+                let note = vec![
+                    ("status".to_string(), New::Json(json!("needs_review"))),
+                    ("reason".to_string(), New::Json(json!("stale_running"))),
+                    ("flaggedAtMs".to_string(), New::Json(json!(now))),
+                ];
+                match item_obj.get("triage") {
+                    Some(Value::Object(_)) => triage_set = note,
+                    _ => item_set.push(("triage".into(), New::Object(note))),
+                }
+                Action::Marked(opts.mark)
+            }
+        };
+        let target = intended
+            .pointer_mut(&candidate.pointer)
+            .expect("the item exists");
+        if !item_set.is_empty() {
+            edits.extend(splicer.set_members(&candidate.pointer, item_obj, &item_set));
+            set(target, &item_set);
+        }
+        if !run_set.is_empty() {
+            edits.extend(splicer.set_members(&run_pointer, run_obj, &run_set));
+            set(target.get_mut("run").expect("run exists"), &run_set);
+        }
+        if !triage_set.is_empty() {
+            let triage_obj = item_obj["triage"].as_object().expect("checked above");
+            edits.extend(splicer.set_members(
+                &format!("{}/triage", candidate.pointer),
+                triage_obj,
+                &triage_set,
+            ));
+            set(
+                target.get_mut("triage").expect("triage exists"),
+                &triage_set,
+            );
+        }
+        let requeue = (opts.requeue && matches!(action, Action::Marked(_))).then(|| {
+            let old = item.run_ms("attempt").filter(|&a| a >= 1).unwrap_or(1);
+            let attempt = old.saturating_add(1);
+            if attempt > i64::from(opts.max_attempts) {
+                return Requeue::Refused {
+                    attempt,
+                    max: opts.max_attempts,
+                };
+            }
+            let mut id = format!("{}-r{attempt}", candidate.id);
+            let mut n = 2;
+            while ids.contains(&id) {
+                id = format!("{}-r{attempt}-{n}", candidate.id);
+                n += 1;
+            }
+            ids.insert(id.clone());
+            let mut members = vec![
+                ("id".to_string(), New::Json(json!(id))),
+                ("status".into(), New::Json(json!("queued"))),
+            ];
+            for field in ["title", "notes", "taskIds"] {
+                if let Some(v) = item_obj.get(field) {
+                    members.push((
+                        field.to_string(),
+                        splicer.copy(&format!("{}/{field}", candidate.pointer), v),
+                    ));
+                }
+            }
+            members.push(("requeuedFrom".into(), New::Json(json!(candidate.id))));
+            members.push(("createdAtMs".into(), New::Json(json!(now))));
+            members.push((
+                "run".into(),
+                New::Object(vec![("attempt".into(), New::Json(json!(attempt)))]),
+            ));
+            appended.push(New::Object(members));
+            Requeue::Appended { id, attempt }
+        });
+        outcomes.push(Outcome {
+            candidate: candidate.clone(),
+            liveness: live.clone(),
+            action,
+            requeue,
+        });
+    }
+    if !appended.is_empty() {
+        let items_pointer = queue.items_pointer;
+        let len = doc
+            .pointer(items_pointer)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        edits.extend(splicer.append(items_pointer, len, &appended));
+        if let Some(a) = intended
+            .pointer_mut(items_pointer)
+            .and_then(Value::as_array_mut)
+        {
+            a.extend(appended.iter().map(New::to_value));
+        }
+    }
+    Plan {
+        outcomes,
+        edits,
+        intended,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_795_564_800_000;
+
+    fn opts(mark: Mark, requeue: bool) -> Options {
+        Options {
+            now_ms: NOW,
+            mark,
+            requeue,
+            max_attempts: 3,
+        }
+    }
+
+    #[test]
+    fn marks_heartbeats_and_requeues() {
+        let text = r#"{"items":[{"id":"a","status":"running","title":"T","run":{"startedAtMs":1772064000000,"attempt":2}},{"id":"b","status":"running","run":{"startedAtMs":1772064000000}},{"id":"c","status":"running","run":{"startedAtMs":1772064000000,"attempt":3}},{"id":"d","status":"running"}]}"#;
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let q = Queue::new(&doc);
+        let s = survey(&q, NOW, 6 * 3_600_000);
+        assert_eq!(s.running, 4);
+        assert_eq!(s.stale.len(), 3);
+        assert_eq!(s.unageable.len(), 1);
+        let live = [
+            Liveness::Dead("x".into()),
+            Liveness::Alive("y".into()),
+            Liveness::Dead("z".into()),
+        ];
+        let p = plan(text, &doc, &s, &live, &opts(Mark::Failed, true));
+        let out = crate::edit::apply(text, &p.edits).unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), p.intended);
+        let items = p.intended["items"].as_array().unwrap();
+        assert_eq!(items.len(), 5);
+        assert_eq!(items[0]["status"], "failed");
+        assert_eq!(items[0]["triage"]["reason"], "stale_running");
+        assert_eq!(items[1]["run"]["lastHeartbeatAtMs"], NOW);
+        assert_eq!(items[4]["id"], "a-r3");
+        assert_eq!(items[4]["requeuedFrom"], "a");
+        assert_eq!(items[4]["run"]["attempt"], 3);
+        assert_eq!(
+            p.outcomes[2].requeue,
+            Some(Requeue::Refused { attempt: 4, max: 3 })
+        );
+    }
+}
