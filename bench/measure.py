@@ -105,7 +105,7 @@ def main():
     # Each tool: name -> argv builder (staged file, repo) -> argv, cwd.
     tools = []
     if args.jsonschema_cli:
-        tools.append(("jsonschema-cli", lambda f, r: ([args.jsonschema_cli, args.schema, "-i", f], r)))
+        tools.append(("jsonschema-cli", lambda f, r: ([args.jsonschema_cli, "validate", args.schema, "-i", f], r)))
     if args.ajv:
         tools.append(("ajv-cli", lambda f, r: ([args.ajv, "validate", "--spec=draft2020", "--allow-union-types",
                                                 "-s", args.schema, "-d", f], r)))

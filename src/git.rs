@@ -188,6 +188,11 @@ impl Repo {
                 "{rel}: {size} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)"
             )));
         }
+        // A loose object (what `git add` and a fresh commit write) inflates straight into
+        // one buffer; anything else (a packed object) is read whole and copied.
+        if let Some(bytes) = read_stream(&odb, id, size) {
+            return Ok(bytes);
+        }
         Ok(self.repo.find_blob(id)?.content().to_vec())
     }
 
@@ -481,6 +486,20 @@ fn index_entry(
         flags_extended: 0,
         path: rel.as_bytes().to_vec(),
     }
+}
+
+/// The object's `size` bytes through a read stream, or `None` when the backend has no
+/// streams for it (packed objects) or the stream disagrees with the header.
+fn read_stream(odb: &git2::Odb, id: Oid, size: usize) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let (mut reader, len, _) = odb.reader(id).ok()?;
+    if len != size {
+        return None;
+    }
+    let mut bytes = vec![0u8; len];
+    reader.read_exact(&mut bytes).ok()?;
+    let mut more = [0u8; 1];
+    (reader.read(&mut more).ok()? == 0).then_some(bytes)
 }
 
 fn parent_dir(path: &Path) -> PathBuf {

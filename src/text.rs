@@ -54,14 +54,34 @@ fn push_safe(out: &mut String, c: char, quoting: bool) {
     }
 }
 
+/// Whether `s` holds a character [`neutralize_source`] replaces. Printable ASCII, the bulk of
+/// a queue file, is checked byte by byte; only other characters are decoded.
+fn has_unsafe_source_char(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            if (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f {
+                return true;
+            }
+            i += 1;
+        } else {
+            let c = s[i..].chars().next().expect("i is at a character boundary");
+            if is_unsafe(c) {
+                return true;
+            }
+            i += c.len_utf8();
+        }
+    }
+    false
+}
+
 /// Replaces unsafe characters in a source text without moving any byte offset: ASCII
 /// controls (other than tab, CR and LF) become `?`, two-byte C1 controls become `¿`, longer
 /// ones become `?` padded with spaces. Used before a source snippet is rendered.
 pub fn neutralize_source(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s
-        .chars()
-        .any(|c| is_unsafe(c) && !matches!(c, '\t' | '\r' | '\n'))
-    {
+    if !has_unsafe_source_char(s) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
@@ -103,6 +123,18 @@ pub fn json_safe(json: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_byte_scan_for_unsafe_characters_matches_the_char_by_char_one() {
+        let slow = |s: &str| {
+            s.chars()
+                .any(|c| is_unsafe(c) && !matches!(c, '\t' | '\r' | '\n'))
+        };
+        for c in (0u32..0x3000).filter_map(char::from_u32) {
+            let s = format!("ab{c}é\n");
+            assert_eq!(has_unsafe_source_char(&s), slow(&s), "U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn escapes_what_a_terminal_would_interpret() {

@@ -153,15 +153,13 @@ pub fn render(reports: &[FileReport], style: Style) -> String {
         .with_context_lines(1);
     let mut out = String::new();
     for report in reports {
-        // Neutralized once per version and shared by every diagnostic's snippet.
-        let current = report
-            .current
-            .as_ref()
-            .map(|v| Arc::<str>::from(neutralize_source(&v.text)));
-        let base = report
-            .base
-            .as_ref()
-            .map(|v| Arc::<str>::from(neutralize_source(&v.text)));
+        // Neutralized once per version, on first use (a clean 40 MB file costs nothing), and
+        // shared by every diagnostic's snippet.
+        let neutralized = |v: &Option<crate::lint::Version>| {
+            v.as_ref()
+                .map(|v| Arc::<str>::from(neutralize_source(&v.text)))
+        };
+        let (current, base) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
         for d in &report.diagnostics {
             let Some(version) = report.version(d.location.side) else {
                 out.push_str(&format!(
@@ -189,9 +187,10 @@ pub fn render(reports: &[FileReport], style: Style) -> String {
                 ));
             }
             let text = match d.location.side {
-                Side::Current => current.clone(),
-                Side::Base => base.clone(),
+                Side::Current => current.get_or_init(|| neutralized(&report.current)),
+                Side::Base => base.get_or_init(|| neutralized(&report.base)),
             }
+            .clone()
             .unwrap_or_else(|| Arc::from(""));
             let readable = lines_around(&text, d.location.span.start)
                 .all(|line| line.len() <= MAX_SNIPPET_LINE)
