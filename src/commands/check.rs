@@ -3,7 +3,7 @@
 use crate::cli::CheckArgs;
 use crate::config::Levels;
 use crate::error::{Error, Result};
-use crate::git::Blob;
+use crate::git::{Blob, Repo};
 use crate::lint::{self, FileReport, Settings};
 use crate::output::{self, Format, Summary};
 use crate::rules::{Level, Rule};
@@ -60,20 +60,34 @@ fn collect(ws: &Workspace, args: &CheckArgs, settings: &Settings) -> Result<Vec<
     let mut reports = Vec::new();
     for (path, explicit) in ws.queue_paths(&args.paths) {
         let shown = ws.display_path(&path)?;
-        let current = match (&ws.repo, args.staged) {
-            (Some(repo), true) => match repo.blob_in_index(&shown, limit)? {
-                Blob::Found(b) => Some(b),
-                _ => None,
-            },
-            _ => read_worktree(&path, limit)?,
-        };
-        let base = match &ws.repo {
-            Some(repo) => match repo.blob_at(base_rev, &shown, limit)? {
-                Blob::Found(b) => Some(b),
-                Blob::Missing | Blob::NoVersion => None,
-            },
-            None => None,
-        };
+        // Both versions are read at once: inflating a large blob takes as long as checking
+        // it. The base is read through a second handle (a git2 repository stays on one
+        // thread); errors are reported in the same order as when read one after the other.
+        let (current, base) = std::thread::scope(|s| {
+            let (root, rel) = (ws.root.as_path(), shown.as_str());
+            let base = ws.repo.as_ref().map(|_| {
+                s.spawn(move || -> Result<Option<Vec<u8>>> {
+                    let Some(repo) = Repo::discover(root)? else {
+                        return Ok(None);
+                    };
+                    Ok(match repo.blob_at(base_rev, rel, limit)? {
+                        Blob::Found(b) => Some(b),
+                        Blob::Missing | Blob::NoVersion => None,
+                    })
+                })
+            });
+            let current = match (&ws.repo, args.staged) {
+                (Some(repo), true) => match repo.blob_in_index(&shown, limit) {
+                    Ok(Blob::Found(b)) => Ok(Some(b)),
+                    Ok(_) => Ok(None),
+                    Err(e) => Err(e),
+                },
+                _ => read_worktree(&path, limit),
+            };
+            let base = base.map_or(Ok(None), |h| h.join().expect("reading does not panic"));
+            (current, base)
+        });
+        let (current, base) = (current?, base?);
         if current.is_none() && base.is_none() {
             if explicit {
                 let where_ = if args.staged {

@@ -1,5 +1,4 @@
-use super::{Context, Finding, Rule};
-use crate::queue::IdMap;
+use super::{Context, Finding, Ids, Rule};
 use crate::text::quote;
 
 pub(super) const DOC: &str = r#"# duplicate-id
@@ -27,14 +26,11 @@ rewrite history instead of adding to it.
 Give the newer item a fresh id. A re-run is a new item with `requeuedFrom` naming the old id.
 "#;
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
-    let mut seen: IdMap<&str, usize> =
-        IdMap::with_capacity_and_hasher(ctx.current.items.len(), Default::default());
-    for item in &ctx.current.items {
-        let Some(id) = item.id else { continue };
-        let first = *seen.entry(id).or_insert(item.index);
-        if first != item.index {
-            let first = format!("{}/{first}", ctx.current.items_pointer);
+pub(super) fn check(ctx: &Context, ids: &Ids, sink: &mut Vec<Finding>) {
+    for &(pos, first) in &ids.repeats {
+        let (item, first) = (&ctx.current.items[pos], &ctx.current.items[first]);
+        if let Some(id) = item.id {
+            let first = first.pointer();
             sink.push(
                 Finding::new(
                     Rule::DuplicateId,

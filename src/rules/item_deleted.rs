@@ -1,4 +1,5 @@
 use super::{Context, Finding, Rule, Side};
+use crate::queue::Item;
 use crate::text::quote;
 
 pub(super) const DOC: &str = r#"# item-deleted
@@ -26,22 +27,19 @@ Put the item back as it was. To retire it, give it a terminal status (`canceled`
 flag it, add a `triage` object.
 "#;
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
-    let Some(base) = ctx.base else { return };
-    let current = ctx.current.by_id();
-    for old in &base.items {
+/// `deleted`: the base items whose id no item of the checked version has, in base order.
+pub(super) fn check(ctx: &Context, deleted: &[&Item], sink: &mut Vec<Finding>) {
+    for old in deleted {
         let Some(id) = old.id else { continue };
-        if !current.contains_key(id) {
-            let mut f = Finding::new(
-                Rule::ItemDeleted,
-                ctx.current.items_pointer,
-                format!("item {} was deleted", quote(id)),
-            )
-            .item(old)
-            .related(Side::Base, old.pointer())
-            .help("restore the item; retire it with `\"status\": \"canceled\"` instead of deleting it");
-            f.item_id = Some(id.to_owned());
-            sink.push(f);
-        }
+        let mut f = Finding::new(
+            Rule::ItemDeleted,
+            ctx.current.items_pointer,
+            format!("item {} was deleted", quote(id)),
+        )
+        .item(old)
+        .related(Side::Base, old.pointer())
+        .help("restore the item; retire it with `\"status\": \"canceled\"` instead of deleting it");
+        f.item_id = Some(id.to_owned());
+        sink.push(f);
     }
 }

@@ -4,7 +4,7 @@
 //! rules that look at items, a `check` function. Checks are pure: they read a [`Context`]
 //! and push [`Finding`]s into a sink; they never do I/O and never print.
 
-use crate::queue::{Item, Queue, Status};
+use crate::queue::{IdMap, Item, Queue, Status};
 
 mod duplicate_id;
 mod duplicate_key;
@@ -222,19 +222,93 @@ pub struct Context<'a, 'v> {
 
 /// Runs every item rule (the document rules run while parsing).
 pub fn check_items(ctx: &Context, sink: &mut Vec<Finding>) {
-    duplicate_id::check(ctx, sink);
+    let ids = Ids::new(ctx.current);
+    duplicate_id::check(ctx, &ids, sink);
     running_without_start::check(ctx, sink);
     timestamp_order::check(ctx, sink);
     implausible_timestamp::check(ctx, sink);
     stale_running::check(ctx, sink);
     stale_without_triage::check(ctx, sink);
     if let Some(base) = ctx.base {
-        let pairs = pairs(ctx.current, base);
+        let (pairs, deleted) = history(ctx.current, base, &ids);
         terminal_status_changed::check(ctx, &pairs, sink);
-        item_deleted::check(ctx, sink);
+        item_deleted::check(ctx, &deleted, sink);
         invalid_transition::check(ctx, &pairs, sink);
         terminal_item_changed::check(ctx, &pairs, sink);
     }
+}
+
+/// The ids of the checked version: where each first appears, and every later repeat.
+pub struct Ids<'v> {
+    /// Position in `items` of the first item with each id.
+    first: IdMap<&'v str, usize>,
+    /// `(position, position of the first item with the same id)` of every repeat, in order.
+    pub repeats: Vec<(usize, usize)>,
+}
+
+impl<'v> Ids<'v> {
+    pub fn new(queue: &Queue<'v>) -> Self {
+        let mut first = IdMap::with_capacity_and_hasher(queue.items.len(), Default::default());
+        let mut repeats = Vec::new();
+        for (pos, item) in queue.items.iter().enumerate() {
+            let Some(id) = item.id else { continue };
+            let f = *first.entry(id).or_insert(pos);
+            if f != pos {
+                repeats.push((pos, f));
+            }
+        }
+        Ids { first, repeats }
+    }
+}
+
+/// The items of both versions matched by id, and the base items whose id is gone.
+///
+/// A queue only grows at the end, so usually the base's items are the first items of the
+/// checked version, in the same order: when every id is unique that is checked position by
+/// position, without a map of the base.
+fn history<'a, 'v>(
+    current: &'a Queue<'v>,
+    base: &'a Queue<'v>,
+    ids: &Ids<'v>,
+) -> (Vec<Pair<'a, 'v>>, Vec<&'a Item<'v>>) {
+    let pair = |item: &'a Item<'v>, old: &'a Item<'v>| {
+        Some(Pair {
+            id: item.id?,
+            item,
+            old,
+            now: item.status?,
+            was: old.status?,
+        })
+    };
+    let aligned = ids.repeats.is_empty()
+        && base.items.len() <= current.items.len()
+        && base
+            .items
+            .iter()
+            .zip(&current.items)
+            .all(|(b, c)| b.id == c.id);
+    if aligned {
+        // Unique ids in the checked version, and the base's at the same places: each base
+        // item pairs with its namesake, the items after them are new, nothing is gone.
+        let pairs = current
+            .items
+            .iter()
+            .zip(&base.items)
+            .filter_map(|(c, b)| pair(c, b));
+        return (pairs.collect(), Vec::new());
+    }
+    let base_items = base.by_id();
+    let pairs = current
+        .items
+        .iter()
+        .filter_map(|item| pair(item, base_items.get(item.id?)?))
+        .collect();
+    let deleted = base
+        .items
+        .iter()
+        .filter(|old| old.id.is_some_and(|id| !ids.first.contains_key(id)))
+        .collect();
+    (pairs, deleted)
 }
 
 /// An item present in both versions (matched by id), with a known status in each.
@@ -247,25 +321,6 @@ pub struct Pair<'a, 'v> {
     pub old: &'a Item<'v>,
     pub now: Status,
     pub was: Status,
-}
-
-fn pairs<'a, 'v>(current: &'a Queue<'v>, base: &'a Queue<'v>) -> Vec<Pair<'a, 'v>> {
-    let base_items = base.by_id();
-    current
-        .items
-        .iter()
-        .filter_map(|item| {
-            let id = item.id?;
-            let old = *base_items.get(id)?;
-            Some(Pair {
-                id,
-                item,
-                old,
-                now: item.status?,
-                was: old.status?,
-            })
-        })
-        .collect()
 }
 
 /// Formats an epoch-millisecond time as RFC 3339 (UTC), or the raw number if out of range.
