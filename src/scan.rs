@@ -48,6 +48,22 @@ pub fn scan(text: &str) -> Option<Queue<'_>> {
     (s.pos == s.b.len()).then_some(queue)
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// A word with the high bit set in (at least) the lowest byte of `v` that is `"`, `\\` or
+/// below 0x20, and zero when there is none. Bits above the lowest one may be spurious
+/// (borrows), so only the lowest is used.
+#[inline]
+fn string_specials(v: u64) -> u64 {
+    let quote = v ^ (ONES * u64::from(b'"'));
+    let backslash = v ^ (ONES * u64::from(b'\\'));
+    let zero_quote = quote.wrapping_sub(ONES) & !quote;
+    let zero_backslash = backslash.wrapping_sub(ONES) & !backslash;
+    let control = v.wrapping_sub(ONES * 0x20) & !v;
+    (zero_quote | zero_backslash | control) & HIGHS
+}
+
 struct Scanner<'t> {
     text: &'t str,
     b: &'t [u8],
@@ -109,9 +125,31 @@ impl<'t> Scanner<'t> {
 
     #[inline]
     fn ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.pos) {
-            self.pos += 1;
+        loop {
+            match self.b.get(self.pos) {
+                Some(b' ') => {
+                    // Indentation comes in runs of spaces: skip them 8 at a time.
+                    self.pos += 1;
+                    while let Some(v) = self.word() {
+                        let x = v ^ (ONES * u64::from(b' '));
+                        if x != 0 {
+                            self.pos += (x.trailing_zeros() / 8) as usize;
+                            break;
+                        }
+                        self.pos += 8;
+                    }
+                }
+                Some(b'\n' | b'\r' | b'\t') => self.pos += 1,
+                _ => return,
+            }
         }
+    }
+
+    /// The next 8 bytes as a little-endian word, if there are 8 left.
+    #[inline]
+    fn word(&self) -> Option<u64> {
+        let chunk = self.b.get(self.pos..self.pos + 8)?;
+        Some(u64::from_le_bytes(chunk.try_into().ok()?))
     }
 
     /// After a member or element: `Some(true)` for `,`, `Some(false)` for `close`.
@@ -165,6 +203,15 @@ impl<'t> Scanner<'t> {
         let start = self.pos;
         let mut escaped = false;
         loop {
+            // Ordinary characters 8 at a time, up to the first quote, backslash or control.
+            while let Some(v) = self.word() {
+                let special = string_specials(v);
+                if special != 0 {
+                    self.pos += (special.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                self.pos += 8;
+            }
             let c = *self.b.get(self.pos)?;
             self.pos += 1;
             match c {
@@ -611,6 +658,27 @@ mod tests {
     }
 
     #[test]
+    fn the_word_scan_finds_the_first_special_byte() {
+        let slow = |w: &[u8; 8]| w.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        let pick = [
+            b'a', b'"', b'\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xc3, 0xff, b' ', 0x21, 0x5b, 0x5d,
+        ];
+        for _ in 0..100_000 {
+            let mut w = [0u8; 8];
+            for b in &mut w {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                *b = pick[(rng % pick.len() as u64) as usize];
+            }
+            let m = string_specials(u64::from_le_bytes(w));
+            let fast = (m != 0).then(|| (m.trailing_zeros() / 8) as usize);
+            assert_eq!(fast, slow(&w), "{w:?}");
+        }
+    }
+
+    #[test]
     fn ordinary_queues_take_the_fast_path() {
         for text in [
             r#"{"items": []}"#,
@@ -699,6 +767,9 @@ mod tests {
             Just("\"done\"".to_string()),
             Just("\"a\\\"b\"".to_string()),
             Just("\"\\u00e9\"".to_string()),
+            Just("\"a long string, é, with \\\" and \\\\ inside it\"".to_string()),
+            Just("\"a long string with a tab\there\"".to_string()),
+            Just("\"0123456789abcdef\"".to_string()),
         ];
         let key = prop_oneof![
             Just("id"),
