@@ -2,8 +2,11 @@
 """Runs runqlint and the schema-only peers in alternation and prints a Markdown table.
 
 Called by bench/run.sh once the tools are installed; standard library only. Wall time is
-measured around spawn..wait with time.perf_counter, CPU time and peak RSS come from the
-child's own rusage (os.wait4), so no external `time` binary is needed.
+measured around spawn..wait with time.perf_counter; CPU time comes from the child's rusage
+(os.wait4). Peak RSS comes from GNU time (`/usr/bin/time -f %M`) when it is there: a child
+forked by Python inherits Python's resident pages until it execs, so its own ru_maxrss
+never reads below Python's (about 17 MiB), which would hide the small runs. Without GNU
+time the rusage figure is printed and marked.
 
 Every tool validates the same staged file (`staged.json`); runqlint additionally reads the
 HEAD version from git and runs every rule. Medians over the rounds are printed, with the
@@ -58,15 +61,26 @@ def make_repo(path, env, head, staged=None, fresh=True):
     return path
 
 
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+RSS_FILE = None
+
+
 def run_once(argv, cwd, env):
     """(wall seconds, cpu seconds, peak RSS KiB, exit code) of one run."""
+    if GNU_TIME:
+        argv = [GNU_TIME, "-q", "-f", "%M", "-o", RSS_FILE, *argv]
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, p.returncode
+    code = os.waitstatus_to_exitcode(status)
+    rss = ru.ru_maxrss
+    if GNU_TIME:
+        with open(RSS_FILE) as f:
+            lines = f.read().split()
+        rss = int(lines[-1]) if lines and lines[-1].isdigit() else rss
+    return wall, ru.ru_utime + ru.ru_stime, rss, code
 
 
 def show_failure(argv, cwd, env):
@@ -93,6 +107,8 @@ def main():
     args = ap.parse_args()
 
     work = os.path.abspath(args.work)
+    global RSS_FILE
+    RSS_FILE = os.path.join(work, "rss.txt")
     home = os.path.join(work, "home")
     os.makedirs(home, exist_ok=True)
     with open(os.path.join(home, "gitconfig"), "w") as f:
@@ -160,7 +176,8 @@ def main():
            for k, v in results.items()}
     print()
     print(f"Median of {args.rounds} alternating rounds; ratios are to jsonschema-cli in the same rounds; "
-          "peak RSS is the largest over the rounds.")
+          "CPU is the median user+sys time; peak RSS is the largest over the rounds"
+          + (" (GNU time)." if GNU_TIME else " (rusage of a Python child: never below Python's own RSS)."))
     print()
     print("| items | tool | wall (median) | × jsonschema-cli | CPU user+sys | peak RSS | RSS × jsonschema-cli |")
     print("|---:|---|---:|---:|---:|---:|---:|")
