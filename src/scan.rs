@@ -317,7 +317,7 @@ impl<'t> Scanner<'t> {
             // serde_json refuses numbers out of f64's range; stay well clear of the edge.
             let literal = &self.text[start..self.pos];
             let f: f64 = literal.parse().ok()?;
-            if literal.len() > 64 || !(f.abs() < 1e300) {
+            if literal.len() > 64 || !f.is_finite() || f.abs() >= 1e300 {
                 return None;
             }
             return Some(None);
