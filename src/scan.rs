@@ -411,8 +411,9 @@ impl<'t> Scanner<'t> {
 
     /// The items array: every element an item.
     fn items(&mut self, out: &mut Vec<Item<'t>>, items_pointer: &'static str) -> Option<()> {
-        // A first guess at the count, from the size of the text, to avoid regrowing.
-        out.reserve(self.b.len() / 512);
+        // Room for more items than the text can hold at ~160 bytes each, so the vector never
+        // regrows (and copies) midway; capacity never touched costs no memory.
+        out.reserve(self.b.len() / 160);
         let mut more = self.open(b'[', b']')?;
         while more {
             let item = self.item(out.len(), items_pointer)?;
