@@ -11,8 +11,9 @@
 //!    stale item; plan ([`repair::plan`]). Nothing to change: exit 0, nothing written.
 //! 4. Splice the edits, re-parse, and require exactly the planned value.
 //! 5. Lint the result against HEAD with the configured levels (`stale-running` counts as a
-//!    warning here: items whose liveness is unknown are deliberately left running); any
-//!    error-severity finding refuses the fix.
+//!    warning here: items whose liveness is unknown are deliberately left running); an
+//!    error-severity finding the original file did not already have refuses the fix.
+//!    Errors already committed (a running item with no start time) are left for triage.
 //! 6. `--dry-run`: print the diff and the commit message, stop.
 //! 7. Take git's `index.lock` (when committing), check the branch has not moved, write the
 //!    backup (O_EXCL), replace the file atomically (abort if it changed on disk), commit
