@@ -54,13 +54,6 @@ pub struct Journal {
     remove_on_drop: bool,
 }
 
-/// What was found at the journal's place.
-pub enum Found {
-    Nothing,
-    /// Left by a `fix` that is no longer running; now locked by this process.
-    Orphan(Journal, Intent),
-}
-
 pub fn path_in(git_dir: &Path) -> PathBuf {
     git_dir.join(FILE_NAME)
 }
@@ -108,13 +101,14 @@ impl Journal {
         })
     }
 
-    /// The journal in `git_dir`, if a `fix` that is no longer running left one. A journal
-    /// locked by a running `fix` is a refusal; an unreadable one is a refusal naming it.
-    pub fn find(git_dir: &Path) -> Result<Found> {
+    /// The journal in `git_dir`, if a `fix` that is no longer running left one (now locked
+    /// by this process). A journal locked by a running `fix` is a refusal; an unreadable one
+    /// is a refusal naming it.
+    pub fn find(git_dir: &Path) -> Result<Option<(Journal, Intent)>> {
         let path = path_in(git_dir);
         let file = match File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Nothing),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(&path, "open", e)),
         };
         if !try_lock(&file) {
@@ -133,14 +127,14 @@ impl Journal {
                     path.display()
                 ))
             })?;
-        Ok(Found::Orphan(
+        Ok(Some((
             Journal {
                 path,
                 _file: file,
                 remove_on_drop: false,
             },
             intent,
-        ))
+        )))
     }
 
     /// Deletes the journal: its job is done or was discarded.

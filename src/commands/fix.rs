@@ -31,7 +31,7 @@ use crate::edit;
 use crate::error::{Error, Result};
 use crate::failpoint;
 use crate::git::{self, Blob, Head, Repo};
-use crate::journal::{Found, Intent, Journal};
+use crate::journal::{Intent, Journal};
 use crate::lint::{self, Input, Settings, Severity};
 use crate::liveness::Checker;
 use crate::output::{self, fix::FixReport};
@@ -386,8 +386,8 @@ pub fn run(args: &FixArgs) -> Result<bool> {
 /// Returns a note for stderr when something was done.
 fn recover(repo: &Repo) -> Result<Option<String>> {
     let (journal, intent) = match Journal::find(repo.git_dir())? {
-        Found::Nothing => return Ok(None),
-        Found::Orphan(j, i) => (j, i),
+        None => return Ok(None),
+        Some(found) => found,
     };
     let shown_journal = journal.path().display().to_string();
     let lock = match repo.adopt_index_lock(&intent.lock_token)? {
