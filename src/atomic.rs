@@ -59,24 +59,36 @@ fn temp_prefix(target: &Path) -> String {
 }
 
 /// A new temporary file beside `target` (`.<name>.runqlint-tmp.<pid>.<random>`).
-fn temp_beside(target: &Path) -> Result<tempfile::NamedTempFile> {
-    let dir = dir_of(target);
+fn temp_beside(target: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     tempfile::Builder::new()
         .prefix(&format!("{}{}.", temp_prefix(target), std::process::id()))
-        .tempfile_in(&dir)
-        .map_err(|e| io(&dir, "create a temporary file in", e))
+        .tempfile_in(dir_of(target))
 }
 
-/// Removes the temporary files a killed write to `path` left beside it (those whose
-/// writer process no longer exists). Best effort: a file it cannot judge is left alone.
+/// The error without the temporary file's path that tempfile appends (it means nothing to
+/// the user; the message names the file being written).
+fn plain(e: std::io::Error) -> String {
+    let text = e.to_string();
+    match text.split_once(" at path \"") {
+        Some((head, _)) => head.to_string(),
+        None => text,
+    }
+}
+
+/// Removes the temporary files a killed write left in `path`'s directory (any
+/// `.<name>.runqlint-tmp.<pid>.*` whose writer process no longer exists). Best effort: a
+/// file it cannot judge is left alone.
 pub fn remove_stale_temps(path: &Path) {
-    let prefix = temp_prefix(path);
     let Ok(entries) = fs::read_dir(dir_of(path)) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+        let Some(rest) = name
+            .to_str()
+            .filter(|n| n.starts_with('.'))
+            .and_then(|n| n.split_once(".runqlint-tmp.").map(|(_, rest)| rest))
+        else {
             continue;
         };
         let Some(pid) = rest.split('.').next().and_then(|p| p.parse::<u32>().ok()) else {
@@ -114,10 +126,18 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
             path.display()
         ))
     };
-    let mut tmp = temp_beside(path)?;
-    tmp.write_all(bytes)
+    let failed = |e: std::io::Error| {
+        Error::Io(format!(
+            "{}: cannot write the backup: {}; nothing was written",
+            path.display(),
+            plain(e)
+        ))
+    };
+    let mut tmp = temp_beside(path).map_err(failed)?;
+    tmp.as_file_mut()
+        .write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| io(path, "write the backup", e))?;
+        .map_err(failed)?;
     match fs::hard_link(tmp.path(), path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
@@ -133,7 +153,7 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
                 .and_then(|()| f.sync_all())
                 .map_err(|e| io(path, "write the backup", e));
         }
-        Err(e) => return Err(io(path, "create the backup", e)),
+        Err(e) => return Err(failed(e)),
     }
     drop(tmp);
     sync_dir(&dir_of(path));
@@ -148,17 +168,19 @@ pub fn replace(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
     let perms = fs::metadata(path)
         .map_err(|e| io(path, "stat", e))?
         .permissions();
-    let mut tmp = temp_beside(path)?;
     let failed = |e: std::io::Error| {
         Error::Io(format!(
-            "{}: cannot write the repaired file: {e}; the original is untouched and nothing was committed",
-            path.display()
+            "{}: cannot write the repaired file: {}; the original is untouched and nothing was committed",
+            path.display(),
+            plain(e)
         ))
     };
+    let mut tmp = temp_beside(path).map_err(failed)?;
     let (first, second) = bytes.split_at(bytes.len() / 2);
-    tmp.write_all(first).map_err(failed)?;
+    tmp.as_file_mut().write_all(first).map_err(failed)?;
     failpoint::hit("mid-write");
-    tmp.write_all(second)
+    tmp.as_file_mut()
+        .write_all(second)
         .and_then(|()| tmp.as_file().set_permissions(perms))
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(failed)?;
@@ -166,7 +188,7 @@ pub fn replace(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
     let now = fs::read(path).map_err(|e| io(path, "re-read", e))?;
     if now != original {
         return Err(Error::Refused(format!(
-            "{} changed on disk since it was read; nothing was written (run fix again)",
+            "{} changed on disk since it was read; it was left as it is and nothing was committed (run fix again)",
             path.display()
         )));
     }

@@ -151,6 +151,16 @@ fn killed_at(point: &str) {
     );
     serde_json::from_slice::<Value>(&left).unwrap();
     assert_repository_sound(&repo);
+    if point == "mid-write" {
+        let temps = names_in(&repo.root)
+            .into_iter()
+            .filter(|n| n.starts_with(".run_queue.json.runqlint-tmp."))
+            .count();
+        assert_eq!(
+            temps, 1,
+            "the half-written temporary file is the only trace"
+        );
+    }
 
     let r = fix(&repo, &[]);
     assert_eq!(r.code, 0, "{point}: {r:?}");
@@ -217,6 +227,32 @@ fn a_journal_in_an_unexpected_state_is_refused_and_kept() {
     // The killed run's own lock is released; git works.
     assert!(!repo.root.join(".git/index.lock").exists());
     assert_repository_sound(&repo);
+}
+
+#[test]
+fn temporary_files_of_dead_writers_are_removed_and_live_ones_kept() {
+    let text = seed_queue();
+    let repo = setup(&text);
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let live = std::process::id();
+    let names = [
+        format!(".run_queue.json.runqlint-tmp.{dead}.aaaaaa"),
+        format!(".run_queue.backup.20260101T000000Z.json.runqlint-tmp.{dead}.bbbbbb"),
+        format!(".run_queue.json.runqlint-tmp.{live}.cccccc"),
+    ];
+    for n in &names {
+        repo.write(n, "half");
+    }
+    let r = fix(&repo, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!repo.root.join(&names[0]).exists());
+    assert!(!repo.root.join(&names[1]).exists());
+    assert!(
+        repo.root.join(&names[2]).exists(),
+        "a live writer's file was removed"
+    );
 }
 
 /// Starts `fix` paused at `point`; returns once it is there.
@@ -424,8 +460,10 @@ fn a_full_disk_is_a_clean_exit_2_with_the_original_intact() {
     for extra in [&[][..], &["--no-backup"][..]] {
         let r = fix_with_small_disk(&repo, extra);
         assert_eq!(r.code, 2, "{extra:?}: {r:?}");
+
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
         assert!(r.stderr.contains("File too large"), "{}", r.stderr);
+        assert!(!r.stderr.contains("runqlint-tmp"), "{}", r.stderr);
         assert_eq!(repo.read(Q), text.as_bytes());
         assert_eq!(repo.head(), head);
         assert!(backups(&repo).is_empty());
@@ -480,8 +518,10 @@ fn a_read_only_directory_is_a_clean_exit_2_with_the_original_intact() {
         args.extend_from_slice(extra);
         let r = repo.run(&args);
         assert_eq!(r.code, 2, "{extra:?}: {r:?}");
+
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
         assert!(r.stderr.contains("Operation not permitted"), "{}", r.stderr);
+        assert!(!r.stderr.contains("runqlint-tmp"), "{}", r.stderr);
         assert_eq!(repo.read(rel), text.as_bytes());
         assert_eq!(repo.head(), head);
         assert_eq!(names_in(&repo.root.join("brain")), ["run_queue.json"]);
