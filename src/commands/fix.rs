@@ -14,9 +14,18 @@
 //!    warning here: items whose liveness is unknown are deliberately left running); any
 //!    error-severity finding refuses the fix.
 //! 6. `--dry-run`: print the diff and the commit message, stop.
-//! 7. Take git's `index.lock` (when committing), check the branch has not moved, write the
-//!    backup (O_EXCL), replace the file atomically (abort if it changed on disk), commit
-//!    only that path with compare-and-swap on the branch, update only its index entry.
+//! 7. When committing: write the new bytes as a blob, record the intent in the journal
+//!    ([`crate::journal`]), take git's `index.lock` (holding the journal's token). Check the
+//!    branch has not moved and the file is unchanged, write the backup (temporary file,
+//!    then an exclusive hard link at the first free name), replace the file atomically
+//!    (abort if it changed on disk), commit only that path with compare-and-swap on the
+//!    branch, update only its index entry; release the lock, then remove the journal.
+//!
+//! 0. Before all this, a committing run finishes or discards the job of a `fix` that was
+//!    killed, as its journal describes it ([`recover`]). So a `fix` killed at any point
+//!    (`RUNQLINT_FAILPOINT`, see [`crate::failpoint`]) leaves the queue file with exactly
+//!    its old or its new bytes, and a plain rerun completes the job. `--no-commit` and
+//!    `--dry-run` keep no journal and ignore one (an atomic replace is all they need).
 //!
 //! `--allow-dirty` commits the repaired working-tree file, uncommitted edits included.
 //! The backup's timestamp is the wall clock (when the backup was taken), not `--now`.

@@ -564,7 +564,7 @@ mod props {
             "[ -~é]{0,10}",
         )
             .prop_map(move |(s, age, beat, stale_after, extra, text)| {
-                let status = if i % 3 == 0 { "running" } else { STATUSES[s] };
+                let status = if i % 2 == 0 { "running" } else { STATUSES[s] };
                 let mut v = json!({"id": format!("item-{i}"), "status": status, "title": text});
                 if let Some(age) = age {
                     let started = NOW_MS - age;
