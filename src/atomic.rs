@@ -163,7 +163,8 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Replaces `path` with `bytes` atomically: a temporary file in the same directory (same
 /// permissions), fsync, then a last check that the file still holds exactly `original`
 /// (else nothing is written), rename over it, fsync the directory. On any error the
-/// temporary file is removed and `path` is untouched.
+/// temporary file is removed and `path` is untouched. POSIX has no compare-and-rename: a
+/// writer landing between the last check and the rename itself (microseconds) is not seen.
 pub fn replace(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
     let perms = fs::metadata(path)
         .map_err(|e| io(path, "stat", e))?
