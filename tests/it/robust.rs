@@ -201,6 +201,34 @@ fn killed_after_the_commit_a_rerun_updates_the_index() {
 }
 
 #[test]
+fn a_rerun_killed_while_recovering_is_finished_by_the_next() {
+    let text = seed_queue();
+    let repaired = reference(&text);
+    let repo = setup(&text);
+    repo.write("notes.txt", "staged work\n");
+    repo.add("notes.txt");
+    let base = repo.head();
+    for point in ["after-rename", "after-commit"] {
+        let out = repo
+            .runqlint_cmd(&["fix", "--now", NOW])
+            .env("RUNQLINT_FAILPOINT", point)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.signal(), Some(9), "{point}: {out:?}");
+    }
+    // The second run was killed while committing the first run's job.
+    assert_eq!(commits(&repo), 2);
+    let r = fix(&repo, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("finished an interrupted fix"),
+        "{}",
+        r.stderr
+    );
+    assert_done(&repo, &base, &text, &repaired);
+}
+
+#[test]
 fn a_journal_in_an_unexpected_state_is_refused_and_kept() {
     let text = seed_queue();
     let repo = setup(&text);
