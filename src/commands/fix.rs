@@ -65,15 +65,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     let alive_timeout = config::parse_duration(&args.alive_timeout)
         .map_err(|e| Error::Usage(format!("--alive-timeout: {e}")))?;
     let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
-    let path: PathBuf = match &args.path {
-        Some(p) => p.clone(),
-        None => ws.root.join(
-            ws.config
-                .paths
-                .first()
-                .map_or(config::DEFAULT_PATH, String::as_str),
-        ),
-    };
+    let path: PathBuf = ws.queue_path(args.path.as_deref());
     let shown = ws.display_path(&path)?;
     let now = now_ms(&args.common)?;
     let stale_after = stale_after_ms(&args.common, &ws.config)?;

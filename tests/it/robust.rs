@@ -13,21 +13,6 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-const Q: &str = "run_queue.json";
-
-fn setup(text: &str) -> Repo {
-    let repo = Repo::new();
-    repo.write(Q, text);
-    repo.commit_all("queue");
-    repo
-}
-
-fn fix(repo: &Repo, extra: &[&str]) -> Run {
-    let mut args = vec!["fix", "--now", NOW];
-    args.extend_from_slice(extra);
-    repo.run(&args)
-}
-
 /// The bytes an uninterrupted `fix --now NOW` makes of `text`, in a repository of its own.
 fn reference(text: &str) -> Vec<u8> {
     let repo = setup(text);
