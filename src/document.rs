@@ -155,10 +155,10 @@ fn serde_error(text: &str, e: &serde_json::Error) -> SyntaxError {
         || text[offset.min(text.len())..].starts_with("/*")
     {
         Some("JSON has no comments".to_string())
-    } else if ["NaN", "Infinity", "-Infinity"]
-        .iter()
-        .any(|w| text[offset.saturating_sub(1).min(text.len())..].starts_with(w))
-    {
+    } else if ["NaN", "Infinity", "-Infinity"].iter().any(|w| {
+        text.get(offset.saturating_sub(1)..)
+            .is_some_and(|t| t.starts_with(w))
+    }) {
         Some("NaN and Infinity are not JSON numbers".to_string())
     } else if message.contains("number out of range") {
         Some("this number does not fit a 64-bit float; times are integer milliseconds".to_string())

@@ -257,6 +257,18 @@ impl Drop for IndexLock {
     }
 }
 
+fn held(path: &Path) -> Error {
+    Error::Refused(format!(
+        "{} exists: another git process is running, or one crashed and left it; nothing was written or committed (remove the file if no git process is running)",
+        path.display()
+    ))
+}
+
+/// Parses an object id written by runqlint (the journal).
+pub fn parse_oid(s: &str) -> Result<Oid> {
+    Oid::from_str(s).map_err(|_| Error::Git(format!("`{s}` is not an object id")))
+}
+
 /// The git blob id of `bytes` (as `git hash-object` would print it).
 pub fn hash_blob(bytes: &[u8]) -> String {
     Oid::hash_object(ObjectType::Blob, bytes).map_or_else(|_| "0".repeat(40), |o| o.to_string())
@@ -347,17 +359,101 @@ impl Repo {
         Ok((pick("AUTHOR")?, pick("COMMITTER")?))
     }
 
-    /// Takes git's index lock, exactly as git does (O_EXCL on `index.lock`).
-    pub fn lock_index(&self) -> Result<IndexLock> {
+    /// Takes git's index lock, exactly as git does (O_EXCL on `index.lock`), and writes
+    /// `token` into it so that a later `fix` can recognise a lock left by a killed run
+    /// (git only looks at the lock's existence).
+    pub fn lock_index(&self, token: &str) -> Result<IndexLock> {
+        use std::io::Write;
         let path = self.repo.path().join("index.lock");
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(_) => Ok(IndexLock { path }),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Refused(format!(
-                "{} exists: another git process is running, or one crashed and left it; nothing was written or committed (remove the file if no git process is running)",
-                path.display()
-            ))),
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                let lock = IndexLock { path };
+                f.write_all(token.as_bytes())
+                    .map_err(|e| crate::error::io(&lock.path, "write", e))?;
+                Ok(lock)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(held(&path)),
             Err(e) => Err(crate::error::io(&path, "create", e)),
         }
+    }
+
+    /// Takes over `index.lock` if it holds exactly `token` (left by the killed `fix` whose
+    /// journal holds that token). `None` when there is no lock; someone else's lock is a
+    /// refusal.
+    pub fn adopt_index_lock(&self, token: &str) -> Result<Option<IndexLock>> {
+        let path = self.repo.path().join("index.lock");
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes == token.as_bytes() => Ok(Some(IndexLock { path })),
+            Ok(_) => Err(held(&path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(crate::error::io(&path, "read", e)),
+        }
+    }
+
+    /// The repository's git directory (`.git`, or the worktree's own in a linked worktree).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
+    /// Stores `bytes` as a blob in the object database.
+    pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid> {
+        Ok(self.repo.blob(bytes)?)
+    }
+
+    /// Whether `commit` is exactly the commit [`Repo::commit_path`] makes from `parent` for
+    /// `rel` = `blob` with `message`: one parent, that message, and the parent's tree with
+    /// only that entry replaced.
+    pub fn is_path_commit(
+        &self,
+        commit: Oid,
+        parent: Oid,
+        rel: &str,
+        blob: Oid,
+        message: &str,
+    ) -> Result<bool> {
+        let c = self.repo.find_commit(commit)?;
+        if c.parent_ids().collect::<Vec<_>>() != [parent]
+            || c.message_raw_bytes() != message.as_bytes()
+        {
+            return Ok(false);
+        }
+        let (tree, _) = self.tree_with(&self.repo.find_commit(parent)?, rel, blob)?;
+        Ok(c.tree_id() == tree)
+    }
+
+    /// Points the index entry of `rel` at its blob in `HEAD` (stat data from `written`),
+    /// leaving every other entry as it is; the caller holds `index.lock`.
+    pub fn index_entry_to_head(&self, _lock: &IndexLock, rel: &str, written: &Path) -> Result<()> {
+        let head = self.repo.head()?.peel_to_commit()?;
+        let entry = head.tree()?.get_path(Path::new(rel))?;
+        let mode = if entry.filemode() == 0o100755 {
+            git2::FileMode::BlobExecutable
+        } else {
+            git2::FileMode::Blob
+        };
+        self.update_index_entry(rel, entry.id(), mode, written)
+    }
+
+    /// The tree of `parent` with `rel` set to `blob` (keeping an executable bit), and the
+    /// mode used.
+    fn tree_with(
+        &self,
+        parent: &git2::Commit,
+        rel: &str,
+        blob: Oid,
+    ) -> Result<(Oid, git2::FileMode)> {
+        let tree = parent.tree()?;
+        let mode = match tree.get_path(Path::new(rel)) {
+            Ok(e) if e.filemode() == 0o100755 => git2::FileMode::BlobExecutable,
+            _ => git2::FileMode::Blob,
+        };
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        update.upsert(rel, blob, mode);
+        Ok((update.create_updated(&self.repo, &tree)?, mode))
     }
 
     /// Commits `c.bytes` as the new content of `c.rel` on top of `c.expected`, with only
@@ -374,17 +470,9 @@ impl Repo {
         } = *c;
         let (author, committer) = self.signatures()?;
         let parent = self.repo.find_commit(expected)?;
-        let tree = parent.tree()?;
-        let mode = match tree.get_path(Path::new(rel)) {
-            Ok(e) if e.filemode() == 0o100755 => git2::FileMode::BlobExecutable,
-            _ => git2::FileMode::Blob,
-        };
         let blob = self.repo.blob(bytes)?;
-        let mut update = git2::build::TreeUpdateBuilder::new();
-        update.upsert(rel, blob, mode);
-        let new_tree = self
-            .repo
-            .find_tree(update.create_updated(&self.repo, &tree)?)?;
+        let (tree, mode) = self.tree_with(&parent, rel, blob)?;
+        let new_tree = self.repo.find_tree(tree)?;
         let commit = self
             .repo
             .commit(None, &author, &committer, message, &new_tree, &[&parent])?;
@@ -403,6 +491,7 @@ impl Repo {
                     e.message()
                 ))
             })?;
+        crate::failpoint::hit("after-commit");
         self.update_index_entry(rel, blob, mode, written).map_err(|e| {
             Error::Git(format!(
                 "committed {commit}, but the index entry for {rel} could not be updated ({e}); run `git reset -q -- {rel}`"

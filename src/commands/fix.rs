@@ -11,12 +11,22 @@
 //!    stale item; plan ([`repair::plan`]). Nothing to change: exit 0, nothing written.
 //! 4. Splice the edits, re-parse, and require exactly the planned value.
 //! 5. Lint the result against HEAD with the configured levels (`stale-running` counts as a
-//!    warning here: items whose liveness is unknown are deliberately left running); any
-//!    error-severity finding refuses the fix.
+//!    warning here: items whose liveness is unknown are deliberately left running); an
+//!    error-severity finding the original file did not already have refuses the fix.
+//!    Errors already committed (a running item with no start time) are left for triage.
 //! 6. `--dry-run`: print the diff and the commit message, stop.
-//! 7. Take git's `index.lock` (when committing), check the branch has not moved, write the
-//!    backup (O_EXCL), replace the file atomically (abort if it changed on disk), commit
-//!    only that path with compare-and-swap on the branch, update only its index entry.
+//! 7. When committing: write the new bytes as a blob, record the intent in the journal
+//!    ([`crate::journal`]), take git's `index.lock` (holding the journal's token). Check the
+//!    branch has not moved and the file is unchanged, write the backup (temporary file,
+//!    then an exclusive hard link at the first free name), replace the file atomically
+//!    (abort if it changed on disk), commit only that path with compare-and-swap on the
+//!    branch, update only its index entry; release the lock, then remove the journal.
+//!
+//! 0. Before all this, a committing run finishes or discards the job of a `fix` that was
+//!    killed, as its journal describes it ([`recover`]). So a `fix` killed at any point
+//!    (`RUNQLINT_FAILPOINT`, see [`crate::failpoint`]) leaves the queue file with exactly
+//!    its old or its new bytes, and a plain rerun completes the job. `--no-commit` and
+//!    `--dry-run` keep no journal and ignore one (an atomic replace is all they need).
 //!
 //! `--allow-dirty` commits the repaired working-tree file, uncommitted edits included.
 //! The backup's timestamp is the wall clock (when the backup was taken), not `--now`.
@@ -29,7 +39,9 @@ use crate::config;
 use crate::document;
 use crate::edit;
 use crate::error::{Error, Result};
-use crate::git::{self, Blob, Head};
+use crate::failpoint;
+use crate::git::{self, Blob, Head, Repo};
+use crate::journal::{Intent, Journal};
 use crate::lint::{self, Input, Settings, Severity};
 use crate::liveness::Checker;
 use crate::output::{self, fix::FixReport};
@@ -53,15 +65,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     let alive_timeout = config::parse_duration(&args.alive_timeout)
         .map_err(|e| Error::Usage(format!("--alive-timeout: {e}")))?;
     let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
-    let path: PathBuf = match &args.path {
-        Some(p) => p.clone(),
-        None => ws.root.join(
-            ws.config
-                .paths
-                .first()
-                .map_or(config::DEFAULT_PATH, String::as_str),
-        ),
-    };
+    let path: PathBuf = ws.queue_path(args.path.as_deref());
     let shown = ws.display_path(&path)?;
     let now = now_ms(&args.common)?;
     let stale_after = stale_after_ms(&args.common, &ws.config)?;
@@ -86,6 +90,11 @@ pub fn run(args: &FixArgs) -> Result<bool> {
             "{} is not in a git repository; use --no-commit to repair it without a commit",
             path.display()
         )));
+    }
+    if let (true, Some(r)) = (commit, repo) {
+        if let Some(note) = recover(r)? {
+            output::stderr(&format!("runqlint: {note}"));
+        }
     }
     let mut branch: Option<(String, git2::Oid)> = None;
     if let Some(repo) = repo {
@@ -261,8 +270,10 @@ pub fn run(args: &FixArgs) -> Result<bool> {
 
     // The receipt.
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let backup_path =
-        (!args.no_backup && fixc.backup).then(|| crate::atomic::backup_path(&path, &stamp));
+    let backup_path = match !args.no_backup && fixc.backup {
+        true => Some(crate::atomic::free_backup_path(&path, &stamp)?),
+        false => None,
+    };
     let backup_shown = backup_path.as_ref().map(|b| {
         ws.display_path(b)
             .unwrap_or_else(|_| b.to_string_lossy().into_owned())
@@ -287,11 +298,33 @@ pub fn run(args: &FixArgs) -> Result<bool> {
         return Ok(true);
     }
 
-    // Write and commit.
-    let lock = match (commit, repo) {
-        (true, Some(r)) => Some(r.lock_index()?),
-        _ => None,
-    };
+    // Write and commit. A committing run first records its intent (see `journal`), so
+    // that a rerun can finish or discard the job of a run that was killed; the lock is
+    // released before the journal is removed (drop order: `lock`, then `journal`).
+    let mut journal = None;
+    let mut lock = None;
+    if let (Some(r), Some((name, expected))) = (repo.filter(|_| commit), &branch) {
+        crate::atomic::remove_stale_temps(&path);
+        let new_blob = r.write_blob(new_text.as_bytes())?;
+        let token = format!(
+            "runqlint fix pid {} run {}\n",
+            std::process::id(),
+            text::escape(&run_id)
+        );
+        let intent = Intent {
+            version: 1,
+            path: shown.clone(),
+            branch: name.clone(),
+            base: expected.to_string(),
+            original: git::hash_blob(&original),
+            new: new_blob.to_string(),
+            backup: backup_shown.clone(),
+            message: message.clone(),
+            lock_token: token.clone(),
+        };
+        journal = Some(Journal::create(r.git_dir(), &intent)?);
+        lock = Some(r.lock_index(&token)?);
+    }
     if let (Some(r), Some((name, expected))) = (repo, &branch) {
         if r.head()?
             != (Head::Branch {
@@ -314,9 +347,11 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     }
     if let Some(b) = &backup_path {
         crate::atomic::write_new(b, &original)?;
+        failpoint::hit("after-backup");
     }
     report.backup = backup_shown;
     crate::atomic::replace(&path, &original, new_text.as_bytes())?;
+    failpoint::hit("after-rename");
     if let (Some(lock), Some(r), Some((name, expected))) = (&lock, repo, &branch) {
         let id = r.commit_path(
             lock,
@@ -332,8 +367,110 @@ pub fn run(args: &FixArgs) -> Result<bool> {
         report.commit = Some(id.to_string());
     }
     drop(lock);
+    drop(journal);
     emit(args, &report)?;
     Ok(true)
+}
+
+/// Finishes or discards the job of a committing `fix` that was killed, as its journal
+/// describes it (see [`crate::journal`]). The state decides, never a guess:
+///
+/// - (a) the branch is at the base and the file holds the original bytes: nothing was
+///   written but perhaps a backup (kept) and a temporary file (removed); the journal is
+///   discarded and this run starts over;
+/// - (b) the branch is at the base and the file holds the new bytes: commit them with the
+///   recorded message, then update the index entry;
+/// - (c) the branch is at the recorded commit (parent = base, only the path changed, the
+///   recorded message) and the file holds the new bytes: update the index entry;
+/// - anything else: exit 2 naming the journal and the state; nothing is changed.
+///
+/// `index.lock` is taken over when it holds the journal's token (the killed run's lock).
+/// Returns a note for stderr when something was done.
+fn recover(repo: &Repo) -> Result<Option<String>> {
+    let (journal, intent) = match Journal::find(repo.git_dir())? {
+        None => return Ok(None),
+        Some(found) => found,
+    };
+    let shown_journal = journal.path().display().to_string();
+    let lock = match repo.adopt_index_lock(&intent.lock_token)? {
+        Some(l) => l,
+        None => repo.lock_index(&intent.lock_token)?,
+    };
+    let rel = intent.path.as_str();
+    let file = repo
+        .workdir()
+        .ok_or_else(|| Error::Usage("a bare repository has no working tree".into()))?
+        .join(rel);
+    crate::atomic::remove_stale_temps(&file);
+    let base = git::parse_oid(&intent.base)?;
+    let new_blob = git::parse_oid(&intent.new)?;
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(crate::error::io(&file, "read", e)),
+    };
+    let content = bytes.as_deref().map(git::hash_blob);
+    let content = content.as_deref();
+    let head = repo.head()?;
+    let at = match &head {
+        Head::Branch { name, commit } if *name == intent.branch => Some(*commit),
+        _ => None,
+    };
+    let file_state = match content {
+        None => "missing",
+        Some(c) if c == intent.original => "the original bytes",
+        Some(c) if c == intent.new => "the repaired bytes",
+        Some(_) => "other bytes",
+    };
+    if at == Some(base) && content == Some(intent.original.as_str()) {
+        drop(lock);
+        journal.remove()?;
+        return Ok(Some(format!(
+            "an interrupted fix of {rel} had not replaced it yet; its journal is discarded and the fix starts over"
+        )));
+    }
+    if at == Some(base) && content == Some(intent.new.as_str()) {
+        let id = repo.commit_path(
+            &lock,
+            &git::FileCommit {
+                branch: &intent.branch,
+                expected: base,
+                rel,
+                bytes: bytes.as_deref().unwrap_or_default(),
+                written: &file,
+                message: &intent.message,
+            },
+        )?;
+        drop(lock);
+        journal.remove()?;
+        return Ok(Some(format!(
+            "finished an interrupted fix of {rel}: committed {id}"
+        )));
+    }
+    if let Some(commit) = at {
+        if content == Some(intent.new.as_str())
+            && repo.is_path_commit(commit, base, rel, new_blob, &intent.message)?
+        {
+            repo.index_entry_to_head(&lock, rel, &file)?;
+            drop(lock);
+            journal.remove()?;
+            return Ok(Some(format!(
+                "finished an interrupted fix of {rel}: updated its index entry to {commit}"
+            )));
+        }
+    }
+    let head_state = match (&head, at) {
+        (_, Some(c)) if c == base => "at the base commit".to_string(),
+        (_, Some(c)) => format!("at {c}, which is not the fix commit"),
+        (Head::Branch { name, .. }, None) => format!("on {name}, not {}", intent.branch),
+        (Head::Detached, _) => "detached".to_string(),
+        (Head::Unborn, _) => "unborn".to_string(),
+    };
+    drop(lock);
+    Err(Error::Refused(format!(
+        "{shown_journal} was left by an interrupted runqlint fix of {rel}, and the repository is in a state it cannot resume from ({} is {head_state}, {rel} holds {file_state}); nothing was changed: inspect the journal (base commit, original and new blob ids, backup), then delete it",
+        intent.branch.strip_prefix("refs/heads/").unwrap_or(&intent.branch)
+    )))
 }
 
 fn emit(args: &FixArgs, report: &FixReport) -> Result<()> {

@@ -60,6 +60,20 @@ impl Workspace {
         }
     }
 
+    /// The one queue file `fix` and `stale` work on: the one given, else the first
+    /// configured path (relative to the root).
+    pub fn queue_path(&self, explicit: Option<&Path>) -> PathBuf {
+        match explicit {
+            Some(p) => p.to_path_buf(),
+            None => self.root.join(
+                self.config
+                    .paths
+                    .first()
+                    .map_or(config::DEFAULT_PATH, String::as_str),
+            ),
+        }
+    }
+
     /// The path as shown in output: repository-relative, else as given.
     pub fn display_path(&self, path: &Path) -> Result<String> {
         match &self.repo {

@@ -3,7 +3,6 @@
 //! be aged. Always exit 0 when the file could be read: it is a report, not a gate.
 
 use crate::cli::StaleArgs;
-use crate::config;
 use crate::document;
 use crate::error::{Error, Result};
 use crate::output;
@@ -14,15 +13,7 @@ use super::{now_ms, read_worktree, stale_after_ms, Workspace};
 
 pub fn run(args: &StaleArgs) -> Result<()> {
     let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
-    let path = match &args.path {
-        Some(p) => p.clone(),
-        None => ws.root.join(
-            ws.config
-                .paths
-                .first()
-                .map_or(config::DEFAULT_PATH, String::as_str),
-        ),
-    };
+    let path = ws.queue_path(args.path.as_deref());
     let shown = ws.display_path(&path)?;
     let now = now_ms(&args.common)?;
     let after = stale_after_ms(&args.common, &ws.config)?;

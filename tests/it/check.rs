@@ -745,3 +745,29 @@ fn colour_is_forced_by_clicolor_force_and_no_color_always_wins() {
     cmd.env_remove("NO_COLOR");
     assert!(!String::from_utf8_lossy(&cmd.output().unwrap().stdout).contains('\u{1b}'));
 }
+
+#[test]
+fn the_readme_shows_the_real_output_of_its_first_command() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let command = "$ cargo run -- check examples/run_queue.json --now 2026-11-25T00:00:00Z\n";
+    let start = readme.find(command).expect("the README's first command") + command.len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    let out = std::process::Command::new(bin())
+        .args([
+            "check",
+            "examples/run_queue.json",
+            "--now",
+            "2026-11-25T00:00:00Z",
+        ])
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        shown,
+        String::from_utf8_lossy(&out.stdout),
+        "README.md is out of date"
+    );
+}

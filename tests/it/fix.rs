@@ -4,21 +4,6 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-const Q: &str = "run_queue.json";
-
-fn setup(text: &str) -> Repo {
-    let repo = Repo::new();
-    repo.write(Q, text);
-    repo.commit_all("queue");
-    repo
-}
-
-fn fix(repo: &Repo, extra: &[&str]) -> Run {
-    let mut args = vec!["fix", "--now", NOW];
-    args.extend_from_slice(extra);
-    repo.run(&args)
-}
-
 fn doc(repo: &Repo) -> Value {
     serde_json::from_slice(&repo.read(Q)).unwrap()
 }

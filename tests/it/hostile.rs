@@ -392,3 +392,43 @@ fn item_data_never_reaches_the_terminal_or_a_workflow_command_unescaped() {
         }
     }
 }
+
+/// Inputs the fuzzer (`fuzz/fuzz_targets/lint_pair.rs`) once crashed on, split into base and
+/// new version exactly as the fuzz target splits them.
+#[test]
+fn fuzz_regressions_do_not_panic() {
+    use runqlint::lint::{lint, Input, Settings};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        let Some((&split, rest)) = data.split_first() else {
+            continue;
+        };
+        let at = (split as usize * rest.len()) / 255;
+        let (base, new) = rest.split_at(at.min(rest.len()));
+        let settings = Settings {
+            levels: runqlint::config::Levels::default(),
+            now_ms: NOW_MS,
+            stale_after_ms: 21_600_000,
+        };
+        let report = lint(
+            &Input {
+                path: "q.json",
+                current: Some(new),
+                base: Some(("HEAD", base)),
+            },
+            &settings,
+        );
+        for format in [
+            runqlint::output::Format::Human,
+            runqlint::output::Format::Json,
+            runqlint::output::Format::Github,
+            runqlint::output::Format::Sarif,
+        ] {
+            let _ = runqlint::output::render(format, std::slice::from_ref(&report));
+        }
+        seen += 1;
+    }
+    assert!(seen >= 1, "no regression inputs in {dir}");
+}

@@ -8,3 +8,4 @@ mod fix;
 mod gates;
 mod hostile;
 mod props;
+mod robust;

@@ -304,3 +304,21 @@ pub fn seed_queue() -> String {
         ),
     ])
 }
+
+/// The default queue file name.
+pub const Q: &str = "run_queue.json";
+
+/// A repository whose first commit holds `text` as `run_queue.json`.
+pub fn setup(text: &str) -> Repo {
+    let repo = Repo::new();
+    repo.write(Q, text);
+    repo.commit_all("queue");
+    repo
+}
+
+/// `runqlint fix --now NOW EXTRA...` in the repository.
+pub fn fix(repo: &Repo, extra: &[&str]) -> Run {
+    let mut args = vec!["fix", "--now", NOW];
+    args.extend_from_slice(extra);
+    repo.run(&args)
+}
