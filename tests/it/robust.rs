@@ -726,7 +726,7 @@ mod props {
             for (o, n) in old_q.items.iter().zip(&new_q.items) {
                 prop_assert_eq!(o.id, n.id);
                 if o.status.is_some_and(Status::is_terminal) {
-                    prop_assert_eq!(o.value, n.value);
+                    prop_assert_eq!(o.value(), n.value());
                 }
             }
 
@@ -765,7 +765,7 @@ mod props {
             prop_assert_eq!(&text[os[n - 1].1..], &new[last_new..]);
 
             // What changed is exactly the plan: repaired ids, appended requeues.
-            let by_id: HashMap<&str, &Value> = new_q.items.iter().filter_map(|i| Some((i.id?, i.value))).collect();
+            let by_id: HashMap<&str, &Value> = new_q.items.iter().filter_map(|i| Some((i.id?, i.value()?))).collect();
             for o in &plan.outcomes {
                 let v = by_id[o.candidate.id.as_str()];
                 match &o.action {
