@@ -178,11 +178,19 @@ pub fn lint_owned(
     base: Option<(&str, Vec<u8>)>,
     settings: &Settings,
 ) -> FileReport {
-    let current_src = current.map(Source::new);
-    let (base_name, base_src) = match base {
-        Some((name, bytes)) => (name, Some(Source::new(bytes))),
+    let (base_name, base) = match base {
+        Some((name, bytes)) => (name, Some(bytes)),
         None => ("HEAD", None),
     };
+    // UTF-8 validation of two large versions, side by side too.
+    let (current_src, base_src) = std::thread::scope(|s| {
+        let base = base.map(|bytes| s.spawn(move || Source::new(bytes)));
+        let current = current.map(Source::new);
+        (
+            current,
+            base.map(|h| h.join().expect("validating UTF-8 does not panic")),
+        )
+    });
     let input = Input {
         path,
         current: current_src.as_ref().map(Source::bytes),
