@@ -582,6 +582,23 @@ mod tests {
     use super::*;
     use serde_json::{json, Value};
 
+    /// The scanner writes the schema's constraints out by hand, so a change to the schema
+    /// must come with a change here. This pins the schema text: when it fails, update the
+    /// scanner's checks (and the hash), and extend the property tests for the new rule.
+    #[test]
+    fn the_schema_is_the_one_the_scanner_was_written_for() {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in crate::schema::SCHEMA_TEXT.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        assert_eq!(
+            format!("{h:016x}"),
+            "18de606c721f3924",
+            "schema/run_queue.schema.json changed: update src/scan.rs to match"
+        );
+    }
+
     /// What the slow path would do with `text`: (valid JSON without repeated keys and valid
     /// for the schema, the view it builds).
     fn slow(text: &str) -> Option<Value> {
