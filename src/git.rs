@@ -240,7 +240,8 @@ pub struct FileCommit<'a> {
     pub expected: Oid,
     /// The repository-relative path.
     pub rel: &'a str,
-    pub bytes: &'a [u8],
+    /// The new content, already in the object database (see [`Repo::write_blob`]).
+    pub blob: Oid,
     /// The file on disk, for the index entry's stat data.
     pub written: &'a Path,
     pub message: &'a str,
@@ -464,13 +465,12 @@ impl Repo {
             branch,
             expected,
             rel,
-            bytes,
+            blob,
             written,
             message,
         } = *c;
         let (author, committer) = self.signatures()?;
         let parent = self.repo.find_commit(expected)?;
-        let blob = self.repo.blob(bytes)?;
         let (tree, mode) = self.tree_with(&parent, rel, blob)?;
         let new_tree = self.repo.find_tree(tree)?;
         let commit = self

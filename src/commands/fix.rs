@@ -233,24 +233,30 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     // person's to triage, such as a running item without a start time: they neither block
     // the repair nor are touched by it. Repairs never remove or move items, so pointers
     // from before and after the repair name the same places.
-    let before = lint::lint(
-        &Input {
-            path: &shown,
-            current: Some(&original),
-            base: base.as_deref().map(|b| ("HEAD", b)),
-        },
-        &settings,
-    );
-    let existing: std::collections::HashSet<(crate::rules::Rule, &str)> = before
+    let new_errors: Vec<&lint::Diagnostic> = checked
         .diagnostics
         .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    // Only when the result has errors is the original linted, to tell old from new.
+    let before = (!new_errors.is_empty()).then(|| {
+        lint::lint(
+            &Input {
+                path: &shown,
+                current: Some(&original),
+                base: base.as_deref().map(|b| ("HEAD", b)),
+            },
+            &settings,
+        )
+    });
+    let existing: std::collections::HashSet<(crate::rules::Rule, &str)> = before
+        .iter()
+        .flat_map(|b| &b.diagnostics)
         .filter(|d| d.severity == Severity::Error)
         .map(|d| (d.rule, d.pointer.as_str()))
         .collect();
-    let errors: Vec<String> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
+    let errors: Vec<String> = new_errors
+        .into_iter()
         .filter(|d| !existing.contains(&(d.rule, d.pointer.as_str())))
         .map(|d| {
             format!(
@@ -278,10 +284,12 @@ pub fn run(args: &FixArgs) -> Result<bool> {
         ws.display_path(b)
             .unwrap_or_else(|_| b.to_string_lossy().into_owned())
     });
+    // The original's blob id: names the receipt and the journal's starting point.
+    let original_id = git::hash_blob(&original);
     let run_id = args
         .run_id
         .clone()
-        .unwrap_or_else(|| format!("fix_{stamp}_{}", &git::hash_blob(&original)[..8]));
+        .unwrap_or_else(|| format!("fix_{stamp}_{}", &original_id[..8]));
     let message = commit_message(
         &plan,
         &opts,
@@ -303,9 +311,11 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     // released before the journal is removed (drop order: `lock`, then `journal`).
     let mut journal = None;
     let mut lock = None;
+    let mut new_blob = None;
     if let (Some(r), Some((name, expected))) = (repo.filter(|_| commit), &branch) {
         crate::atomic::remove_stale_temps(&path);
-        let new_blob = r.write_blob(new_text.as_bytes())?;
+        let blob = r.write_blob(new_text.as_bytes())?;
+        new_blob = Some(blob);
         let token = format!(
             "runqlint fix pid {} run {}\n",
             std::process::id(),
@@ -316,8 +326,8 @@ pub fn run(args: &FixArgs) -> Result<bool> {
             path: shown.clone(),
             branch: name.clone(),
             base: expected.to_string(),
-            original: git::hash_blob(&original),
-            new: new_blob.to_string(),
+            original: original_id.clone(),
+            new: blob.to_string(),
             backup: backup_shown.clone(),
             message: message.clone(),
             lock_token: token.clone(),
@@ -352,14 +362,16 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     report.backup = backup_shown;
     crate::atomic::replace(&path, &original, new_text.as_bytes())?;
     failpoint::hit("after-rename");
-    if let (Some(lock), Some(r), Some((name, expected))) = (&lock, repo, &branch) {
+    if let (Some(lock), Some(r), Some((name, expected)), Some(new_blob)) =
+        (&lock, repo, &branch, new_blob)
+    {
         let id = r.commit_path(
             lock,
             &git::FileCommit {
                 branch: name,
                 expected: *expected,
                 rel: &shown,
-                bytes: new_text.as_bytes(),
+                blob: new_blob,
                 written: &path,
                 message: &message,
             },
@@ -436,7 +448,7 @@ fn recover(repo: &Repo) -> Result<Option<String>> {
                 branch: &intent.branch,
                 expected: base,
                 rel,
-                bytes: bytes.as_deref().unwrap_or_default(),
+                blob: new_blob,
                 written: &file,
                 message: &intent.message,
             },
