@@ -213,35 +213,24 @@ fn backup_holds_the_original_bytes_and_is_never_staged() {
     assert!(!repo.git(&["log", "-1", "--format=%B"]).contains("Backup:"));
 }
 
+/// An item running since 2026-02-26 whose child session is `key`.
+fn keyed(id: &str, key: &str) -> Value {
+    item(
+        id,
+        "running",
+        json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": key}}),
+    )
+}
+
 #[test]
 fn alive_dead_and_unknown_via_a_real_command_never_through_a_shell() {
     let evil = "$(touch pwned); rm -rf x; `touch pwned2`";
     let text = queue(vec![
-        item(
-            "a",
-            "running",
-            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "alive:1"}}),
-        ),
-        item(
-            "b",
-            "running",
-            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "dead:1"}}),
-        ),
-        item(
-            "c",
-            "running",
-            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "weird:1"}}),
-        ),
-        item(
-            "d",
-            "running",
-            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": evil}}),
-        ),
-        item(
-            "e",
-            "running",
-            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "hang:1"}}),
-        ),
+        keyed("a", "alive:1"),
+        keyed("b", "dead:1"),
+        keyed("c", "weird:1"),
+        keyed("d", evil),
+        keyed("e", "hang:1"),
         item("f", "running", json!({"run": {"startedAtMs": FEB26_MS}})),
     ]);
     let repo = setup(&text);
@@ -306,16 +295,8 @@ fn alive_dead_and_unknown_via_a_real_command_never_through_a_shell() {
 #[test]
 fn alive_sessions_in_both_formats() {
     let text = queue(vec![
-        item(
-            "a",
-            "running",
-            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "agent:hq:sub:1"}}),
-        ),
-        item(
-            "b",
-            "running",
-            json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "agent:hq:sub:2"}}),
-        ),
+        keyed("a", "agent:hq:sub:1"),
+        keyed("b", "agent:hq:sub:2"),
     ]);
     for (name, content) in [
         ("live.txt", "# live\nagent:hq:sub:1\n\n"),
@@ -619,11 +600,7 @@ fn a_held_index_lock_stops_everything() {
 #[test]
 fn a_branch_that_moved_or_a_file_that_changed_is_not_overwritten() {
     // The liveness command edits the queue file while fix is running.
-    let text = queue(vec![item(
-        "a",
-        "running",
-        json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "k"}}),
-    )]);
+    let text = queue(vec![keyed("a", "k")]);
     let repo = setup(&text);
     let script = repo.scratch().join("meddle.sh");
     std::fs::write(
@@ -841,11 +818,7 @@ fn stale_reports_in_human_and_json() {
 
 #[test]
 fn a_branch_that_moves_while_fix_runs_is_left_alone() {
-    let text = queue(vec![item(
-        "a",
-        "running",
-        json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "k"}}),
-    )]);
+    let text = queue(vec![keyed("a", "k")]);
     let repo = setup(&text);
     let script = repo.scratch().join("commit.sh");
     std::fs::write(&script, "#!/bin/sh\ngit commit -q --allow-empty --no-verify -m moved >/dev/null 2>&1 || exit 7\nexit 1\n").unwrap();
@@ -957,11 +930,7 @@ fn config_defaults_apply_and_flags_override_them() {
 
 #[test]
 fn a_fix_killed_mid_run_leaves_everything_as_it_was() {
-    let text = queue(vec![item(
-        "a",
-        "running",
-        json!({"run": {"startedAtMs": FEB26_MS, "childSessionKey": "k"}}),
-    )]);
+    let text = queue(vec![keyed("a", "k")]);
     let repo = setup(&text);
     let script = repo.scratch().join("kill.sh");
     std::fs::write(&script, "#!/bin/sh\nkill -9 $PPID\nsleep 1\nexit 1\n").unwrap();
