@@ -336,6 +336,21 @@ impl<'t> Scanner<'t> {
         (self.pos > start).then_some(())
     }
 
+    /// An object: `member` reads the value of each key in turn. A repeated key declines.
+    fn members(&mut self, mut member: impl FnMut(&mut Self, &'t [u8]) -> Option<()>) -> Option<()> {
+        let mut more = self.open(b'{', b'}')?;
+        let mut keys = Keys::default();
+        while more {
+            let key = self.key()?;
+            if !keys.insert(key) {
+                return None;
+            }
+            member(self, key)?;
+            more = self.next_or_close(b'}')?;
+        }
+        Some(())
+    }
+
     /// Any JSON value, checked for syntax and repeated keys only.
     fn any(&mut self, depth: u32) -> Option<()> {
         match self.peek()? {
@@ -344,17 +359,7 @@ impl<'t> Scanner<'t> {
                 if depth >= MAX_DEPTH {
                     return None;
                 }
-                let mut more = self.open(b'{', b'}')?;
-                let mut keys = Keys::default();
-                while more {
-                    let key = self.key()?;
-                    if !keys.insert(key) {
-                        return None;
-                    }
-                    self.any(depth + 1)?;
-                    more = self.next_or_close(b'}')?;
-                }
-                Some(())
+                self.members(|s, _| s.any(depth + 1))
             }
             b'[' => {
                 if depth >= MAX_DEPTH {
@@ -385,23 +390,17 @@ impl<'t> Scanner<'t> {
 
     /// `{"items": [...], ...}`.
     fn root_object(&mut self) -> Option<Queue<'t>> {
-        let mut more = self.open(b'{', b'}')?;
-        let mut keys = Keys::default();
         let mut items = None;
-        while more {
-            let key = self.key()?;
-            if !keys.insert(key) {
-                return None;
-            }
+        self.members(|s, key| {
             if key == b"items" {
                 let mut list = Vec::new();
-                self.items(&mut list, "/items")?;
+                s.items(&mut list, "/items")?;
                 items = Some(list);
+                Some(())
             } else {
-                self.any(1)?;
+                s.any(1)
             }
-            more = self.next_or_close(b'}')?;
-        }
+        })?;
         Some(Queue {
             shape: Some(Shape::Object),
             items_pointer: "/items",
@@ -496,47 +495,35 @@ impl<'t> Scanner<'t> {
     /// `$defs/run`.
     fn run(&mut self) -> Option<Run> {
         let mut run = Run::default();
-        let mut more = self.open(b'{', b'}')?;
-        let mut keys = Keys::default();
-        while more {
-            let key = self.key()?;
-            if !keys.insert(key) {
-                return None;
-            }
+        self.members(|s, key| {
             match key {
                 b"startedAtMs" => {
                     run.has_started_at = true;
-                    run.started_at_ms = Some(self.epoch_ms()?);
+                    run.started_at_ms = Some(s.epoch_ms()?);
                 }
-                b"finishedAtMs" => run.finished_at_ms = Some(self.epoch_ms()?),
-                b"lastHeartbeatAtMs" => run.last_heartbeat_at_ms = Some(self.epoch_ms()?),
-                b"staleAfterMs" => run.stale_after_ms = Some(self.positive_int()?),
-                b"attempt" => run.attempt = Some(self.positive_int()?),
-                b"dispatcherRunId" | b"childSessionKey" | b"error" | b"notes" => self.any_str()?,
-                _ => self.any(4)?,
+                b"finishedAtMs" => run.finished_at_ms = Some(s.epoch_ms()?),
+                b"lastHeartbeatAtMs" => run.last_heartbeat_at_ms = Some(s.epoch_ms()?),
+                b"staleAfterMs" => run.stale_after_ms = Some(s.positive_int()?),
+                b"attempt" => run.attempt = Some(s.positive_int()?),
+                b"dispatcherRunId" | b"childSessionKey" | b"error" | b"notes" => s.any_str()?,
+                _ => s.any(4)?,
             }
-            more = self.next_or_close(b'}')?;
-        }
+            Some(())
+        })?;
         Some(run)
     }
 
     /// `$defs/triage`.
     fn triage(&mut self) -> Option<Triage> {
         let mut triage = Triage::default();
-        let mut more = self.open(b'{', b'}')?;
-        let mut keys = Keys::default();
-        while more {
-            let key = self.key()?;
-            if !keys.insert(key) {
-                return None;
-            }
+        self.members(|s, key| {
             match key {
-                b"status" | b"reason" => self.nonempty_any_str()?,
-                b"flaggedAtMs" => triage.flagged_at_ms = Some(self.epoch_ms()?),
-                _ => self.any(4)?,
+                b"status" | b"reason" => s.nonempty_any_str()?,
+                b"flaggedAtMs" => triage.flagged_at_ms = Some(s.epoch_ms()?),
+                _ => s.any(4)?,
             }
-            more = self.next_or_close(b'}')?;
-        }
+            Some(())
+        })?;
         Some(triage)
     }
 
