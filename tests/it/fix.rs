@@ -836,6 +836,17 @@ fn a_branch_that_moves_while_fix_runs_is_left_alone() {
     assert!(backups(&repo).is_empty());
 }
 
+/// `runqlint fix` with no identity in the environment: git config must provide it.
+fn fix_without_identity_env(repo: &Repo) -> std::process::Output {
+    repo.runqlint_cmd(&["fix", "--now", NOW])
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL")
+        .env_remove("GIT_COMMITTER_NAME")
+        .env_remove("GIT_COMMITTER_EMAIL")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_missing_git_identity_is_a_clear_refusal() {
     let text = seed_queue();
@@ -845,14 +856,7 @@ fn a_missing_git_identity_is_a_clear_refusal() {
         "[core]\n\tautocrlf = false\n",
     )
     .unwrap();
-    let out = repo
-        .runqlint_cmd(&["fix", "--now", NOW])
-        .env_remove("GIT_AUTHOR_NAME")
-        .env_remove("GIT_AUTHOR_EMAIL")
-        .env_remove("GIT_COMMITTER_NAME")
-        .env_remove("GIT_COMMITTER_EMAIL")
-        .output()
-        .unwrap();
+    let out = fix_without_identity_env(&repo);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -867,14 +871,7 @@ fn a_missing_git_identity_is_a_clear_refusal() {
         "[user]\n\tname = Config Person\n\temail = config@example.invalid\n",
     )
     .unwrap();
-    let out = repo
-        .runqlint_cmd(&["fix", "--now", NOW])
-        .env_remove("GIT_AUTHOR_NAME")
-        .env_remove("GIT_AUTHOR_EMAIL")
-        .env_remove("GIT_COMMITTER_NAME")
-        .env_remove("GIT_COMMITTER_EMAIL")
-        .output()
-        .unwrap();
+    let out = fix_without_identity_env(&repo);
     assert_eq!(
         out.status.code(),
         Some(0),

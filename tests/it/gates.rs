@@ -51,11 +51,7 @@ fn git_with_hook(repo: &Repo, args: &[&str]) -> Run {
 
 fn run_cmd(mut cmd: Command) -> Run {
     let out = cmd.stdin(Stdio::null()).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 fn hook_source() -> String {

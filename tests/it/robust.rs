@@ -296,11 +296,7 @@ fn spawn_paused(repo: &Repo, point: &str, extra: &[&str]) -> (Child, PathBuf) {
 fn finish(child: Child, go: &Path) -> Run {
     std::fs::write(go, "").unwrap();
     let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 #[test]
@@ -458,11 +454,7 @@ fn fix_with_small_disk(repo: &Repo, extra: &[&str]) -> Run {
         .stdin(Stdio::null());
     isolate(&mut cmd, repo.home());
     let out = cmd.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 #[test]
