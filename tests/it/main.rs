@@ -7,5 +7,6 @@ mod check;
 mod fix;
 mod gates;
 mod hostile;
+mod merge;
 mod props;
 mod robust;
