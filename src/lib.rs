@@ -19,6 +19,7 @@ pub mod liveness;
 pub mod merge;
 pub mod output;
 pub mod queue;
+pub mod receipt;
 pub mod repair;
 pub mod rules;
 pub mod scan;
