@@ -45,7 +45,7 @@ use crate::journal::{Intent, Journal};
 use crate::lint::{self, Input, Settings, Severity};
 use crate::liveness::Checker;
 use crate::output::{self, fix::FixReport};
-use crate::queue::Queue;
+use crate::queue::ValueQueue;
 use crate::repair::{self, Action, Options, Plan, Requeue};
 use crate::rules::{fmt_duration, fmt_ms, Level, Rule};
 use crate::text;
@@ -155,7 +155,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
             "{shown} is converted by git filters (core.autocrlf or .gitattributes eol/filter); runqlint fix commits exact bytes, so repair it with --no-commit and commit it with git"
         )));
     }
-    let queue = Queue::new(&parsed.value);
+    let queue = ValueQueue::new(&parsed.value);
     if queue.shape.is_none()
         || parsed
             .value

@@ -1,4 +1,5 @@
 use super::{Context, Finding, Rule};
+use crate::fields::Field;
 use crate::queue::Status;
 
 pub(super) const DOC: &str = r#"# running-without-start
@@ -27,7 +28,7 @@ a `triage` object (or `failed`) instead.
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if item.status == Some(Status::Running) && !item.has_run_field("startedAtMs") {
+        if item.status == Some(Status::Running) && !item.has(Field::StartedAtMs) {
             sink.push(
                 Finding::new(
                     Rule::RunningWithoutStart,

@@ -1,4 +1,5 @@
 use super::{Context, Finding, Rule};
+use crate::fields::Field;
 use crate::queue::Status;
 
 pub(super) const DOC: &str = r#"# stale-without-triage
@@ -27,7 +28,7 @@ status once reviewed.
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if item.status == Some(Status::Stale) && item.triage.is_none() {
+        if item.status == Some(Status::Stale) && !item.has(Field::Triage) {
             sink.push(
                 Finding::new(
                     Rule::StaleWithoutTriage,

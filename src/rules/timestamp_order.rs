@@ -1,4 +1,5 @@
 use super::{fmt_ms, Context, Finding, Rule};
+use crate::fields::Field;
 
 pub(super) const DOC: &str = r#"# timestamp-order
 
@@ -28,19 +29,19 @@ Correct the wrong time (all times are integer milliseconds since the Unix epoch,
 
 pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        let Some(start) = item.run_ms("startedAtMs") else {
+        let Some(start) = item.int(Field::StartedAtMs) else {
             continue;
         };
         for (field, later) in [
-            ("finishedAtMs", "finished"),
-            ("lastHeartbeatAtMs", "last heartbeat"),
+            (Field::FinishedAtMs, "finished"),
+            (Field::LastHeartbeatAtMs, "last heartbeat"),
         ] {
-            if let Some(t) = item.run_ms(field) {
+            if let Some(t) = item.int(field) {
                 if t < start {
                     sink.push(
                         Finding::new(
                             Rule::TimestampOrder,
-                            format!("{}/run/{field}", item.pointer()),
+                            item.pointer_to(field),
                             format!(
                                 "{later} ({}) is before the start ({})",
                                 fmt_ms(t),
@@ -52,12 +53,12 @@ pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
                 }
             }
         }
-        if let Some(created) = item.ms("createdAtMs") {
+        if let Some(created) = item.int(Field::CreatedAtMs) {
             if created > start {
                 sink.push(
                     Finding::new(
                         Rule::TimestampOrder,
-                        format!("{}/createdAtMs", item.pointer()),
+                        item.pointer_to(Field::CreatedAtMs),
                         format!(
                             "created ({}) after the run started ({})",
                             fmt_ms(created),
