@@ -5,8 +5,9 @@
 //!
 //! * checks that it is strict JSON (what `serde_json` accepts),
 //! * checks that no object repeats a key,
-//! * checks that it satisfies the embedded JSON Schema (`schema/run_queue.schema.json`),
-//!   whose few constraints are written out below, and
+//! * checks that it satisfies the embedded JSON Schema (`schema/run_queue.schema.json`):
+//!   the document's shape is written out below, every item, `run` and `triage` member is
+//!   checked by the field table ([`crate::fields`]), and
 //! * builds the typed [`Queue`] view, borrowing ids and statuses from the text.
 //!
 //! It never reports anything. When the text is not all of the above, or is merely unusual
@@ -14,8 +15,8 @@
 //! `i64`, very deep nesting), it returns `None` and the caller takes the slow path:
 //! `serde_json` + `jsonschema`, which then produce the findings. So `Some` must imply
 //! "the slow path finds no `invalid-json`, `duplicate-key` or `schema` problem and builds
-//! the same view"; `None` costs only time. The tests hold the scanner to that against
-//! `serde_json`, `jsonschema` and [`Queue::new`].
+//! the same view"; `None` costs only time. [`verify`] holds the scanner to that against
+//! `serde_json`, `jsonschema` and [`ValueQueue::new`], in the tests and the fuzz target.
 
 use crate::fields::{self, Field, Kind, Place};
 use crate::queue::{Body, Item, Queue, Shape, Status, ValueQueue};
