@@ -17,17 +17,6 @@ fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A tool installed by scripts/test-tools.sh; a missing one fails the test (never skips).
-fn tool(name: &str) -> PathBuf {
-    let path = manifest_dir().join(".tools/venv/bin").join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/test-tools.sh (or scripts/test, which runs it)",
-        path.display()
-    );
-    path
-}
-
 /// The directory holding the runqlint binary under test, for PATH.
 fn bin_dir() -> PathBuf {
     Path::new(bin()).parent().unwrap().to_path_buf()
