@@ -9,5 +9,6 @@ mod fix;
 mod gates;
 mod hostile;
 mod lint;
+mod messages;
 mod props;
 mod robust;
