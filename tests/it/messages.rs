@@ -193,3 +193,66 @@ fn the_stale_table_aligns_wide_titles() {
         run.stdout
     );
 }
+
+/// The command a "fetch it with" hint prints, and the revision to use after it.
+fn fetch_hint(stderr: &str, rev: &str) -> (String, String) {
+    let hint = stderr
+        .trim_end()
+        .split_once("fetch it with: ")
+        .unwrap_or_else(|| panic!("{rev}: no fetch hint: {stderr}"))
+        .1;
+    match hint.split_once(", then use --base ") {
+        Some((command, then)) => (command.to_string(), then.to_string()),
+        None => (hint.to_string(), rev.to_string()),
+    }
+}
+
+#[test]
+fn a_shallow_clones_fetch_hint_brings_the_revision() {
+    let origin = Repo::new();
+    let mut items = vec![item("a", "done", json!({}))];
+    let mut commits = Vec::new();
+    for n in 0..3 {
+        origin.write(Q, queue(items.clone()));
+        origin.commit_all(&format!("commit {n}"));
+        commits.push(origin.head());
+        items.push(item(&format!("n{n}"), "queued", json!({})));
+    }
+    origin.git(&["checkout", "-q", "-b", "feature", &commits[1]]);
+    origin.write(Q, queue(vec![item("a", "done", json!({"title": "f"}))]));
+    origin.commit_all("feature");
+    origin.git(&["checkout", "-q", "main"]);
+    let url = format!("file://{}", origin.root.display());
+    let short = &commits[1][..9];
+    for (n, rev) in [
+        "HEAD~1",
+        "HEAD^",
+        "main~2",
+        "origin/main~1",
+        short,
+        commits[0].as_str(),
+        "origin/feature",
+        "feature",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let clone = origin.scratch().join(format!("clone{n}"));
+        origin.git(&["clone", "-q", "--depth=1", &url, clone.to_str().unwrap()]);
+        let run = origin.run_in(&clone, &["check", "--base", rev]);
+        assert_one_line_error(&run, rev);
+        assert!(
+            run.stderr.contains("(this clone is shallow)"),
+            "{rev}: {}",
+            run.stderr
+        );
+        let (command, then) = fetch_hint(&run.stderr, rev);
+        let mut sh = std::process::Command::new("sh");
+        sh.args(["-c", &command]).current_dir(&clone);
+        isolate(&mut sh, origin.home());
+        let fetched = Run::from(sh.output().unwrap());
+        assert_eq!(fetched.code, 0, "{rev}: `{command}`: {}", fetched.stderr);
+        let run = origin.run_in(&clone, &["check", "--base", &then]);
+        assert_ne!(run.code, 2, "{rev}: after `{command}`: {}", run.stderr);
+    }
+}
