@@ -10,5 +10,6 @@ mod gates;
 mod hostile;
 mod lint;
 mod messages;
+mod merge;
 mod props;
 mod robust;
