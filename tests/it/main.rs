@@ -9,7 +9,7 @@ mod fix;
 mod gates;
 mod hostile;
 mod lint;
-mod messages;
 mod merge;
+mod messages;
 mod props;
 mod robust;
