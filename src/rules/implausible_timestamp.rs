@@ -1,7 +1,14 @@
-use super::{fmt_ms, Context, Finding, Rule};
+use super::{fmt_ms, Check, Context, Def, Facts, Finding, Level, Rule};
 use crate::fields::{Field, Kind};
 
-pub(super) const DOC: &str = r#"# implausible-timestamp
+pub(super) const RULE: Def = Def {
+    name: "implausible-timestamp",
+    default: Level::Warn,
+    doc: DOC,
+    check: Check::Items(check),
+};
+
+const DOC: &str = r#"# implausible-timestamp
 
 A time is before 2020-01-01 or more than five minutes in the future.
 
@@ -42,7 +49,7 @@ pub fn is_implausible(ms: i64, now_ms: i64) -> Option<&'static str> {
     }
 }
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
+fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
     // Every time of the field table; zero means "not set" where the dispatcher writes it.
     let times = || Field::ALL.iter().filter(|f| f.kind() == Kind::EpochMs);
     for item in &ctx.current.items {
