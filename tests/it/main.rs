@@ -8,5 +8,6 @@ mod fidelity_fix;
 mod fix;
 mod gates;
 mod hostile;
+mod merge;
 mod props;
 mod robust;
