@@ -32,7 +32,6 @@
 //! The backup's timestamp is the wall clock (when the backup was taken), not `--now`.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::cli::FixArgs;
 use crate::config;
@@ -43,7 +42,7 @@ use crate::failpoint;
 use crate::git::{self, Blob, Head, Repo};
 use crate::journal::{Intent, Journal};
 use crate::lint::{self, Input, Settings, Severity};
-use crate::liveness::Checker;
+use crate::liveness;
 use crate::output::{self, fix::FixReport};
 use crate::queue::Queue;
 use crate::repair::{self, Action, Options, Plan, Requeue};
@@ -62,8 +61,6 @@ pub fn run(args: &FixArgs) -> Result<bool> {
             }
         }
     }
-    let alive_timeout = config::parse_duration(&args.alive_timeout)
-        .map_err(|e| Error::Usage(format!("--alive-timeout: {e}")))?;
     let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
     let path: PathBuf = ws.queue_path(args.path.as_deref());
     let shown = ws.display_path(&path)?;
@@ -168,20 +165,22 @@ pub fn run(args: &FixArgs) -> Result<bool> {
         )));
     }
     let survey = repair::survey(&queue, now, stale_after);
-    let sessions = args
-        .alive_sessions
-        .clone()
-        .or_else(|| fixc.alive_sessions.as_ref().map(|p| ws.root.join(p)));
-    let alive_cmd = args.alive_cmd.as_deref().or(fixc.alive_cmd.as_deref());
-    let checker = Checker::new(
-        alive_cmd,
-        sessions.as_deref(),
-        Duration::from_millis(alive_timeout as u64),
-    )?;
-    let mut liveness = Vec::with_capacity(survey.stale.len());
-    for c in &survey.stale {
-        liveness.push(checker.check(c.session_key.as_deref())?);
+    let mut spec = liveness::Spec::runtime(&args.alive, fixc, &ws.root)?;
+    if spec.runtime.is_some() && (args.alive_cmd.is_some() || args.alive_sessions.is_some()) {
+        return Err(Error::Usage(
+            "--alive asks a runtime instead of --alive-cmd/--alive-sessions; give one or the other"
+                .into(),
+        ));
     }
+    if spec.runtime.is_none() {
+        spec.sessions = args
+            .alive_sessions
+            .clone()
+            .or_else(|| fixc.alive_sessions.as_ref().map(|p| ws.root.join(p)));
+        spec.cmd = args.alive_cmd.clone().or_else(|| fixc.alive_cmd.clone());
+    }
+    let provider = liveness::provider(&spec)?;
+    let liveness = liveness::ask_all(provider.as_ref(), &survey, now)?;
     let plan = repair::plan(text, &parsed.value, &survey, &liveness, &opts);
     let mut report = FixReport {
         path: shown.clone(),
@@ -503,7 +502,14 @@ pub fn commit_message(
     let marked = plan.marked().count();
     let beats = plan.heartbeats().count();
     let requeued = plan.appended().count();
+    let reconciled = plan.reconciled().count();
     let mut parts = Vec::new();
+    if reconciled > 0 {
+        parts.push(format!(
+            "reconcile {reconciled} ended run{}",
+            plural(reconciled)
+        ));
+    }
     if marked > 0 {
         let what = match opts.mark {
             config::Mark::Failed => "failed",
@@ -540,6 +546,15 @@ pub fn commit_message(
                 "alive ({}), heartbeat recorded",
                 text::escape(liveness_reason(l))
             ),
+            (Action::Kept, l) => format!(
+                "active ({}), left running",
+                text::escape(liveness_reason(l))
+            ),
+            (Action::Reconciled(finish), l) => format!(
+                "reconciled as {} ({})",
+                finish.as_str(),
+                text::escape(liveness_reason(l))
+            ),
             (Action::Left, l) => format!(
                 "left running, liveness unknown ({})",
                 text::escape(liveness_reason(l))
@@ -572,6 +587,12 @@ pub fn commit_message(
             text::escape(&o.candidate.id)
         ));
     }
+    for o in plan.reconciled() {
+        msg.push_str(&format!(
+            "Reconciled-Item: {}\n",
+            text::escape(&o.candidate.id)
+        ));
+    }
     for o in plan.heartbeats() {
         msg.push_str(&format!(
             "Heartbeat-Item: {}\n",
@@ -588,9 +609,7 @@ pub fn commit_message(
 }
 
 fn liveness_reason(l: &repair::Liveness) -> &str {
-    match l {
-        repair::Liveness::Alive(w) | repair::Liveness::Dead(w) | repair::Liveness::Unknown(w) => w,
-    }
+    l.why()
 }
 
 fn plural(n: usize) -> &'static str {
