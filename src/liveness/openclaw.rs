@@ -200,7 +200,7 @@ fn kill(child: &mut Child) {
 }
 
 /// OpenClaw's own words for a failure: the JSON failure's `error.message` on stdout, else
-/// the last line of stderr that is not a log line. Cut to 200 characters.
+/// the last line of stderr that is not a log line; on one line, cut to 300 characters.
 fn failure_message(stdout: &[u8], stderr: &[u8]) -> Option<String> {
     let from_json = serde_json::from_slice::<Value>(stdout).ok().and_then(|v| {
         v.pointer("/error/message")
@@ -213,7 +213,13 @@ fn failure_message(stdout: &[u8], stderr: &[u8]) -> Option<String> {
             .map(|l| strip_ansi(l).trim().to_string())
             .rfind(|l| !l.is_empty() && !l.starts_with('['))
     })?;
-    Some(text.chars().take(200).collect())
+    let text = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(cap(&text, 300))
 }
 
 /// Removes ANSI colour sequences (`ESC [ ... letter`); what is left is escaped when shown.

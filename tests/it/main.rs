@@ -7,5 +7,6 @@ mod check;
 mod fix;
 mod gates;
 mod hostile;
+mod openclaw;
 mod props;
 mod robust;
