@@ -7,6 +7,7 @@ mod check;
 mod fix;
 mod gates;
 mod hostile;
+mod merge;
 mod openclaw;
 mod props;
 mod robust;
