@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::ReportFormat;
 use crate::repair::{Liveness, Survey};
 use crate::rules::{fmt_duration, fmt_ms};
-use crate::text::{escape, json_safe, quote_max};
+use crate::text::{escape, json_safe, pad, quote_max, width};
 
 pub fn render(
     format: ReportFormat,
@@ -100,18 +100,15 @@ pub fn render(
                 if answers.is_some() {
                     head.push("ANSWER");
                 }
-                let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+                let mut widths: Vec<usize> = head.iter().map(|h| width(h)).collect();
                 for r in &rows {
                     for (w, cell) in widths.iter_mut().zip(r) {
-                        *w = (*w).max(cell.chars().count());
+                        *w = (*w).max(width(cell));
                     }
                 }
                 let line = |cells: &[String]| {
-                    let parts: Vec<String> = cells
-                        .iter()
-                        .zip(&widths)
-                        .map(|(c, w)| format!("{c:w$}"))
-                        .collect();
+                    let parts: Vec<String> =
+                        cells.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
                     format!("  {}\n", parts.join("  ").trim_end())
                 };
                 let head: Vec<String> = head.into_iter().map(String::from).collect();
