@@ -1,7 +1,9 @@
 //! `--alive-cmd CMD`: the command's words (split like a shell would, but never run by one)
 //! plus the key as one extra argument. Exit 0 alive, 1 not alive; any other exit, a signal
-//! or the timeout (the child is killed) is unknown.
+//! or the timeout (the child is killed) is unknown. A configured command runs in the
+//! repository root.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,8 +20,19 @@ pub fn words(cmd: &str) -> Result<Vec<String>> {
 }
 
 /// Runs the command for one key.
-pub fn ask(words: &[String], key: &str, timeout: Duration) -> Result<Liveness> {
-    let mut child = Command::new(&words[0])
+pub fn ask(words: &[String], key: &str, timeout: Duration, dir: Option<&Path>) -> Result<Liveness> {
+    let program = Path::new(&words[0]);
+    let mut command = match dir {
+        // A relative program path is the directory's too, not the caller's.
+        Some(dir) if program.is_relative() && words[0].contains('/') => {
+            Command::new(dir.join(program))
+        }
+        _ => Command::new(program),
+    };
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let mut child = command
         .args(&words[1..])
         .arg(key)
         .stdin(Stdio::null())

@@ -53,6 +53,9 @@ pub struct Spec {
     /// The `openclaw` executable [default: `openclaw` on `PATH`].
     pub openclaw_bin: Option<PathBuf>,
     pub cmd: Option<String>,
+    /// Where the command runs (and what its relative program path is relative to) [default:
+    /// the current directory].
+    pub cmd_dir: Option<PathBuf>,
     pub sessions: Option<PathBuf>,
     /// How long one provider process may run [default: 10s, 60s for a runtime].
     pub timeout: Option<Duration>,
@@ -76,6 +79,7 @@ impl Spec {
             runtime: args.alive.or(fix.alive),
             openclaw_bin,
             cmd: None,
+            cmd_dir: None,
             sessions: None,
             timeout: args
                 .alive_timeout
@@ -95,11 +99,14 @@ pub fn provider(spec: &Spec) -> Result<Box<dyn Provider>> {
                 .unwrap_or(Path::new(openclaw::DEFAULT_BIN)),
             spec.timeout.unwrap_or(openclaw::DEFAULT_TIMEOUT),
         ))),
-        None => Ok(Box::new(Generic::new(
-            spec.cmd.as_deref(),
-            spec.sessions.as_deref(),
-            spec.timeout.unwrap_or(Duration::from_secs(10)),
-        )?)),
+        None => Ok(Box::new(
+            Generic::new(
+                spec.cmd.as_deref(),
+                spec.sessions.as_deref(),
+                spec.timeout.unwrap_or(Duration::from_secs(10)),
+            )?
+            .in_dir(spec.cmd_dir.as_deref()),
+        )),
     }
 }
 
@@ -134,6 +141,7 @@ pub struct Generic {
     sessions: Option<HashSet<String>>,
     cmd: Option<Vec<String>>,
     timeout: Duration,
+    dir: Option<PathBuf>,
 }
 
 impl Generic {
@@ -142,7 +150,15 @@ impl Generic {
             sessions: sessions.map(sessions::read).transpose()?,
             cmd: cmd.map(cmd::words).transpose()?,
             timeout,
+            dir: None,
         })
+    }
+
+    /// Runs the command in `dir` (the repository root for a configured command), not in the
+    /// current directory.
+    pub fn in_dir(mut self, dir: Option<&Path>) -> Generic {
+        self.dir = dir.map(Path::to_path_buf);
+        self
     }
 
     fn check(&self, key: Option<&str>) -> Result<Liveness> {
@@ -156,7 +172,7 @@ impl Generic {
             return Ok(Liveness::Alive("listed in alive-sessions".into()));
         }
         match &self.cmd {
-            Some(words) => cmd::ask(words, key, self.timeout),
+            Some(words) => cmd::ask(words, key, self.timeout, self.dir.as_deref()),
             None => Ok(Liveness::Dead("not listed in alive-sessions".into())),
         }
     }

@@ -94,6 +94,10 @@ impl Settings {
         }
         if alive.runtime.is_none() {
             alive.cmd = args.alive_cmd.clone().or_else(|| fixc.alive_cmd.clone());
+            // The configured command's relative paths are the repository's, wherever `fix`
+            // runs; the flag's are the current directory's.
+            alive.cmd_dir =
+                (args.alive_cmd.is_none() && fixc.alive_cmd.is_some()).then(|| ws.root.clone());
             alive.sessions = args
                 .alive_sessions
                 .clone()
