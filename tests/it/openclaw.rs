@@ -195,27 +195,38 @@ impl Ledger {
         );
     }
 
-    /// `openclaw tasks show KEY --json`: the task, or `None` when OpenClaw has none.
+    /// `openclaw tasks show KEY --json`: the task, or `None` when OpenClaw has none. Other
+    /// failures (several OpenClaw processes contending for the database) are retried.
     fn show(&self, key: &str) -> Option<Value> {
-        let out = Command::new(tools_bin("openclaw"))
-            .args(["tasks", "show", key, "--json"])
-            .env("OPENCLAW_STATE_DIR", self.path())
-            .env("HOME", self.path())
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "tasks show {key}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        if out.status.success() {
-            Some(v)
-        } else {
-            assert_eq!(v["ok"], false, "{v}");
-            None
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let out = Command::new(tools_bin("openclaw"))
+                .args(["tasks", "show", key, "--json"])
+                .env("OPENCLAW_STATE_DIR", self.path())
+                .env("HOME", self.path())
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let v: Value = match serde_json::from_slice(&out.stdout) {
+                Ok(v) => v,
+                Err(e) => {
+                    failures.push(format!(
+                        "not JSON ({e}): {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    ));
+                    continue;
+                }
+            };
+            if out.status.success() {
+                return Some(v);
+            }
+            let message = v["error"]["message"].as_str().unwrap_or_default();
+            if message.starts_with("Task not found") {
+                return None;
+            }
+            failures.push(v.to_string());
         }
+        panic!("tasks show {key}: {failures:?}");
     }
 
     /// A wrapper that logs each invocation to `calls.log`, then runs the real CLI.
