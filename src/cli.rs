@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::Mark;
 use crate::output::{Format, ReportFormat};
@@ -28,6 +29,8 @@ pub enum Command {
     Stale(StaleArgs),
     Explain(ExplainArgs),
     Rules(RulesArgs),
+    /// Print the run-queue JSON Schema (draft 2020-12) that the `schema` rule validates
+    /// against.
     Schema,
     InstallHook(InstallHookArgs),
     MergeDriver(MergeDriverArgs),
@@ -110,9 +113,8 @@ pub struct FixArgs {
     /// File listing live session keys (one per line, or a JSON array of strings).
     #[arg(long, value_name = "FILE")]
     pub alive_sessions: Option<PathBuf>,
-    /// How long --alive-cmd may run before its answer counts as unknown (it is killed).
-    #[arg(long, value_name = "DUR", default_value = "10s")]
-    pub alive_timeout: String,
+    #[command(flatten)]
+    pub alive: AliveArgs,
     /// Proceed even if the queue file has uncommitted changes.
     #[arg(long)]
     pub allow_dirty: bool,
@@ -132,11 +134,29 @@ pub struct FixArgs {
     pub common: Common,
 }
 
+/// Which runtime answers for child runs, shared by `fix` and `stale`.
+#[derive(Debug, Args)]
+pub struct AliveArgs {
+    /// Ask this runtime about each stale item's `run.childSessionKey` (replaces --alive-cmd
+    /// and --alive-sessions) [default: `[fix] alive`].
+    #[arg(long, value_enum, value_name = "RUNTIME")]
+    pub alive: Option<crate::liveness::Runtime>,
+    /// The `openclaw` executable [default: `[fix] openclaw-bin`, else `openclaw` on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub openclaw_bin: Option<PathBuf>,
+    /// How long a liveness process may run before its answer counts as unknown (it is
+    /// killed) [default: 10s; 60s for --alive].
+    #[arg(long, value_name = "DUR")]
+    pub alive_timeout: Option<String>,
+}
+
 /// List running items that are stale (the report a dispatcher logs each cycle).
 #[derive(Debug, Args)]
 pub struct StaleArgs {
     /// The queue file [default: the first configured path].
     pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub alive: AliveArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
@@ -194,4 +214,50 @@ pub struct MergeDriverArgs {
     /// value instead of marking it.
     #[arg(long)]
     pub ancestor: bool,
+}
+
+/// A command-line error as the one line `main` prints after `runqlint: error: `: clap's
+/// message without its usage block, with the `--help` to read (the command's own when one
+/// was named). `args` are the arguments after the program name.
+pub fn usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> String {
+    let cli = Cli::command();
+    let names: Vec<&str> = cli
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .filter(|n| *n != "help")
+        .collect();
+    let command = args
+        .iter()
+        .filter_map(|a| a.to_str())
+        .find(|a| !a.starts_with('-'))
+        .filter(|a| names.contains(a));
+    let help = match command {
+        Some(c) => format!("runqlint {c} --help"),
+        None => "runqlint --help".to_string(),
+    };
+    let what = match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+            if command.is_none() =>
+        {
+            format!("no command given; the commands are {}", names.join(", "))
+        }
+        _ => {
+            let text = e.to_string();
+            let mut line = String::new();
+            for part in text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:"))
+                .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+            {
+                let part = part.strip_prefix("error: ").unwrap_or(part);
+                if !line.is_empty() {
+                    line.push_str(if line.ends_with(':') { " " } else { "; " });
+                }
+                line.push_str(part);
+            }
+            line
+        }
+    };
+    crate::text::escape(&format!("{what} (see `{help}`)"))
 }

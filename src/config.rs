@@ -15,6 +15,8 @@
 //! backup = true
 //! alive-cmd = "dispatcher session-alive"
 //! alive-sessions = "sessions.txt"
+//! alive = "openclaw"              # a runtime answers instead (replaces the two above)
+//! openclaw-bin = "openclaw"       # its executable: a name on PATH, or a path
 //! ```
 
 use std::collections::BTreeMap;
@@ -51,6 +53,8 @@ struct RawFix {
     backup: Option<bool>,
     alive_cmd: Option<String>,
     alive_sessions: Option<PathBuf>,
+    alive: Option<crate::liveness::Runtime>,
+    openclaw_bin: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,11 +79,19 @@ pub enum Mark {
     Stale,
 }
 
+impl Mark {
+    /// The status a marked item gets.
+    pub fn status(self) -> crate::queue::Status {
+        match self {
+            Mark::Failed => crate::queue::Status::Failed,
+            Mark::Stale => crate::queue::Status::Stale,
+        }
+    }
+}
+
 /// Settings after validation; flags are applied on top by the commands.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the config was read from, if anywhere.
-    pub source: Option<PathBuf>,
     pub paths: Vec<String>,
     pub stale_after_ms: i64,
     pub max_file_size: u64,
@@ -95,12 +107,13 @@ pub struct FixDefaults {
     pub backup: bool,
     pub alive_cmd: Option<String>,
     pub alive_sessions: Option<PathBuf>,
+    pub alive: Option<crate::liveness::Runtime>,
+    pub openclaw_bin: Option<PathBuf>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
-            source: None,
             paths: vec![DEFAULT_PATH.to_string()],
             stale_after_ms: DEFAULT_STALE_AFTER_MS,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
@@ -112,6 +125,8 @@ impl Default for Config {
                 backup: true,
                 alive_cmd: None,
                 alive_sessions: None,
+                alive: None,
+                openclaw_bin: None,
             },
         }
     }
@@ -151,10 +166,7 @@ impl Config {
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        let mut config =
-            Config::parse(&text).map_err(|m| Error::Config(format!("{}: {m}", path.display())))?;
-        config.source = Some(path);
-        Ok(config)
+        Config::parse(&text).map_err(|m| Error::Config(format!("{}: {m}", path.display())))
     }
 
     /// Parses and validates config text; the error is one line.
@@ -218,6 +230,8 @@ impl Config {
         }
         config.fix.alive_cmd = f.alive_cmd;
         config.fix.alive_sessions = f.alive_sessions;
+        config.fix.alive = f.alive;
+        config.fix.openclaw_bin = f.openclaw_bin;
         Ok(config)
     }
 }

@@ -7,6 +7,14 @@
 //! 2. The command asks whether each candidate's child session is alive ([`Liveness`]).
 //! 3. [`plan`] turns the answers into outcomes and byte edits:
 //!    * alive: stays `running`, `run.lastHeartbeatAtMs` = now;
+//!    * active (a runtime says it is queued or running): stays `running`,
+//!      `run.lastHeartbeatAtMs` = the runtime's last event, when that is newer than the
+//!      item's last sign of life (else nothing changes: [`Action::Kept`]);
+//!    * ended (a runtime recorded the end): `status` from the outcome ([`Finish`]),
+//!      `run.finishedAtMs` = the runtime's end time, `run.error` = the runtime's error when
+//!      it gave one, and a triage note with reason [`RECONCILED`] and the runtime's answer.
+//!      An end before the item's start, or an implausible time, is not this run's end: the
+//!      answer becomes unknown ([`vet`]);
 //!    * not alive: `--mark failed` sets `status` = `failed`, `run.finishedAtMs` = now,
 //!      `run.error` = [`FAILED_ERROR`] and the triage note; `--mark stale` sets `status` =
 //!      `stale` and the triage note only. A `triage` object that exists keeps its other
@@ -27,7 +35,8 @@ use serde_json::{json, Value};
 
 use crate::config::Mark;
 use crate::edit::{Edit, New, Splicer};
-use crate::queue::Queue;
+use crate::fields::Field;
+use crate::queue::ValueQueue;
 use crate::rules::stale_running::{self, Age};
 
 /// `run.error` of an item marked failed.
@@ -75,18 +84,96 @@ pub struct Survey {
     pub unageable: Vec<Unageable>,
 }
 
-/// Whether a candidate's child session is alive, and how that was decided.
+/// Whether a candidate's child session is alive, and how that was decided. The strings
+/// say why, for the report and the receipt; they may carry a runtime's text (untrusted,
+/// escaped where shown).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Liveness {
+    /// Alive (a generic check): heartbeat now.
     Alive(String),
+    /// A runtime says the run is queued or running, last heard of at `last_event_ms`.
+    Active { why: String, last_event_ms: i64 },
+    /// A runtime recorded the run's end.
+    Ended(Ended),
+    /// No evidence of life: the policy (`--mark`) applies.
     Dead(String),
+    /// Cannot tell: the item is left alone.
     Unknown(String),
 }
 
+impl Liveness {
+    pub fn why(&self) -> &str {
+        match self {
+            Liveness::Alive(w) | Liveness::Dead(w) | Liveness::Unknown(w) => w,
+            Liveness::Active { why, .. } => why,
+            Liveness::Ended(e) => &e.why,
+        }
+    }
+}
+
+/// `triage.reason` of an item whose end was taken from its runtime.
+pub const RECONCILED: &str = "reconciled";
+
+/// A run's end as its runtime recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    pub why: String,
+    pub finish: Finish,
+    pub finished_ms: i64,
+    /// The runtime's error text, verbatim (untrusted).
+    pub error: Option<String>,
+}
+
+/// The terminal status an ended run gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    Done,
+    Canceled,
+    Failed,
+}
+
+impl Finish {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Finish::Done => "done",
+            Finish::Canceled => "canceled",
+            Finish::Failed => "failed",
+        }
+    }
+}
+
+/// A runtime's answer checked against the item: an end before the item started, or a time
+/// that cannot be trusted, belongs to some other run, so the answer becomes unknown.
+pub fn vet(candidate: &Candidate, live: Liveness, now_ms: i64) -> Liveness {
+    use crate::rules::fmt_ms;
+    use crate::rules::is_implausible;
+    match &live {
+        Liveness::Ended(e) => {
+            if let Some(bad) = is_implausible(e.finished_ms, now_ms) {
+                return Liveness::Unknown(format!("{}; its end time is {bad}", e.why));
+            }
+            if e.finished_ms < candidate.started_ms {
+                return Liveness::Unknown(format!(
+                    "{}; that is before this item started ({}), so it is another run",
+                    e.why,
+                    fmt_ms(candidate.started_ms)
+                ));
+            }
+            live
+        }
+        Liveness::Active { why, last_event_ms } => match is_implausible(*last_event_ms, now_ms) {
+            Some(bad) => Liveness::Unknown(format!("{why}; its last event is {bad}")),
+            None => live,
+        },
+        _ => live,
+    }
+}
+
 /// Ages every running item.
-pub fn survey(queue: &Queue, now_ms: i64, stale_after_ms: i64) -> Survey {
+pub fn survey(queue: &ValueQueue, now_ms: i64, stale_after_ms: i64) -> Survey {
     let mut s = Survey::default();
-    for (slot, item) in queue.items.iter().enumerate() {
+    for (slot, entry) in queue.entries().enumerate() {
+        let item = entry.view;
         match stale_running::age(item, now_ms, stale_after_ms) {
             Age::NotRunning => {}
             Age::Unageable(reason) => {
@@ -118,20 +205,12 @@ pub fn survey(queue: &Queue, now_ms: i64, stale_after_ms: i64) -> Survey {
                     slot,
                     pointer: item.pointer(),
                     id: id.to_string(),
-                    title: item
-                        .value()
-                        .and_then(|v| v.get("title"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    started_ms: item.run_ms("startedAtMs").unwrap_or(last),
+                    title: entry.str(Field::Title).map(str::to_string),
+                    started_ms: item.int(Field::StartedAtMs).unwrap_or(last),
                     last_ms: last,
                     age_ms,
                     threshold_ms: threshold,
-                    session_key: item
-                        .run()
-                        .and_then(|r| r.get("childSessionKey"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
+                    session_key: entry.str(Field::ChildSessionKey).map(str::to_string),
                 });
             }
         }
@@ -144,6 +223,10 @@ pub fn survey(queue: &Queue, now_ms: i64, stale_after_ms: i64) -> Survey {
 pub enum Action {
     /// Alive: a heartbeat was recorded.
     Heartbeat,
+    /// Active, but the runtime heard from it no later than the item says: unchanged.
+    Kept,
+    /// Ended: the runtime's outcome was recorded.
+    Reconciled(Finish),
     /// Not alive: marked.
     Marked(Mark),
     /// Liveness unknown: left as it was.
@@ -183,6 +266,11 @@ impl Plan {
             .iter()
             .filter(|o| matches!(o.action, Action::Marked(_)))
     }
+    pub fn reconciled(&self) -> impl Iterator<Item = &Outcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.action, Action::Reconciled(_)))
+    }
     pub fn heartbeats(&self) -> impl Iterator<Item = &Outcome> {
         self.outcomes
             .iter()
@@ -213,7 +301,7 @@ pub fn plan(
     liveness: &[Liveness],
     opts: &Options,
 ) -> Plan {
-    let queue = Queue::new(doc);
+    let queue = ValueQueue::new(doc);
     let splicer = Splicer::new(text);
     let mut intended = doc.clone();
     let mut edits = Vec::new();
@@ -226,13 +314,11 @@ pub fn plan(
         .collect();
     let now = opts.now_ms;
     for (candidate, live) in survey.stale.iter().zip(liveness) {
-        let item = &queue.items[candidate.slot];
-        let item_obj = item
-            .value()
-            .and_then(Value::as_object)
-            .expect("queue items are objects");
+        let entry = queue.item(candidate.slot);
+        let item = entry.view;
+        let item_obj = entry.object;
         let run_pointer = format!("{}/run", candidate.pointer);
-        let run_obj = item.run().expect("an aged item has a run object");
+        let run_obj = entry.run().expect("an aged item has a run object");
         let mut item_set: Vec<(String, New)> = Vec::new();
         let mut run_set: Vec<(String, New)> = Vec::new();
         let mut triage_set: Vec<(String, New)> = Vec::new();
@@ -241,13 +327,36 @@ pub fn plan(
                 run_set.push(("lastHeartbeatAtMs".into(), json!(now).into()));
                 Action::Heartbeat
             }
+            Liveness::Active { last_event_ms, .. } if *last_event_ms > candidate.last_ms => {
+                let at = (*last_event_ms).min(now);
+                run_set.push(("lastHeartbeatAtMs".into(), json!(at).into()));
+                Action::Heartbeat
+            }
+            Liveness::Active { .. } => Action::Kept,
+            Liveness::Ended(e) => {
+                item_set.push(("status".into(), json!(e.finish.as_str()).into()));
+                // A runtime that dates a loss by its own clock may end the run a moment
+                // after this `now` ([`vet`] refused anything further off).
+                let finished = e.finished_ms.min(now);
+                run_set.push(("finishedAtMs".into(), json!(finished).into()));
+                if let Some(error) = &e.error {
+                    run_set.push(("error".into(), json!(error).into()));
+                }
+                let note = vec![
+                    ("status".to_string(), New::Json(json!("needs_review"))),
+                    ("reason".to_string(), New::Json(json!(RECONCILED))),
+                    ("flaggedAtMs".to_string(), New::Json(json!(now))),
+                    ("note".to_string(), New::Json(json!(e.why))),
+                ];
+                match item_obj.get("triage") {
+                    Some(Value::Object(_)) => triage_set = note,
+                    _ => item_set.push(("triage".into(), New::Object(note))),
+                }
+                Action::Reconciled(e.finish)
+            }
             Liveness::Unknown(_) => Action::Left,
             Liveness::Dead(_) => {
-                let status = match opts.mark {
-                    Mark::Failed => "failed",
-                    Mark::Stale => "stale",
-                };
-                item_set.push(("status".into(), json!(status).into()));
+                item_set.push(("status".into(), json!(opts.mark.status().as_str()).into()));
                 if opts.mark == Mark::Failed {
                     run_set.push(("finishedAtMs".into(), json!(now).into()));
                     run_set.push(("error".into(), json!(FAILED_ERROR).into()));
@@ -288,7 +397,7 @@ pub fn plan(
             );
         }
         let requeue = (opts.requeue && matches!(action, Action::Marked(_))).then(|| {
-            let old = item.run_ms("attempt").filter(|&a| a >= 1).unwrap_or(1);
+            let old = item.int(Field::Attempt).filter(|&a| a >= 1).unwrap_or(1);
             let attempt = old.saturating_add(1);
             if attempt > i64::from(opts.max_attempts) {
                 return Requeue::Refused {
@@ -371,7 +480,7 @@ mod tests {
     fn marks_heartbeats_and_requeues() {
         let text = r#"{"items":[{"id":"a","status":"running","title":"T","run":{"startedAtMs":1772064000000,"attempt":2}},{"id":"b","status":"running","run":{"startedAtMs":1772064000000}},{"id":"c","status":"running","run":{"startedAtMs":1772064000000,"attempt":3}},{"id":"d","status":"running"}]}"#;
         let doc: Value = serde_json::from_str(text).unwrap();
-        let q = Queue::new(&doc);
+        let q = ValueQueue::new(&doc);
         let s = survey(&q, NOW, 6 * 3_600_000);
         assert_eq!(s.running, 4);
         assert_eq!(s.stale.len(), 3);
