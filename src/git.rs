@@ -9,10 +9,13 @@ use std::path::{Component, Path, PathBuf};
 use git2::{ObjectType, Oid, Repository};
 
 use crate::error::{Error, Result};
+use crate::gitcli::Git;
 
 /// A repository with a working tree (or a bare one, which has none).
 pub struct Repo {
     repo: Repository,
+    /// The same repository through the `git` program, for what libgit2 reads differently.
+    git: Option<Git>,
 }
 
 /// A blob read from git, or the reason there is none.
@@ -29,9 +32,12 @@ impl Repo {
     /// `Ok(None)` when `start` is not inside a repository.
     pub fn discover(start: &Path) -> Result<Option<Repo>> {
         if std::env::var_os("GIT_DIR").is_some() {
-            return Repository::open_from_env()
-                .map(|repo| Some(Repo { repo }))
-                .map_err(Error::from);
+            let repo = Repository::open_from_env()?;
+            // libgit2 leaves `GIT_WORK_TREE` (and `git --work-tree`) to the caller.
+            if let Some(wt) = std::env::var_os("GIT_WORK_TREE").filter(|w| !w.is_empty()) {
+                repo.set_workdir(&absolute(Path::new(&wt))?, false)?;
+            }
+            return Ok(Some(Repo::new(repo)));
         }
         let dir = if start.is_dir() {
             start.to_path_buf()
@@ -39,18 +45,40 @@ impl Repo {
             parent_dir(start)
         };
         match Repository::discover(&dir) {
-            Ok(repo) => Ok(Some(Repo { repo })),
+            Ok(repo) => Ok(Some(Repo::new(repo))),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    fn new(repo: Repository) -> Repo {
+        let git = repo.workdir().map(Git::at);
+        Repo { repo, git }
     }
 
     pub fn workdir(&self) -> Option<&Path> {
         self.repo.workdir()
     }
 
+    /// No working tree: a bare repository not given one by `GIT_WORK_TREE`/`--work-tree`
+    /// (libgit2 keeps `core.bare` even then; git uses the working tree it was given).
     pub fn is_bare(&self) -> bool {
-        self.repo.is_bare()
+        self.repo.workdir().is_none()
+    }
+
+    /// The `git` program's view of this repository (it has a working tree).
+    fn cli(&self) -> Result<&Git> {
+        self.git
+            .as_ref()
+            .ok_or_else(|| Error::Usage("a bare repository has no working tree".into()))
+    }
+
+    /// Whether `rev` names a commit here.
+    pub fn resolves(&self, rev: &str) -> bool {
+        self.repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .is_ok()
     }
 
     /// `path` (absolute or relative to the current directory) as a repository-relative path
@@ -59,49 +87,14 @@ impl Repo {
         let workdir = self
             .workdir()
             .ok_or_else(|| Error::Usage("a bare repository has no working tree".into()))?;
-        let workdir =
-            std::fs::canonicalize(workdir).map_err(|e| crate::error::io(workdir, "resolve", e))?;
-        let abs = absolute(path)?;
-        let rel = abs.strip_prefix(&workdir).map_err(|_| {
-            Error::Usage(format!(
-                "{} is outside the repository at {}",
-                path.display(),
-                workdir.display()
-            ))
-        })?;
-        let parts: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        if parts.is_empty() {
-            return Err(Error::Usage(format!(
-                "{} is the repository itself, not a file",
-                path.display()
-            )));
-        }
-        Ok(parts.join("/"))
+        relative_in(workdir, path)
     }
 
-    /// Where git looks for hooks, as `git rev-parse --git-path hooks` answers: `core.hooksPath`
-    /// when set (`~/` expanded; a relative value is relative to the working tree's root,
-    /// where git runs hooks), else `hooks` in the common git directory, which every linked
-    /// worktree of the repository shares. The directory may not exist yet.
+    /// Where git looks for hooks: `git rev-parse --git-path hooks` asked of git itself, so
+    /// `core.hooksPath` counts from every config source git reads (system, global,
+    /// `GIT_CONFIG_GLOBAL`, local, worktree, includes). The directory may not exist yet.
     pub fn hooks_dir(&self) -> Result<PathBuf> {
-        let config = self.repo.config()?;
-        let configured = match config.get_path("core.hooksPath") {
-            Ok(p) => Some(p),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => None,
-            Err(e) => return Err(e.into()),
-        };
-        match configured {
-            Some(p) if p.as_os_str().is_empty() => Ok(self.repo.commondir().join("hooks")),
-            Some(p) if p.is_absolute() => Ok(p),
-            Some(p) => {
-                let base = self.repo.workdir().unwrap_or_else(|| self.repo.commondir());
-                Ok(base.join(p))
-            }
-            None => Ok(self.repo.commondir().join("hooks")),
-        }
+        self.cli()?.hooks_dir()
     }
 
     /// The commit `HEAD` points at, if any.
@@ -122,7 +115,12 @@ impl Repo {
             {
                 return Ok(Blob::NoVersion)
             }
-            Err(e) => return Err(self.missing_revision(rev, &e)),
+            // git reads revisions libgit2 does not (`main-worktree/HEAD`,
+            // `worktrees/NAME/HEAD`, `:/text`, reflog dates): ask it before giving up.
+            Err(e) => match self.cli()?.commit_of(rev)? {
+                Some(id) => self.repo.find_object(parse_oid(&id)?, None)?,
+                None => return Err(self.missing_revision(rev, &e)),
+            },
         };
         let commit = object
             .peel_to_commit()
@@ -134,10 +132,9 @@ impl Repo {
             Err(e) => return Err(e.into()),
         };
         match entry.kind() {
-            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => Err(Error::Usage(format!(
-                "{rel} is a symbolic link in {rev}; runqlint checks regular files only"
-            ))),
-            Some(ObjectType::Blob) => self.read_blob(entry.id(), rel, limit).map(Blob::Found),
+            // A symbolic link at the base holds no queue: a regular file now is a new one.
+            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => Ok(Blob::Missing),
+            Some(ObjectType::Blob) => self.content(entry.id(), rel, limit).map(Blob::Found),
             Some(ObjectType::Commit) => Err(Error::Usage(format!(
                 "{rel} is a submodule in {rev}, not a file"
             ))),
@@ -147,34 +144,103 @@ impl Repo {
         }
     }
 
-    /// The staged version of `rel`: the index entry, not the working tree.
+    /// The index git commits from: `GIT_INDEX_FILE` (a hook's temporary index; relative
+    /// paths are relative to the directory git ran the hook in), else the repository's.
+    /// `None` when libgit2 cannot read it (split index, sparse index, a newer version).
+    fn index(&self) -> Option<git2::Index> {
+        match std::env::var_os("GIT_INDEX_FILE").filter(|f| !f.is_empty()) {
+            Some(file) => git2::Index::open(Path::new(&file)).ok(),
+            None => self.repo.index().ok(),
+        }
+    }
+
+    /// The staged version of `rel`: the index entry, not the working tree. An intent to
+    /// add (`git add -N`) is not content: git commits nothing for it.
     pub fn blob_in_index(&self, rel: &str, limit: u64) -> Result<Blob> {
-        let index = match std::env::var_os("GIT_INDEX_FILE") {
-            Some(file) => {
-                let file = PathBuf::from(file);
-                // Relative paths are relative to the working directory git ran the hook in.
-                git2::Index::open(&file)?
-            }
-            None => self.repo.index()?,
+        let Some(index) = self.index() else {
+            return self.cli()?.blob_in_index(rel, limit);
         };
-        let conflicted: Vec<i32> = (1..=3)
-            .filter(|&stage| index.get_path(Path::new(rel), stage).is_some())
-            .collect();
-        if !conflicted.is_empty() {
-            return Err(Error::Git(format!(
-                "{rel} has unresolved merge conflicts in the index; resolve them and `git add` the result"
-            )));
+        if (1..=3).any(|stage| index.get_path(Path::new(rel), stage).is_some()) {
+            return Err(crate::gitcli::conflicted(rel));
         }
         match index.get_path(Path::new(rel), 0) {
             None => Ok(Blob::Missing),
-            Some(entry) if entry.mode == 0o120000 => Err(Error::Usage(format!(
-                "{rel} is staged as a symbolic link; runqlint checks regular files only"
-            ))),
+            Some(entry) if entry.mode == 0o120000 => Err(crate::gitcli::staged_symlink(rel)),
             Some(entry) if entry.mode == 0o160000 => {
                 Err(Error::Usage(format!("{rel} is a submodule, not a file")))
             }
-            Some(entry) => self.read_blob(entry.id, rel, limit).map(Blob::Found),
+            Some(entry) if entry.flags_extended & INTENT_TO_ADD != 0 => Ok(Blob::Missing),
+            Some(entry) => self.content(entry.id, rel, limit).map(Blob::Found),
         }
+    }
+
+    /// Whether `rel` is outside a sparse checkout (skip-worktree): git takes its index entry
+    /// for the working-tree file.
+    pub fn skip_worktree(&self, rel: &str) -> Result<bool> {
+        match self.index() {
+            Some(index) => Ok(index
+                .get_path(Path::new(rel), 0)
+                .is_some_and(|e| e.flags_extended & SKIP_WORKTREE != 0)),
+            None => self.cli()?.skip_worktree(rel),
+        }
+    }
+
+    /// The bytes git would check out for blob `id` at `rel`: libgit2 reads the object when
+    /// the path has no checkout conversion and the object is here; otherwise git does
+    /// (filters, `eol`, Git LFS; a partial clone's missing blob is fetched as git would).
+    fn content(&self, id: Oid, rel: &str, limit: u64) -> Result<Vec<u8>> {
+        if !self.converts(rel) {
+            match self.read_blob(id, rel, limit) {
+                Err(Error::Git(_)) if !self.repo.odb()?.exists(id) => {}
+                other => return other,
+            }
+        }
+        self.cli()?.checkout_bytes(rel, &id.to_string(), limit)
+    }
+
+    /// Whether git changes `rel`'s bytes between the object store and the working tree:
+    /// a `filter` (Git LFS is one), `ident`, `working-tree-encoding`, an `eol`/`crlf`
+    /// attribute, or `core.autocrlf`/`core.eol` asking for CRLF. The attributes are read
+    /// by libgit2 (`.gitattributes`, `info/attributes`, `core.attributesFile`); a
+    /// `core.attributesFile` only in `GIT_CONFIG_GLOBAL`, which libgit2 does not read,
+    /// sends every read to git.
+    fn converts(&self, rel: &str) -> bool {
+        let path = Path::new(rel);
+        let set = |name: &str| {
+            !matches!(
+                self.repo
+                    .get_attr(path, name, git2::AttrCheckFlags::FILE_THEN_INDEX)
+                    .map(git2::AttrValue::from_string),
+                Ok(git2::AttrValue::Unspecified | git2::AttrValue::False)
+            )
+        };
+        if ["filter", "ident", "working-tree-encoding", "eol", "crlf"]
+            .iter()
+            .any(|a| set(a))
+        {
+            return true;
+        }
+        let global = std::env::var_os("GIT_CONFIG_GLOBAL")
+            .filter(|p| !p.is_empty())
+            .and_then(|p| git2::Config::open(Path::new(&p)).ok());
+        let configs = [self.repo.config().ok(), global];
+        let get = |key: &str| {
+            configs
+                .iter()
+                .flatten()
+                .find_map(|c| c.get_string(key).ok())
+                .map(|v| v.to_ascii_lowercase())
+        };
+        if configs[1]
+            .as_ref()
+            .is_some_and(|c| c.get_string("core.attributesFile").is_ok())
+        {
+            return true;
+        }
+        matches!(
+            get("core.autocrlf").as_deref(),
+            Some("true" | "yes" | "on" | "1")
+        ) || get("core.eol").as_deref() == Some("crlf")
     }
 
     fn read_blob(&self, id: Oid, rel: &str, limit: u64) -> Result<Vec<u8>> {
@@ -219,6 +285,36 @@ impl Repo {
             "base revision `{rev}` is not in this clone{shallow}; fetch it with: {fetch}"
         ))
     }
+}
+
+/// Index entry flags (the extended ones, as libgit2 exposes them).
+const INTENT_TO_ADD: u16 = 1 << 13;
+const SKIP_WORKTREE: u16 = 1 << 14;
+
+/// `path` (absolute or relative to the current directory) relative to `workdir`, with `/`
+/// separators.
+pub fn relative_in(workdir: &Path, path: &Path) -> Result<String> {
+    let workdir =
+        std::fs::canonicalize(workdir).map_err(|e| crate::error::io(workdir, "resolve", e))?;
+    let abs = absolute(path)?;
+    let rel = abs.strip_prefix(&workdir).map_err(|_| {
+        Error::Usage(format!(
+            "{} is outside the repository at {}",
+            path.display(),
+            workdir.display()
+        ))
+    })?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} is the repository itself, not a file",
+            path.display()
+        )));
+    }
+    Ok(parts.join("/"))
 }
 
 /// Where `HEAD` points.

@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) is a thin shell over this library; the library is public so
 //! the fuzz targets and property tests can drive the same code paths. See ARCHITECTURE.md.
 
+pub mod amend;
 pub mod atomic;
 pub mod cli;
 pub mod commands;
@@ -12,6 +13,7 @@ pub mod edit;
 pub mod error;
 pub mod failpoint;
 pub mod git;
+pub mod gitcli;
 pub mod journal;
 pub mod lint;
 pub mod liveness;

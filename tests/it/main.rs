@@ -4,6 +4,7 @@
 mod support;
 
 mod check;
+mod fidelity;
 mod fix;
 mod gates;
 mod hostile;
