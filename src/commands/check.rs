@@ -125,6 +125,9 @@ fn collect(ws: &Workspace, args: &CheckArgs, settings: &Settings) -> Result<Vec<
     Ok(reports)
 }
 
+/// A path's checked and base versions (`None`: absent).
+type Versions = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 fn found(blob: Blob) -> Option<Vec<u8>> {
     match blob {
         Blob::Found(b) => Some(b),
@@ -140,7 +143,7 @@ fn read_versions(
     shown: &str,
     base_rev: &str,
     has_base: bool,
-) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+) -> Result<Versions> {
     let limit = ws.config.max_file_size;
     // Both versions are read at once: inflating a large blob takes as long as checking
     // it. The base is read through a second handle (a git2 repository stays on one
@@ -198,7 +201,7 @@ fn submodule_versions(
     (sub, prefix, rest): (&std::path::Path, &str, &str),
     base_rev: &str,
     has_base: bool,
-) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+) -> Result<Versions> {
     let limit = ws.config.max_file_size;
     let sup = Git::at(&ws.root);
     let module = Git::submodule(sub);
