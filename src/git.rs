@@ -102,8 +102,19 @@ impl Repo {
         self.repo.head().ok()?.peel_to_commit().ok().map(|c| c.id())
     }
 
-    /// The file at `rel` in revision `rev` (`HEAD`, a branch, a SHA, a tag).
+    /// The file at `rel` in revision `rev` (`HEAD`, a branch, a SHA, a tag), as git would
+    /// check it out (see [`Repo::content`]).
     pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
+        self.blob_at_as(rev, rel, limit, true)
+    }
+
+    /// The bytes stored in the object database for `rel` at `rev`, before any checkout
+    /// conversion: what a byte-exact commit would be compared with.
+    pub fn stored_blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
+        self.blob_at_as(rev, rel, limit, false)
+    }
+
+    fn blob_at_as(&self, rev: &str, rel: &str, limit: u64, checkout: bool) -> Result<Blob> {
         let object = match self.repo.revparse_single(rev) {
             Ok(o) => o,
             Err(e)
@@ -134,7 +145,10 @@ impl Repo {
         match entry.kind() {
             // A symbolic link at the base holds no queue: a regular file now is a new one.
             Some(ObjectType::Blob) if entry.filemode() == 0o120000 => Ok(Blob::Missing),
-            Some(ObjectType::Blob) => self.content(entry.id(), rel, limit).map(Blob::Found),
+            Some(ObjectType::Blob) if checkout => {
+                self.content(entry.id(), rel, limit).map(Blob::Found)
+            }
+            Some(ObjectType::Blob) => self.read_blob(entry.id(), rel, limit).map(Blob::Found),
             Some(ObjectType::Commit) => Err(Error::Usage(format!(
                 "{rel} is a submodule in {rev}, not a file"
             ))),

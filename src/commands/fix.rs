@@ -142,7 +142,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     let text = std::str::from_utf8(&original)
         .map_err(|_| Error::Refused(format!("{shown} is not UTF-8")))?;
     let base = match repo {
-        Some(r) => match r.blob_at("HEAD", &shown, limit)? {
+        Some(r) => match r.stored_blob_at("HEAD", &shown, limit)? {
             Blob::Found(b) => Some(b),
             _ => None,
         },
