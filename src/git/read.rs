@@ -1,0 +1,256 @@
+//! Reading versions: a file as a revision's tree or the index holds it, and where git
+//! keeps its hooks. Nothing here writes.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid};
+
+use super::Repo;
+use crate::error::{Error, Result};
+
+/// A blob read from git, or the reason there is none.
+pub enum Blob {
+    Found(Vec<u8>),
+    /// The path does not exist in that version.
+    Missing,
+    /// There is no such version (a repository with no commits has no HEAD).
+    NoVersion,
+}
+
+impl Repo {
+    /// Where git looks for hooks: `git rev-parse --git-path hooks` asked of git itself, so
+    /// `core.hooksPath` counts from every config source git reads (system, global,
+    /// `GIT_CONFIG_GLOBAL`, local, worktree, includes). The directory may not exist yet.
+    pub fn hooks_dir(&self) -> Result<PathBuf> {
+        self.cli()?.hooks_dir()
+    }
+
+    /// Whether `rev` names a commit here.
+    pub fn resolves(&self, rev: &str) -> bool {
+        self.repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .is_ok()
+    }
+
+    /// The file at `rel` in revision `rev` (`HEAD`, a branch, a SHA, a tag), as git would
+    /// check it out (see [`Repo::content`]).
+    pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
+        self.blob_at_as(rev, rel, limit, true)
+    }
+
+    /// The bytes stored in the object database for `rel` at `rev`, before any checkout
+    /// conversion: what a byte-exact commit would be compared with.
+    pub fn stored_blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
+        self.blob_at_as(rev, rel, limit, false)
+    }
+
+    fn blob_at_as(&self, rev: &str, rel: &str, limit: u64, checkout: bool) -> Result<Blob> {
+        let object = match self.repo.revparse_single(rev) {
+            Ok(o) => o,
+            Err(e)
+                if rev == "HEAD"
+                    && matches!(
+                        e.code(),
+                        git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+                    ) =>
+            {
+                return Ok(Blob::NoVersion)
+            }
+            // git reads revisions libgit2 does not (`main-worktree/HEAD`,
+            // `worktrees/NAME/HEAD`, `:/text`, reflog dates): ask it before giving up.
+            Err(e) => match self.cli()?.commit_of(rev)? {
+                Some(id) => {
+                    let oid = Oid::from_str(&id)
+                        .map_err(|_| Error::Git(format!("`{id}` is not an object id")))?;
+                    self.repo.find_object(oid, None)?
+                }
+                None => return Err(self.missing_revision(rev, &e)),
+            },
+        };
+        let commit = object
+            .peel_to_commit()
+            .map_err(|_| Error::Git(format!("`{rev}` is not a commit")))?;
+        let tree = commit.tree()?;
+        let entry = match tree.get_path(Path::new(rel)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(Blob::Missing),
+            Err(e) => return Err(e.into()),
+        };
+        match entry.kind() {
+            // A symbolic link at the base holds no queue: a regular file now is a new one.
+            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => Ok(Blob::Missing),
+            Some(ObjectType::Blob) if checkout => {
+                self.content(entry.id(), rel, limit).map(Blob::Found)
+            }
+            Some(ObjectType::Blob) => self.read_blob(entry.id(), rel, limit).map(Blob::Found),
+            Some(ObjectType::Commit) => Err(Error::Usage(format!(
+                "{rel} is a submodule in {rev}, not a file"
+            ))),
+            _ => Err(Error::Usage(format!(
+                "{rel} is a directory in {rev}, not a file"
+            ))),
+        }
+    }
+
+    /// The index git commits from: `GIT_INDEX_FILE` (a hook's temporary index; relative
+    /// paths are relative to the directory git ran the hook in), else the repository's.
+    /// `None` when libgit2 cannot read it (split index, sparse index, a newer version).
+    fn index(&self) -> Option<git2::Index> {
+        match std::env::var_os("GIT_INDEX_FILE").filter(|f| !f.is_empty()) {
+            Some(file) => git2::Index::open(Path::new(&file)).ok(),
+            None => self.repo.index().ok(),
+        }
+    }
+
+    /// The staged version of `rel`: the index entry, not the working tree, as git would
+    /// check it out. An intent to add (`git add -N`) is not content: git commits nothing
+    /// for it.
+    pub fn blob_in_index(&self, rel: &str, limit: u64) -> Result<Blob> {
+        let Some(index) = self.index() else {
+            return self.cli()?.blob_in_index(rel, limit);
+        };
+        if (1..=3).any(|stage| index.get_path(Path::new(rel), stage).is_some()) {
+            return Err(crate::gitcli::conflicted(rel));
+        }
+        match index.get_path(Path::new(rel), 0) {
+            None => Ok(Blob::Missing),
+            Some(entry) if entry.mode == 0o120000 => Err(crate::gitcli::staged_symlink(rel)),
+            Some(entry) if entry.mode == 0o160000 => {
+                Err(Error::Usage(format!("{rel} is a submodule, not a file")))
+            }
+            Some(entry) if entry.flags_extended & INTENT_TO_ADD != 0 => Ok(Blob::Missing),
+            Some(entry) => self.content(entry.id, rel, limit).map(Blob::Found),
+        }
+    }
+
+    /// Whether `rel` is outside a sparse checkout (skip-worktree): git takes its index entry
+    /// for the working-tree file.
+    pub fn skip_worktree(&self, rel: &str) -> Result<bool> {
+        match self.index() {
+            Some(index) => Ok(index
+                .get_path(Path::new(rel), 0)
+                .is_some_and(|e| e.flags_extended & SKIP_WORKTREE != 0)),
+            None => self.cli()?.skip_worktree(rel),
+        }
+    }
+
+    /// The bytes git would check out for blob `id` at `rel`: libgit2 reads the object when
+    /// the path has no checkout conversion and the object is here; otherwise git does
+    /// (filters, `eol`, Git LFS; a partial clone's missing blob is fetched as git would).
+    fn content(&self, id: Oid, rel: &str, limit: u64) -> Result<Vec<u8>> {
+        if !self.converts(rel) {
+            match self.read_blob(id, rel, limit) {
+                Err(Error::Git(_)) if !self.repo.odb()?.exists(id) => {}
+                other => return other,
+            }
+        }
+        self.cli()?.checkout_bytes(rel, &id.to_string(), limit)
+    }
+
+    /// Whether git changes `rel`'s bytes between the object store and the working tree:
+    /// a `filter` (Git LFS is one), `ident`, `working-tree-encoding`, an `eol`/`crlf`
+    /// attribute, or `core.autocrlf`/`core.eol` asking for CRLF. The attributes are read
+    /// by libgit2 (`.gitattributes`, `info/attributes`, `core.attributesFile`); a
+    /// `core.attributesFile` only in `GIT_CONFIG_GLOBAL`, which libgit2 does not read,
+    /// sends every read to git.
+    fn converts(&self, rel: &str) -> bool {
+        let path = Path::new(rel);
+        let set = |name: &str| {
+            !matches!(
+                self.repo
+                    .get_attr(path, name, git2::AttrCheckFlags::FILE_THEN_INDEX)
+                    .map(git2::AttrValue::from_string),
+                Ok(git2::AttrValue::Unspecified | git2::AttrValue::False)
+            )
+        };
+        if ["filter", "ident", "working-tree-encoding", "eol", "crlf"]
+            .iter()
+            .any(|a| set(a))
+        {
+            return true;
+        }
+        let global = std::env::var_os("GIT_CONFIG_GLOBAL")
+            .filter(|p| !p.is_empty())
+            .and_then(|p| git2::Config::open(Path::new(&p)).ok());
+        if global
+            .as_ref()
+            .is_some_and(|c| c.get_string("core.attributesFile").is_ok())
+        {
+            return true;
+        }
+        let configs = [self.repo.config().ok(), global];
+        let get = |key: &str| {
+            configs
+                .iter()
+                .flatten()
+                .find_map(|c| c.get_string(key).ok())
+                .map(|v| v.to_ascii_lowercase())
+        };
+        matches!(
+            get("core.autocrlf").as_deref(),
+            Some("true" | "yes" | "on" | "1")
+        ) || get("core.eol").as_deref() == Some("crlf")
+    }
+
+    fn read_blob(&self, id: Oid, rel: &str, limit: u64) -> Result<Vec<u8>> {
+        // Like git's own reads, trust the object store rather than re-hash every blob:
+        // SHA-1DC over a 40 MB queue costs more than checking it.
+        git2::opts::strict_hash_verification(false);
+        let odb = self.repo.odb()?;
+        let (size, _) = odb.read_header(id)?;
+        if size as u64 > limit {
+            return Err(Error::Io(format!(
+                "{rel}: {size} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)"
+            )));
+        }
+        // A loose object (what `git add` and a fresh commit write) inflates straight into
+        // one buffer; anything else (a packed object) is read whole and copied.
+        if let Some(bytes) = read_stream(&odb, id, size) {
+            return Ok(bytes);
+        }
+        Ok(self.repo.find_blob(id)?.content().to_vec())
+    }
+
+    /// The error for a revision that cannot be found, with the command that would fetch it.
+    fn missing_revision(&self, rev: &str, e: &git2::Error) -> Error {
+        let shallow = if self.repo.is_shallow() {
+            " (this clone is shallow)"
+        } else {
+            ""
+        };
+        let (remote, what) = match rev.split_once('/') {
+            Some((remote, branch)) if self.repo.find_remote(remote).is_ok() => {
+                (remote.to_string(), branch.to_string())
+            }
+            _ => ("origin".to_string(), rev.to_string()),
+        };
+        let fetch = if rev.len() >= 7 && rev.chars().all(|c| c.is_ascii_hexdigit()) {
+            format!("git fetch --no-tags --depth=1 {remote} {what}")
+        } else {
+            format!("git fetch --no-tags {remote} {what}:refs/remotes/{remote}/{what}")
+        };
+        let _ = e;
+        Error::Git(format!(
+            "base revision `{rev}` is not in this clone{shallow}; fetch it with: {fetch}"
+        ))
+    }
+}
+
+/// Index entry flags (the extended ones, as libgit2 exposes them).
+const INTENT_TO_ADD: u16 = 1 << 13;
+const SKIP_WORKTREE: u16 = 1 << 14;
+
+/// The object's `size` bytes through a read stream, or `None` when the backend has no
+/// streams for it (packed objects) or the stream disagrees with the header.
+fn read_stream(odb: &git2::Odb, id: Oid, size: usize) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let (mut reader, len, _) = odb.reader(id).ok()?;
+    if len != size {
+        return None;
+    }
+    let mut bytes = vec![0u8; len];
+    reader.read_exact(&mut bytes).ok()?;
+    let mut more = [0u8; 1];
+    (reader.read(&mut more).ok()? == 0).then_some(bytes)
+}
