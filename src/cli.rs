@@ -30,6 +30,7 @@ pub enum Command {
     Rules(RulesArgs),
     Schema,
     InstallHook(InstallHookArgs),
+    MergeDriver(MergeDriverArgs),
 }
 
 /// Check queue files: the JSON Schema, the single-file rules, and the history rules against
@@ -159,10 +160,38 @@ pub struct RulesArgs {
 }
 
 /// Install the pre-commit hook into this repository's hooks directory (honours
-/// core.hooksPath and worktrees).
+/// core.hooksPath and worktrees) and register the merge driver in its config.
 #[derive(Debug, Args)]
 pub struct InstallHookArgs {
     /// Replace an existing, different pre-commit hook (it is kept as pre-commit.runqlint-backup).
     #[arg(long)]
     pub force: bool,
+    /// Also write the `.gitattributes` line that routes queue files to the merge driver
+    /// (`run_queue.json merge=runqlint`).
+    #[arg(long)]
+    pub gitattributes: bool,
+}
+
+/// git merge driver for queue files: a three-way merge by item id (`runqlint install-hook`
+/// registers it; `.gitattributes` routes files to it with `run_queue.json merge=runqlint`).
+///
+/// Writes the result over OURS. Exit status: 0 merged cleanly, 1 conflicts left between
+/// markers (one line each on stderr), 2 could not merge (OURS untouched).
+#[derive(Debug, Args)]
+pub struct MergeDriverArgs {
+    /// The common ancestor's version (git's %O).
+    pub base: PathBuf,
+    /// Our version; the result is written here (git's %A).
+    pub ours: PathBuf,
+    /// Their version (git's %B).
+    pub theirs: PathBuf,
+    /// Conflict-marker size (git's %L).
+    #[arg(default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..=200))]
+    pub marker_size: u16,
+    /// The path of the file in the repository, for messages (git's %P).
+    pub path: Option<String>,
+    /// Merge common ancestors (criss-cross merges): settle every conflict on the base's
+    /// value instead of marking it.
+    #[arg(long)]
+    pub ancestor: bool,
 }

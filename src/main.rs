@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => commands::explain::rules(args).map(|()| true),
         Command::Schema => commands::explain::schema().map(|()| true),
         Command::InstallHook(args) => commands::install_hook::run(args).map(|()| true),
+        Command::MergeDriver(args) => commands::merge_driver::run(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@ pub mod check;
 pub mod explain;
 pub mod fix;
 pub mod install_hook;
+pub mod merge_driver;
 pub mod stale;
 
 use std::path::{Path, PathBuf};

@@ -8,5 +8,6 @@ mod fidelity;
 mod fix;
 mod gates;
 mod hostile;
+mod merge;
 mod props;
 mod robust;
