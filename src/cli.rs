@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::Mark;
 use crate::output::{Format, ReportFormat};
@@ -28,6 +29,8 @@ pub enum Command {
     Stale(StaleArgs),
     Explain(ExplainArgs),
     Rules(RulesArgs),
+    /// Print the run-queue JSON Schema (draft 2020-12) that the `schema` rule validates
+    /// against.
     Schema,
     InstallHook(InstallHookArgs),
     MergeDriver(MergeDriverArgs),
@@ -194,4 +197,50 @@ pub struct MergeDriverArgs {
     /// value instead of marking it.
     #[arg(long)]
     pub ancestor: bool,
+}
+
+/// A command-line error as the one line `main` prints after `runqlint: error: `: clap's
+/// message without its usage block, with the `--help` to read (the command's own when one
+/// was named). `args` are the arguments after the program name.
+pub fn usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> String {
+    let cli = Cli::command();
+    let names: Vec<&str> = cli
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .filter(|n| *n != "help")
+        .collect();
+    let command = args
+        .iter()
+        .filter_map(|a| a.to_str())
+        .find(|a| !a.starts_with('-'))
+        .filter(|a| names.contains(a));
+    let help = match command {
+        Some(c) => format!("runqlint {c} --help"),
+        None => "runqlint --help".to_string(),
+    };
+    let what = match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+            if command.is_none() =>
+        {
+            format!("no command given; the commands are {}", names.join(", "))
+        }
+        _ => {
+            let text = e.to_string();
+            let mut line = String::new();
+            for part in text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:"))
+                .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+            {
+                let part = part.strip_prefix("error: ").unwrap_or(part);
+                if !line.is_empty() {
+                    line.push_str(if line.ends_with(':') { " " } else { "; " });
+                }
+                line.push_str(part);
+            }
+            line
+        }
+    };
+    crate::text::escape(&format!("{what} (see `{help}`)"))
 }

@@ -35,13 +35,21 @@ impl Workspace {
         let cwd = std::env::current_dir()
             .map_err(|e| io(Path::new("."), "read the current directory", e))?;
         let start = hint.map_or_else(|| cwd.clone(), |h| cwd.join(h));
-        let (repo, git_only) = match Repo::discover(&start) {
+        let (mut repo, git_only) = match Repo::discover(&start) {
             Ok(repo) => (repo, None),
             Err(e) => match Git::discover(&start)? {
                 Some(git) => (None, Some((git, e.to_string()))),
                 None => return Err(e),
             },
         };
+        if let (None, None, Some(hint)) = (&repo, &git_only, hint) {
+            // A path in no repository, named from inside one, is not checked alone (its
+            // history would be silently skipped): it is outside the repository.
+            if let Some(here) = Repo::discover(&cwd)?.filter(|r| !r.is_bare()) {
+                here.relative(hint)?;
+                repo = Some(here);
+            }
+        }
         let bare = repo.as_ref().is_some_and(Repo::is_bare);
         let repo = repo.filter(|r| !r.is_bare());
         let root = match (&repo, &git_only) {

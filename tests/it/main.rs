@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area. Every test drives the real
-//! `runqlint` binary against real temporary git repositories.
+//! `runqlint` binary against real temporary git repositories, except `lint`, which gives
+//! the rules' fixtures straight to `runqlint::lint::lint` (no git needed there).
 
 mod support;
 
@@ -8,6 +9,8 @@ mod fidelity;
 mod fix;
 mod gates;
 mod hostile;
+mod lint;
 mod merge;
+mod messages;
 mod props;
 mod robust;
