@@ -907,7 +907,8 @@ mod prop {
         match *e {
             Edit::Advance(n) => {
                 let it = &mut items[n % len];
-                let k = it["id"].as_str().unwrap().len() + n;
+                // Decided by the item alone, so both sides walk the same chain of statuses.
+                let k = it["id"].as_str().unwrap().len() + n % len;
                 let next = match it["status"].as_str().unwrap() {
                     "queued" => "running",
                     "running" if k % 3 == 0 => "stale",
