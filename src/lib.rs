@@ -12,6 +12,7 @@ pub mod document;
 pub mod edit;
 pub mod error;
 pub mod failpoint;
+pub mod fields;
 pub mod git;
 pub mod gitcli;
 pub mod itemdiff;
