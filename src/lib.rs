@@ -12,6 +12,7 @@ pub mod edit;
 pub mod error;
 pub mod failpoint;
 pub mod git;
+pub mod history;
 pub mod journal;
 pub mod lint;
 pub mod liveness;
