@@ -13,6 +13,7 @@ pub mod error;
 pub mod failpoint;
 pub mod git;
 pub mod history;
+pub mod itemdiff;
 pub mod journal;
 pub mod lint;
 pub mod liveness;
