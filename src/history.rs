@@ -135,7 +135,8 @@ pub struct Parent {
     pub blob: Option<String>,
 }
 
-/// A commit whose version of the file differs from every parent's.
+/// A commit whose version of the file differs from its parent's; for a merge, from a
+/// parent that had itself changed the file since the merge base, or from every parent.
 #[derive(Debug, Clone)]
 pub struct Change {
     pub commit: Commit,
@@ -144,6 +145,9 @@ pub struct Change {
     /// `None`: the file was deleted by this commit.
     pub blob: Option<String>,
     pub parents: Vec<Parent>,
+    /// For a merge: the file at the parents' merge base (`git merge-base --octopus`), to
+    /// tell what each side changed from what the merge decided itself.
+    pub base: Option<Parent>,
 }
 
 /// The commits that changed a file, oldest first (every parent before its children).
@@ -226,10 +230,25 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
                 .or_insert_with(|| parent.path.clone());
             parents.push(parent);
         }
-        let changed = if parents.is_empty() {
-            blob.is_some()
-        } else {
-            parents.iter().all(|p| p.blob != blob)
+        // A merge that equals one parent may still have undone the other side's change
+        // (`-s ours`, a resolution): it is a change unless every other side left the file
+        // as it was at the merge base.
+        let mut base = None;
+        let changed = match parents.len() {
+            0 => blob.is_some(),
+            1 => parents[0].blob != blob,
+            _ if parents.iter().all(|p| p.blob != blob) => {
+                base = merge_base(git, &mut blobs, &parents)?;
+                true
+            }
+            _ if parents.iter().any(|p| p.blob != blob) => {
+                base = merge_base(git, &mut blobs, &parents)?;
+                let base_blob = base.as_ref().and_then(|b| b.blob.clone());
+                parents
+                    .iter()
+                    .any(|p| p.blob != blob && (base.is_none() || p.blob != base_blob))
+            }
+            _ => false,
         };
         if changed {
             changes.push(Change {
@@ -237,6 +256,7 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
                 path: name,
                 blob,
                 parents,
+                base,
             });
         }
     }
@@ -267,6 +287,38 @@ fn parse_log(out: &[u8]) -> Result<Vec<Commit>> {
         });
     }
     Ok(commits)
+}
+
+/// The file at the merge base of `parents`, under the first name a parent has it by.
+fn merge_base(git: &Git, blobs: &mut BlobIds, parents: &[Parent]) -> Result<Option<Parent>> {
+    let mut args = vec!["merge-base", "--octopus"];
+    args.extend(parents.iter().map(|p| p.commit.as_str()));
+    let out = match git.output(&args) {
+        Ok(out) => out,
+        // No common ancestor (unrelated histories, or a shallow clone).
+        Err(_) => return Ok(None),
+    };
+    let Some(commit) = String::from_utf8_lossy(&out)
+        .split_whitespace()
+        .next()
+        .map(str::to_string)
+    else {
+        return Ok(None);
+    };
+    for p in parents {
+        if let Some(blob) = blobs.get(git, &commit, &p.path)? {
+            return Ok(Some(Parent {
+                commit,
+                path: p.path.clone(),
+                blob: Some(blob),
+            }));
+        }
+    }
+    Ok(Some(Parent {
+        commit,
+        path: parents[0].path.clone(),
+        blob: None,
+    }))
 }
 
 /// The name the file had in `parent` when `commit` renamed it to `name`, as `git diff-tree

@@ -8,8 +8,11 @@
 //! - single-file rules: no parent's version had it (same rule, same item, same place in the
 //!   item; repeats counted), so a finding a branch brought in is reported on that branch,
 //!   not again at the merge;
-//! - history rules: it is found against every parent that has the file, so a merge is
-//!   blamed only for what it changed itself (a finding both parents had is not new).
+//! - history rules: it is found against a parent, and the other side of a merge did not
+//!   already bring it (it is not found between the merge base and another parent). So a
+//!   merge is blamed for what it decided itself (an edit of its own, or a resolution that
+//!   undoes one side's change), not for what a branch brought, which is blamed on that
+//!   branch.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +21,7 @@ use crate::cli::AuditArgs;
 use crate::error::{Error, Result};
 use crate::history::{self, Change, Git, Objects};
 use crate::lint::{self, Diagnostic, FileReport, Settings};
-use crate::output::{self, Format, Summary};
+use crate::output::{self, Summary};
 use crate::rules::{Rule, Side};
 
 use super::{now_ms, stale_after_ms, Workspace};
@@ -98,6 +101,16 @@ fn is_history(rule: Rule) -> bool {
     )
 }
 
+/// The blobs a change needs: its parents', its merge base's, its own.
+fn needed(c: &Change) -> Vec<&String> {
+    c.parents
+        .iter()
+        .chain(&c.base)
+        .filter_map(|p| p.blob.as_ref())
+        .chain(c.blob.as_ref())
+        .collect()
+}
+
 /// Checks every change, oldest first, and keeps the commits with new findings.
 pub fn audit(
     git: &Git,
@@ -110,12 +123,7 @@ pub fn audit(
     let mut order: Vec<String> = Vec::new();
     let mut uses: HashMap<String, usize> = HashMap::new();
     for c in &changes {
-        for blob in c
-            .parents
-            .iter()
-            .filter_map(|p| p.blob.as_ref())
-            .chain(c.blob.as_ref())
-        {
+        for blob in needed(c) {
             let n = uses.entry(blob.clone()).or_insert(0);
             if *n == 0 {
                 order.push(blob.clone());
@@ -126,41 +134,41 @@ pub fn audit(
     let mut objects = Objects::stream(git, order.clone(), limit)?;
     let mut next = order.into_iter();
     let mut texts: HashMap<String, Arc<Vec<u8>>> = HashMap::new();
+    // The keys of each version's single-file findings.
     let mut keys: HashMap<String, Vec<Key>> = HashMap::new();
     let mut out = Vec::new();
 
     for change in changes {
-        let needed: Vec<&String> = change
-            .parents
-            .iter()
-            .filter_map(|p| p.blob.as_ref())
-            .chain(change.blob.as_ref())
-            .collect();
+        let needed: Vec<String> = needed(&change).into_iter().cloned().collect();
         for blob in &needed {
-            while !texts.contains_key(*blob) {
+            while !texts.contains_key(blob) {
                 let id = next.next().expect("every needed blob is in the order");
                 let bytes = objects.next(&format!("{} in {}", change.path, id))?;
                 texts.insert(id, Arc::new(bytes));
             }
         }
         let settings = settings_at(change.commit.time);
+        let text_of = |p: &history::Parent| p.blob.as_ref().map(|b| texts[b].clone());
         let current = change.blob.as_ref().map(|b| texts[b].clone());
+        let current_bytes: &[u8] = current.as_deref().map_or(&[], |b| &b[..]);
         let with_file: Vec<(&history::Parent, Arc<Vec<u8>>)> = change
             .parents
             .iter()
-            .filter_map(|p| Some((p, texts[p.blob.as_ref()?].clone())))
+            .filter_map(|p| Some((p, text_of(p)?)))
             .collect();
 
         // The version against each parent that has the file (or alone).
-        let mut linted: Vec<FileReport> = Vec::new();
-        for (parent, bytes) in &with_file {
-            linted.push(lint::lint_owned(
-                &change.path,
-                current.as_ref().map(|c| c.to_vec()),
-                Some((history::short(&parent.commit), bytes.to_vec())),
-                &settings,
-            ));
-        }
+        let mut linted: Vec<FileReport> = with_file
+            .iter()
+            .map(|(parent, bytes)| {
+                lint::lint_owned(
+                    &change.path,
+                    current.as_ref().map(|c| c.to_vec()),
+                    Some((history::short(&parent.commit), bytes.to_vec())),
+                    &settings,
+                )
+            })
+            .collect();
         if linted.is_empty() {
             linted.push(lint::lint_owned(
                 &change.path,
@@ -170,56 +178,69 @@ pub fn audit(
             ));
         }
 
-        // What each parent's version already had.
+        // What the parents' versions already had.
         let mut had: Vec<Key> = Vec::new();
         for (parent, bytes) in &with_file {
             let blob = parent.blob.as_ref().expect("filtered");
             if !keys.contains_key(blob) {
-                let alone = lint::lint_owned(
-                    &parent.path,
-                    Some(bytes.to_vec()),
-                    None,
-                    &settings_at(change.commit.time),
-                );
+                let alone = lint::lint_owned(&parent.path, Some(bytes.to_vec()), None, &settings);
                 keys.insert(blob.clone(), single_file_keys(&alone, bytes));
             }
             had.extend(keys[blob].iter().cloned());
         }
-        let first = linted.remove(0);
-        if let (Some(blob), Some(bytes)) = (&change.blob, &current) {
+        if let Some(blob) = &change.blob {
             keys.entry(blob.clone())
-                .or_insert_with(|| single_file_keys(&first, bytes));
+                .or_insert_with(|| single_file_keys(&linted[0], current_bytes));
         }
-        let own_keys = current
-            .as_ref()
-            .map(|bytes| keyed(&first, bytes, |d| is_single_file(d)))
-            .unwrap_or_default();
-        let history_keys: Vec<Vec<Key>> = linted
-            .iter()
-            .map(|r| keyed(r, current.as_deref().map_or(&[][..], |b| &b[..]), is_history_finding))
-            .collect();
-        let first_history = keyed(
-            &first,
-            current.as_deref().map_or(&[][..], |b| &b[..]),
-            is_history_finding,
-        );
+
+        // A merge's history findings that one side already brought: found on that side
+        // between the merge base and that parent.
+        let brought: Vec<Vec<Key>> = match (&change.base, with_file.len() > 1) {
+            (Some(base), true) => {
+                let base_text = text_of(base);
+                with_file
+                    .iter()
+                    .map(|(parent, bytes)| {
+                        let Some(base_text) = &base_text else {
+                            return Vec::new();
+                        };
+                        let side = lint::lint_owned(
+                            &parent.path,
+                            Some(bytes.to_vec()),
+                            Some((history::short(&base.commit), base_text.to_vec())),
+                            &settings,
+                        );
+                        keyed(&side, bytes, is_history_finding)
+                            .into_iter()
+                            .map(|(_, k)| k)
+                            .collect()
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
 
         let mut new: Vec<Diagnostic> = Vec::new();
-        for (d, key) in own_keys {
+        let mut taken: Vec<Key> = Vec::new();
+        for (d, key) in keyed(&linted[0], current_bytes, is_single_file) {
             if !had.contains(&key) {
                 new.push(d.clone());
             }
         }
-        for (d, key) in first_history {
-            if history_keys
-                .iter()
-                .all(|others| others.iter().any(|(_, k)| *k == key))
-            {
-                new.push(d.clone());
+        for (p, report) in linted.iter().enumerate() {
+            for (d, key) in keyed(report, current_bytes, is_history_finding) {
+                let explained = brought
+                    .iter()
+                    .enumerate()
+                    .any(|(q, keys)| q != p && keys.contains(&key));
+                if !explained && !taken.contains(&key) {
+                    taken.push(key);
+                    new.push(d.clone());
+                }
             }
         }
         // Release versions no later change needs.
-        for blob in needed {
+        for blob in &needed {
             let n = uses.get_mut(blob).expect("counted");
             *n -= 1;
             if *n == 0 {
@@ -233,7 +254,7 @@ pub fn audit(
             d.commit = Some(change.commit.id.clone());
         }
         new.sort_by_key(|d| (d.location.side == Side::Base, d.location.span.start, d.rule));
-        let mut report = first;
+        let mut report = linted.swap_remove(0);
         report.diagnostics = new;
         if let Some(v) = &mut report.current {
             v.name = format!("{} ({})", change.path, change.commit.short());

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::commands::audit::CommitReport;
-use crate::commands::log::{Event, Kind, Timeline};
+use crate::commands::log::{Kind, Timeline};
 use crate::history::Commit;
 use crate::lint::FileReport;
 use crate::text::escape;
@@ -117,6 +117,16 @@ fn show(v: &Option<Value>) -> String {
     }
 }
 
+/// A value, and for a time field (`…AtMs`) the time it stands for.
+fn show_field(field: &str, v: &Option<Value>) -> String {
+    match v.as_ref().and_then(Value::as_i64) {
+        Some(ms) if field.ends_with("AtMs") => {
+            format!("{ms} ({})", crate::rules::fmt_ms(ms))
+        }
+        _ => show(v),
+    }
+}
+
 fn status_text(s: &Option<String>) -> String {
     match s {
         Some(s) => escape(s),
@@ -156,11 +166,15 @@ fn log_human(t: &Timeline) -> String {
             out.push_str(&format!("  {what}\n"));
         }
         for c in &e.changes {
+            // The status is already the headline.
+            if c.field == "status" && e.kind == Kind::Changed {
+                continue;
+            }
             out.push_str(&format!(
                 "    {}: {} → {}\n",
                 escape(&c.field),
-                show(&c.old),
-                show(&c.new)
+                show_field(&c.field, &c.old),
+                show_field(&c.field, &c.new)
             ));
         }
         if let Some(r) = &e.receipt {

@@ -6,6 +6,7 @@ mod support;
 mod check;
 mod fix;
 mod gates;
+mod history;
 mod hostile;
 mod props;
 mod robust;
