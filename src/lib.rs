@@ -19,6 +19,7 @@ pub mod lint;
 pub mod liveness;
 pub mod output;
 pub mod queue;
+pub mod receipt;
 pub mod repair;
 pub mod rules;
 pub mod scan;

@@ -46,8 +46,9 @@ use crate::lint::{self, Input, Settings, Severity};
 use crate::liveness::Checker;
 use crate::output::{self, fix::FixReport};
 use crate::queue::Queue;
-use crate::repair::{self, Action, Options, Plan, Requeue};
-use crate::rules::{fmt_duration, fmt_ms, Level, Rule};
+use crate::receipt::Receipt;
+use crate::repair::{self, Options};
+use crate::rules::{Level, Rule};
 use crate::text;
 
 use super::{now_ms, read_worktree, stale_after_ms, Workspace};
@@ -290,13 +291,14 @@ pub fn run(args: &FixArgs) -> Result<bool> {
         .run_id
         .clone()
         .unwrap_or_else(|| format!("fix_{stamp}_{}", &original_id[..8]));
-    let message = commit_message(
+    let message = Receipt::of_plan(
         &plan,
         &opts,
         &run_id,
         args.artifact.as_deref(),
         backup_shown.as_deref(),
-    );
+    )
+    .message();
     report.message = Some(message.clone());
 
     if args.dry_run {
@@ -488,117 +490,6 @@ fn recover(repo: &Repo) -> Result<Option<String>> {
 fn emit(args: &FixArgs, report: &FixReport) -> Result<()> {
     output::stdout(&output::fix::render(args.format, report))
         .map_err(|e| Error::Io(format!("stdout: {e}")))
-}
-
-/// Subject, one body line per stale item, and the trailer block. Item data is escaped (no
-/// control character, so no line break) and titles are truncated, so nothing in the file
-/// can add a line to the subject or the trailers.
-pub fn commit_message(
-    plan: &Plan,
-    opts: &Options,
-    run_id: &str,
-    artifact: Option<&str>,
-    backup: Option<&str>,
-) -> String {
-    let marked = plan.marked().count();
-    let beats = plan.heartbeats().count();
-    let requeued = plan.appended().count();
-    let mut parts = Vec::new();
-    if marked > 0 {
-        let what = match opts.mark {
-            config::Mark::Failed => "failed",
-            config::Mark::Stale => "stale",
-        };
-        parts.push(format!(
-            "mark {marked} stale running item{} {what}",
-            plural(marked)
-        ));
-    }
-    if beats > 0 {
-        parts.push(format!("record {beats} heartbeat{}", plural(beats)));
-    }
-    if requeued > 0 {
-        parts.push(format!("requeue {requeued}"));
-    }
-    let mut msg = format!("runqlint fix: {}\n\n", parts.join(", "));
-    for o in &plan.outcomes {
-        let c = &o.candidate;
-        let title = c
-            .title
-            .as_deref()
-            .map(|t| format!(" {}", text::quote_max(t, 60)))
-            .unwrap_or_default();
-        let action = match (&o.action, &o.liveness) {
-            (Action::Marked(mark), l) => {
-                let status = match mark {
-                    config::Mark::Failed => "failed",
-                    config::Mark::Stale => "stale",
-                };
-                format!("marked {status} ({})", text::escape(liveness_reason(l)))
-            }
-            (Action::Heartbeat, l) => format!(
-                "alive ({}), heartbeat recorded",
-                text::escape(liveness_reason(l))
-            ),
-            (Action::Left, l) => format!(
-                "left running, liveness unknown ({})",
-                text::escape(liveness_reason(l))
-            ),
-        };
-        let requeue = match &o.requeue {
-            Some(Requeue::Appended { id, attempt }) => {
-                format!("; requeued as {} (attempt {attempt})", text::escape(id))
-            }
-            Some(Requeue::Refused { attempt, max }) => {
-                format!("; not requeued (attempt {attempt} > max {max})")
-            }
-            None => String::new(),
-        };
-        msg.push_str(&format!(
-            "- {}{title}: started {}, silent {}: {action}{requeue}\n",
-            text::escape(&c.id),
-            fmt_ms(c.started_ms),
-            fmt_duration(c.age_ms)
-        ));
-    }
-    msg.push('\n');
-    msg.push_str(&format!("Receipt-Run-Id: {run_id}\n"));
-    if let Some(a) = artifact {
-        msg.push_str(&format!("Receipt-Artifact: {a}\n"));
-    }
-    for o in plan.marked() {
-        msg.push_str(&format!(
-            "Repaired-Item: {}\n",
-            text::escape(&o.candidate.id)
-        ));
-    }
-    for o in plan.heartbeats() {
-        msg.push_str(&format!(
-            "Heartbeat-Item: {}\n",
-            text::escape(&o.candidate.id)
-        ));
-    }
-    for (_, id) in plan.appended() {
-        msg.push_str(&format!("Requeued-Item: {}\n", text::escape(id)));
-    }
-    if let Some(b) = backup {
-        msg.push_str(&format!("Backup: {}\n", text::escape(b)));
-    }
-    msg
-}
-
-fn liveness_reason(l: &repair::Liveness) -> &str {
-    match l {
-        repair::Liveness::Alive(w) | repair::Liveness::Dead(w) | repair::Liveness::Unknown(w) => w,
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 /// A unified diff of the file, with control characters made harmless for a terminal.

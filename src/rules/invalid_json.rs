@@ -1,4 +1,13 @@
-pub(super) const DOC: &str = r#"# invalid-json
+use super::{Check, Def, Level};
+
+pub(super) const RULE: Def = Def {
+    name: "invalid-json",
+    default: Level::Error,
+    doc: DOC,
+    check: Check::Document,
+};
+
+const DOC: &str = r#"# invalid-json
 
 The file is not a JSON document.
 
