@@ -42,7 +42,12 @@ impl Git {
             // No pager, no colour, no replacement of what the user asked git to show.
             .env("GIT_PAGER", "cat")
             .env_remove("GIT_EXTERNAL_DIFF")
-            .args(["-c", "core.quotePath=false", "-c", "log.showSignature=false"])
+            .args([
+                "-c",
+                "core.quotePath=false",
+                "-c",
+                "log.showSignature=false",
+            ])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -74,13 +79,21 @@ impl Git {
     pub fn commit_id(&self, rev: &str) -> Result<Option<String>> {
         let spec = format!("{rev}^{{commit}}");
         let out = self
-            .command(&["rev-parse", "--verify", "--quiet", "--end-of-options", &spec])
+            .command(&[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                &spec,
+            ])
             .output()
             .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
         if !out.status.success() {
             return Ok(None);
         }
-        Ok(Some(String::from_utf8_lossy(&out.stdout).trim().to_string()))
+        Ok(Some(
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        ))
     }
 }
 
@@ -390,7 +403,9 @@ impl BlobIds {
         let _ = child.kill();
         let _ = child.wait();
         if self.known.len() < commits.len() {
-            return Err(Error::Git("git cat-file: answered fewer lookups than asked".into()));
+            return Err(Error::Git(
+                "git cat-file: answered fewer lookups than asked".into(),
+            ));
         }
         Ok(())
     }

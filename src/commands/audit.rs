@@ -64,22 +64,14 @@ pub fn run(args: &AuditArgs) -> Result<Summary> {
         )));
     }
     let total = history.changes.len();
-    let reports = audit(
-        &git,
-        history.changes,
-        ws.config.max_file_size,
-        |time| Settings {
+    let reports = audit(&git, history.changes, ws.config.max_file_size, |time| {
+        Settings {
             levels: ws.config.levels.clone(),
             now_ms: fixed_now.unwrap_or(time * 1000),
             stale_after_ms: stale_after,
-        },
-    )?;
-    let summary = Summary::of(
-        &reports
-            .iter()
-            .map(|r| r.report.clone())
-            .collect::<Vec<_>>(),
-    );
+        }
+    })?;
+    let summary = Summary::of(&reports.iter().map(|r| r.report.clone()).collect::<Vec<_>>());
     output::stdout(&output::history::render_audit(
         args.format,
         &shown,

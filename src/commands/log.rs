@@ -135,12 +135,7 @@ pub fn run(args: &LogArgs) -> Result<bool> {
 }
 
 /// The events of item `id` over `changes` (oldest first).
-fn timeline(
-    git: &Git,
-    changes: Vec<history::Change>,
-    id: &str,
-    limit: u64,
-) -> Result<Vec<Event>> {
+fn timeline(git: &Git, changes: Vec<history::Change>, id: &str, limit: u64) -> Result<Vec<Event>> {
     let finder = Finder::new(id);
     let mut order: Vec<String> = Vec::new();
     let mut listed = std::collections::HashSet::new();
@@ -178,7 +173,11 @@ fn timeline(
                 let bytes = objects.next(&format!("{} in {}", p.path, id))?;
                 let (state, span) = finder.read(&bytes, &State::Absent, None);
                 states.insert(id.clone(), state);
-                *last = Some(Last { blob: id, bytes, span });
+                *last = Some(Last {
+                    blob: id,
+                    bytes,
+                    span,
+                });
             }
             Ok(states[blob].clone())
         };
@@ -204,7 +203,11 @@ fn timeline(
                         .and_then(|l| Some((&l.bytes[..], l.span?)));
                     let (state, span) = finder.read(&bytes, &first, from);
                     states.insert(id.clone(), state);
-                    last = Some(Last { blob: id, bytes, span });
+                    last = Some(Last {
+                        blob: id,
+                        bytes,
+                        span,
+                    });
                 }
                 states[blob].clone()
             }
@@ -245,9 +248,17 @@ fn timeline(
     Ok(events)
 }
 
-/// The receipt in a `fix` commit's message. PENDING: the receipt parser.
-fn receipt(_message: &str) -> Option<Value> {
-    None
+/// The receipt of a `fix` commit, parsed back from its message's trailers.
+fn receipt(message: &str) -> Option<Value> {
+    let r = crate::receipt::parse(message)?;
+    Some(serde_json::json!({
+        "runId": r.run_id,
+        "backup": r.backup,
+        "artifact": r.artifact,
+        "repaired": r.repaired,
+        "heartbeats": r.heartbeats,
+        "requeued": r.requeued,
+    }))
 }
 
 /// The fields that differ between two versions of the item.

@@ -71,7 +71,11 @@ pub fn render(reports: &[FileReport]) -> String {
 /// lines are that commit's version's).
 fn title(d: &Diagnostic) -> String {
     match &d.commit {
-        Some(c) => format!("runqlint {} (commit {})", d.rule.name(), crate::history::short(c)),
+        Some(c) => format!(
+            "runqlint {} (commit {})",
+            d.rule.name(),
+            crate::history::short(c)
+        ),
         None => format!("runqlint {}", d.rule.name()),
     }
 }

@@ -88,7 +88,12 @@ impl History {
         let mut all = vec!["--format", "json"];
         all.extend_from_slice(args);
         let run = self.audit(&all);
-        assert!(run.code == 0 || run.code == 1, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.code == 0 || run.code == 1,
+            "{}{}",
+            run.stdout,
+            run.stderr
+        );
         run.json()["diagnostics"]
             .as_array()
             .unwrap()
@@ -145,7 +150,14 @@ fn changes(log: &Value, n: usize) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| format!("{}: {} -> {}", c["field"].as_str().unwrap(), c["old"], c["new"]))
+        .map(|c| {
+            format!(
+                "{}: {} -> {}",
+                c["field"].as_str().unwrap(),
+                c["old"],
+                c["new"]
+            )
+        })
         .collect()
 }
 
@@ -241,7 +253,10 @@ fn unknown_id_is_exit_1_with_one_line() {
     // A path never committed is a reason (exit 2), not an unknown id.
     let run = h.log(&["a", "other.json"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert_eq!(run.stderr, "runqlint: error: other.json: not in the history of HEAD\n");
+    assert_eq!(
+        run.stderr,
+        "runqlint: error: other.json: not in the history of HEAD\n"
+    );
 }
 
 #[test]
@@ -290,7 +305,10 @@ fn a_rename_is_followed_and_blamed_under_the_old_name() {
     assert_eq!(d.as_array().unwrap().len(), 1, "{d}");
     assert_eq!(d[0]["rule"], "terminal-status-changed");
     assert_eq!(d[0]["commit"], c3.as_str());
-    assert_eq!(d[0]["path"], Q, "located in that commit's version, by its name there");
+    assert_eq!(
+        d[0]["path"], Q,
+        "located in that commit's version, by its name there"
+    );
     assert_eq!(d[0]["itemId"], "a");
     let _ = c4;
 }
@@ -303,27 +321,40 @@ fn merges_are_blamed_only_for_what_they_decided() {
         v.extend(extra);
         v
     };
-    let c1 = h.commit(
-        items(queued("a"), queued("b"), queued("c"), vec![]),
-        "base",
-    );
+    let c1 = h.commit(items(queued("a"), queued("b"), queued("c"), vec![]), "base");
     // A branch: a duplicate id (single-file), and b started.
     h.repo.git(&["checkout", "-q", "-b", "feature"]);
     let f1 = h.commit(
-        items(queued("a"), queued("b"), queued("c"), vec![queued("d"), queued("d")]),
+        items(
+            queued("a"),
+            queued("b"),
+            queued("c"),
+            vec![queued("d"), queued("d")],
+        ),
         "add d twice",
     );
     let f2 = h.commit(
-        items(queued("a"), running("b", 3), queued("c"), vec![queued("d"), queued("d")]),
+        items(
+            queued("a"),
+            running("b", 3),
+            queued("c"),
+            vec![queued("d"), queued("d")],
+        ),
         "start b",
     );
     // Main: a started.
     h.repo.git(&["checkout", "-q", "main"]);
-    let m1 = h.commit(items(running("a", 4), queued("b"), queued("c"), vec![]), "start a");
+    let m1 = h.commit(
+        items(running("a", 4), queued("b"), queued("c"), vec![]),
+        "start a",
+    );
     // A clean merge brings both sides: nothing is its own doing.
     let m2 = h.git_at(&["merge", "-q", "--no-edit", "feature"]);
     assert_eq!(
-        h.repo.git(&["rev-list", "--parents", "-n1", "HEAD"]).split_whitespace().count(),
+        h.repo
+            .git(&["rev-list", "--parents", "-n1", "HEAD"])
+            .split_whitespace()
+            .count(),
         3
     );
 
@@ -350,7 +381,13 @@ fn merges_are_blamed_only_for_what_they_decided() {
     assert!(!out.status.success(), "the two sides conflict on c");
     h.repo.write(Q, queue(with_c(finished("c", "done", 6, 7))));
     h.repo.git(&["add", Q]);
-    let m4 = h.git_at(&["commit", "-q", "--no-verify", "-m", "merge other: keep done"]);
+    let m4 = h.git_at(&[
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        "merge other: keep done",
+    ]);
 
     // An evil merge: a third branch and main both leave a alone; the merge deletes it.
     h.repo.git(&["checkout", "-q", "-b", "third"]);
@@ -366,7 +403,11 @@ fn merges_are_blamed_only_for_what_they_decided() {
         .git_cmd(&["merge", "-q", "--no-commit", "third"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut evil = w.clone();
     evil.push(queued("e"));
     evil.remove(0);
@@ -378,16 +419,31 @@ fn merges_are_blamed_only_for_what_they_decided() {
     assert_eq!(
         blamed,
         vec![
-            ("duplicate-id".to_string(), f1.clone(), Some("d".to_string())),
-            ("terminal-status-changed".to_string(), m4.clone(), Some("c".to_string())),
-            ("item-deleted".to_string(), m6.clone(), Some("a".to_string())),
+            (
+                "duplicate-id".to_string(),
+                f1.clone(),
+                Some("d".to_string())
+            ),
+            (
+                "terminal-status-changed".to_string(),
+                m4.clone(),
+                Some("c".to_string())
+            ),
+            (
+                "item-deleted".to_string(),
+                m6.clone(),
+                Some("a".to_string())
+            ),
         ]
     );
 
     // log: the branch's change is the branch's event; the merges that decided show theirs.
     let log_b = h.log_json("b", &[]);
     assert_eq!(
-        events(&log_b).iter().map(|e| e.0.clone()).collect::<Vec<_>>(),
+        events(&log_b)
+            .iter()
+            .map(|e| e.0.clone())
+            .collect::<Vec<_>>(),
         vec![c1.clone(), f2.clone(), m5.clone()]
     );
     let log_c = h.log_json("c", &[]);
@@ -400,7 +456,11 @@ fn merges_are_blamed_only_for_what_they_decided() {
     assert_eq!(tail.len(), 3, "{ev:?}");
     assert!(tail.contains(&(o1, s("queued"), s("done"))));
     assert!(tail.contains(&(m3, s("queued"), s("failed"))));
-    assert_eq!(tail[2], (m4, s("failed"), s("done")), "the resolution is last");
+    assert_eq!(
+        tail[2],
+        (m4, s("failed"), s("done")),
+        "the resolution is last"
+    );
     let log_a = h.log_json("a", &[]);
     assert_eq!(
         events(&log_a),
@@ -417,7 +477,10 @@ fn merges_are_blamed_only_for_what_they_decided() {
 fn an_invalid_version_is_blamed_once_and_says_nothing_about_items() {
     let mut h = History::new();
     let c1 = h.commit(vec![queued("a"), queued("b")], "add");
-    h.repo.write(Q, "{\"items\": [\n  {\"id\": \"a\", \"status\": \"queued\"\n");
+    h.repo.write(
+        Q,
+        "{\"items\": [\n  {\"id\": \"a\", \"status\": \"queued\"\n",
+    );
     h.repo.git(&["add", Q]);
     let c2 = h.git_at(&["commit", "-q", "--no-verify", "-m", "truncated"]);
     let c3 = h.commit(vec![queued("a"), running("b", 3)], "repaired, b started");
@@ -429,7 +492,10 @@ fn an_invalid_version_is_blamed_once_and_says_nothing_about_items() {
     assert_eq!(d.as_array().unwrap().len(), 1, "{d}");
     assert_eq!(d[0]["rule"], "invalid-json");
     assert_eq!(d[0]["commit"], c2.as_str());
-    assert_eq!((d[0]["line"].as_u64(), d[0]["column"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(
+        (d[0]["line"].as_u64(), d[0]["column"].as_u64()),
+        (Some(3), Some(1))
+    );
 
     // b is not spelled in the broken version, a is but cannot be read: neither has an
     // event there.
@@ -456,18 +522,33 @@ fn audit_formats_carry_the_commit_and_since_limits_the_walk() {
     let mut h = History::new();
     let c1 = h.commit(vec![queued("a"), queued("a")], "two a");
     let c2 = h.commit(vec![queued("a"), queued("a"), queued("b")], "add b");
-    let c3 = h.commit(vec![queued("a"), queued("a"), queued("b"), queued("b")], "two b");
+    let c3 = h.commit(
+        vec![queued("a"), queued("a"), queued("b"), queued("b")],
+        "two b",
+    );
     assert_eq!(
         h.blamed(&[]),
         vec![
-            ("duplicate-id".to_string(), c1.clone(), Some("a".to_string())),
-            ("duplicate-id".to_string(), c3.clone(), Some("b".to_string())),
+            (
+                "duplicate-id".to_string(),
+                c1.clone(),
+                Some("a".to_string())
+            ),
+            (
+                "duplicate-id".to_string(),
+                c3.clone(),
+                Some("b".to_string())
+            ),
         ]
     );
     // Since c2: c1's finding was already there.
     assert_eq!(
         h.blamed(&["--since", &c2]),
-        vec![("duplicate-id".to_string(), c3.clone(), Some("b".to_string()))]
+        vec![(
+            "duplicate-id".to_string(),
+            c3.clone(),
+            Some("b".to_string())
+        )]
     );
     assert_eq!(h.blamed(&["--since", &c3]), vec![]);
     assert_eq!(h.audit(&["--since", &c3]).code, 0);
@@ -482,9 +563,10 @@ fn audit_formats_carry_the_commit_and_since_limits_the_walk() {
         "{}",
         github.stdout
     );
-    assert!(github
-        .stdout
-        .contains(&format!("title=runqlint duplicate-id (commit {})::", &c3[..12])));
+    assert!(github.stdout.contains(&format!(
+        "title=runqlint duplicate-id (commit {})::",
+        &c3[..12]
+    )));
 
     let sarif = h.audit(&["--format", "sarif"]);
     let v: Value = serde_json::from_str(&sarif.stdout).unwrap();
@@ -522,17 +604,91 @@ fn log_and_audit_never_write() {
 #[test]
 fn human_output_reads_in_a_terminal() {
     let mut h = History::new();
-    h.commit(vec![queued("task-7"), queued("task-8")], "queue task-7 and task-8");
-    h.commit(vec![running("task-7", 2), queued("task-8")], "dispatch task-7");
+    h.commit(
+        vec![queued("task-7"), queued("task-8")],
+        "queue task-7 and task-8",
+    );
+    h.commit(
+        vec![running("task-7", 2), queued("task-8")],
+        "dispatch task-7",
+    );
     h.commit(
         vec![finished("task-7", "done", 2, 3), queued("task-8")],
         "task-7 done",
     );
-    h.commit(vec![queued("task-7"), queued("task-8")], "retry task-7 in place");
+    h.commit(
+        vec![queued("task-7"), queued("task-8")],
+        "retry task-7 in place",
+    );
     let log = h.log(&["task-7"]);
     assert_eq!(log.code, 0, "{}", log.stderr);
     insta::assert_snapshot!("history_log_human", log.stdout);
     let audit = h.audit(&[]);
     assert_eq!(audit.code, 1, "{}", audit.stderr);
     insta::assert_snapshot!("history_audit_human", audit.stdout);
+}
+
+#[test]
+fn a_fix_commit_shows_its_receipt() {
+    let mut h = History::new();
+    h.commit(vec![queued("a"), queued("b")], "add");
+    h.commit(vec![running("a", 2), queued("b")], "start a");
+    // Days later a is silent: the real `fix` marks it failed and commits with a receipt.
+    let run = fix(
+        &h.repo,
+        &["--run-id", "r-42", "--artifact", "logs/fix-42.md"],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let fixed = h.head();
+    let backup = h.repo.git(&["show", "-s", "--format=%B", "HEAD"]);
+    let backup = backup
+        .lines()
+        .find_map(|l| l.strip_prefix("Backup: "))
+        .expect("the receipt names its backup")
+        .to_string();
+    assert!(backup.starts_with("run_queue.backup."), "{backup}");
+
+    let log = h.log_json("a", &[]);
+    let ev = events(&log);
+    assert_eq!(ev.len(), 3, "{log}");
+    assert_eq!(
+        ev[2],
+        (fixed.clone(), "changed".into(), s("running"), s("failed"))
+    );
+    let e = &log["events"][2];
+    assert!(e["subject"].as_str().unwrap().starts_with("runqlint fix: "));
+    assert_eq!(
+        e["receipt"],
+        json!({
+            "runId": "r-42",
+            "backup": backup,
+            "artifact": "logs/fix-42.md",
+            "repaired": ["a"],
+            "heartbeats": [],
+            "requeued": [],
+        })
+    );
+    let fields: Vec<&str> = e["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"status") && fields.contains(&"triage"),
+        "{fields:?}"
+    );
+    // Events of ordinary commits carry no receipt; b never changed after it was added.
+    assert_eq!(log["events"][1]["receipt"], Value::Null);
+    assert_eq!(events(&h.log_json("b", &[])).len(), 1);
+    let human = h.log(&["a"]);
+    assert!(
+        human.stdout.contains(&format!(
+            "  receipt: run r-42, backup {backup}, artifact logs/fix-42.md\n"
+        )),
+        "{}",
+        human.stdout
+    );
+    // The repair itself breaks no rule.
+    assert!(h.blamed(&[]).iter().all(|(_, commit, _)| *commit != fixed));
 }
