@@ -1,231 +1,19 @@
-//! The only door to git. Every git2 call in runqlint is in this module.
-//!
-//! Inside a hook git exports `GIT_DIR` and, for `git commit -a` or `git commit PATH`,
-//! `GIT_INDEX_FILE` pointing at a temporary index: both are honoured, so `--staged` reads
-//! exactly what the commit will record.
+//! What `fix` needs to commit one file: HEAD's state, the path's status, the identity,
+//! git's `index.lock`, blobs, the one-path commit with compare-and-swap on the branch, and
+//! the rewrite of that path's index entry.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use git2::{ObjectType, Oid, Repository};
+use git2::Oid;
 
+use super::{ObjectId, Repo};
 use crate::error::{Error, Result};
-
-/// A repository with a working tree (or a bare one, which has none).
-pub struct Repo {
-    repo: Repository,
-}
-
-/// A blob read from git, or the reason there is none.
-pub enum Blob {
-    Found(Vec<u8>),
-    /// The path does not exist in that version.
-    Missing,
-    /// There is no such version (a repository with no commits has no HEAD).
-    NoVersion,
-}
-
-impl Repo {
-    /// Finds the repository containing `start` (a file or directory), honouring `GIT_DIR`.
-    /// `Ok(None)` when `start` is not inside a repository.
-    pub fn discover(start: &Path) -> Result<Option<Repo>> {
-        if std::env::var_os("GIT_DIR").is_some() {
-            return Repository::open_from_env()
-                .map(|repo| Some(Repo { repo }))
-                .map_err(Error::from);
-        }
-        let dir = if start.is_dir() {
-            start.to_path_buf()
-        } else {
-            parent_dir(start)
-        };
-        match Repository::discover(&dir) {
-            Ok(repo) => Ok(Some(Repo { repo })),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    pub fn workdir(&self) -> Option<&Path> {
-        self.repo.workdir()
-    }
-
-    pub fn is_bare(&self) -> bool {
-        self.repo.is_bare()
-    }
-
-    /// `path` (absolute or relative to the current directory) as a repository-relative path
-    /// with `/` separators.
-    pub fn relative(&self, path: &Path) -> Result<String> {
-        let workdir = self
-            .workdir()
-            .ok_or_else(|| Error::Usage("a bare repository has no working tree".into()))?;
-        let workdir =
-            std::fs::canonicalize(workdir).map_err(|e| crate::error::io(workdir, "resolve", e))?;
-        let abs = absolute(path)?;
-        let rel = abs.strip_prefix(&workdir).map_err(|_| {
-            Error::Usage(format!(
-                "{} is outside the repository at {}",
-                path.display(),
-                workdir.display()
-            ))
-        })?;
-        let parts: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        if parts.is_empty() {
-            return Err(Error::Usage(format!(
-                "{} is the repository itself, not a file",
-                path.display()
-            )));
-        }
-        Ok(parts.join("/"))
-    }
-
-    /// Where git looks for hooks, as `git rev-parse --git-path hooks` answers: `core.hooksPath`
-    /// when set (`~/` expanded; a relative value is relative to the working tree's root,
-    /// where git runs hooks), else `hooks` in the common git directory, which every linked
-    /// worktree of the repository shares. The directory may not exist yet.
-    pub fn hooks_dir(&self) -> Result<PathBuf> {
-        let config = self.repo.config()?;
-        let configured = match config.get_path("core.hooksPath") {
-            Ok(p) => Some(p),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => None,
-            Err(e) => return Err(e.into()),
-        };
-        match configured {
-            Some(p) if p.as_os_str().is_empty() => Ok(self.repo.commondir().join("hooks")),
-            Some(p) if p.is_absolute() => Ok(p),
-            Some(p) => {
-                let base = self.repo.workdir().unwrap_or_else(|| self.repo.commondir());
-                Ok(base.join(p))
-            }
-            None => Ok(self.repo.commondir().join("hooks")),
-        }
-    }
-
-    /// The commit `HEAD` points at, if any.
-    pub fn head_commit(&self) -> Option<Oid> {
-        self.repo.head().ok()?.peel_to_commit().ok().map(|c| c.id())
-    }
-
-    /// The file at `rel` in revision `rev` (`HEAD`, a branch, a SHA, a tag).
-    pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
-        let object = match self.repo.revparse_single(rev) {
-            Ok(o) => o,
-            Err(e)
-                if rev == "HEAD"
-                    && matches!(
-                        e.code(),
-                        git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
-                    ) =>
-            {
-                return Ok(Blob::NoVersion)
-            }
-            Err(e) => return Err(self.missing_revision(rev, &e)),
-        };
-        let commit = object
-            .peel_to_commit()
-            .map_err(|_| Error::Git(format!("`{rev}` is not a commit")))?;
-        let tree = commit.tree()?;
-        let entry = match tree.get_path(Path::new(rel)) {
-            Ok(entry) => entry,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(Blob::Missing),
-            Err(e) => return Err(e.into()),
-        };
-        match entry.kind() {
-            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => Err(Error::Usage(format!(
-                "{rel} is a symbolic link in {rev}; runqlint checks regular files only"
-            ))),
-            Some(ObjectType::Blob) => self.read_blob(entry.id(), rel, limit).map(Blob::Found),
-            Some(ObjectType::Commit) => Err(Error::Usage(format!(
-                "{rel} is a submodule in {rev}, not a file"
-            ))),
-            _ => Err(Error::Usage(format!(
-                "{rel} is a directory in {rev}, not a file"
-            ))),
-        }
-    }
-
-    /// The staged version of `rel`: the index entry, not the working tree.
-    pub fn blob_in_index(&self, rel: &str, limit: u64) -> Result<Blob> {
-        let index = match std::env::var_os("GIT_INDEX_FILE") {
-            Some(file) => {
-                let file = PathBuf::from(file);
-                // Relative paths are relative to the working directory git ran the hook in.
-                git2::Index::open(&file)?
-            }
-            None => self.repo.index()?,
-        };
-        let conflicted: Vec<i32> = (1..=3)
-            .filter(|&stage| index.get_path(Path::new(rel), stage).is_some())
-            .collect();
-        if !conflicted.is_empty() {
-            return Err(Error::Git(format!(
-                "{rel} has unresolved merge conflicts in the index; resolve them and `git add` the result"
-            )));
-        }
-        match index.get_path(Path::new(rel), 0) {
-            None => Ok(Blob::Missing),
-            Some(entry) if entry.mode == 0o120000 => Err(Error::Usage(format!(
-                "{rel} is staged as a symbolic link; runqlint checks regular files only"
-            ))),
-            Some(entry) if entry.mode == 0o160000 => {
-                Err(Error::Usage(format!("{rel} is a submodule, not a file")))
-            }
-            Some(entry) => self.read_blob(entry.id, rel, limit).map(Blob::Found),
-        }
-    }
-
-    fn read_blob(&self, id: Oid, rel: &str, limit: u64) -> Result<Vec<u8>> {
-        // Like git's own reads, trust the object store rather than re-hash every blob:
-        // SHA-1DC over a 40 MB queue costs more than checking it.
-        git2::opts::strict_hash_verification(false);
-        let odb = self.repo.odb()?;
-        let (size, _) = odb.read_header(id)?;
-        if size as u64 > limit {
-            return Err(Error::Io(format!(
-                "{rel}: {size} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)"
-            )));
-        }
-        // A loose object (what `git add` and a fresh commit write) inflates straight into
-        // one buffer; anything else (a packed object) is read whole and copied.
-        if let Some(bytes) = read_stream(&odb, id, size) {
-            return Ok(bytes);
-        }
-        Ok(self.repo.find_blob(id)?.content().to_vec())
-    }
-
-    /// The error for a revision that cannot be found, with the command that would fetch it.
-    fn missing_revision(&self, rev: &str, e: &git2::Error) -> Error {
-        let shallow = if self.repo.is_shallow() {
-            " (this clone is shallow)"
-        } else {
-            ""
-        };
-        let (remote, what) = match rev.split_once('/') {
-            Some((remote, branch)) if self.repo.find_remote(remote).is_ok() => {
-                (remote.to_string(), branch.to_string())
-            }
-            _ => ("origin".to_string(), rev.to_string()),
-        };
-        let fetch = if rev.len() >= 7 && rev.chars().all(|c| c.is_ascii_hexdigit()) {
-            format!("git fetch --no-tags --depth=1 {remote} {what}")
-        } else {
-            format!("git fetch --no-tags {remote} {what}:refs/remotes/{remote}/{what}")
-        };
-        let _ = e;
-        Error::Git(format!(
-            "base revision `{rev}` is not in this clone{shallow}; fetch it with: {fetch}"
-        ))
-    }
-}
 
 /// Where `HEAD` points.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Head {
     /// On a branch (`refs/heads/main`) at this commit.
-    Branch { name: String, commit: Oid },
+    Branch { name: String, commit: ObjectId },
     /// On a branch with no commit yet.
     Unborn,
     /// At a commit, on no branch.
@@ -237,11 +25,11 @@ pub struct FileCommit<'a> {
     /// The branch ref (`refs/heads/main`).
     pub branch: &'a str,
     /// The commit the branch pointed at when the file was read.
-    pub expected: Oid,
+    pub expected: ObjectId,
     /// The repository-relative path.
     pub rel: &'a str,
     /// The new content, already in the object database (see [`Repo::write_blob`]).
-    pub blob: Oid,
+    pub blob: ObjectId,
     /// The file on disk, for the index entry's stat data.
     pub written: &'a Path,
     pub message: &'a str,
@@ -265,16 +53,6 @@ fn held(path: &Path) -> Error {
     ))
 }
 
-/// Parses an object id written by runqlint (the journal).
-pub fn parse_oid(s: &str) -> Result<Oid> {
-    Oid::from_str(s).map_err(|_| Error::Git(format!("`{s}` is not an object id")))
-}
-
-/// The git blob id of `bytes` (as `git hash-object` would print it).
-pub fn hash_blob(bytes: &[u8]) -> String {
-    Oid::hash_object(ObjectType::Blob, bytes).map_or_else(|_| "0".repeat(40), |o| o.to_string())
-}
-
 impl Repo {
     pub fn head(&self) -> Result<Head> {
         if self.repo.head_detached().unwrap_or(false) {
@@ -283,7 +61,7 @@ impl Repo {
         match self.repo.head() {
             Ok(r) => {
                 let name = r.name().unwrap_or("HEAD").to_string();
-                let commit = r.peel_to_commit()?.id();
+                let commit = ObjectId(r.peel_to_commit()?.id());
                 Ok(Head::Branch { name, commit })
             }
             Err(e)
@@ -334,7 +112,7 @@ impl Repo {
     /// `GIT_COMMITTER_NAME`/`_EMAIL` first, else `user.name`/`user.email` from git config
     /// (the repository's config levels, then `GIT_CONFIG_GLOBAL` if set, which libgit2
     /// does not read on its own). Missing: a clear error.
-    pub fn signatures(&self) -> Result<(git2::Signature<'static>, git2::Signature<'static>)> {
+    fn signatures(&self) -> Result<(git2::Signature<'static>, git2::Signature<'static>)> {
         let config = self.repo.config().ok();
         let global = std::env::var_os("GIT_CONFIG_GLOBAL")
             .filter(|p| !p.is_empty())
@@ -358,6 +136,12 @@ impl Repo {
             }
         };
         Ok((pick("AUTHOR")?, pick("COMMITTER")?))
+    }
+
+    /// Refuses (before anything is written) when there is no identity to commit with; see
+    /// [`Repo::commit_path`].
+    pub fn check_identity(&self) -> Result<()> {
+        self.signatures().map(drop)
     }
 
     /// Takes git's index lock, exactly as git does (O_EXCL on `index.lock`), and writes
@@ -395,14 +179,9 @@ impl Repo {
         }
     }
 
-    /// The repository's git directory (`.git`, or the worktree's own in a linked worktree).
-    pub fn git_dir(&self) -> &Path {
-        self.repo.path()
-    }
-
     /// Stores `bytes` as a blob in the object database.
-    pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid> {
-        Ok(self.repo.blob(bytes)?)
+    pub fn write_blob(&self, bytes: &[u8]) -> Result<ObjectId> {
+        Ok(ObjectId(self.repo.blob(bytes)?))
     }
 
     /// Whether `commit` is exactly the commit [`Repo::commit_path`] makes from `parent` for
@@ -410,12 +189,13 @@ impl Repo {
     /// only that entry replaced.
     pub fn is_path_commit(
         &self,
-        commit: Oid,
-        parent: Oid,
+        commit: ObjectId,
+        parent: ObjectId,
         rel: &str,
-        blob: Oid,
+        blob: ObjectId,
         message: &str,
     ) -> Result<bool> {
+        let (commit, parent, blob) = (commit.0, parent.0, blob.0);
         let c = self.repo.find_commit(commit)?;
         if c.parent_ids().collect::<Vec<_>>() != [parent]
             || c.message_raw_bytes() != message.as_bytes()
@@ -460,7 +240,7 @@ impl Repo {
     /// Commits `c.bytes` as the new content of `c.rel` on top of `c.expected`, with only
     /// that path changed. The branch moves only if it still points at `c.expected`. Then
     /// the index entry of `c.rel` (and nothing else in the index) is updated, under `lock`.
-    pub fn commit_path(&self, _lock: &IndexLock, c: &FileCommit) -> Result<Oid> {
+    pub fn commit_path(&self, _lock: &IndexLock, c: &FileCommit) -> Result<ObjectId> {
         let FileCommit {
             branch,
             expected,
@@ -469,6 +249,7 @@ impl Repo {
             written,
             message,
         } = *c;
+        let (expected, blob) = (expected.0, blob.0);
         let (author, committer) = self.signatures()?;
         let parent = self.repo.find_commit(expected)?;
         let (tree, mode) = self.tree_with(&parent, rel, blob)?;
@@ -497,7 +278,7 @@ impl Repo {
                 "committed {commit}, but the index entry for {rel} could not be updated ({e}); run `git reset -q -- {rel}`"
             ))
         })?;
-        Ok(commit)
+        Ok(ObjectId(commit))
     }
 
     /// Rewrites the index with only `rel`'s entry replaced: a copy of the index is edited and
@@ -575,51 +356,4 @@ fn index_entry(
         flags_extended: 0,
         path: rel.as_bytes().to_vec(),
     }
-}
-
-/// The object's `size` bytes through a read stream, or `None` when the backend has no
-/// streams for it (packed objects) or the stream disagrees with the header.
-fn read_stream(odb: &git2::Odb, id: Oid, size: usize) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let (mut reader, len, _) = odb.reader(id).ok()?;
-    if len != size {
-        return None;
-    }
-    let mut bytes = vec![0u8; len];
-    reader.read_exact(&mut bytes).ok()?;
-    let mut more = [0u8; 1];
-    (reader.read(&mut more).ok()? == 0).then_some(bytes)
-}
-
-fn parent_dir(path: &Path) -> PathBuf {
-    let abs = absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    abs.parent().map(Path::to_path_buf).unwrap_or(abs)
-}
-
-/// `path` made absolute with its directory part canonicalized (the file itself may not
-/// exist, and a symlinked file is not resolved).
-fn absolute(path: &Path) -> Result<PathBuf> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| crate::error::io(Path::new("."), "read the current directory", e))?;
-    let joined = cwd.join(path);
-    let mut normal = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::ParentDir => {
-                normal.pop();
-            }
-            Component::CurDir => {}
-            other => normal.push(other),
-        }
-    }
-    let name = normal.file_name().map(|n| n.to_os_string());
-    let dir = normal
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| normal.clone());
-    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-    Ok(match name {
-        Some(n) => dir.join(n),
-        None => dir,
-    })
 }
