@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Generates the history benchmark's repository: COMMITS commits of a queue of about ITEMS
-items, a few items changed per commit, as a dispatcher would (queued -> running -> done or
+"""Generates the history benchmark's repository: COMMITS commits of a queue of ITEMS items
+on average (it starts COMMITS/2 short and grows by one a commit), a few items changed per
+commit, as a dispatcher would (queued -> running -> done or
 failed, new items appended, triage added to failures), plus a handful of rule-breaking
 commits so that `audit` has something to report.
 
@@ -39,8 +40,9 @@ def main():
     rng = random.Random(args.seed)
 
     items = []
-    for i in range(args.items):
-        created = T0_MS - (args.items - i) * 60_000
+    initial = args.items - args.commits // 2
+    for i in range(initial):
+        created = T0_MS - (initial - i) * 60_000
         item = {
             "id": f"task-{i:05d}",
             "title": f"Task {i}: {rng.choice(['sync', 'build', 'review', 'deploy', 'index'])} {rng.choice(['docs', 'api', 'cli', 'ui', 'data'])}",
@@ -48,7 +50,7 @@ def main():
             "createdAtMs": created,
         }
         # The older four fifths are history, the rest still queued.
-        if i < args.items * 4 // 5:
+        if i < initial * 4 // 5:
             status = rng.choice(["done"] * 8 + ["failed", "canceled"])
             item["status"] = status
             if status != "canceled":
@@ -67,7 +69,7 @@ def main():
     position = {it["id"]: n for n, it in enumerate(items)}
     queued = [it["id"] for it in items if it["status"] == "queued"]
     running = []  # (id, commit it started at)
-    next_id = args.items
+    next_id = initial
     # The item `log` follows: one queued at the start that is dispatched mid-history.
     log_id = queued[len(queued) // 2]
     log_events = 1
@@ -122,7 +124,7 @@ def main():
                 still.append((rid, started))
         running = still
         # Dispatch one or two queued items, oldest first.
-        for _ in range(rng.choice([1, 1, 2])):
+        for _ in range(rng.choice([1, 1, 1, 2])):
             if not queued:
                 break
             rid = queued.pop(0)
