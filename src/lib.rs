@@ -17,6 +17,7 @@ pub mod itemdiff;
 pub mod journal;
 pub mod lint;
 pub mod liveness;
+pub mod merge;
 pub mod output;
 pub mod queue;
 pub mod receipt;

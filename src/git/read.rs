@@ -127,25 +127,49 @@ impl Repo {
         Ok(self.repo.find_blob(id)?.content().to_vec())
     }
 
-    /// The error for a revision that cannot be found, with the command that would fetch it.
-    fn missing_revision(&self, rev: &str, e: &git2::Error) -> Error {
-        let shallow = if self.repo.is_shallow() {
+    /// The error for a revision that cannot be found, with a command that brings it: a
+    /// full commit id is fetched by id; a branch into its remote-tracking ref (named for
+    /// `--base` when the revision was spelled without the remote); anything else (`HEAD~1`,
+    /// `main^`, an abbreviated id) only by deepening a shallow clone, since `git fetch`
+    /// takes neither ancestry nor abbreviations.
+    fn missing_revision(&self, rev: &str, _: &git2::Error) -> Error {
+        let shallow = self.repo.is_shallow();
+        let quote = |s: &str| shell_words::quote(s).into_owned();
+        let (remote, name) = match rev.split_once('/') {
+            Some((remote, branch)) if self.repo.find_remote(remote).is_ok() => (remote, branch),
+            _ => ("origin", rev),
+        };
+        let hex = !rev.is_empty() && rev.chars().all(|c| c.is_ascii_hexdigit());
+        let full_id = hex && matches!(rev.len(), 40 | 64);
+        let branch = !hex
+            && !rev.contains(['~', '^', ':', '@', '{'])
+            && git2::Reference::is_valid_name(&format!("refs/heads/{name}"));
+        let fetch = if full_id {
+            let depth = if shallow { " --depth=1" } else { "" };
+            format!("git fetch --no-tags{depth} {} {rev}", quote(remote))
+        } else if branch {
+            let tracking = format!("{remote}/{name}");
+            let mut fetch = format!(
+                "git fetch --no-tags {} {}",
+                quote(remote),
+                quote(&format!("{name}:refs/remotes/{tracking}"))
+            );
+            if rev != tracking {
+                fetch.push_str(&format!(", then use --base {}", quote(&tracking)));
+            }
+            fetch
+        } else if shallow {
+            format!("git fetch --no-tags --unshallow {}", quote(remote))
+        } else {
+            return Error::Git(format!(
+                "base revision `{rev}` does not name a commit in this repository"
+            ));
+        };
+        let shallow = if shallow {
             " (this clone is shallow)"
         } else {
             ""
         };
-        let (remote, what) = match rev.split_once('/') {
-            Some((remote, branch)) if self.repo.find_remote(remote).is_ok() => {
-                (remote.to_string(), branch.to_string())
-            }
-            _ => ("origin".to_string(), rev.to_string()),
-        };
-        let fetch = if rev.len() >= 7 && rev.chars().all(|c| c.is_ascii_hexdigit()) {
-            format!("git fetch --no-tags --depth=1 {remote} {what}")
-        } else {
-            format!("git fetch --no-tags {remote} {what}:refs/remotes/{remote}/{what}")
-        };
-        let _ = e;
         Error::Git(format!(
             "base revision `{rev}` is not in this clone{shallow}; fetch it with: {fetch}"
         ))

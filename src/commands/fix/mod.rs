@@ -6,9 +6,10 @@
 //!    line of safe text.
 //! 2. Guards (`guard`): a repository is needed unless `--no-commit`/`--dry-run`; a
 //!    detached (or unborn) HEAD and a missing git identity are refused unless
-//!    `--no-commit`; the queue file must be clean against HEAD (no `dirty`, `staged`,
-//!    `untracked` state) unless `--allow-dirty`. `--dry-run` skips the dirty and HEAD
-//!    guards (it writes nothing).
+//!    `--no-commit`, and so is a merge, cherry-pick, revert, rebase, `git am` or bisect in
+//!    progress; the queue file must be clean against HEAD (no `dirty`, `staged`,
+//!    `untracked` state) unless `--allow-dirty`, and a committed one tracked by git
+//!    whatever the flags. `--dry-run` skips the dirty and HEAD guards (it writes nothing).
 //! 3. Read the working-tree file once; survey it ([`crate::repair::survey`]); ask liveness for each
 //!    stale item.
 //! 4. [`prepare`], pure: plan ([`crate::repair::plan`]; nothing to change: exit 0, nothing
@@ -18,7 +19,8 @@
 //!    error-severity finding the original file did not already have refuses the fix.
 //!    Errors already committed (a running item with no start time) are left for triage.
 //!    Then the receipt ([`crate::receipt`]).
-//! 5. `--dry-run`: print the diff and the commit message, stop.
+//! 5. `--dry-run`: print the diff and the commit message, stop. A committing run refuses
+//!    bytes git would store otherwise (`git hash-object --path`: filters, line endings).
 //! 6. [`transaction`]: journal, `index.lock`, backup, atomic replace, the one-path commit,
 //!    the index entry.
 //!
@@ -69,9 +71,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     // filter (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would
     // rewrite every line.
     if s.commits() && guarded.clean && base.as_ref().is_some_and(|b| b != source.bytes()) {
-        return Err(Error::Refused(format!(
-            "{shown} is converted by git filters (core.autocrlf or .gitattributes eol/filter); runqlint fix commits exact bytes, so repair it with --no-commit and commit it with git"
-        )));
+        return Err(filtered(shown));
     }
     source.check_shape(shown)?;
     let survey = source.survey(&s);
@@ -93,6 +93,14 @@ pub fn run(args: &FixArgs) -> Result<bool> {
         emit(&s, &report)?;
         return Ok(true);
     };
+    // git would store other bytes than these (a clean filter, an `eol` attribute,
+    // core.autocrlf): a byte-exact commit would disagree with git, whatever --allow-dirty.
+    if let (true, Some(r)) = (s.commits(), repo) {
+        if r.hash_as_git_stores(shown, new_text.as_bytes())? != git::hash_blob(new_text.as_bytes())
+        {
+            return Err(filtered(shown));
+        }
+    }
 
     // The receipt.
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
@@ -142,6 +150,12 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     Ok(true)
 }
 
+fn filtered(shown: &str) -> Error {
+    Error::Refused(format!(
+        "{shown} is converted by git filters (core.autocrlf or .gitattributes eol/filter); runqlint fix commits exact bytes, so repair it with --no-commit and commit it with git"
+    ))
+}
+
 /// What the guards established.
 struct Guarded {
     /// The branch a committing run commits on.
@@ -167,6 +181,14 @@ fn guard(repo: Option<&Repo>, s: &Settings) -> Result<Guarded> {
         return Ok(guarded);
     };
     if s.commits() {
+        // git refuses `git commit <path>` in these states; so does fix (before it resumes
+        // anything).
+        if let Some(op) = repo.in_progress() {
+            return Err(Error::Refused(format!(
+                "{} is in progress, and git makes no commit of one file then; finish or abort it first ({}), or use --no-commit",
+                op.what, op.resolve
+            )));
+        }
         if let Some(note) = transaction::recover(repo)? {
             output::stderr(&format!("runqlint: {note}"));
         }
@@ -187,9 +209,22 @@ fn guard(repo: Option<&Repo>, s: &Settings) -> Result<Guarded> {
         }
         repo.check_identity()?;
     }
-    if s.writes() && !s.allow_dirty {
-        let shown = &s.shown;
+    let shown = &s.shown;
+    if s.commits() || (s.writes() && !s.allow_dirty) {
         let state = repo.path_state(shown)?;
+        // git commits only the files it knows (`git commit <path>` refuses any other), and
+        // --allow-dirty does not change that.
+        if let (true, Some(st)) = (
+            s.commits(),
+            state.iter().find(|st| st.starts_with("untracked")),
+        ) {
+            return Err(Error::Refused(format!(
+                "{shown} is not tracked by git ({st}), so git would not commit it; `git add -f` and commit it first, or use --no-commit"
+            )));
+        }
+        if s.allow_dirty {
+            return Ok(guarded);
+        }
         if !state.is_empty() {
             let list: Vec<String> = state.iter().map(|st| format!("{shown} ({st})")).collect();
             return Err(Error::Refused(format!(
@@ -208,7 +243,8 @@ fn ask(survey: &Survey, s: &Settings) -> Result<Vec<Liveness>> {
         s.alive_cmd.as_deref(),
         s.alive_sessions.as_deref(),
         s.alive_timeout,
-    )?;
+    )?
+    .in_dir(s.alive_dir.as_deref());
     survey
         .stale
         .iter()

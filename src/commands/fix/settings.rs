@@ -45,6 +45,9 @@ pub struct Settings {
     pub max_file_size: u64,
     /// `--alive-cmd`, else `alive-cmd`.
     pub alive_cmd: Option<String>,
+    /// Where the command runs: the repository root for the configured one (its relative
+    /// paths are the repository's, wherever `fix` runs), the current directory for the flag.
+    pub alive_dir: Option<PathBuf>,
     /// `--alive-sessions`, else `alive-sessions` (relative to the repository root).
     pub alive_sessions: Option<PathBuf>,
     pub alive_timeout: Duration,
@@ -104,6 +107,8 @@ impl Settings {
             levels,
             max_file_size: ws.config.max_file_size,
             alive_cmd: args.alive_cmd.clone().or_else(|| fixc.alive_cmd.clone()),
+            alive_dir: (args.alive_cmd.is_none() && fixc.alive_cmd.is_some())
+                .then(|| ws.root.clone()),
             alive_sessions: args
                 .alive_sessions
                 .clone()

@@ -1,15 +1,17 @@
-//! The one place `fix` changes the repository: journal, `index.lock`, backup, replace,
-//! commit, index entry, in that order, and [`recover`], which finishes or discards the job
+//! The one place `fix` changes the repository: journal, `index.lock`, commit object,
+//! backup, replace, branch, index entry, in that order, and [`recover`], which finishes or discards the job
 //! of a `fix` that was killed in the middle of it.
 //!
 //! A committing run first writes the new bytes as a blob and records its intent in the
 //! journal ([`crate::journal`]), then takes git's `index.lock` (holding the journal's
 //! token). It checks the branch has not moved and the file is unchanged on disk, writes the
-//! backup (a temporary file, then an exclusive hard link at the first free name), replaces
-//! the file atomically (abort if it changed on disk), commits only that path with
-//! compare-and-swap on the branch and updates only its index entry; it releases the lock,
-//! then removes the journal. `--no-commit` keeps no journal (an atomic replace is all it
-//! needs).
+//! commit object (signed when `commit.gpgsign` is on: a signature git cannot make refuses
+//! the fix here, with nothing written), the backup (a temporary file, then an exclusive
+//! hard link at the first free name), replaces the file atomically (abort if it changed on
+//! disk), moves the branch with compare-and-swap and updates only that path's index entry,
+//! with the stat data of the bytes it wrote (so a later write shows in `git status`); it
+//! releases the lock, then removes the journal. `--no-commit` keeps no journal (an atomic
+//! replace is all it needs).
 
 use std::path::Path;
 
@@ -93,25 +95,29 @@ pub fn run(job: &Job, commit: Option<(&Repo, &Branch)>) -> Result<Option<ObjectI
             )))
         }
     }
+    // The commit object is made (and signed) before anything is written, so a signature
+    // git cannot make refuses the fix with nothing changed.
+    let mut prepared = None;
+    if let (Some((_, _, blob)), Some((r, branch))) = (&held, commit) {
+        let c = FileCommit {
+            branch: &branch.name,
+            expected: branch.at,
+            rel: job.shown,
+            blob: *blob,
+            message: job.message,
+        };
+        prepared = Some((r.make_commit(&c)?, c));
+    }
     if let Some((b, _)) = job.backup {
         atomic::write_new(b, job.original)?;
         failpoint::hit("after-backup");
     }
-    atomic::replace(job.path, job.original, job.new)?;
+    let stat = atomic::replace(job.path, job.original, job.new)?;
     failpoint::hit("after-rename");
     let mut made = None;
-    if let (Some((lock, _, blob)), Some((r, branch))) = (&held, commit) {
-        made = Some(r.commit_path(
-            lock,
-            &FileCommit {
-                branch: &branch.name,
-                expected: branch.at,
-                rel: job.shown,
-                blob: *blob,
-                written: job.path,
-                message: job.message,
-            },
-        )?);
+    if let (Some((lock, _, _)), Some((r, _)), Some((id, c))) = (&held, commit, &prepared) {
+        r.publish(lock, c, *id, Some(&stat))?;
+        made = Some(*id);
     }
     if let Some((lock, journal, _)) = held {
         drop(lock);
@@ -178,17 +184,17 @@ pub fn recover(repo: &Repo) -> Result<Option<String>> {
         )));
     }
     if at == Some(base) && content == Some(intent.new.as_str()) {
-        let id = repo.commit_path(
-            &lock,
-            &git::FileCommit {
-                branch: &intent.branch,
-                expected: base,
-                rel,
-                blob: new_blob,
-                written: &file,
-                message: &intent.message,
-            },
-        )?;
+        let c = FileCommit {
+            branch: &intent.branch,
+            expected: base,
+            rel,
+            blob: new_blob,
+            message: &intent.message,
+        };
+        let id = repo.make_commit(&c)?;
+        // The file was checked above, not written by this run: no stat data, so git
+        // compares its content.
+        repo.publish(&lock, &c, id, None)?;
         drop(lock);
         journal.remove()?;
         return Ok(Some(format!(
@@ -199,7 +205,7 @@ pub fn recover(repo: &Repo) -> Result<Option<String>> {
         if content == Some(intent.new.as_str())
             && repo.is_path_commit(commit, base, rel, new_blob, &intent.message)?
         {
-            repo.index_entry_to_head(&lock, rel, &file)?;
+            repo.index_entry_to_head(&lock, rel)?;
             drop(lock);
             journal.remove()?;
             return Ok(Some(format!(
