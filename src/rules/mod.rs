@@ -1,7 +1,7 @@
 //! The rule registry and the pure checks behind it.
 //!
 //! A rule is one file here, declaring a [`Def`] named `RULE`: its name, default level,
-//! explanation (what `runqlint explain` prints) and check. The [`registry!`] line that names
+//! explanation (what `runqlint explain` prints) and check. The `registry!` line that names
 //! the file is the only other place a rule is written down: the [`Rule`] enum, [`Rule::ALL`],
 //! the names, the default levels, the `rules`/`explain`/SARIF listings and the order the
 //! checks run in are all derived from it. The names are checked while compiling: the file,
@@ -210,8 +210,8 @@ pub enum Anchor {
     Bytes { start: usize, end: usize },
 }
 
-/// One thing a rule found, located by pointer; [`crate::diagnostic`] turns it into a line
-/// and column.
+/// One thing a rule found, located by pointer; [`crate::lint`] turns it into a line and
+/// column.
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule: Rule,
