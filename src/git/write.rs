@@ -161,7 +161,7 @@ impl Repo {
     }
 
     /// Refuses (before anything is written) when there is no identity to commit with; see
-    /// [`Repo::commit_path`].
+    /// [`Repo::make_commit`].
     pub fn check_identity(&self) -> Result<()> {
         self.signatures().map(drop)
     }
