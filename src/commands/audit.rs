@@ -325,7 +325,7 @@ fn item_ids(bytes: &[u8]) -> Vec<Option<String>> {
     let Ok(parsed) = crate::document::parse(bytes) else {
         return Vec::new();
     };
-    crate::queue::Queue::new(&parsed.value)
+    crate::queue::ValueQueue::new(&parsed.value)
         .items
         .iter()
         .map(|i| i.id.map(str::to_string))

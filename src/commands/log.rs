@@ -16,7 +16,7 @@ use crate::cli::LogArgs;
 use crate::error::{Error, Result};
 use crate::history::{self, Commit, Git, Lookup, Objects};
 use crate::output;
-use crate::queue::{Body, Queue};
+use crate::queue::{Queue, ValueQueue};
 
 use super::Workspace;
 
@@ -332,24 +332,27 @@ impl Finder {
     fn full_read(&self, bytes: &[u8]) -> Option<(State, Option<(usize, usize)>)> {
         if let Ok(text) = std::str::from_utf8(bytes) {
             if let Some(queue) = crate::scan::scan(text) {
-                return Some(self.in_queue(&queue));
+                return Some(self.in_queue(&queue, bytes));
             }
         }
         let parsed = crate::document::parse(bytes).ok()?;
-        let queue = Queue::new(&parsed.value);
-        Some(self.in_queue(&queue))
+        let queue = ValueQueue::new(&parsed.value);
+        Some(self.in_queue(&queue, bytes))
     }
 
-    fn in_queue(&self, queue: &Queue) -> (State, Option<(usize, usize)>) {
+    /// The first item with the id in `queue`, read from `bytes`, and its span when it was
+    /// scanned.
+    fn in_queue(&self, queue: &Queue, bytes: &[u8]) -> (State, Option<(usize, usize)>) {
         let Some(item) = queue.items.iter().find(|i| i.id == Some(self.id.as_str())) else {
             return (State::Absent, None);
         };
-        match item.body {
-            Body::Value(v) => (State::Present(Arc::new(v.clone())), None),
-            Body::Raw { text, span, .. } => match serde_json::from_str(&text[span.0..span.1]) {
-                Ok(v) => (State::Present(Arc::new(v)), Some(span)),
-                Err(_) => (State::Absent, None),
-            },
+        let span = item.body.source().map(|(source, _)| {
+            let start = source.as_ptr() as usize - bytes.as_ptr() as usize;
+            (start, start + source.len())
+        });
+        match item.body.to_value() {
+            Some(v) => (State::Present(Arc::new(v.into_owned())), span),
+            None => (State::Absent, None),
         }
     }
 }
