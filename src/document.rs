@@ -449,11 +449,7 @@ impl<'t> SpanIndex<'t> {
 
     /// A span suitable for a label: the value when short, else its first line.
     pub fn label_span(&self, span: Span) -> Span {
-        let text = &self.text[span.start..span.end];
-        match text.find('\n') {
-            Some(nl) => Span::new(span.start, span.start + text[..nl].trim_end().len().max(1)),
-            None => span,
-        }
+        label_span(self.text, span)
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -502,6 +498,74 @@ impl<'t> SpanIndex<'t> {
     }
 }
 
+/// A span of `text` suitable for a label: the span when it is on one line, else its first
+/// line.
+pub fn label_span(text: &str, span: Span) -> Span {
+    let inner = &text[span.start..span.end];
+    match inner.find('\n') {
+        Some(nl) => Span::new(span.start, span.start + inner[..nl].trim_end().len().max(1)),
+        None => span,
+    }
+}
+
+/// The span of the whole document: the text without its leading and trailing whitespace
+/// (JSON's four whitespace characters), as [`SpanIndex::value_span`] gives for `""`.
+pub fn root_span(text: &str) -> Span {
+    let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let start = text.len() - text.trim_start_matches(ws).len();
+    let end = text.trim_end_matches(ws).len().max(start);
+    Span::new(start, end)
+}
+
+/// 1-based lines and columns of a set of offsets in one text, found in one sweep that counts
+/// newlines (vectorised) only up to the largest offset: what locating a few findings in a
+/// large file costs is a byte count, not an index of every line.
+#[derive(Debug, Default)]
+pub struct LineCols {
+    /// `(offset, (line, column))`, sorted by offset.
+    known: Vec<(usize, (usize, usize))>,
+}
+
+impl LineCols {
+    /// Lines and columns of every offset in `offsets` (clamped to the text; any order).
+    pub fn new(text: &str, offsets: impl IntoIterator<Item = usize>) -> LineCols {
+        let mut offsets: Vec<usize> = offsets.into_iter().map(|o| o.min(text.len())).collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        let b = text.as_bytes();
+        let (mut at, mut line) = (0, 1);
+        let known = offsets
+            .into_iter()
+            .map(|offset| {
+                line += bytecount::count(&b[at..offset], b'\n');
+                at = offset;
+                (offset, (line, column(text, offset)))
+            })
+            .collect();
+        LineCols { known }
+    }
+
+    /// The line and column of `offset`, which must have been among those given to
+    /// [`LineCols::new`] (else it is computed from scratch).
+    pub fn get(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        match self.known.binary_search_by_key(&offset, |&(o, _)| o) {
+            Ok(i) => self.known[i].1,
+            Err(_) => line_col(text, offset),
+        }
+    }
+}
+
+/// The 1-based column (in characters) of `offset`, which is at most `text.len()`.
+fn column(text: &str, offset: usize) -> usize {
+    let mut end = offset;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+    text[start..end].chars().count() + 1
+}
+
 /// Line and column of `offset` given precomputed line starts.
 pub fn line_col_with(text: &str, line_starts: &[usize], offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -521,10 +585,8 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let before = &text[..end];
-    let line = before.matches('\n').count() + 1;
-    let start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[start..].chars().count() + 1)
+    let line = bytecount::count(&text.as_bytes()[..end], b'\n') + 1;
+    (line, column(text, end))
 }
 
 /// Escapes one RFC 6901 reference token.
