@@ -165,7 +165,12 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 /// (else nothing is written), rename over it, fsync the directory. On any error the
 /// temporary file is removed and `path` is untouched. POSIX has no compare-and-rename: a
 /// writer landing between the last check and the rename itself (microseconds) is not seen.
-pub fn replace(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
+///
+/// Returns the stat data of the bytes written, for git's index entry: the file's after the
+/// rename, or, if it no longer matches what was written (someone wrote in between), the
+/// temporary file's before the rename, which then differs from the file on disk so that git
+/// looks at its content.
+pub fn replace(path: &Path, original: &[u8], bytes: &[u8]) -> Result<fs::Metadata> {
     let perms = fs::metadata(path)
         .map_err(|e| io(path, "stat", e))?
         .permissions();
@@ -193,10 +198,29 @@ pub fn replace(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
             path.display()
         )));
     }
-    tmp.persist(path)
+    let written = tmp.as_file().metadata().map_err(|e| io(path, "stat", e))?;
+    let file = tmp
+        .persist(path)
         .map_err(|e| io(path, "replace", e.error))?;
     sync_dir(&dir_of(path));
-    Ok(())
+    Ok(match file.metadata() {
+        Ok(now) if same_write(&written, &now) => now,
+        _ => written,
+    })
+}
+
+/// Whether `now` (the file after the rename) still holds the write `before` describes.
+#[cfg(unix)]
+fn same_write(before: &fs::Metadata, now: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    before.ino() == now.ino()
+        && before.len() == now.len()
+        && (before.mtime(), before.mtime_nsec()) == (now.mtime(), now.mtime_nsec())
+}
+
+#[cfg(not(unix))]
+fn same_write(_: &fs::Metadata, _: &fs::Metadata) -> bool {
+    false
 }
 
 fn sync_dir(dir: &Path) {

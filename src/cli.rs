@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::Mark;
 use crate::output::{Format, ReportFormat};
@@ -28,8 +29,11 @@ pub enum Command {
     Stale(StaleArgs),
     Explain(ExplainArgs),
     Rules(RulesArgs),
+    /// Print the run-queue JSON Schema (draft 2020-12) that the `schema` rule validates
+    /// against.
     Schema,
     InstallHook(InstallHookArgs),
+    MergeDriver(MergeDriverArgs),
 }
 
 /// Check queue files: the JSON Schema, the single-file rules, and the history rules against
@@ -159,10 +163,84 @@ pub struct RulesArgs {
 }
 
 /// Install the pre-commit hook into this repository's hooks directory (honours
-/// core.hooksPath and worktrees).
+/// core.hooksPath and worktrees) and register the merge driver in its config.
 #[derive(Debug, Args)]
 pub struct InstallHookArgs {
     /// Replace an existing, different pre-commit hook (it is kept as pre-commit.runqlint-backup).
     #[arg(long)]
     pub force: bool,
+    /// Also write the `.gitattributes` line that routes queue files to the merge driver
+    /// (`run_queue.json merge=runqlint`).
+    #[arg(long)]
+    pub gitattributes: bool,
+}
+
+/// git merge driver for queue files: a three-way merge by item id (`runqlint install-hook`
+/// registers it; `.gitattributes` routes files to it with `run_queue.json merge=runqlint`).
+///
+/// Writes the result over OURS. Exit status: 0 merged cleanly, 1 conflicts left between
+/// markers (one line each on stderr), 2 could not merge (OURS untouched).
+#[derive(Debug, Args)]
+pub struct MergeDriverArgs {
+    /// The common ancestor's version (git's %O).
+    pub base: PathBuf,
+    /// Our version; the result is written here (git's %A).
+    pub ours: PathBuf,
+    /// Their version (git's %B).
+    pub theirs: PathBuf,
+    /// Conflict-marker size (git's %L).
+    #[arg(default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..=200))]
+    pub marker_size: u16,
+    /// The path of the file in the repository, for messages (git's %P).
+    pub path: Option<String>,
+    /// Merge common ancestors (criss-cross merges): settle every conflict on the base's
+    /// value instead of marking it.
+    #[arg(long)]
+    pub ancestor: bool,
+}
+
+/// A command-line error as the one line `main` prints after `runqlint: error: `: clap's
+/// message without its usage block, with the `--help` to read (the command's own when one
+/// was named). `args` are the arguments after the program name.
+pub fn usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> String {
+    let cli = Cli::command();
+    let names: Vec<&str> = cli
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .filter(|n| *n != "help")
+        .collect();
+    let command = args
+        .iter()
+        .filter_map(|a| a.to_str())
+        .find(|a| !a.starts_with('-'))
+        .filter(|a| names.contains(a));
+    let help = match command {
+        Some(c) => format!("runqlint {c} --help"),
+        None => "runqlint --help".to_string(),
+    };
+    let what = match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+            if command.is_none() =>
+        {
+            format!("no command given; the commands are {}", names.join(", "))
+        }
+        _ => {
+            let text = e.to_string();
+            let mut line = String::new();
+            for part in text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:"))
+                .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+            {
+                let part = part.strip_prefix("error: ").unwrap_or(part);
+                if !line.is_empty() {
+                    line.push_str(if line.ends_with(':') { " " } else { "; " });
+                }
+                line.push_str(part);
+            }
+            line
+        }
+    };
+    crate::text::escape(&format!("{what} (see `{help}`)"))
 }

@@ -75,11 +75,19 @@ pub enum Mark {
     Stale,
 }
 
+impl Mark {
+    /// The status a marked item gets.
+    pub fn status(self) -> crate::queue::Status {
+        match self {
+            Mark::Failed => crate::queue::Status::Failed,
+            Mark::Stale => crate::queue::Status::Stale,
+        }
+    }
+}
+
 /// Settings after validation; flags are applied on top by the commands.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the config was read from, if anywhere.
-    pub source: Option<PathBuf>,
     pub paths: Vec<String>,
     pub stale_after_ms: i64,
     pub max_file_size: u64,
@@ -100,7 +108,6 @@ pub struct FixDefaults {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            source: None,
             paths: vec![DEFAULT_PATH.to_string()],
             stale_after_ms: DEFAULT_STALE_AFTER_MS,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
@@ -151,10 +158,7 @@ impl Config {
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        let mut config =
-            Config::parse(&text).map_err(|m| Error::Config(format!("{}: {m}", path.display())))?;
-        config.source = Some(path);
-        Ok(config)
+        Config::parse(&text).map_err(|m| Error::Config(format!("{}: {m}", path.display())))
     }
 
     /// Parses and validates config text; the error is one line.

@@ -1,14 +1,15 @@
 //! Source text → parsed value, and (only when something must be reported) a span index
 //! that maps RFC 6901 pointers to byte ranges.
 //!
-//! Two parsers live here on purpose:
+//! Two parsers live here on purpose, and neither is the fast path (that is
+//! [`crate::scan`], which reads a valid document without building a `Value`):
 //!
-//! * [`parse`] is the fast path every check takes: `serde_json` builds a `Value` through a
-//!   visitor that notices duplicate object keys (serde_json alone would silently keep the
-//!   last one). It records *that* a duplicate exists, not where.
-//! * [`SpanIndex::build`] is the slow path: a small strict recursive-descent scanner over a
-//!   document already known to be valid JSON, recording the byte range of every value and
-//!   key. It runs only when a finding has to be located.
+//! * [`parse`] is the slow path, for a version the scanner declined: `serde_json` builds a
+//!   `Value` through a visitor that notices duplicate object keys (serde_json alone would
+//!   silently keep the last one). It records *that* a duplicate exists, not where.
+//! * [`SpanIndex::build`] locates: a small strict recursive-descent scanner over a document
+//!   already known to be valid JSON, recording the byte range of every value and key. It
+//!   runs only when a finding has to be located, and only for the version it points into.
 
 use std::cell::Cell;
 use std::fmt;
@@ -146,7 +147,9 @@ fn serde_error(text: &str, e: &serde_json::Error) -> SyntaxError {
     let help = if message.contains("trailing comma") {
         Some("JSON allows no trailing commas".to_string())
     } else if message.contains("recursion limit") {
-        Some("queue files are nested a few levels deep; this one nests more than 128".to_string())
+        Some(format!(
+            "queue files are nested a few levels deep; this one nests more than {MAX_DEPTH}"
+        ))
     } else if message.contains("trailing characters") {
         Some("the document ends before this point; remove what follows it".to_string())
     } else if message.contains("EOF while parsing") {
@@ -281,7 +284,11 @@ pub struct DuplicateKey {
     pub first: Span,
 }
 
-const MAX_DEPTH: usize = 512;
+/// The deepest nesting of arrays and objects a queue file may have: what `serde_json`'s
+/// recursion limit (128) allows; past it [`parse`] reports `invalid-json`. The scanner leaves anything deeper to
+/// [`parse`], and the span index (which only sees documents [`parse`] accepted) needs no
+/// more.
+pub const MAX_DEPTH: usize = 127;
 
 impl<'t> SpanIndex<'t> {
     /// Builds the index. `text` must be a document [`parse`] accepted; anything else yields
@@ -539,7 +546,7 @@ impl LineCols {
             .map(|offset| {
                 line += bytecount::count(&b[at..offset], b'\n');
                 at = offset;
-                (offset, (line, column(text, offset)))
+                (offset, (line, column(text, line_start(text, offset), offset)))
             })
             .collect();
         LineCols { known }
@@ -556,37 +563,46 @@ impl LineCols {
     }
 }
 
-/// The 1-based column (in characters) of `offset`, which is at most `text.len()`.
-fn column(text: &str, offset: usize) -> usize {
-    let mut end = offset;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let start = text[..end].rfind('\n').map_or(0, |i| i + 1);
-    text[start..end].chars().count() + 1
-}
-
 /// Line and column of `offset` given precomputed line starts.
-pub fn line_col_with(text: &str, line_starts: &[usize], offset: usize) -> (usize, usize) {
+fn line_col_with(text: &str, line_starts: &[usize], offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let line = line_starts.partition_point(|&s| s <= offset).max(1);
-    let start = line_starts[line - 1];
-    let mut end = offset;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    (line, text[start..end].chars().count() + 1)
+    (line, column(text, line_starts[line - 1], offset))
 }
 
 /// 1-based line and column of a byte offset, without an index (for one-off locations).
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
-    let mut end = offset;
+    let start = line_start(text, offset);
+    (
+        bytecount::count(&text.as_bytes()[..start], b'\n') + 1,
+        column(text, start, offset),
+    )
+}
+
+/// Where the line holding `offset` starts.
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..floor_char_boundary(text, offset)]
+        .rfind('\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// The 1-based column, in characters, of `offset` on the line starting at `line_start` (an
+/// offset inside a character counts as that character).
+fn column(text: &str, line_start: usize, offset: usize) -> usize {
+    text[line_start..floor_char_boundary(text, offset)]
+        .chars()
+        .count()
+        + 1
+}
+
+/// The largest character boundary at or before `offset` (at most the text's length).
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut end = offset.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let line = bytecount::count(&text.as_bytes()[..end], b'\n') + 1;
-    (line, column(text, end))
+    end
 }
 
 /// Escapes one RFC 6901 reference token.
@@ -706,5 +722,47 @@ mod tests {
         assert!(e.message.contains("recursion limit"), "{}", e.message);
         let idx = SpanIndex::build(&deep);
         assert_eq!(idx.value_span("").start, 0);
+    }
+
+    /// `levels` arrays nested in an item's unknown field (the root object and the items
+    /// array are two more).
+    fn nested(levels: usize) -> String {
+        format!(
+            "{{\"items\": [{{\"id\": \"a\", \"status\": \"queued\", \"x\": {}1{}}}]}}",
+            "[".repeat(levels),
+            "]".repeat(levels)
+        )
+    }
+
+    #[test]
+    fn one_depth_limit_for_the_parser_the_scanner_and_the_span_index() {
+        // Root object, items array, item object: three levels before `x`.
+        let deepest = MAX_DEPTH - 3;
+        let ok = nested(deepest);
+        assert!(parse(ok.as_bytes()).is_ok());
+        let index = SpanIndex::build(&ok);
+        let pointer = format!("/items/0/x{}", "/0".repeat(deepest));
+        assert_eq!(&ok[index.value_span(&pointer).start..][..1], "1");
+        let deep = nested(deepest + 1);
+        let e = parse(deep.as_bytes()).unwrap_err();
+        assert!(e.message.contains("recursion limit"), "{}", e.message);
+        assert!(crate::scan::scan(&deep).is_none());
+        // The scanner accepts everything up to the limit, so the slow path is not taken for
+        // a merely deep file.
+        assert!(crate::scan::scan(&ok).is_some());
+    }
+
+    #[test]
+    fn line_and_column_agree_with_and_without_the_index() {
+        let text = "{\"items\": [\n  {\"id\": \"週報\", \"status\": \"queued\"}\r\n]}\n";
+        let index = SpanIndex::build(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(index.line_col(offset), line_col(text, offset), "{offset}");
+        }
+        let id = text.find('週').unwrap();
+        assert_eq!(line_col(text, id), (2, 11));
+        assert_eq!(line_col(text, id + 1), (2, 11));
+        assert_eq!(line_col(text, id + 3), (2, 12));
+        assert_eq!(line_col(text, text.len()), (4, 1));
     }
 }

@@ -469,6 +469,119 @@ impl<'t> Splicer<'t> {
         New::Raw(self.text[span.start..span.end].to_string(), value.clone())
     }
 
+    /// Renders `value` to stand where a value starts at `pos`: indented from that line in a
+    /// pretty file, on one line in a minified one.
+    pub fn render_at(&self, pos: usize, value: &New) -> String {
+        let layout = self.layout_at(pos, true, self.default_colon(), self.default_sep());
+        render(value, &layout)
+    }
+
+    /// `value` as a [`New`] whose objects list their members in the order this text has them
+    /// at `pointer` (where `source`, the value parsed from this text there, has them); members
+    /// the text does not have follow in key order.
+    pub fn ordered(&self, pointer: &str, source: Option<&Value>, value: &Value) -> New {
+        let Value::Object(map) = value else {
+            return New::Json(value.clone());
+        };
+        let source = source.and_then(Value::as_object);
+        let mut keys: Vec<(usize, &String)> = map
+            .keys()
+            .map(|k| {
+                let at = match source {
+                    Some(src) if src.contains_key(k) => {
+                        self.index
+                            .key_span(&format!("{pointer}/{}", escape_segment(k)))
+                            .start
+                    }
+                    _ => usize::MAX,
+                };
+                (at, k)
+            })
+            .collect();
+        keys.sort_by_key(|&(at, _)| at);
+        New::Object(
+            keys.into_iter()
+                .map(|(_, k)| {
+                    let child = format!("{pointer}/{}", escape_segment(k));
+                    let src = source.and_then(|s| s.get(k));
+                    (k.clone(), self.ordered(&child, src, &map[k]))
+                })
+                .collect(),
+        )
+    }
+
+    /// The region a conflict at `pointer` replaces: `(start, value_start, value_end, end)`.
+    /// It starts at the member's key (`member`) or the value, and grows to the start of the
+    /// line when only indentation precedes it; it ends after the value and a following
+    /// comma, and at the end of the line when only blanks follow.
+    pub fn region_bounds(&self, pointer: &str, member: bool) -> (usize, usize, usize, usize) {
+        let v = self.index.value_span(pointer);
+        let start0 = if member {
+            self.index.key_span(pointer).start
+        } else {
+            v.start
+        };
+        let line_start = self.text[..start0].rfind('\n').map_or(0, |i| i + 1);
+        let start = if self.text[line_start..start0].trim().is_empty() {
+            line_start
+        } else {
+            start0
+        };
+        let bytes = self.text.as_bytes();
+        let mut end = v.end;
+        let mut p = v.end;
+        while p < bytes.len() && matches!(bytes[p], b' ' | b'\t') {
+            p += 1;
+        }
+        if p < bytes.len() && bytes[p] == b',' {
+            end = p + 1;
+            p += 1;
+        }
+        while p < bytes.len() && matches!(bytes[p], b' ' | b'\t') {
+            p += 1;
+        }
+        if p == bytes.len() || bytes[p] == b'\n' || bytes[p..].starts_with(b"\r\n") {
+            end = p;
+        }
+        (start, v.start, v.end, end)
+    }
+
+    /// The edit that removes member `key` from the object at `pointer` (whose parsed value is
+    /// `current`) with its separator.
+    pub fn remove_member(&self, pointer: &str, current: &Map<String, Value>, key: &str) -> Edit {
+        let members = self.members(pointer, current);
+        let at = self
+            .index
+            .key_span(&format!("{pointer}/{}", escape_segment(key)))
+            .start;
+        let i = members.iter().position(|m| m.key_start == at);
+        match i {
+            Some(_) if members.len() == 1 => {
+                let span = self.index.value_span(pointer);
+                Edit {
+                    start: span.start,
+                    end: span.end,
+                    text: "{}".into(),
+                }
+            }
+            Some(i) if i + 1 < members.len() => Edit {
+                start: members[i].key_start,
+                end: members[i + 1].key_start,
+                text: String::new(),
+            },
+            Some(i) => Edit {
+                start: members[i - 1].value_end,
+                end: members[i].value_end,
+                text: String::new(),
+            },
+            None => Edit {
+                start: 0,
+                end: 0,
+                text: String::new(),
+            },
+        }
+    }
+
     /// The `:` spelling used by the object at `pointer`, if it is a non-empty object.
     fn object_colon(&self, pointer: &str) -> Option<&str> {
         let span = self.index.value_span(pointer);

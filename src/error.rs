@@ -30,12 +30,6 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-impl From<git2::Error> for Error {
-    fn from(e: git2::Error) -> Self {
-        Error::Git(format!("git: {}", e.message()))
-    }
-}
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// An I/O error with the path it concerns.

@@ -11,7 +11,7 @@
 //!
 //! A journal that is still there and unlocked belongs to a `fix` that was killed; the next
 //! committing `fix` resumes or discards its job before doing anything else (see
-//! `commands::fix`). A locked one means another `fix` is running.
+//! `commands::fix::transaction`). A locked one means another `fix` is running.
 
 use std::fs::{self, File};
 use std::io::Write;

@@ -10,7 +10,7 @@
 //! * With neither: not alive (the brief: a stale item then counts as not alive).
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ pub struct Checker {
     sessions: Option<HashSet<String>>,
     cmd: Option<Vec<String>>,
     timeout: Duration,
+    dir: Option<PathBuf>,
 }
 
 impl Checker {
@@ -41,7 +42,15 @@ impl Checker {
             sessions,
             cmd,
             timeout,
+            dir: None,
         })
+    }
+
+    /// Runs the command in `dir` (the repository root for a configured command), not in the
+    /// current directory.
+    pub fn in_dir(mut self, dir: Option<&Path>) -> Checker {
+        self.dir = dir.map(Path::to_path_buf);
+        self
     }
 
     pub fn check(&self, key: Option<&str>) -> Result<Liveness> {
@@ -61,7 +70,18 @@ impl Checker {
     }
 
     fn run(&self, words: &[String], key: &str) -> Result<Liveness> {
-        let mut child = Command::new(&words[0])
+        let program = Path::new(&words[0]);
+        let mut command = match &self.dir {
+            // A relative program path is the directory's too, not the caller's.
+            Some(dir) if program.is_relative() && words[0].contains('/') => {
+                Command::new(dir.join(program))
+            }
+            _ => Command::new(program),
+        };
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        let mut child = command
             .args(&words[1..])
             .arg(key)
             .stdin(Stdio::null())

@@ -13,10 +13,17 @@ use runqlint::{commands, output, text};
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            let args: Vec<_> = std::env::args_os().skip(1).collect();
+            output::stderr(&format!(
+                "runqlint: error: {}",
+                runqlint::cli::usage_error(&e, &args)
+            ));
+            return ExitCode::from(2);
+        }
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
         }
     };
     let result = match &cli.command {
@@ -27,6 +34,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => commands::explain::rules(args).map(|()| true),
         Command::Schema => commands::explain::schema().map(|()| true),
         Command::InstallHook(args) => commands::install_hook::run(args).map(|()| true),
+        Command::MergeDriver(args) => commands::merge_driver::run(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

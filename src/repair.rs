@@ -243,11 +243,7 @@ pub fn plan(
             }
             Liveness::Unknown(_) => Action::Left,
             Liveness::Dead(_) => {
-                let status = match opts.mark {
-                    Mark::Failed => "failed",
-                    Mark::Stale => "stale",
-                };
-                item_set.push(("status".into(), json!(status).into()));
+                item_set.push(("status".into(), json!(opts.mark.status().as_str()).into()));
                 if opts.mark == Mark::Failed {
                     run_set.push(("finishedAtMs".into(), json!(now).into()));
                     run_set.push(("error".into(), json!(FAILED_ERROR).into()));

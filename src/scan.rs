@@ -19,8 +19,8 @@
 
 use crate::queue::{Body, Item, Queue, Run, Shape, Status, Triage};
 
-/// Nesting deeper than this is left to the slow path (`serde_json` stops at 128).
-const MAX_DEPTH: u32 = 100;
+/// Nesting deeper than the limit is left to the slow path, which reports it.
+const MAX_DEPTH: u32 = crate::document::MAX_DEPTH as u32;
 
 /// Scans `text`; `None` means "take the slow path".
 pub fn scan(text: &str) -> Option<Queue<'_>> {

@@ -23,6 +23,19 @@ pub fn quote(s: &str) -> String {
     quote_max(s, 80)
 }
 
+/// How many terminal columns `s` takes (a CJK character takes two, a combining mark none),
+/// for aligning tables of item data.
+pub fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// `s` followed by spaces up to `columns` display columns (as [`width`] counts them).
+pub fn pad(s: &str, columns: usize) -> String {
+    let mut out = s.to_string();
+    out.extend(std::iter::repeat_n(' ', columns.saturating_sub(width(s))));
+    out
+}
+
 /// `s` with every unsafe character escaped, unquoted and untruncated (for one-line fields).
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -10,6 +10,9 @@
 //!   overwritten).
 //! - The new hook is written to a temporary file in the same directory, made executable
 //!   (0755) and renamed into place, so a hook is never half-written.
+//! - Then the merge driver is registered in the repository's config and the
+//!   `.gitattributes` line that routes queue files to it is shown (or written, with
+//!   `--gitattributes`); see [`super::merge_driver::register`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,6 +31,12 @@ pub const MARKER: &str = "# runqlint pre-commit hook:";
 const BACKUP: &str = "pre-commit.runqlint-backup";
 
 pub fn run(args: &InstallHookArgs) -> Result<()> {
+    install_pre_commit(args)?;
+    let ws = super::Workspace::open(None, None)?;
+    super::merge_driver::register(&ws.root, &ws.config.paths, args.gitattributes)
+}
+
+fn install_pre_commit(args: &InstallHookArgs) -> Result<()> {
     let cwd =
         std::env::current_dir().map_err(|e| io(Path::new("."), "read the current directory", e))?;
     let repo = Repo::discover(&cwd)?

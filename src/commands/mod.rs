@@ -4,6 +4,7 @@ pub mod check;
 pub mod explain;
 pub mod fix;
 pub mod install_hook;
+pub mod merge_driver;
 pub mod stale;
 
 use std::path::{Path, PathBuf};
@@ -30,7 +31,15 @@ impl Workspace {
         let cwd = std::env::current_dir()
             .map_err(|e| io(Path::new("."), "read the current directory", e))?;
         let start = hint.map_or_else(|| cwd.clone(), |h| cwd.join(h));
-        let repo = Repo::discover(&start)?;
+        let mut repo = Repo::discover(&start)?;
+        if let (None, Some(hint)) = (&repo, hint) {
+            // A path in no repository, named from inside one, is not checked alone (its
+            // history would be silently skipped): it is outside the repository.
+            if let Some(here) = Repo::discover(&cwd)?.filter(|r| !r.is_bare()) {
+                here.relative(hint)?;
+                repo = Some(here);
+            }
+        }
         let bare = repo.as_ref().is_some_and(Repo::is_bare);
         let repo = repo.filter(|r| !r.is_bare());
         let root = repo

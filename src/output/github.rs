@@ -40,10 +40,8 @@ pub fn render(reports: &[FileReport]) -> String {
             skipped += 1;
             continue;
         }
-        let command = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
+        // GitHub's workflow commands are named like the severities.
+        let command = d.severity.as_str();
         out.push_str(&format!(
             "::{command} {},title={}::{}\n",
             location_properties(d),

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::lint::{Diagnostic, FileReport, Severity};
+use crate::lint::{Diagnostic, FileReport};
 use crate::rules::{Level, Rule, Side};
 
 pub fn render(reports: &[FileReport]) -> String {
@@ -96,7 +96,7 @@ fn result(d: &Diagnostic, fingerprint: &str) -> Value {
     let mut r = json!({
         "ruleId": d.rule.name(),
         "ruleIndex": Rule::ALL.iter().position(|r| *r == d.rule).unwrap_or(0),
-        "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+        "level": d.severity.as_str(),
         "message": {"text": d.message},
         "locations": [{"physicalLocation": physical}],
         "partialFingerprints": {"runqlint/v1": fingerprint},

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::ReportFormat;
 use crate::repair::Survey;
 use crate::rules::{fmt_duration, fmt_ms};
-use crate::text::{escape, json_safe, quote_max};
+use crate::text::{escape, json_safe, pad, quote_max, width};
 
 pub fn render(
     format: ReportFormat,
@@ -83,18 +83,15 @@ pub fn render(
                     "SILENT FOR",
                     "THRESHOLD",
                 ];
-                let mut widths = head.map(|h| h.chars().count());
+                let mut widths = head.map(width);
                 for r in &rows {
                     for (w, cell) in widths.iter_mut().zip(r) {
-                        *w = (*w).max(cell.chars().count());
+                        *w = (*w).max(width(cell));
                     }
                 }
                 let line = |cells: &[String]| {
-                    let parts: Vec<String> = cells
-                        .iter()
-                        .zip(widths)
-                        .map(|(c, w)| format!("{c:w$}"))
-                        .collect();
+                    let parts: Vec<String> =
+                        cells.iter().zip(widths).map(|(c, w)| pad(c, w)).collect();
                     format!("  {}\n", parts.join("  ").trim_end())
                 };
                 out.push_str(&line(&head.map(String::from)));

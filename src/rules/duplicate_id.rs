@@ -1,7 +1,14 @@
-use super::{Context, Finding, Ids, Rule};
+use super::{Check, Context, Def, Facts, Finding, Level, Rule};
 use crate::text::quote;
 
-pub(super) const DOC: &str = r#"# duplicate-id
+pub(super) const RULE: Def = Def {
+    name: "duplicate-id",
+    default: Level::Error,
+    doc: DOC,
+    check: Check::Items(check),
+};
+
+const DOC: &str = r#"# duplicate-id
 
 Two items share an `id`.
 
@@ -26,8 +33,8 @@ rewrite history instead of adding to it.
 Give the newer item a fresh id. A re-run is a new item with `requeuedFrom` naming the old id.
 "#;
 
-pub(super) fn check(ctx: &Context, ids: &Ids, sink: &mut Vec<Finding>) {
-    for &(pos, first) in &ids.repeats {
+fn check(ctx: &Context, facts: &Facts, sink: &mut Vec<Finding>) {
+    for &(pos, first) in &facts.ids.repeats {
         let (item, first) = (&ctx.current.items[pos], &ctx.current.items[first]);
         if let Some(id) = item.id {
             let first = first.pointer();

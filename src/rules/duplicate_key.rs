@@ -1,4 +1,13 @@
-pub(super) const DOC: &str = r#"# duplicate-key
+use super::{Check, Def, Level};
+
+pub(super) const RULE: Def = Def {
+    name: "duplicate-key",
+    default: Level::Error,
+    doc: DOC,
+    check: Check::Document,
+};
+
+const DOC: &str = r#"# duplicate-key
 
 One JSON object holds the same key twice.
 

@@ -1,6 +1,13 @@
-use super::{fmt_ms, Context, Finding, Rule};
+use super::{fmt_ms, Check, Context, Def, Facts, Finding, Level, Rule};
 
-pub(super) const DOC: &str = r#"# implausible-timestamp
+pub(super) const RULE: Def = Def {
+    name: "implausible-timestamp",
+    default: Level::Warn,
+    doc: DOC,
+    check: Check::Items(check),
+};
+
+const DOC: &str = r#"# implausible-timestamp
 
 A time is before 2020-01-01 or more than five minutes in the future.
 
@@ -41,7 +48,7 @@ pub fn is_implausible(ms: i64, now_ms: i64) -> Option<&'static str> {
     }
 }
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
+fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
         let fields = [
             ("createdAtMs", item.ms("createdAtMs"), false),

@@ -1,4 +1,13 @@
-pub(super) const DOC: &str = r#"# invalid-json
+use super::{Check, Def, Level};
+
+pub(super) const RULE: Def = Def {
+    name: "invalid-json",
+    default: Level::Error,
+    doc: DOC,
+    check: Check::Document,
+};
+
+const DOC: &str = r#"# invalid-json
 
 The file is not a JSON document.
 
@@ -7,7 +16,7 @@ Parses the file as strict JSON (RFC 8259) and reports the first place where it s
 one. It recognises the usual accidents by name: an empty or whitespace-only file, a UTF-8
 byte order mark, bytes that are not UTF-8, a merge-conflict marker (`<<<<<<<`, `=======`,
 `>>>>>>>`), a truncated file, trailing text after the document, comments, trailing commas,
-`NaN`/`Infinity`, numbers too large for a double, and nesting deeper than 128 levels.
+`NaN`/`Infinity`, numbers too large for a double, and nesting deeper than 127 levels.
 
 When the *base* version (HEAD, the index or `--base`) is the broken one, the finding is a
 warning on the base and the checked version is still checked on its own.

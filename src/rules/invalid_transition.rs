@@ -1,7 +1,14 @@
-use super::{Context, Finding, Pair, Rule, Side};
+use super::{Check, Context, Def, Facts, Finding, Level, Pair, Rule, Side};
 use crate::text::quote;
 
-pub(super) const DOC: &str = r#"# invalid-transition
+pub(super) const RULE: Def = Def {
+    name: "invalid-transition",
+    default: Level::Error,
+    doc: DOC,
+    check: Check::Items(check),
+};
+
+const DOC: &str = r#"# invalid-transition
 
 An item's status moved backwards.
 
@@ -34,14 +41,14 @@ Restore the base status, then move forward: mark the old item `failed` or `stale
 (`runqlint fix --requeue`).
 "#;
 
-pub(super) fn check(ctx: &Context, pairs: &[Pair], sink: &mut Vec<Finding>) {
+fn check(ctx: &Context, facts: &Facts, sink: &mut Vec<Finding>) {
     for &Pair {
         id,
         item,
         old,
         now,
         was,
-    } in pairs
+    } in &facts.pairs
     {
         if !was.is_terminal() && !was.may_become(now) {
             sink.push(

@@ -1,8 +1,14 @@
-use super::{Context, Finding, Rule, Side};
-use crate::queue::Item;
+use super::{Check, Context, Def, Facts, Finding, Level, Rule, Side};
 use crate::text::quote;
 
-pub(super) const DOC: &str = r#"# item-deleted
+pub(super) const RULE: Def = Def {
+    name: "item-deleted",
+    default: Level::Error,
+    doc: DOC,
+    check: Check::Items(check),
+};
+
+const DOC: &str = r#"# item-deleted
 
 An item present in the base version is gone.
 
@@ -27,9 +33,8 @@ Put the item back as it was. To retire it, give it a terminal status (`canceled`
 flag it, add a `triage` object.
 "#;
 
-/// `deleted`: the base items whose id no item of the checked version has, in base order.
-pub(super) fn check(ctx: &Context, deleted: &[&Item], sink: &mut Vec<Finding>) {
-    for old in deleted {
+fn check(ctx: &Context, facts: &Facts, sink: &mut Vec<Finding>) {
+    for old in &facts.deleted {
         let Some(id) = old.id else { continue };
         let mut f = Finding::new(
             Rule::ItemDeleted,

@@ -1,26 +1,145 @@
 //! The rule registry and the pure checks behind it.
 //!
-//! A rule is one file here: a `DOC` constant (what `runqlint explain` prints) and, for the
-//! rules that look at items, a `check` function. Checks are pure: they read a [`Context`]
-//! and push [`Finding`]s into a sink; they never do I/O and never print.
+//! A rule is one file here, declaring a [`Def`] named `RULE`: its name, default level,
+//! explanation (what `runqlint explain` prints) and check. The `registry!` line that names
+//! the file is the only other place a rule is written down: the [`Rule`] enum, [`Rule::ALL`],
+//! the names, the default levels, the `rules`/`explain`/SARIF listings and the order the
+//! checks run in are all derived from it. The names are checked while compiling: the file,
+//! the enum variant and `RULE.name` must spell the same words (`duplicate_id.rs`,
+//! `DuplicateId`, `duplicate-id`), and the explanation must start with `# name`.
+//!
+//! Checks are pure: they read a [`Context`] and push [`Finding`]s into a sink; they never do
+//! I/O and never print.
 
 use crate::queue::{IdMap, Item, Queue, Status};
 
-mod duplicate_id;
-mod duplicate_key;
-mod implausible_timestamp;
-mod invalid_json;
-mod invalid_transition;
-mod item_deleted;
-mod running_without_start;
-mod schema;
-pub mod stale_running;
-mod stale_without_triage;
-mod terminal_item_changed;
-mod terminal_status_changed;
-mod timestamp_order;
+/// Declares the rules: one line per rule file, `[pub] mod file => Variant,`, in the order of
+/// the brief's table (the order of `runqlint rules` and of the enum).
+macro_rules! registry {
+    ($($vis:vis mod $module:ident => $rule:ident,)*) => {
+        $($vis mod $module;)*
+
+        /// Every rule, in the order of the brief's table.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule {
+            $($rule,)*
+        }
+
+        impl Rule {
+            /// Every rule, in declaration order: `Rule::ALL[r as usize] == r`.
+            pub const ALL: [Rule; [$(stringify!($rule)),*].len()] = [$(Rule::$rule),*];
+
+            /// What the rule's file declares.
+            const fn def(self) -> &'static Def {
+                match self {
+                    $(Rule::$rule => &$module::RULE,)*
+                }
+            }
+        }
+
+        // A line naming a file with another rule's variant, or a `RULE` carrying another
+        // rule's name or explanation, does not compile.
+        const _: () = {
+            $(assert!(
+                spelled_alike($module::RULE.name, stringify!($module), stringify!($rule))
+                    && starts_with_heading($module::RULE.doc, $module::RULE.name),
+                concat!(
+                    "src/rules/", stringify!($module), ".rs: `RULE.name` must be the file name ",
+                    "in kebab-case, the registry's variant its CamelCase, and `RULE.doc` must ",
+                    "start with `# ` and the name"
+                )
+            );)*
+        };
+    };
+}
+
+registry! {
+    mod invalid_json => InvalidJson,
+    mod duplicate_key => DuplicateKey,
+    mod schema => Schema,
+    mod duplicate_id => DuplicateId,
+    mod running_without_start => RunningWithoutStart,
+    mod terminal_status_changed => TerminalStatusChanged,
+    mod item_deleted => ItemDeleted,
+    mod invalid_transition => InvalidTransition,
+    mod terminal_item_changed => TerminalItemChanged,
+    mod timestamp_order => TimestampOrder,
+    mod implausible_timestamp => ImplausibleTimestamp,
+    pub mod stale_running => StaleRunning,
+    mod stale_without_triage => StaleWithoutTriage,
+}
 
 pub use implausible_timestamp::is_implausible;
+
+/// What a rule's file declares about it; everything else about the rule is derived.
+pub struct Def {
+    /// The stable kebab-case name used in config, flags and output.
+    pub name: &'static str,
+    pub default: Level,
+    /// The full explanation (`runqlint explain NAME`), Markdown, starting with `# name`.
+    pub doc: &'static str,
+    pub check: Check,
+}
+
+/// How a rule finds things.
+pub enum Check {
+    /// While the document is read, by [`crate::lint`]: syntax (`invalid-json`), repeated
+    /// keys (`duplicate-key`), the schema (`schema`).
+    Document,
+    /// Over the typed items of the checked version (and of the base, when there is one).
+    Items(fn(&Context, &Facts, &mut Vec<Finding>)),
+}
+
+/// Whether `kebab` (`duplicate-id`), `snake` (`duplicate_id`) and `camel` (`DuplicateId`)
+/// spell the same lowercase ASCII words.
+const fn spelled_alike(kebab: &str, snake: &str, camel: &str) -> bool {
+    let (k, s, c) = (kebab.as_bytes(), snake.as_bytes(), camel.as_bytes());
+    if k.len() != s.len() || k.is_empty() {
+        return false;
+    }
+    let (mut i, mut j, mut word_start) = (0, 0, true);
+    while i < k.len() {
+        let b = k[i];
+        if b == b'-' {
+            if s[i] != b'_' || word_start {
+                return false;
+            }
+            word_start = true;
+        } else {
+            if s[i] != b || !b.is_ascii_lowercase() && !b.is_ascii_digit() {
+                return false;
+            }
+            let want = if word_start {
+                b.to_ascii_uppercase()
+            } else {
+                b
+            };
+            if j >= c.len() || c[j] != want {
+                return false;
+            }
+            j += 1;
+            word_start = false;
+        }
+        i += 1;
+    }
+    !word_start && j == c.len()
+}
+
+/// Whether `doc` starts with the line `# name`.
+const fn starts_with_heading(doc: &str, name: &str) -> bool {
+    let (d, n) = (doc.as_bytes(), name.as_bytes());
+    if d.len() < n.len() + 3 || d[0] != b'#' || d[1] != b' ' || d[n.len() + 2] != b'\n' {
+        return false;
+    }
+    let mut i = 0;
+    while i < n.len() {
+        if d[i + 2] != n[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 /// How a rule's findings count: an `error` fails the check (exit 1), a `warn` is shown,
 /// `off` is not reported.
@@ -42,58 +161,10 @@ impl Level {
     }
 }
 
-/// Every rule, in the order of the brief's table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Rule {
-    InvalidJson,
-    DuplicateKey,
-    Schema,
-    DuplicateId,
-    RunningWithoutStart,
-    TerminalStatusChanged,
-    ItemDeleted,
-    InvalidTransition,
-    TerminalItemChanged,
-    TimestampOrder,
-    ImplausibleTimestamp,
-    StaleRunning,
-    StaleWithoutTriage,
-}
-
 impl Rule {
-    pub const ALL: [Rule; 13] = [
-        Rule::InvalidJson,
-        Rule::DuplicateKey,
-        Rule::Schema,
-        Rule::DuplicateId,
-        Rule::RunningWithoutStart,
-        Rule::TerminalStatusChanged,
-        Rule::ItemDeleted,
-        Rule::InvalidTransition,
-        Rule::TerminalItemChanged,
-        Rule::TimestampOrder,
-        Rule::ImplausibleTimestamp,
-        Rule::StaleRunning,
-        Rule::StaleWithoutTriage,
-    ];
-
     /// The stable kebab-case name used in config, flags and output.
     pub fn name(self) -> &'static str {
-        match self {
-            Rule::InvalidJson => "invalid-json",
-            Rule::DuplicateKey => "duplicate-key",
-            Rule::Schema => "schema",
-            Rule::DuplicateId => "duplicate-id",
-            Rule::RunningWithoutStart => "running-without-start",
-            Rule::TerminalStatusChanged => "terminal-status-changed",
-            Rule::ItemDeleted => "item-deleted",
-            Rule::InvalidTransition => "invalid-transition",
-            Rule::TerminalItemChanged => "terminal-item-changed",
-            Rule::TimestampOrder => "timestamp-order",
-            Rule::ImplausibleTimestamp => "implausible-timestamp",
-            Rule::StaleRunning => "stale-running",
-            Rule::StaleWithoutTriage => "stale-without-triage",
-        }
+        self.def().name
     }
 
     pub fn from_name(name: &str) -> Option<Rule> {
@@ -101,32 +172,12 @@ impl Rule {
     }
 
     pub fn default_level(self) -> Level {
-        match self {
-            Rule::TerminalItemChanged
-            | Rule::ImplausibleTimestamp
-            | Rule::StaleRunning
-            | Rule::StaleWithoutTriage => Level::Warn,
-            _ => Level::Error,
-        }
+        self.def().default
     }
 
     /// The full explanation (`runqlint explain NAME`), Markdown.
     pub fn doc(self) -> &'static str {
-        match self {
-            Rule::InvalidJson => invalid_json::DOC,
-            Rule::DuplicateKey => duplicate_key::DOC,
-            Rule::Schema => schema::DOC,
-            Rule::DuplicateId => duplicate_id::DOC,
-            Rule::RunningWithoutStart => running_without_start::DOC,
-            Rule::TerminalStatusChanged => terminal_status_changed::DOC,
-            Rule::ItemDeleted => item_deleted::DOC,
-            Rule::InvalidTransition => invalid_transition::DOC,
-            Rule::TerminalItemChanged => terminal_item_changed::DOC,
-            Rule::TimestampOrder => timestamp_order::DOC,
-            Rule::ImplausibleTimestamp => implausible_timestamp::DOC,
-            Rule::StaleRunning => stale_running::DOC,
-            Rule::StaleWithoutTriage => stale_without_triage::DOC,
-        }
+        self.def().doc
     }
 
     /// The first paragraph of the explanation (after its `# name` heading), on one line.
@@ -159,8 +210,8 @@ pub enum Anchor {
     Bytes { start: usize, end: usize },
 }
 
-/// One thing a rule found, located by pointer; [`crate::diagnostic`] turns it into a line
-/// and column.
+/// One thing a rule found, located by pointer; [`crate::lint`] turns it into a line and
+/// column.
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule: Rule,
@@ -220,21 +271,32 @@ pub struct Context<'a, 'v> {
     pub stale_after_ms: i64,
 }
 
-/// Runs every item rule (the document rules run while parsing).
+/// What the item rules share, computed once per check.
+pub struct Facts<'a, 'v> {
+    /// The ids of the checked version.
+    pub ids: Ids<'v>,
+    /// The items of both versions matched by id (empty without a base).
+    pub pairs: Vec<Pair<'a, 'v>>,
+    /// The base items whose id no item of the checked version has, in base order.
+    pub deleted: Vec<&'a Item<'v>>,
+}
+
+/// Runs every item rule, in registry order (the document rules run while parsing).
 pub fn check_items(ctx: &Context, sink: &mut Vec<Finding>) {
     let ids = Ids::new(ctx.current);
-    duplicate_id::check(ctx, &ids, sink);
-    running_without_start::check(ctx, sink);
-    timestamp_order::check(ctx, sink);
-    implausible_timestamp::check(ctx, sink);
-    stale_running::check(ctx, sink);
-    stale_without_triage::check(ctx, sink);
-    if let Some(base) = ctx.base {
-        let (pairs, deleted) = history(ctx.current, base, &ids);
-        terminal_status_changed::check(ctx, &pairs, sink);
-        item_deleted::check(ctx, &deleted, sink);
-        invalid_transition::check(ctx, &pairs, sink);
-        terminal_item_changed::check(ctx, &pairs, sink);
+    let (pairs, deleted) = match ctx.base {
+        Some(base) => history(ctx.current, base, &ids),
+        None => (Vec::new(), Vec::new()),
+    };
+    let facts = Facts {
+        ids,
+        pairs,
+        deleted,
+    };
+    for rule in Rule::ALL {
+        if let Check::Items(check) = rule.def().check {
+            check(ctx, &facts, sink);
+        }
     }
 }
 
@@ -371,6 +433,89 @@ mod tests {
                 assert!(doc.contains(section), "{name} lacks {section}");
             }
         }
+    }
+
+    #[test]
+    fn every_variant_is_in_all_at_its_own_position() {
+        // `Levels` indexes its table by `rule as usize`: a variant missing from `ALL`, or two
+        // entries swapped, would read another rule's level.
+        for (i, rule) in Rule::ALL.into_iter().enumerate() {
+            assert_eq!(rule as usize, i, "{}", rule.name());
+        }
+        let levels = crate::config::Levels::default();
+        for rule in Rule::ALL {
+            assert_eq!(levels.get(rule), rule.default_level(), "{}", rule.name());
+        }
+    }
+
+    #[test]
+    fn every_rule_file_is_registered() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter_map(|f| f.strip_suffix(".rs").map(str::to_owned))
+            .filter(|f| f != "mod")
+            .map(|f| f.replace('_', "-"))
+            .collect();
+        files.sort();
+        let mut names: Vec<String> = Rule::ALL.map(|r| r.name().to_owned()).to_vec();
+        names.sort();
+        assert_eq!(
+            files, names,
+            "a file in src/rules/ is not a line of `registry!`"
+        );
+    }
+
+    #[test]
+    fn the_readme_lists_every_rule_with_its_default_level() {
+        let readme = include_str!("../../README.md");
+        let listing = readme
+            .split("$ runqlint rules\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("README shows `runqlint rules`");
+        let listed: Vec<(&str, &str)> = listing
+            .lines()
+            .map(|l| {
+                let mut words = l.split_whitespace();
+                (words.next().unwrap(), words.next().unwrap())
+            })
+            .collect();
+        let ours: Vec<(&str, &str)> = Rule::ALL
+            .iter()
+            .map(|r| (r.name(), r.default_level().as_str()))
+            .collect();
+        assert_eq!(listed, ours);
+    }
+
+    #[test]
+    fn the_compile_time_name_check_rejects_mismatches() {
+        assert!(spelled_alike("duplicate-id", "duplicate_id", "DuplicateId"));
+        assert!(spelled_alike("schema", "schema", "Schema"));
+        for (kebab, snake, camel) in [
+            ("duplicate-id", "duplicate_id", "DuplicateKey"),
+            ("duplicate-id", "duplicate_key", "DuplicateId"),
+            ("duplicate-key", "duplicate_id", "DuplicateId"),
+            ("duplicate-id", "duplicate_id", "Duplicateid"),
+            ("duplicate-id", "duplicate_id", "DuplicateIdx"),
+            ("duplicate-id", "duplicate_id", "Duplicate"),
+            ("duplicate--id", "duplicate__id", "DuplicateId"),
+            ("-schema", "_schema", "Schema"),
+            ("schema-", "schema_", "Schema"),
+            ("", "", ""),
+            ("Schema", "Schema", "Schema"),
+        ] {
+            assert!(
+                !spelled_alike(kebab, snake, camel),
+                "{kebab} {snake} {camel}"
+            );
+        }
+        assert!(starts_with_heading("# schema\n\nText", "schema"));
+        assert!(!starts_with_heading("# schemas\n", "schema"));
+        assert!(!starts_with_heading("# duplicate-id\n", "schema"));
+        assert!(!starts_with_heading("#schema\n", "schema"));
+        assert!(!starts_with_heading("# schema", "schema"));
     }
 
     #[test]

@@ -1,7 +1,14 @@
-use super::{Context, Finding, Rule};
+use super::{Check, Context, Def, Facts, Finding, Level, Rule};
 use crate::queue::Status;
 
-pub(super) const DOC: &str = r#"# running-without-start
+pub(super) const RULE: Def = Def {
+    name: "running-without-start",
+    default: Level::Error,
+    doc: DOC,
+    check: Check::Items(check),
+};
+
+const DOC: &str = r#"# running-without-start
 
 An item is `running` but has no `run.startedAtMs`.
 
@@ -25,7 +32,7 @@ dispatched. If the start time is unknown and the run is not alive, mark the item
 a `triage` object (or `failed`) instead.
 "#;
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
+fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
         if item.status == Some(Status::Running) && !item.has_run_field("startedAtMs") {
             sink.push(

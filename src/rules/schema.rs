@@ -1,4 +1,13 @@
-pub(super) const DOC: &str = r#"# schema
+use super::{Check, Def, Level};
+
+pub(super) const RULE: Def = Def {
+    name: "schema",
+    default: Level::Error,
+    doc: DOC,
+    check: Check::Document,
+};
+
+const DOC: &str = r#"# schema
 
 The document violates the run-queue JSON Schema (`runqlint schema` prints it).
 

@@ -1,10 +1,17 @@
 //! The one definition of a stale running item, shared by the rule, `runqlint stale` and
 //! `runqlint fix`.
 
-use super::{fmt_duration, fmt_ms, is_implausible, Context, Finding, Rule};
+use super::{fmt_duration, fmt_ms, is_implausible, Check, Context, Def, Facts, Finding, Level, Rule};
 use crate::queue::{Item, Status};
 
-pub(super) const DOC: &str = r#"# stale-running
+pub(super) const RULE: Def = Def {
+    name: "stale-running",
+    default: Level::Warn,
+    doc: DOC,
+    check: Check::Items(check),
+};
+
+const DOC: &str = r#"# stale-running
 
 An item has been `running` for longer than its stale threshold with no heartbeat.
 
@@ -77,7 +84,7 @@ pub fn age(item: &Item, now_ms: i64, default_after_ms: i64) -> Age {
     }
 }
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
+fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
         let aged = age(item, ctx.now_ms, ctx.stale_after_ms);
         if let (

@@ -1,7 +1,14 @@
-use super::{Context, Finding, Rule};
+use super::{Check, Context, Def, Facts, Finding, Level, Rule};
 use crate::queue::Status;
 
-pub(super) const DOC: &str = r#"# stale-without-triage
+pub(super) const RULE: Def = Def {
+    name: "stale-without-triage",
+    default: Level::Warn,
+    doc: DOC,
+    check: Check::Items(check),
+};
+
+const DOC: &str = r#"# stale-without-triage
 
 An item is `stale` but has no `triage` object.
 
@@ -25,7 +32,7 @@ Add `"triage": {"status": "needs_review", "reason": "stale_running", "flaggedAtM
 status once reviewed.
 "#;
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
+fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
         if item.status == Some(Status::Stale) && item.triage.is_none() {
             sink.push(

@@ -4,11 +4,18 @@ use serde_json::Value;
 
 use crate::queue::Body;
 
-use super::{Context, Finding, Pair, Rule, Side};
+use super::{Check, Context, Def, Facts, Finding, Level, Pair, Rule, Side};
 use crate::document::escape_segment;
 use crate::text::quote;
 
-pub(super) const DOC: &str = r#"# terminal-item-changed
+pub(super) const RULE: Def = Def {
+    name: "terminal-item-changed",
+    default: Level::Warn,
+    doc: DOC,
+    check: Check::Items(check),
+};
+
+const DOC: &str = r#"# terminal-item-changed
 
 A terminal item's fields (other than `triage`) differ from the base version.
 
@@ -32,14 +39,14 @@ annotated for review, so that one field may change.
 Restore the field. Put review notes in `triage`, or requeue the work as a new item.
 "#;
 
-pub(super) fn check(ctx: &Context, pairs: &[Pair], sink: &mut Vec<Finding>) {
+fn check(ctx: &Context, facts: &Facts, sink: &mut Vec<Finding>) {
     for &Pair {
         id,
         item,
         old,
         now,
         was,
-    } in pairs
+    } in &facts.pairs
     {
         if was != now || !now.is_terminal() || same_outside_triage(&item.body, &old.body) {
             continue;

@@ -1,7 +1,14 @@
-use super::{Context, Finding, Pair, Rule, Side};
+use super::{Check, Context, Def, Facts, Finding, Level, Pair, Rule, Side};
 use crate::text::quote;
 
-pub(super) const DOC: &str = r#"# terminal-status-changed
+pub(super) const RULE: Def = Def {
+    name: "terminal-status-changed",
+    default: Level::Error,
+    doc: DOC,
+    check: Check::Items(check),
+};
+
+const DOC: &str = r#"# terminal-status-changed
 
 An item that was terminal (`done`, `failed`, `canceled`) in the base version has another
 status now.
@@ -27,14 +34,14 @@ Restore the base status. To run the work again, append a new `queued` item with 
 `"requeuedFrom": "run-3"` (`runqlint fix --requeue` does this).
 "#;
 
-pub(super) fn check(ctx: &Context, pairs: &[Pair], sink: &mut Vec<Finding>) {
+fn check(ctx: &Context, facts: &Facts, sink: &mut Vec<Finding>) {
     for &Pair {
         id,
         item,
         old,
         now,
         was,
-    } in pairs
+    } in &facts.pairs
     {
         if was.is_terminal() && was != now {
             sink.push(

@@ -1,6 +1,13 @@
-use super::{fmt_ms, Context, Finding, Rule};
+use super::{fmt_ms, Check, Context, Def, Facts, Finding, Level, Rule};
 
-pub(super) const DOC: &str = r#"# timestamp-order
+pub(super) const RULE: Def = Def {
+    name: "timestamp-order",
+    default: Level::Error,
+    doc: DOC,
+    check: Check::Items(check),
+};
+
+const DOC: &str = r#"# timestamp-order
 
 An item's times contradict each other.
 
@@ -26,7 +33,7 @@ item, and the age of the run is then wrong.
 Correct the wrong time (all times are integer milliseconds since the Unix epoch, UTC).
 "#;
 
-pub(super) fn check(ctx: &Context, sink: &mut Vec<Finding>) {
+fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
         let Some(start) = item.run_ms("startedAtMs") else {
             continue;

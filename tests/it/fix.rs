@@ -957,3 +957,97 @@ fn a_file_converted_by_git_filters_is_not_committed_byte_for_byte() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(find(&doc(&repo), "s")["status"], "failed");
 }
+
+/// `receipt::parse` (what `runqlint log` reads) on the messages `fix` really commits: every
+/// trailer comes back typed, item ids exactly as in the file (line breaks, backslashes,
+/// forged trailer text included), and git reads the same trailer block.
+#[test]
+fn receipts_of_real_fix_commits_parse_back() {
+    let forged = "evil\nReceipt-Run-Id: forged\n\nRepaired-Item: x\\u{000a}";
+    let text = queue(vec![
+        item(
+            forged,
+            "running",
+            json!({"title": "T\n\nReceipt-Run-Id: t\nBackup: t", "run": {"startedAtMs": FEB26_MS, "childSessionKey": "dead:1"}}),
+        ),
+        keyed("live", "alive:2"),
+        keyed("Backup: b", "dead:3"),
+        keyed("unsure", "other:4"),
+    ]);
+    let repo = setup(&text);
+    let (cmd, _) = alive_script(&repo);
+    let r = fix(
+        &repo,
+        &[
+            "--run-id",
+            "run_7",
+            "--artifact",
+            "a/b.md",
+            "--alive-cmd",
+            &cmd,
+            "--requeue",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let receipt = runqlint::receipt::parse(&repo.git(&["log", "-1", "--format=%B"]))
+        .expect("a fix commit is a receipt");
+    let backup = backups(&repo).pop().unwrap();
+    assert_eq!(
+        receipt.subject,
+        "runqlint fix: mark 2 stale running items failed, record 1 heartbeat, requeue 2"
+    );
+    assert_eq!(receipt.run_id, "run_7");
+    assert_eq!(receipt.artifact.as_deref(), Some("a/b.md"));
+    assert_eq!(receipt.repaired, [forged, "Backup: b"]);
+    assert_eq!(receipt.heartbeats, ["live"]);
+    assert_eq!(
+        receipt.requeued,
+        [format!("{forged}-r2"), "Backup: b-r2".to_string()]
+    );
+    assert_eq!(receipt.backup.as_deref(), Some(backup.as_str()));
+    assert_eq!(receipt.body.len(), 4, "{receipt:?}");
+    assert!(
+        receipt.body.iter().all(|l| l.starts_with("- ")),
+        "{receipt:?}"
+    );
+    // The raw commit object's message says the same.
+    let raw = repo.git(&["cat-file", "commit", "HEAD"]);
+    let message = &raw[raw.find("\n\n").unwrap() + 2..];
+    assert_eq!(runqlint::receipt::parse(message), Some(receipt.clone()));
+    assert_eq!(receipt.message(), message);
+    // git finds the same trailer block: one run id, the four repaired/requeued ids escaped.
+    assert_eq!(
+        repo.git(&[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Receipt-Run-Id,valueonly)"
+        ])
+        .trim_end(),
+        "run_7"
+    );
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%(trailers:key=Repaired-Item,valueonly)"])
+            .trim_end(),
+        "evil\\u{000a}Receipt-Run-Id: forged\\u{000a}\\u{000a}Repaired-Item: x\\u{005c}u{000a}\nBackup: b"
+    );
+
+    // A dry run prints the same kind of receipt; an ordinary commit is none.
+    let repo = setup(&text);
+    let r = fix(&repo, &["--dry-run", "--run-id", "r1"]);
+    let printed: String = r
+        .stdout
+        .split("commit message:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| l.starts_with("    ") || l.is_empty())
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    let dry = runqlint::receipt::parse(&printed).expect("the dry run's receipt");
+    assert_eq!(dry.run_id, "r1");
+    assert_eq!(dry.repaired.len(), 4);
+    assert_eq!(
+        runqlint::receipt::parse(&repo.git(&["log", "-1", "--format=%B"])),
+        None
+    );
+}

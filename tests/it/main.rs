@@ -1,11 +1,16 @@
 //! The integration tests: one binary, one module per area. Every test drives the real
-//! `runqlint` binary against real temporary git repositories.
+//! `runqlint` binary against real temporary git repositories, except `lint`, which gives
+//! the rules' fixtures straight to `runqlint::lint::lint` (no git needed there).
 
 mod support;
 
 mod check;
+mod fidelity_fix;
 mod fix;
 mod gates;
 mod hostile;
+mod lint;
+mod merge;
+mod messages;
 mod props;
 mod robust;

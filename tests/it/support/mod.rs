@@ -46,6 +46,37 @@ pub fn isolate(cmd: &mut Command, home: &Path) {
         .env("LC_ALL", "C");
 }
 
+/// The external tools `scripts/test-tools.sh` installs into `.tools/`, which the tests run.
+pub const TOOLS: [&str; 4] = ["pre-commit", "prek", "check-jsonschema", "actionlint"];
+
+/// A tool from `.tools/venv/bin` (see [`require_tools`]).
+pub fn tool(name: &str) -> PathBuf {
+    require_tools();
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".tools/venv/bin")
+        .join(name)
+}
+
+/// Stops the whole test run, with one line naming `scripts/test`, when the tools it installs
+/// are missing (a plain `cargo test`): every real-repository test goes through here, so the
+/// run ends at its first such test instead of failing some of them with unclear errors.
+pub fn require_tools() {
+    static CHECKED: std::sync::Once = std::sync::Once::new();
+    CHECKED.call_once(|| {
+        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin");
+        if let Some(missing) = TOOLS.iter().find(|t| !bin.join(t).is_file()) {
+            // Straight to the stream: the test harness captures `eprintln!`, and exiting
+            // would lose what it captured.
+            let line = format!(
+                "runqlint tests: {} is missing; run the tests with scripts/test, which installs it\n",
+                bin.join(missing).display()
+            );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+            std::process::exit(2);
+        }
+    });
+}
+
 /// A temporary git repository on branch `main`.
 pub struct Repo {
     dir: tempfile::TempDir,
@@ -103,6 +134,7 @@ impl Repo {
     }
 
     pub fn init(extra: &[&str]) -> Repo {
+        require_tools();
         let dir = tempfile::Builder::new()
             .prefix("runqlint-it")
             .tempdir()

@@ -1,0 +1,269 @@
+//! `runqlint fix`: repair stale running items and commit the file with a receipt.
+//!
+//! Order of work, so that a refusal leaves everything as it was:
+//!
+//! 1. [`settings`]: flags and config resolved once; `--run-id`/`--artifact` must be one
+//!    line of safe text.
+//! 2. Guards (`guard`): a repository is needed unless `--no-commit`/`--dry-run`; a
+//!    detached (or unborn) HEAD and a missing git identity are refused unless
+//!    `--no-commit`, and so is a merge, cherry-pick, revert, rebase, `git am` or bisect in
+//!    progress; the queue file must be clean against HEAD (no `dirty`, `staged`,
+//!    `untracked` state) unless `--allow-dirty`, and a committed one tracked by git
+//!    whatever the flags. `--dry-run` skips the dirty and HEAD guards (it writes nothing).
+//! 3. Read the working-tree file once; survey it ([`crate::repair::survey`]); ask liveness for each
+//!    stale item.
+//! 4. [`prepare`], pure: plan ([`crate::repair::plan`]; nothing to change: exit 0, nothing
+//!    written), splice the edits, re-parse and require exactly the planned value; lint the
+//!    result against HEAD with the configured levels (`stale-running` counts as a warning
+//!    here: items whose liveness is unknown are deliberately left running); an
+//!    error-severity finding the original file did not already have refuses the fix.
+//!    Errors already committed (a running item with no start time) are left for triage.
+//!    Then the receipt ([`crate::receipt`]).
+//! 5. `--dry-run`: print the diff and the commit message, stop. A committing run refuses
+//!    bytes git would store otherwise (`git hash-object --path`: filters, line endings).
+//! 6. [`transaction`]: journal, `index.lock`, backup, atomic replace, the one-path commit,
+//!    the index entry.
+//!
+//! 0. Before all this, a committing run finishes or discards the job of a `fix` that was
+//!    killed, as its journal describes it ([`transaction::recover`]). So a `fix` killed at
+//!    any point (`RUNQLINT_FAILPOINT`, see [`crate::failpoint`]) leaves the queue file with
+//!    exactly its old or its new bytes, and a plain rerun completes the job. `--no-commit`
+//!    and `--dry-run` keep no journal and ignore one (an atomic replace is all they need).
+//!
+//! `--allow-dirty` commits the repaired working-tree file, uncommitted edits included.
+//! The backup's timestamp is the wall clock (when the backup was taken), not `--now`.
+
+pub mod prepare;
+pub mod settings;
+pub mod transaction;
+
+use crate::cli::FixArgs;
+use crate::error::{Error, Result};
+use crate::git::{self, Blob, Head, Repo};
+use crate::liveness::Checker;
+use crate::output::{self, fix::FixReport};
+use crate::repair::{Liveness, Survey};
+use crate::text;
+
+use super::read_worktree;
+use prepare::Source;
+use settings::Settings;
+use transaction::{Branch, Job};
+
+pub fn run(args: &FixArgs) -> Result<bool> {
+    let (ws, s) = Settings::resolve(args)?;
+    let shown = s.shown.as_str();
+    let repo = ws.repo.as_ref();
+    let guarded = guard(repo, &s)?;
+
+    // Read, survey, ask.
+    let original = read_worktree(&s.path, s.max_file_size)?
+        .ok_or_else(|| Error::Io(format!("{shown}: no such file in the working tree")))?;
+    let source = Source::parse(original, shown)?;
+    let base = match repo {
+        Some(r) => match r.blob_at("HEAD", shown, s.max_file_size)? {
+            Blob::Found(b) => Some(b),
+            _ => None,
+        },
+        None => None,
+    };
+    // git reports the file clean, yet its bytes differ from HEAD's blob: a clean/smudge
+    // filter (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would
+    // rewrite every line.
+    if s.commits() && guarded.clean && base.as_ref().is_some_and(|b| b != source.bytes()) {
+        return Err(filtered(shown));
+    }
+    source.check_shape(shown)?;
+    let survey = source.survey(&s);
+    let liveness = ask(&survey, &s)?;
+
+    // Plan, splice, verify: pure.
+    let prepared = prepare::prepare(&source, base.as_deref(), &survey, &liveness, &s)?;
+    let mut report = FixReport {
+        path: s.shown.clone(),
+        survey: &survey,
+        plan: &prepared.plan,
+        backup: None,
+        commit: None,
+        dry_run: !s.writes(),
+        diff: None,
+        message: None,
+    };
+    let Some(new_text) = &prepared.new_text else {
+        emit(&s, &report)?;
+        return Ok(true);
+    };
+    // git would store other bytes than these (a clean filter, an `eol` attribute,
+    // core.autocrlf): a byte-exact commit would disagree with git, whatever --allow-dirty.
+    if let (true, Some(r)) = (s.commits(), repo) {
+        if r.hash_as_git_stores(shown, new_text.as_bytes())? != git::hash_blob(new_text.as_bytes())
+        {
+            return Err(filtered(shown));
+        }
+    }
+
+    // The receipt.
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let backup_path = match s.backup {
+        true => Some(crate::atomic::free_backup_path(&s.path, &stamp)?),
+        false => None,
+    };
+    let backup_shown = backup_path.as_ref().map(|b| {
+        ws.display_path(b)
+            .unwrap_or_else(|_| b.to_string_lossy().into_owned())
+    });
+    // The original's blob id: names the receipt and the journal's starting point.
+    let original_id = git::hash_blob(source.bytes());
+    let receipt = prepare::receipt(
+        &prepared.plan,
+        &s,
+        &stamp,
+        &original_id,
+        backup_shown.as_deref(),
+    );
+    let message = receipt.message();
+    report.message = Some(message.clone());
+
+    if !s.writes() {
+        report.diff = Some(unified_diff(shown, &source.text, new_text));
+        report.backup = backup_shown;
+        emit(&s, &report)?;
+        return Ok(true);
+    }
+
+    // Write and commit.
+    let job = Job {
+        path: &s.path,
+        shown,
+        original: source.bytes(),
+        original_id: &original_id,
+        new: new_text.as_bytes(),
+        backup: backup_path.as_deref().zip(backup_shown.as_deref()),
+        message: &message,
+        run_id: &receipt.run_id,
+    };
+    let commit = repo.zip(guarded.branch.as_ref());
+    let made = transaction::run(&job, commit)?;
+    report.backup = backup_shown.clone();
+    report.commit = made.map(|id| id.to_string());
+    emit(&s, &report)?;
+    Ok(true)
+}
+
+fn filtered(shown: &str) -> Error {
+    Error::Refused(format!(
+        "{shown} is converted by git filters (core.autocrlf or .gitattributes eol/filter); runqlint fix commits exact bytes, so repair it with --no-commit and commit it with git"
+    ))
+}
+
+/// What the guards established.
+struct Guarded {
+    /// The branch a committing run commits on.
+    branch: Option<Branch>,
+    /// git reported the queue file clean against HEAD.
+    clean: bool,
+}
+
+/// Refuses, before anything is read or written, what `fix` must not do here (see the
+/// module documentation, step 2); a committing run first recovers a killed run's job.
+fn guard(repo: Option<&Repo>, s: &Settings) -> Result<Guarded> {
+    let mut guarded = Guarded {
+        branch: None,
+        clean: false,
+    };
+    let Some(repo) = repo else {
+        if s.commits() {
+            return Err(Error::Usage(format!(
+                "{} is not in a git repository; use --no-commit to repair it without a commit",
+                s.path.display()
+            )));
+        }
+        return Ok(guarded);
+    };
+    if s.commits() {
+        // git refuses `git commit <path>` in these states; so does fix (before it resumes
+        // anything).
+        if let Some(op) = repo.in_progress() {
+            return Err(Error::Refused(format!(
+                "{} is in progress, and git makes no commit of one file then; finish or abort it first ({}), or use --no-commit",
+                op.what, op.resolve
+            )));
+        }
+        if let Some(note) = transaction::recover(repo)? {
+            output::stderr(&format!("runqlint: {note}"));
+        }
+        match repo.head()? {
+            Head::Branch { name, commit } => {
+                guarded.branch = Some(Branch { name, at: commit })
+            }
+            Head::Detached => {
+                return Err(Error::Refused(
+                    "HEAD is detached: a fix commit would belong to no branch; check out a branch, or use --no-commit".into(),
+                ))
+            }
+            Head::Unborn => {
+                return Err(Error::Refused(
+                    "the repository has no commit yet; commit the queue file first, or use --no-commit".into(),
+                ))
+            }
+        }
+        repo.check_identity()?;
+    }
+    let shown = &s.shown;
+    if s.commits() || (s.writes() && !s.allow_dirty) {
+        let state = repo.path_state(shown)?;
+        // git commits only the files it knows (`git commit <path>` refuses any other), and
+        // --allow-dirty does not change that.
+        if let (true, Some(st)) = (
+            s.commits(),
+            state.iter().find(|st| st.starts_with("untracked")),
+        ) {
+            return Err(Error::Refused(format!(
+                "{shown} is not tracked by git ({st}), so git would not commit it; `git add -f` and commit it first, or use --no-commit"
+            )));
+        }
+        if s.allow_dirty {
+            return Ok(guarded);
+        }
+        if !state.is_empty() {
+            let list: Vec<String> = state.iter().map(|st| format!("{shown} ({st})")).collect();
+            return Err(Error::Refused(format!(
+                "uncommitted changes to the queue file: {}; commit or stash them first, or use --allow-dirty",
+                list.join(", ")
+            )));
+        }
+        guarded.clean = true;
+    }
+    Ok(guarded)
+}
+
+/// Asks whether each stale item's child session is alive, in survey order.
+fn ask(survey: &Survey, s: &Settings) -> Result<Vec<Liveness>> {
+    let checker = Checker::new(
+        s.alive_cmd.as_deref(),
+        s.alive_sessions.as_deref(),
+        s.alive_timeout,
+    )?
+    .in_dir(s.alive_dir.as_deref());
+    survey
+        .stale
+        .iter()
+        .map(|c| checker.check(c.session_key.as_deref()))
+        .collect()
+}
+
+fn emit(s: &Settings, report: &FixReport) -> Result<()> {
+    output::stdout(&output::fix::render(s.format, report))
+        .map_err(|e| Error::Io(format!("stdout: {e}")))
+}
+
+/// A unified diff of the file, with control characters made harmless for a terminal.
+fn unified_diff(shown: &str, old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{shown}"), &format!("b/{shown}"))
+        .to_string();
+    text::neutralize_source(&text).into_owned()
+}

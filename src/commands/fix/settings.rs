@@ -1,0 +1,133 @@
+//! Everything `fix` was asked to do, resolved once from the flags and `runqlint.toml`
+//! (a flag wins over the config, the config over the default). Nothing after this reads
+//! `FixArgs` or the config's `[fix]` table.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::FixArgs;
+use crate::commands::{now_ms, stale_after_ms, Workspace};
+use crate::config;
+use crate::config::Levels;
+use crate::error::{Error, Result};
+use crate::output::ReportFormat;
+use crate::repair::Options;
+use crate::rules::{Level, Rule};
+use crate::text;
+
+/// What a run may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `--dry-run`: print the diff and the receipt, write nothing.
+    DryRun,
+    /// `--no-commit`: write the file (and the backup), commit nothing.
+    NoCommit,
+    /// Write and commit.
+    Commit,
+}
+
+pub struct Settings {
+    /// The queue file, as given or configured.
+    pub path: PathBuf,
+    /// The same, as shown in output and in the receipt (repository-relative).
+    pub shown: String,
+    pub mode: Mode,
+    /// `--allow-dirty`.
+    pub allow_dirty: bool,
+    /// Write a backup before replacing the file (`--no-backup`, `backup = false`).
+    pub backup: bool,
+    pub stale_after_ms: i64,
+    /// The repair policy (`--now`, `--mark`, `--requeue`, `--max-attempts`).
+    pub repair: Options,
+    /// The levels the result is linted with: the configured ones, `stale-running` at most a
+    /// warning (items whose liveness is unknown are deliberately left running).
+    pub levels: Levels,
+    pub max_file_size: u64,
+    /// `--alive-cmd`, else `alive-cmd`.
+    pub alive_cmd: Option<String>,
+    /// Where the command runs: the repository root for the configured one (its relative
+    /// paths are the repository's, wherever `fix` runs), the current directory for the flag.
+    pub alive_dir: Option<PathBuf>,
+    /// `--alive-sessions`, else `alive-sessions` (relative to the repository root).
+    pub alive_sessions: Option<PathBuf>,
+    pub alive_timeout: Duration,
+    /// `--run-id`, `--artifact`: one line of safe text each.
+    pub run_id: Option<String>,
+    pub artifact: Option<String>,
+    pub format: ReportFormat,
+}
+
+impl Settings {
+    /// Checks the flags, finds the repository and its config, and resolves every setting.
+    /// Flags that cannot be right are refused before the repository is looked at.
+    pub fn resolve(args: &FixArgs) -> Result<(Workspace, Settings)> {
+        for (flag, value) in [("--run-id", &args.run_id), ("--artifact", &args.artifact)] {
+            if let Some(v) = value {
+                if v.trim().is_empty() || v.chars().any(text::is_unsafe) {
+                    return Err(Error::Usage(format!(
+                        "{flag} must be one line of printable text (it goes into a commit trailer)"
+                    )));
+                }
+            }
+        }
+        let alive_timeout = config::parse_duration(&args.alive_timeout)
+            .map_err(|e| Error::Usage(format!("--alive-timeout: {e}")))?;
+        let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
+        let path = ws.queue_path(args.path.as_deref());
+        let shown = ws.display_path(&path)?;
+        let now = now_ms(&args.common)?;
+        let stale_after = stale_after_ms(&args.common, &ws.config)?;
+        let fixc = &ws.config.fix;
+        let repair = Options {
+            now_ms: now,
+            mark: args.mark.unwrap_or(fixc.mark),
+            requeue: args.requeue || fixc.requeue,
+            max_attempts: args.max_attempts.unwrap_or(fixc.max_attempts),
+        };
+        if repair.max_attempts == 0 {
+            return Err(Error::Usage("--max-attempts must be at least 1".into()));
+        }
+        let mode = match (args.dry_run, args.no_commit) {
+            (true, _) => Mode::DryRun,
+            (false, true) => Mode::NoCommit,
+            (false, false) => Mode::Commit,
+        };
+        let mut levels = ws.config.levels.clone();
+        if levels.get(Rule::StaleRunning) == Level::Error {
+            levels.set(Rule::StaleRunning, Level::Warn);
+        }
+        let settings = Settings {
+            path,
+            shown,
+            mode,
+            allow_dirty: args.allow_dirty,
+            backup: !args.no_backup && fixc.backup,
+            stale_after_ms: stale_after,
+            repair,
+            levels,
+            max_file_size: ws.config.max_file_size,
+            alive_cmd: args.alive_cmd.clone().or_else(|| fixc.alive_cmd.clone()),
+            alive_dir: (args.alive_cmd.is_none() && fixc.alive_cmd.is_some())
+                .then(|| ws.root.clone()),
+            alive_sessions: args
+                .alive_sessions
+                .clone()
+                .or_else(|| fixc.alive_sessions.as_ref().map(|p| ws.root.join(p))),
+            alive_timeout: Duration::from_millis(alive_timeout as u64),
+            run_id: args.run_id.clone(),
+            artifact: args.artifact.clone(),
+            format: args.format,
+        };
+        Ok((ws, settings))
+    }
+
+    /// Whether this run commits.
+    pub fn commits(&self) -> bool {
+        self.mode == Mode::Commit
+    }
+
+    /// Whether this run writes anything.
+    pub fn writes(&self) -> bool {
+        self.mode != Mode::DryRun
+    }
+}

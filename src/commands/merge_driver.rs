@@ -1,0 +1,168 @@
+//! `runqlint merge-driver %O %A %B %L %P`: git's merge-driver contract around
+//! [`crate::merge`]. Reads the three versions, merges, writes the result over `%A`
+//! atomically (a temporary file beside it, fsync, rename: never a partial file), and prints
+//! one line per conflict and per note on stderr. Exit 0 clean, 1 conflicts, 2 nothing
+//! written.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::MergeDriverArgs;
+use crate::error::{io, Error, Result};
+use crate::merge::{self, Options};
+use crate::output;
+use crate::text;
+
+/// The `merge.runqlint.driver` command line `install-hook` registers.
+pub const DRIVER: &str = "\"${RUNQLINT:-runqlint}\" merge-driver %O %A %B %L %P";
+/// The driver git uses to merge common ancestors (`merge.runqlint.recursive`).
+pub const ANCESTOR_DRIVER: &str =
+    "\"${RUNQLINT:-runqlint}\" merge-driver --ancestor %O %A %B %L %P";
+
+pub fn run(args: &MergeDriverArgs) -> Result<bool> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| io(p, "read", e));
+    let base = read(&args.base)?;
+    let ours = read(&args.ours)?;
+    let theirs = read(&args.theirs)?;
+    let opts = Options {
+        marker_size: usize::from(args.marker_size),
+        ancestor: args.ancestor,
+    };
+    let outcome = merge::merge(&base, &ours, &theirs, &opts);
+    if outcome.bytes != ours {
+        write_atomic(&args.ours, &outcome.bytes)?;
+    }
+    let name = text::escape(
+        args.path
+            .as_deref()
+            .unwrap_or_else(|| args.ours.to_str().unwrap_or("ours")),
+    );
+    let mut lines = String::new();
+    for c in &outcome.conflicts {
+        lines.push_str(&format!(
+            "runqlint merge-driver: {name}: conflict: {}\n",
+            c.describe()
+        ));
+    }
+    for n in &outcome.notes {
+        lines.push_str(&format!("runqlint merge-driver: {name}: note: {n}\n"));
+    }
+    if !lines.is_empty() {
+        output::stderr(lines.trim_end());
+    }
+    Ok(outcome.conflicts.is_empty())
+}
+
+/// Replaces `path` by a complete new file: temporary file in the same directory with the
+/// same permissions, fsync, rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let perms = std::fs::metadata(path)
+        .map_err(|e| io(path, "stat", e))?
+        .permissions();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".runqlint-merge")
+        .tempfile_in(dir)
+        .map_err(|e| io(dir, "create a temporary file in", e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().set_permissions(perms))
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| io(tmp.path(), "write", e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::Io(format!("{}: cannot replace: {}", path.display(), e.error)))?;
+    Ok(())
+}
+
+/// The `.gitattributes` line that routes `path` to the driver.
+pub fn attributes_line(path: &str) -> String {
+    format!("{path} merge=runqlint")
+}
+
+/// Registers the driver in the repository's own config (`git config --local`):
+/// `merge.runqlint.{name,driver,recursive}` and the ancestor driver `recursive` names.
+/// With `write_attributes`, also appends the routing line for each queue path to the
+/// `.gitattributes` at the root (once). Says what it did on stdout.
+pub fn register(root: &Path, paths: &[String], write_attributes: bool) -> Result<()> {
+    let settings = [
+        ("merge.runqlint.name", "runqlint: merge queue items by id"),
+        ("merge.runqlint.driver", DRIVER),
+        ("merge.runqlint.recursive", "runqlint-ancestor"),
+        (
+            "merge.runqlint-ancestor.name",
+            "runqlint: merge common ancestors of queue files",
+        ),
+        ("merge.runqlint-ancestor.driver", ANCESTOR_DRIVER),
+    ];
+    for (key, value) in settings {
+        let out = std::process::Command::new("git")
+            .args(["config", "--local", key, value])
+            .current_dir(root)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| Error::Git(format!("cannot run `git config`: {e}")))?;
+        if !out.status.success() {
+            return Err(Error::Git(format!(
+                "`git config --local {key}` failed: {}",
+                text::escape(String::from_utf8_lossy(&out.stderr).trim())
+            )));
+        }
+    }
+    let lines: Vec<String> = paths
+        .iter()
+        .map(|p| attributes_line(p.trim_start_matches("./")))
+        .collect();
+    let mut say = format!(
+        "registered the merge driver in this repository's config: merge.runqlint.driver = {DRIVER}\n"
+    );
+    if write_attributes {
+        if let Some(bad) = paths.iter().find(|p| {
+            p.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+        }) {
+            return Err(Error::Usage(format!(
+                "{} cannot be written as a .gitattributes pattern as it is; add its line by hand",
+                text::quote(bad)
+            )));
+        }
+        let file = root.join(".gitattributes");
+        let existing = match std::fs::read_to_string(&file) {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(io(&file, "read", e)),
+        };
+        let missing: Vec<&String> = lines
+            .iter()
+            .filter(|l| !existing.lines().any(|e| e.trim() == l.as_str()))
+            .collect();
+        if missing.is_empty() {
+            say.push_str(".gitattributes already routes the queue files to it\n");
+        } else {
+            let mut text = existing.clone();
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            for l in &missing {
+                text.push_str(l);
+                text.push('\n');
+                say.push_str(&format!("added to .gitattributes: {}\n", text::escape(l)));
+            }
+            if existing.is_empty() {
+                std::fs::write(&file, text).map_err(|e| io(&file, "write", e))?;
+            } else {
+                write_atomic(&file, text.as_bytes())?;
+            }
+            say.push_str(
+                "commit .gitattributes so that every clone routes queue files to the driver\n",
+            );
+        }
+    } else {
+        say.push_str("route queue files to it with this line in .gitattributes (commit it), or rerun with --gitattributes:\n");
+        for l in &lines {
+            say.push_str(&format!("    {}\n", text::escape(l)));
+        }
+    }
+    output::stdout(&say).map_err(|e| Error::Io(format!("stdout: {e}")))
+}

@@ -1,0 +1,160 @@
+//! The only door to git: every git2 call in runqlint is in this module and its two
+//! halves, and no git2 type leaves it (object ids are [`ObjectId`], errors are
+//! [`Error::Git`]).
+//!
+//! - [`read`]: the versions of a file that `check` compares (a revision's tree, the index)
+//!   and where git keeps its hooks. Nothing there writes.
+//! - [`write`](mod@write): what `fix` needs to commit one file: HEAD's state, the path's status, the
+//!   identity, git's `index.lock`, blobs, the one-path commit with compare-and-swap on the
+//!   branch, and the one-entry index rewrite.
+//!
+//! Here: finding the repository and turning paths into repository-relative ones.
+//!
+//! Inside a hook git exports `GIT_DIR` and, for `git commit -a` or `git commit PATH`,
+//! `GIT_INDEX_FILE` pointing at a temporary index: both are honoured, so `--staged` reads
+//! exactly what the commit will record.
+
+pub mod read;
+pub mod write;
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository};
+
+use crate::error::{Error, Result};
+
+pub use read::Blob;
+pub use write::{FileCommit, Head, IndexLock};
+
+/// A repository with a working tree (or a bare one, which has none).
+pub struct Repo {
+    repo: Repository,
+}
+
+/// A git object id (a commit or a blob), as git prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObjectId(Oid);
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ObjectId {
+    /// Parses an object id written by runqlint (the journal).
+    pub fn parse(s: &str) -> Result<ObjectId> {
+        Oid::from_str(s)
+            .map(ObjectId)
+            .map_err(|_| Error::Git(format!("`{s}` is not an object id")))
+    }
+}
+
+impl From<git2::Error> for Error {
+    fn from(e: git2::Error) -> Self {
+        Error::Git(format!("git: {}", e.message()))
+    }
+}
+
+/// The git blob id of `bytes` (as `git hash-object` would print it).
+pub fn hash_blob(bytes: &[u8]) -> String {
+    Oid::hash_object(ObjectType::Blob, bytes).map_or_else(|_| "0".repeat(40), |o| o.to_string())
+}
+
+impl Repo {
+    /// Finds the repository containing `start` (a file or directory), honouring `GIT_DIR`.
+    /// `Ok(None)` when `start` is not inside a repository.
+    pub fn discover(start: &Path) -> Result<Option<Repo>> {
+        if std::env::var_os("GIT_DIR").is_some() {
+            return Repository::open_from_env()
+                .map(|repo| Some(Repo { repo }))
+                .map_err(Error::from);
+        }
+        let dir = if start.is_dir() {
+            start.to_path_buf()
+        } else {
+            parent_dir(start)
+        };
+        match Repository::discover(&dir) {
+            Ok(repo) => Ok(Some(Repo { repo })),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    pub fn is_bare(&self) -> bool {
+        self.repo.is_bare()
+    }
+
+    /// `path` (absolute or relative to the current directory) as a repository-relative path
+    /// with `/` separators.
+    pub fn relative(&self, path: &Path) -> Result<String> {
+        let workdir = self
+            .workdir()
+            .ok_or_else(|| Error::Usage("a bare repository has no working tree".into()))?;
+        let workdir =
+            std::fs::canonicalize(workdir).map_err(|e| crate::error::io(workdir, "resolve", e))?;
+        let abs = absolute(path)?;
+        let rel = abs.strip_prefix(&workdir).map_err(|_| {
+            Error::Usage(format!(
+                "{} is outside the repository at {}",
+                path.display(),
+                workdir.display()
+            ))
+        })?;
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if parts.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} is the repository itself, not a file",
+                path.display()
+            )));
+        }
+        Ok(parts.join("/"))
+    }
+
+    /// The repository's git directory (`.git`, or the worktree's own in a linked worktree).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    let abs = absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    abs.parent().map(Path::to_path_buf).unwrap_or(abs)
+}
+
+/// `path` made absolute with its directory part canonicalized (the file itself may not
+/// exist, and a symlinked file is not resolved).
+fn absolute(path: &Path) -> Result<PathBuf> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| crate::error::io(Path::new("."), "read the current directory", e))?;
+    let joined = cwd.join(path);
+    let mut normal = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                normal.pop();
+            }
+            Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    let name = normal.file_name().map(|n| n.to_os_string());
+    let dir = normal
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| normal.clone());
+    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+    Ok(match name {
+        Some(n) => dir.join(n),
+        None => dir,
+    })
+}

@@ -1,0 +1,1013 @@
+//! The merge driver (issue #12): real `git merge`, `rebase`, `cherry-pick` and `pull`
+//! between real branches, with the driver registered by `install-hook` and without it; every
+//! semantic rule through the driver's own command line; a property test.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::support::{bin, item, queue, Repo, Run, FEB26_MS, NOW};
+
+const Q: &str = "run_queue.json";
+
+/// git with the driver's binary named by `RUNQLINT` (as a user's PATH would).
+fn git(repo: &Repo, dir: &Path, args: &[&str]) -> Run {
+    let mut cmd = repo.git_cmd(args);
+    cmd.current_dir(dir).env("RUNQLINT", bin());
+    Run::from(cmd.output().unwrap())
+}
+
+fn ok(run: Run) -> Run {
+    assert_eq!(run.code, 0, "{run:?}");
+    run
+}
+
+/// A repository whose `main` holds `base`; `theirs` branches off it with `theirs_text`,
+/// then `main` gets `ours_text`. With `driver`, `install-hook --gitattributes` ran first
+/// (and `.gitattributes` is committed with the base).
+fn branches(base: &str, ours_text: &str, theirs_text: &str, driver: bool) -> Repo {
+    let repo = Repo::new();
+    if driver {
+        let run = repo.run(&["install-hook", "--gitattributes"]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    repo.write(Q, base);
+    repo.commit_all("base");
+    repo.git(&["checkout", "-q", "-b", "theirs"]);
+    repo.write(Q, theirs_text);
+    repo.git(&[
+        "commit",
+        "-qa",
+        "--allow-empty",
+        "--no-verify",
+        "-m",
+        "theirs",
+    ]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(Q, ours_text);
+    repo.commit_all("ours");
+    repo
+}
+
+fn text(repo: &Repo) -> String {
+    String::from_utf8(repo.read(Q)).unwrap()
+}
+
+fn ids(text: &str) -> Vec<String> {
+    let v: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let items = v.get("items").unwrap_or(&v).as_array().unwrap();
+    items
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `runqlint check` of the working tree against `rev`, pinned clock: no error.
+fn passes_check_against(repo: &Repo, rev: &str) {
+    let run = repo.run(&["check", "--now", NOW, "--base", rev, "--format", "json"]);
+    assert_eq!(run.code, 0, "check against {rev}: {}", run.stdout);
+}
+
+fn running(id: &str, started: i64, extra: Value) -> Value {
+    let mut v = item(id, "running", json!({"run": {"startedAtMs": started}}));
+    if let Value::Object(e) = extra {
+        for (k, x) in e {
+            if k == "run" {
+                v["run"]
+                    .as_object_mut()
+                    .unwrap()
+                    .extend(x.as_object().unwrap().clone());
+            } else {
+                v[k] = x;
+            }
+        }
+    }
+    v
+}
+
+fn base_items() -> Vec<Value> {
+    vec![
+        item("q1", "queued", json!({"title": "first"})),
+        running(
+            "r1",
+            FEB26_MS,
+            json!({"run": {"lastHeartbeatAtMs": FEB26_MS + 10}}),
+        ),
+        item(
+            "d1",
+            "done",
+            json!({"run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 5}}),
+        ),
+    ]
+}
+
+fn with(mut items: Vec<Value>, extra: Vec<Value>) -> String {
+    items.extend(extra);
+    queue(items)
+}
+
+// ---------------------------------------------------------------------------------------
+// Real git operations
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn appends_on_both_branches_merge_cleanly_with_the_driver_and_conflict_without() {
+    let base = queue(base_items());
+    let ours = with(
+        base_items(),
+        vec![item("o1", "queued", json!({"title": "ours"}))],
+    );
+    let theirs = with(
+        base_items(),
+        vec![item("t1", "queued", json!({"title": "theirs"}))],
+    );
+
+    // Without the driver: git's line merge conflicts on the closing bracket.
+    let plain = branches(&base, &ours, &theirs, false);
+    let run = git(&plain, &plain.root, &["merge", "-q", "--no-edit", "theirs"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(text(&plain).contains("<<<<<<<"), "{}", text(&plain));
+
+    // With it: clean, ours' bytes kept, theirs' item appended after ours'.
+    let repo = branches(&base, &ours, &theirs, true);
+    let run = ok(git(
+        &repo,
+        &repo.root,
+        &["merge", "-q", "--no-edit", "theirs"],
+    ));
+    assert_eq!(run.stderr, "");
+    let merged = text(&repo);
+    assert!(merged.starts_with(ours.trim_end().trim_end_matches(['}', ']', '\n', ' '])));
+    assert_eq!(ids(&merged), ["q1", "r1", "d1", "o1", "t1"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&merged).unwrap()["items"][4],
+        item("t1", "queued", json!({"title": "theirs"}))
+    );
+    passes_check_against(&repo, "HEAD^1");
+    passes_check_against(&repo, "HEAD^2");
+}
+
+#[test]
+fn install_hook_registers_the_driver_and_says_which_attributes_line_routes_to_it() {
+    let repo = Repo::new();
+    let run = repo.run(&["install-hook"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("    run_queue.json merge=runqlint\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(!repo.root.join(".gitattributes").exists());
+    let get = |k: &str| {
+        repo.git(&["config", "--local", "--get", k])
+            .trim()
+            .to_string()
+    };
+    assert_eq!(
+        get("merge.runqlint.driver"),
+        "\"${RUNQLINT:-runqlint}\" merge-driver %O %A %B %L %P"
+    );
+    assert_eq!(get("merge.runqlint.recursive"), "runqlint-ancestor");
+    assert!(get("merge.runqlint-ancestor.driver").contains("--ancestor %O %A %B %L %P"));
+    assert!(!get("merge.runqlint.name").is_empty());
+
+    // --gitattributes writes the line once, keeping what was there.
+    repo.write(".gitattributes", "*.png binary");
+    let run = repo.run(&["install-hook", "--gitattributes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let again = repo.run(&["install-hook", "--gitattributes"]);
+    assert!(again.stdout.contains("already routes"), "{}", again.stdout);
+    assert_eq!(
+        String::from_utf8(repo.read(".gitattributes")).unwrap(),
+        "*.png binary\nrun_queue.json merge=runqlint\n"
+    );
+    let attr = repo.git(&["check-attr", "merge", "--", Q]);
+    assert_eq!(attr, "run_queue.json: merge: runqlint\n");
+}
+
+#[test]
+fn rebase_and_cherry_pick_use_the_driver() {
+    let base = queue(base_items());
+    let ours = with(base_items(), vec![item("o1", "queued", json!({}))]);
+    let mut t = base_items();
+    t[1] = running(
+        "r1",
+        FEB26_MS,
+        json!({"run": {"lastHeartbeatAtMs": FEB26_MS + 99}}),
+    );
+    let theirs = with(t, vec![item("t1", "queued", json!({}))]);
+
+    let repo = branches(&base, &ours, &theirs, true);
+    ok(git(&repo, &repo.root, &["rebase", "-q", "main", "theirs"]));
+    let merged = text(&repo);
+    assert_eq!(ids(&merged), ["q1", "r1", "d1", "o1", "t1"]);
+    assert!(merged.contains(&format!("\"lastHeartbeatAtMs\": {}", FEB26_MS + 99)));
+    passes_check_against(&repo, "main");
+
+    let repo = branches(&base, &ours, &theirs, true);
+    ok(git(&repo, &repo.root, &["cherry-pick", "theirs"]));
+    assert_eq!(ids(&text(&repo)), ["q1", "r1", "d1", "o1", "t1"]);
+    passes_check_against(&repo, "HEAD^");
+
+    // Without the driver the same cherry-pick stops on a conflict.
+    let plain = branches(&base, &ours, &theirs, false);
+    let run = git(&plain, &plain.root, &["cherry-pick", "theirs"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(text(&plain).contains("<<<<<<<"));
+}
+
+#[test]
+fn pull_in_a_clone_uses_the_driver_once_registered_there() {
+    let base = queue(base_items());
+    let upstream = branches(
+        &base,
+        &with(base_items(), vec![item("up", "queued", json!({}))]),
+        &base,
+        true,
+    );
+    let clone_dir = upstream.scratch().join("clone");
+    ok(git(
+        &upstream,
+        upstream.scratch(),
+        &["clone", "-q", upstream.root.to_str().unwrap(), "clone"],
+    ));
+    let local = |args: &[&str]| git(&upstream, &clone_dir, args);
+    // The config is per clone: register it here (the attributes line came with the clone).
+    let mut cmd = upstream.runqlint_cmd(&["install-hook"]);
+    cmd.current_dir(&clone_dir);
+    assert_eq!(Run::from(cmd.output().unwrap()).code, 0);
+    ok(local(&["reset", "-q", "--hard", "HEAD~1"]));
+    std::fs::write(
+        clone_dir.join(Q),
+        with(base_items(), vec![item("mine", "queued", json!({}))]),
+    )
+    .unwrap();
+    ok(local(&["commit", "-q", "--no-verify", "-am", "mine"]));
+    ok(local(&[
+        "pull",
+        "-q",
+        "--no-rebase",
+        "--no-edit",
+        "origin",
+        "main",
+    ]));
+    let merged = std::fs::read_to_string(clone_dir.join(Q)).unwrap();
+    assert_eq!(ids(&merged), ["q1", "r1", "d1", "mine", "up"]);
+}
+
+#[test]
+fn criss_cross_merges_merge_their_ancestors_with_the_driver() {
+    // Two branches merge each other (criss-cross), then each adds more; the final merge has
+    // two merge bases, which git merges with the `recursive` driver first.
+    let base = queue(base_items());
+    let repo = branches(
+        &base,
+        &with(base_items(), vec![item("a1", "queued", json!({}))]),
+        &with(base_items(), vec![item("b1", "queued", json!({}))]),
+        true,
+    );
+    let g = |args: &[&str]| ok(git(&repo, &repo.root, args));
+    g(&["branch", "main-before", "main"]);
+    g(&["merge", "-q", "--no-edit", "theirs"]);
+    g(&["checkout", "-q", "theirs"]);
+    g(&["merge", "-q", "--no-edit", "main-before"]);
+    let mut t = base_items();
+    t[1] = item(
+        "r1",
+        "done",
+        json!({"run": {"startedAtMs": FEB26_MS, "lastHeartbeatAtMs": FEB26_MS + 10, "finishedAtMs": FEB26_MS + 50}}),
+    );
+    let now = text(&repo);
+    let mut v: Value = serde_json::from_str(&now).unwrap();
+    v["items"][1] = t[1].clone();
+    v["items"]
+        .as_array_mut()
+        .unwrap()
+        .push(item("b2", "queued", json!({})));
+    repo.write(Q, crate::support::pretty(&v));
+    repo.commit_all("theirs: r1 done, b2");
+    g(&["checkout", "-q", "main"]);
+    let mut v: Value = serde_json::from_str(&text(&repo)).unwrap();
+    v["items"]
+        .as_array_mut()
+        .unwrap()
+        .push(item("a2", "queued", json!({})));
+    repo.write(Q, crate::support::pretty(&v));
+    repo.commit_all("main: a2");
+    let bases = repo.git(&["merge-base", "--all", "main", "theirs"]);
+    assert_eq!(bases.lines().count(), 2, "criss-cross: two merge bases");
+    g(&["merge", "-q", "--no-edit", "theirs"]);
+    let merged = text(&repo);
+    let got: BTreeSet<String> = ids(&merged).into_iter().collect();
+    let want: BTreeSet<String> = ["q1", "r1", "d1", "a1", "b1", "a2", "b2"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(ids(&merged).len(), 7, "no duplicates: {merged}");
+    let v: Value = serde_json::from_str(&merged).unwrap();
+    assert_eq!(v["items"][1]["status"], "done");
+    passes_check_against(&repo, "HEAD^1");
+    passes_check_against(&repo, "HEAD^2");
+}
+
+#[test]
+fn a_true_contradiction_stops_git_merge_with_markers_check_points_at() {
+    let mut o = base_items();
+    o[1] = item(
+        "r1",
+        "done",
+        json!({"run": {"startedAtMs": FEB26_MS, "lastHeartbeatAtMs": FEB26_MS + 10, "finishedAtMs": FEB26_MS + 20}}),
+    );
+    let mut t = base_items();
+    t[1] = item(
+        "r1",
+        "failed",
+        json!({"run": {"startedAtMs": FEB26_MS, "lastHeartbeatAtMs": FEB26_MS + 10, "finishedAtMs": FEB26_MS + 20}}),
+    );
+    let repo = branches(&queue(base_items()), &queue(o), &queue(t), true);
+    let run = git(&repo, &repo.root, &["merge", "-q", "--no-edit", "theirs"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "runqlint merge-driver: run_queue.json: conflict: item \"r1\" field \"status\": ours \"done\", theirs \"failed\""
+        ),
+        "{}",
+        run.stderr
+    );
+    let merged = text(&repo);
+    let want = "<<<<<<< ours: item \"r1\" field \"status\"\n      \"status\": \"done\"\n=======\n      \"status\": \"failed\"\n>>>>>>> theirs: item \"r1\" field \"status\"\n";
+    assert!(merged.contains(want), "{merged}");
+    let check = repo.run(&["check", "--format", "json"]);
+    assert_eq!(check.code, 1);
+    let d = &check.json()["diagnostics"][0];
+    assert_eq!(d["rule"], "invalid-json");
+    assert_eq!(
+        d["line"].as_u64().unwrap(),
+        crate::support::line_of(&merged, "<<<<<<<")
+    );
+    // Either side, picked by hand, is valid JSON holding every item.
+    for keep in [0, 1] {
+        let resolved = resolve(&merged, keep);
+        assert_eq!(ids(&resolved), ["q1", "r1", "d1"]);
+    }
+}
+
+/// The text with every conflict resolved to ours (0) or theirs (1).
+fn resolve(text: &str, keep: usize) -> String {
+    let mut out = String::new();
+    let mut side: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("<<<<<<<") {
+            side = Some(0);
+        } else if line.starts_with("=======") && side.is_some() {
+            side = Some(1);
+        } else if line.starts_with(">>>>>>>") {
+            side = None;
+        } else if side.is_none_or(|s| s == keep) {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// The rules, through the driver's command line
+// ---------------------------------------------------------------------------------------
+
+struct Merged {
+    run: Run,
+    text: String,
+}
+
+/// `runqlint merge-driver BASE OURS THEIRS 7 run_queue.json` on files.
+fn driver(base: &str, ours: &str, theirs: &str) -> Merged {
+    driver_bytes(base.as_bytes(), ours.as_bytes(), theirs.as_bytes(), &[])
+}
+
+fn driver_bytes(base: &[u8], ours: &[u8], theirs: &[u8], extra: &[&str]) -> Merged {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    std::fs::write(p("O"), base).unwrap();
+    std::fs::write(p("A"), ours).unwrap();
+    std::fs::write(p("B"), theirs).unwrap();
+    let mut cmd = std::process::Command::new(bin());
+    cmd.arg("merge-driver").args(extra).args([
+        p("O").to_str().unwrap(),
+        p("A").to_str().unwrap(),
+        p("B").to_str().unwrap(),
+        "7",
+        Q,
+    ]);
+    let run = Run::from(cmd.output().unwrap());
+    let text = String::from_utf8_lossy(&std::fs::read(p("A")).unwrap()).into_owned();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 3, "no temporary file left behind");
+    Merged { run, text }
+}
+
+fn value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn one_item(status: &str, run: Value, extra: Value) -> Value {
+    let mut v = item("x", status, extra);
+    v["run"] = run;
+    v
+}
+
+/// Merges one item changed on both sides; returns the merged item (clean merges only).
+fn merge_item(b: Value, o: Value, t: Value) -> Value {
+    let m = driver(&queue(vec![b]), &queue(vec![o]), &queue(vec![t]));
+    assert_eq!(m.run.code, 0, "{:?}\n{}", m.run, m.text);
+    value(&m.text)["items"][0].clone()
+}
+
+#[test]
+fn status_moves_forward_on_the_lattice() {
+    let r = json!({"startedAtMs": FEB26_MS});
+    let fin = json!({"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 9});
+    let cases = [
+        ("queued", "running", "queued", "running"),
+        ("queued", "running", "stale", "stale"),
+        ("running", "running", "done", "done"),
+        ("running", "stale", "failed", "failed"),
+        ("running", "canceled", "stale", "canceled"),
+        ("queued", "done", "running", "done"),
+    ];
+    for (b, o, t, want) in cases {
+        let run_of = |s: &str| {
+            if s == "queued" {
+                json!({})
+            } else if Some(s)
+                == ["done", "failed", "canceled"]
+                    .iter()
+                    .find(|x| **x == s)
+                    .copied()
+            {
+                fin.clone()
+            } else {
+                r.clone()
+            }
+        };
+        // Give each side a one-sided change as well, so both sides changed the item.
+        let got = merge_item(
+            one_item(b, run_of(b), json!({})),
+            one_item(o, run_of(o), json!({"notes": "ours"})),
+            one_item(t, run_of(t), json!({"title": "theirs"})),
+        );
+        assert_eq!(got["status"], want, "{b} → {o} | {t}");
+        assert_eq!(
+            (got["notes"].as_str(), got["title"].as_str()),
+            (Some("ours"), Some("theirs"))
+        );
+    }
+}
+
+#[test]
+fn two_different_terminal_statuses_conflict() {
+    let fin = json!({"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 9});
+    let m = driver(
+        &queue(vec![one_item(
+            "running",
+            json!({"startedAtMs": FEB26_MS}),
+            json!({}),
+        )]),
+        &queue(vec![one_item("done", fin.clone(), json!({}))]),
+        &queue(vec![one_item("canceled", fin, json!({}))]),
+    );
+    assert_eq!(m.run.code, 1);
+    assert_eq!(m.run.stderr.lines().count(), 1, "{}", m.run.stderr);
+    assert!(m
+        .run
+        .stderr
+        .contains("field \"status\": ours \"done\", theirs \"canceled\""));
+    assert_eq!(value(&resolve(&m.text, 0))["items"][0]["status"], "done");
+    assert_eq!(
+        value(&resolve(&m.text, 1))["items"][0]["status"],
+        "canceled"
+    );
+}
+
+#[test]
+fn the_later_heartbeat_wins_and_completion_keeps_it() {
+    let b = one_item(
+        "running",
+        json!({"startedAtMs": FEB26_MS, "lastHeartbeatAtMs": FEB26_MS + 1}),
+        json!({}),
+    );
+    let o = one_item(
+        "running",
+        json!({"startedAtMs": FEB26_MS, "lastHeartbeatAtMs": FEB26_MS + 50}),
+        json!({}),
+    );
+    let t = one_item(
+        "running",
+        json!({"startedAtMs": FEB26_MS, "lastHeartbeatAtMs": FEB26_MS + 30}),
+        json!({}),
+    );
+    assert_eq!(
+        merge_item(b.clone(), o.clone(), t.clone())["run"]["lastHeartbeatAtMs"],
+        FEB26_MS + 50
+    );
+    assert_eq!(
+        merge_item(b.clone(), t.clone(), o.clone())["run"]["lastHeartbeatAtMs"],
+        FEB26_MS + 50
+    );
+    // Heartbeat on one side, completion on the other: done, with the later heartbeat.
+    let done = one_item(
+        "done",
+        json!({"startedAtMs": FEB26_MS, "lastHeartbeatAtMs": FEB26_MS + 30, "finishedAtMs": FEB26_MS + 40}),
+        json!({}),
+    );
+    let got = merge_item(b, o, done);
+    assert_eq!(got["status"], "done");
+    assert_eq!(got["run"]["lastHeartbeatAtMs"], FEB26_MS + 50);
+    assert_eq!(got["run"]["finishedAtMs"], FEB26_MS + 40);
+}
+
+#[test]
+fn triage_present_on_one_side_is_kept() {
+    let tri =
+        json!({"status": "needs_review", "reason": "stale_running", "flaggedAtMs": FEB26_MS + 7});
+    let b = one_item("running", json!({"startedAtMs": FEB26_MS}), json!({}));
+    let o = one_item(
+        "stale",
+        json!({"startedAtMs": FEB26_MS}),
+        json!({"triage": tri}),
+    );
+    let t = one_item(
+        "failed",
+        json!({"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 8}),
+        json!({}),
+    );
+    let got = merge_item(b, o, t);
+    assert_eq!(got["status"], "failed");
+    assert_eq!(got["triage"], tri);
+    // A triage the base had and one side dropped is kept too.
+    let with_tri = one_item(
+        "stale",
+        json!({"startedAtMs": FEB26_MS}),
+        json!({"triage": tri}),
+    );
+    let mut dropped = with_tri.clone();
+    dropped.as_object_mut().unwrap().remove("triage");
+    let mut noted = with_tri.clone();
+    noted["notes"] = json!("looked at it");
+    let got = merge_item(with_tri, dropped, noted);
+    assert_eq!(got["triage"], tri);
+}
+
+#[test]
+fn other_fields_changed_differently_conflict_on_that_field_only() {
+    let b = item("x", "queued", json!({"title": "base", "notes": "n"}));
+    let o = item(
+        "x",
+        "queued",
+        json!({"title": "ours", "notes": "n", "taskIds": ["t"]}),
+    );
+    let t = item(
+        "x",
+        "queued",
+        json!({"title": "theirs", "notes": "changed"}),
+    );
+    let m = driver(&queue(vec![b]), &queue(vec![o]), &queue(vec![t]));
+    assert_eq!(m.run.code, 1, "{:?}", m.run);
+    assert_eq!(
+        m.run.stderr.trim(),
+        "runqlint merge-driver: run_queue.json: conflict: item \"x\" field \"title\": ours \"ours\", theirs \"theirs\""
+    );
+    // One-sided changes are merged outside the markers.
+    let ours = value(&resolve(&m.text, 0))["items"][0].clone();
+    assert_eq!(
+        ours,
+        item(
+            "x",
+            "queued",
+            json!({"title": "ours", "notes": "changed", "taskIds": ["t"]})
+        )
+    );
+    let theirs = value(&resolve(&m.text, 1))["items"][0].clone();
+    assert_eq!(theirs["title"], "theirs");
+    assert_eq!(m.text.matches("<<<<<<<").count(), 1);
+    let region = &m.text[m.text.find("<<<<<<<").unwrap()..m.text.find(">>>>>>>").unwrap()];
+    assert_eq!(region.lines().count(), 4, "only the title lines: {region}");
+}
+
+#[test]
+fn added_on_both_sides_equal_once_different_conflict() {
+    let base = queue(base_items());
+    let same = item("n", "queued", json!({"title": "same"}));
+    let m = driver(
+        &base,
+        &with(base_items(), vec![same.clone()]),
+        // Same content, other spelling: still once.
+        &serde_json::to_string(&json!({ "items": ([base_items(), vec![same]].concat()) })).unwrap(),
+    );
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    assert_eq!(ids(&m.text), ["q1", "r1", "d1", "n"]);
+
+    let m = driver(
+        &base,
+        &with(
+            base_items(),
+            vec![item("n", "queued", json!({"title": "ours"}))],
+        ),
+        &with(
+            base_items(),
+            vec![item("n", "queued", json!({"title": "theirs"}))],
+        ),
+    );
+    assert_eq!(m.run.code, 1);
+    assert!(
+        m.run
+            .stderr
+            .contains("conflict: item \"n\": ours added, theirs added with different content"),
+        "{}",
+        m.run.stderr
+    );
+    assert_eq!(ids(&resolve(&m.text, 0)), ["q1", "r1", "d1", "n"]);
+    assert_eq!(value(&resolve(&m.text, 1))["items"][3]["title"], "theirs");
+}
+
+#[test]
+fn an_item_deleted_on_a_side_is_kept_and_reported() {
+    let base = queue(base_items());
+    let mut o = base_items();
+    o.remove(0);
+    let mut t = base_items();
+    t.remove(2);
+    t.push(item("t1", "queued", json!({})));
+    let m = driver(&base, &queue(o), &queue(t));
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    assert_eq!(ids(&m.text), ["r1", "d1", "q1", "t1"]);
+    assert!(
+        m.run
+            .stderr
+            .contains("note: item \"q1\" was deleted on ours; theirs kept"),
+        "{}",
+        m.run.stderr
+    );
+    assert!(
+        m.run
+            .stderr
+            .contains("note: item \"d1\" was deleted on theirs; ours kept"),
+        "{}",
+        m.run.stderr
+    );
+}
+
+#[test]
+fn crlf_and_minified_files_keep_their_style() {
+    let base = queue(base_items());
+    let crlf = |s: String| s.replace('\n', "\r\n");
+    let mut t = base_items();
+    t[1]["status"] = json!("stale");
+    t[1]["triage"] = json!({"status": "needs_review"});
+    let m = driver(
+        &crlf(base.clone()),
+        &crlf(with(base_items(), vec![item("o1", "queued", json!({}))])),
+        &with(
+            t.clone(),
+            vec![item("t1", "queued", json!({"run": {"attempt": 2}}))],
+        ),
+    );
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    assert_eq!(
+        m.text.matches('\n').count(),
+        m.text.matches("\r\n").count(),
+        "{m:?}",
+        m = m.text
+    );
+    assert_eq!(ids(&m.text), ["q1", "r1", "d1", "o1", "t1"]);
+    assert_eq!(value(&m.text)["items"][1]["status"], "stale");
+
+    let min = |v: Vec<Value>| serde_json::to_string(&json!({"items": v})).unwrap();
+    let m = driver(
+        &min(base_items()),
+        &min([base_items(), vec![item("o1", "queued", json!({}))]].concat()),
+        &with(
+            t,
+            vec![item("t1", "queued", json!({"run": {"attempt": 2}}))],
+        ),
+    );
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    assert!(!m.text.contains('\n'), "still one line: {}", m.text);
+    assert!(
+        m.text
+            .ends_with(r#"{"id":"t1","run":{"attempt":2},"status":"queued"}]}"#),
+        "{}",
+        m.text
+    );
+
+    // A conflict in a minified file breaks lines around the markers only.
+    let mut a = base_items();
+    a[0]["title"] = json!("a");
+    let mut b = base_items();
+    b[0]["title"] = json!("b");
+    let m = driver(&min(base_items()), &min(a), &min(b));
+    assert_eq!(m.run.code, 1);
+    assert_eq!(value(&resolve(&m.text, 0))["items"][0]["title"], "a");
+    assert_eq!(value(&resolve(&m.text, 1))["items"][0]["title"], "b");
+}
+
+#[test]
+fn a_top_level_array_merges_and_stays_an_array() {
+    let arr = |v: Vec<Value>| crate::support::pretty(&Value::Array(v));
+    let m = driver(
+        &arr(base_items()),
+        &arr([base_items(), vec![item("o1", "queued", json!({}))]].concat()),
+        &arr([base_items(), vec![item("t1", "queued", json!({}))]].concat()),
+    );
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    assert!(value(&m.text).is_array());
+    assert_eq!(ids(&m.text), ["q1", "r1", "d1", "o1", "t1"]);
+    // An array on one side and an object on the other: one conflict, both kept.
+    let m = driver(&arr(base_items()), &arr(base_items()), &queue(base_items()));
+    assert_eq!(m.run.code, 1);
+    assert!(m.run.stderr.contains("the whole file"), "{}", m.run.stderr);
+}
+
+#[test]
+fn top_level_members_merge_like_fields() {
+    let doc = |v: i64, extra: Value| {
+        let mut d = json!({"version": v, "items": base_items()});
+        d.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        crate::support::pretty(&d)
+    };
+    let m = driver(
+        &doc(1, json!({})),
+        &doc(1, json!({"owner": "me"})),
+        &doc(2, json!({})),
+    );
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    assert_eq!(value(&m.text)["version"], 2);
+    assert_eq!(value(&m.text)["owner"], "me");
+    let m = driver(&doc(1, json!({})), &doc(2, json!({})), &doc(3, json!({})));
+    assert_eq!(m.run.code, 1);
+    assert!(
+        m.run
+            .stderr
+            .contains("top-level member \"version\": ours 2, theirs 3"),
+        "{}",
+        m.run.stderr
+    );
+}
+
+#[test]
+fn a_side_that_is_not_json_is_one_conflict_that_loses_nothing() {
+    let base = queue(base_items());
+    let ours = with(base_items(), vec![item("o1", "queued", json!({}))]);
+    let broken = "{\"items\": [ {\"id\": \"t1\", \"status\": \"queued\"}, \n";
+    let m = driver(&base, &ours, broken);
+    assert_eq!(m.run.code, 1, "{:?}", m.run);
+    assert!(
+        m.run
+            .stderr
+            .contains("the whole file: ours valid JSON, theirs not JSON"),
+        "{}",
+        m.run.stderr
+    );
+    assert!(m.text.contains(&ours) && m.text.contains(broken));
+    assert_eq!(resolve(&m.text, 0), ours);
+    // Not UTF-8, and an unreadable base: never a panic.
+    let m = driver_bytes(b"\xff\xfe", ours.as_bytes(), b"\xff[", &[]);
+    assert_eq!(m.run.code, 1);
+    assert!(m.text.contains(&ours));
+    let m = driver(
+        "<<<<<<< garbage",
+        &ours,
+        &with(base_items(), vec![item("t1", "queued", json!({}))]),
+    );
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    assert!(m.run.stderr.contains("note: the base version is not JSON"));
+    assert_eq!(ids(&m.text), ["q1", "r1", "d1", "o1", "t1"]);
+}
+
+#[test]
+fn untrusted_text_is_escaped_on_stderr_and_in_labels() {
+    let evil = "x\u{1b}[31m\u{202e}";
+    let m = driver(
+        &queue(vec![item(evil, "queued", json!({"title": "b"}))]),
+        &queue(vec![item(
+            evil,
+            "queued",
+            json!({"title": "o\u{1b}]0;pwn\u{7}"}),
+        )]),
+        &queue(vec![item(evil, "queued", json!({"title": "t"}))]),
+    );
+    assert_eq!(m.run.code, 1);
+    assert!(
+        !m.run.stderr.contains('\u{1b}') && !m.run.stderr.contains('\u{202e}'),
+        "{:?}",
+        m.run.stderr
+    );
+    let labels: Vec<&str> = m
+        .text
+        .lines()
+        .filter(|l| l.starts_with("<<<<<<<"))
+        .collect();
+    assert_eq!(labels.len(), 1);
+    assert!(!labels[0].contains('\u{1b}'));
+}
+
+#[test]
+fn ancestor_mode_settles_conflicts_on_the_base() {
+    let b = queue(vec![item("x", "queued", json!({"title": "base"}))]);
+    let o = queue(vec![item("x", "queued", json!({"title": "ours"}))]);
+    let t = queue(vec![item("x", "queued", json!({"title": "theirs"}))]);
+    let m = driver_bytes(b.as_bytes(), o.as_bytes(), t.as_bytes(), &["--ancestor"]);
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    assert_eq!(value(&m.text)["items"][0]["title"], "base");
+}
+
+#[test]
+fn marker_size_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    std::fs::write(
+        p("O"),
+        queue(vec![item("x", "queued", json!({"title": "b"}))]),
+    )
+    .unwrap();
+    std::fs::write(
+        p("A"),
+        queue(vec![item("x", "queued", json!({"title": "o"}))]),
+    )
+    .unwrap();
+    std::fs::write(
+        p("B"),
+        queue(vec![item("x", "queued", json!({"title": "t"}))]),
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["merge-driver", "O", "A", "B", "9", Q])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(p("A")).unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with("<<<<<<<<< ours")),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l == "========="));
+    // A missing input is exit 2 and leaves ours alone.
+    let out = std::process::Command::new(bin())
+        .args(["merge-driver", "missing", "A", "B", "7", Q])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(p("A")).unwrap(), text);
+}
+
+// ---------------------------------------------------------------------------------------
+// Property: random non-contradictory branch edits merge cleanly, keep every item of both
+// sides once, and pass `check` against both parents.
+// ---------------------------------------------------------------------------------------
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        /// Move item `n` one step forward (its times are fixed per item, so both sides agree).
+        Advance(usize),
+        Heartbeat(usize, i64),
+        Add(u8),
+        Title(usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            (0usize..12).prop_map(Edit::Advance),
+            (0usize..12, 1i64..1000).prop_map(|(n, d)| Edit::Heartbeat(n, d)),
+            (0u8..6).prop_map(Edit::Add),
+            (0usize..12).prop_map(Edit::Title),
+        ]
+    }
+
+    fn started(n: usize) -> i64 {
+        FEB26_MS + n as i64 * 1000
+    }
+
+    /// Applies `e`; items added by an edit are never changed again (added on both sides
+    /// with different content would be a true contradiction).
+    fn apply(items: &mut Vec<Value>, len: usize, e: &Edit, side: &str) {
+        match *e {
+            Edit::Advance(n) => {
+                let it = &mut items[n % len];
+                let k = it["id"].as_str().unwrap().len() + n;
+                let next = match it["status"].as_str().unwrap() {
+                    "queued" => "running",
+                    "running" if k % 3 == 0 => "stale",
+                    "running" | "stale" => {
+                        if k % 2 == 0 {
+                            "done"
+                        } else {
+                            "failed"
+                        }
+                    }
+                    _ => return,
+                };
+                it["status"] = json!(next);
+                let s = started(n % len);
+                if it.get("run").is_none() {
+                    it["run"] = json!({});
+                }
+                it["run"]["startedAtMs"] = json!(s);
+                match next {
+                    "stale" => {
+                        it["triage"] = json!({"status": "needs_review", "reason": "stale_running"})
+                    }
+                    "done" | "failed" => it["run"]["finishedAtMs"] = json!(s + 500),
+                    _ => {}
+                }
+            }
+            Edit::Heartbeat(n, d) => {
+                let it = &mut items[n % len];
+                if it["status"] == "running" {
+                    let s = it["run"]["startedAtMs"].as_i64().unwrap();
+                    it["run"]["lastHeartbeatAtMs"] = json!(s + d);
+                }
+            }
+            Edit::Add(k) => {
+                // The same k on both sides adds the same item (equal content).
+                let id = format!("new-{k}");
+                if !items.iter().any(|i| i["id"] == json!(id)) {
+                    items.push(item(&id, "queued", json!({"title": format!("job {k}")})));
+                }
+            }
+            Edit::Title(n) => {
+                // Only ours retitles; only theirs writes notes: never contradictory.
+                let it = &mut items[n % len];
+                if side == "ours" {
+                    it["title"] = json!(format!("ours {n}"));
+                } else {
+                    it["notes"] = json!(format!("theirs {n}"));
+                }
+            }
+        }
+    }
+
+    fn base(n: usize) -> Vec<Value> {
+        (0..n)
+            .map(|i| match i % 3 {
+                0 => item(&format!("i{i}"), "queued", json!({})),
+                1 => running(&format!("i{i}"), started(i), json!({})),
+                _ => item(
+                    &format!("i{i}"),
+                    "done",
+                    json!({"run": {"startedAtMs": started(i), "finishedAtMs": started(i) + 500}}),
+                ),
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+        #[test]
+        fn random_branch_edits_merge_cleanly_and_keep_every_item(
+            n in 1usize..12,
+            ours_edits in proptest::collection::vec(edit(), 0..8),
+            theirs_edits in proptest::collection::vec(edit(), 0..8),
+            style in 0u8..3,
+        ) {
+            let b = base(n);
+            let (mut o, mut t) = (b.clone(), b.clone());
+            for e in &ours_edits { apply(&mut o, n, e, "ours"); }
+            for e in &theirs_edits { apply(&mut t, n, e, "theirs"); }
+            let render = |items: &Vec<Value>| match style {
+                0 => queue(items.clone()),
+                1 => serde_json::to_string(&json!({"items": items})).unwrap(),
+                _ => crate::support::pretty(&Value::Array(items.clone())),
+            };
+            let repo = Repo::new();
+            repo.write(Q, render(&o));
+            repo.commit_all("ours");
+            repo.git(&["branch", "ours"]);
+            repo.write(Q, render(&t));
+            repo.git(&["commit", "-qa", "--allow-empty", "--no-verify", "-m", "theirs"]);
+            repo.git(&["branch", "theirs"]);
+            let m = driver(&render(&b), &render(&o), &render(&t));
+            prop_assert_eq!(m.run.code, 0, "{:?}\n{}", m.run, m.text);
+            let got = ids(&m.text);
+            let unique: BTreeSet<&String> = got.iter().collect();
+            prop_assert_eq!(unique.len(), got.len(), "duplicates: {:?}", got);
+            let want: BTreeSet<String> = o.iter().chain(t.iter())
+                .map(|i| i["id"].as_str().unwrap().to_string()).collect();
+            prop_assert_eq!(unique.into_iter().cloned().collect::<BTreeSet<_>>(), want);
+            prop_assert!(m.text.starts_with(&render(&o)[..render(&o).find("\"i0\"").unwrap()]));
+            repo.write(Q, &m.text);
+            for rev in ["ours", "theirs"] {
+                let run = repo.run(&["check", "--now", NOW, "--base", rev, "--format", "json"]);
+                prop_assert_eq!(run.code, 0, "check against {}: {}\n{}", rev, run.stdout, m.text);
+            }
+        }
+    }
+}
