@@ -221,7 +221,10 @@ mod tests {
     fn queues_match_like_values() {
         let old = json!({"items": [{"id": "a", "status": "running"}, {"id": "b"}]});
         let new = json!({"items": [{"id": "b"}, {"id": "a", "status": "done"}, {"id": "n"}]});
-        let (qo, qn) = (Queue::new(&old), Queue::new(&new));
+        let (qo, qn) = (
+            crate::queue::ValueQueue::new(&old),
+            crate::queue::ValueQueue::new(&new),
+        );
         let m = match_queues(&qo, &qn);
         let pairs: Vec<(&str, usize, usize)> = m
             .pairs

@@ -11,6 +11,7 @@ pub mod document;
 pub mod edit;
 pub mod error;
 pub mod failpoint;
+pub mod fields;
 pub mod git;
 pub mod itemdiff;
 pub mod journal;

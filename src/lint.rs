@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::config::Levels;
 use crate::document::{self, Parsed, SpanIndex};
-use crate::queue::Queue;
+use crate::queue::{Queue, ValueQueue};
 use crate::rules::{self, Anchor, Context, Finding, Level, Rule, Side};
 use crate::scan;
 
@@ -162,9 +162,9 @@ fn fast<'a>(read: Option<&'a Read<'a>>) -> Option<&'a Queue<'a>> {
 }
 
 /// The typed view of a version that took the slow path.
-fn slow_queue<'v>(read: Option<&'v Read>) -> Option<Queue<'v>> {
+fn slow_queue<'v>(read: Option<&'v Read>) -> Option<ValueQueue<'v>> {
     match read {
-        Some(Read::Slow(p)) => Some(Queue::new(&p.value)),
+        Some(Read::Slow(p)) => Some(ValueQueue::new(&p.value)),
         _ => None,
     }
 }
@@ -274,15 +274,15 @@ pub fn lint_owned(
     let (current_slow, base_slow) = (slow_queue(current.as_ref()), slow_queue(base.as_ref()));
     let current_queue: Option<&Queue> = match &current {
         Some(Read::Fast(q)) => Some(q),
-        _ => current_slow.as_ref(),
+        _ => current_slow.as_deref(),
     };
     let base_queue: Option<&Queue> = match &base {
         Some(Read::Fast(q)) => Some(q),
-        _ => base_slow.as_ref(),
+        _ => base_slow.as_deref(),
     };
-    let deleted_queue = Queue::new(&empty);
+    let deleted_queue = ValueQueue::new(&empty);
     let queue = current_queue.or(if input.current.is_none() {
-        Some(&deleted_queue)
+        Some(&*deleted_queue)
     } else {
         None
     });

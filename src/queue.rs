@@ -3,7 +3,11 @@
 //! The view is tolerant: it is built from any JSON value, including one that fails the
 //! schema, and simply leaves out what it cannot read (the `schema` rule reports that).
 
-use serde_json::Value;
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use crate::fields::{Field, Kind, Place, INTEGERS};
 
 /// The lifecycle state of an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,6 +21,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the schema's order.
+    pub const ALL: [Status; 6] = [
+        Status::Queued,
+        Status::Running,
+        Status::Done,
+        Status::Failed,
+        Status::Canceled,
+        Status::Stale,
+    ];
+
     pub fn parse(s: &str) -> Option<Status> {
         Some(match s {
             "queued" => Status::Queued,
@@ -63,11 +77,14 @@ pub enum Shape {
     Array,
 }
 
-/// One item, read from the document with its position in it.
+/// One item, read from the document with its position in it: the view the rules read.
 ///
-/// The fields the rules look at are read once, when the view is built: from a parsed
-/// [`Value`] ([`Queue::new`]), or straight from the source text by the single-pass scanner
-/// ([`crate::scan`]), which gives the same item for the documents it accepts.
+/// The fields the rules look at are read once, when the view is built, by the field table
+/// ([`crate::fields`]): from a parsed value ([`ValueQueue::new`]), or straight from the
+/// source text by the single-pass scanner ([`crate::scan`]), which gives the same item for
+/// the documents it accepts. The view holds no parsed value: what only a parsed document
+/// can give (strings, whole objects) is read through [`ValueItem`], which only a
+/// [`ValueQueue`] hands out.
 #[derive(Debug, Clone)]
 pub struct Item<'v> {
     /// Index in the items array.
@@ -77,38 +94,22 @@ pub struct Item<'v> {
     /// A non-empty string `id`.
     pub id: Option<&'v str>,
     pub status: Option<Status>,
-    /// `createdAtMs` when it is an integer.
-    pub created_at_ms: Option<i64>,
-    /// `run`, when it is an object.
-    pub run: Option<Run>,
-    /// `triage`, when it is an object.
-    pub triage: Option<Triage>,
+    /// The integer fields, by [`Field::slot`]; `None` when absent or not an integer.
+    pub(crate) integers: [Option<i64>; INTEGERS],
+    /// [`Field::bit`] of every field present, whatever its value; `run` and `triage` count
+    /// only when they are objects (their fields are read from them).
+    pub(crate) present: u32,
     /// The whole item, to compare it with another version.
     pub body: Body<'v>,
 }
 
-/// What the rules read from an item's `run` object. Numbers are `None` when absent or not
-/// an integer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Run {
-    /// `startedAtMs` is present, whatever its value.
-    pub has_started_at: bool,
-    pub started_at_ms: Option<i64>,
-    pub finished_at_ms: Option<i64>,
-    pub last_heartbeat_at_ms: Option<i64>,
-    pub stale_after_ms: Option<i64>,
-    pub attempt: Option<i64>,
-}
-
-/// What the rules read from an item's `triage` object.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Triage {
-    pub flagged_at_ms: Option<i64>,
-}
-
-/// The whole item: a parsed value, or its bytes in the source text.
+/// The whole item: a parsed value, or its bytes in the source text. Opaque: it can be
+/// compared and parsed, never quietly read as "absent".
 #[derive(Debug, Clone, Copy)]
-pub enum Body<'v> {
+pub struct Body<'v>(Repr<'v>);
+
+#[derive(Debug, Clone, Copy)]
+enum Repr<'v> {
     Value(&'v Value),
     /// `text[span]` is the item object; `triage` is the span of its `triage` member (key to
     /// end of value), when it has one. Only built for documents with no repeated key.
@@ -119,38 +120,116 @@ pub enum Body<'v> {
     },
 }
 
+impl<'v> Body<'v> {
+    /// The item at `text[span]`, with its `triage` member at `text[triage]` (scanner only).
+    pub(crate) fn raw(text: &'v str, span: (usize, usize), triage: Option<(usize, usize)>) -> Self {
+        Body(Repr::Raw { text, span, triage })
+    }
+
+    /// The item's source text, when it was scanned, and the span of its `triage` member.
+    pub fn source(&self) -> Option<(&'v str, Option<&'v str>)> {
+        match self.0 {
+            Repr::Value(_) => None,
+            Repr::Raw { text, span, triage } => {
+                Some((&text[span.0..span.1], triage.map(|(a, b)| &text[a..b])))
+            }
+        }
+    }
+
+    /// The item as a parsed value (parsing its bytes when it was scanned).
+    pub fn to_value(&self) -> Option<Cow<'v, Value>> {
+        match self.0 {
+            Repr::Value(v) => Some(Cow::Borrowed(v)),
+            Repr::Raw { text, span, .. } => serde_json::from_str(&text[span.0..span.1])
+                .ok()
+                .map(Cow::Owned),
+        }
+    }
+
+    /// A cheap, conservative equality: `true` only when both items are the same bytes once
+    /// their `triage` members are cut out, so that they parse to the same fields. `false`
+    /// means "compare the parsed values".
+    pub fn same_bytes_outside_triage(&self, other: &Body) -> bool {
+        let (
+            Repr::Raw {
+                text: ta,
+                span: sa,
+                triage: ra,
+            },
+            Repr::Raw {
+                text: tb,
+                span: sb,
+                triage: rb,
+            },
+        ) = (self.0, other.0)
+        else {
+            return false;
+        };
+        // The item without its triage member: two byte ranges.
+        let cut = |s: (usize, usize), r: Option<(usize, usize)>| match r {
+            Some((rs, re)) => (s.0..rs, re..s.1),
+            None => (s.0..s.1, s.1..s.1),
+        };
+        let (a1, a2) = cut(sa, ra);
+        let (b1, b2) = cut(sb, rb);
+        let (ta, tb) = (ta.as_bytes(), tb.as_bytes());
+        a1.len() == b1.len() && a2.len() == b2.len() && ta[a1] == tb[b1] && ta[a2] == tb[b2]
+    }
+}
+
 impl<'v> Item<'v> {
-    /// Reads an item object.
-    pub fn from_value(index: usize, items_pointer: &'static str, value: &'v Value) -> Item<'v> {
-        let run = value.get("run").and_then(Value::as_object).map(|r| Run {
-            has_started_at: r.contains_key("startedAtMs"),
-            started_at_ms: r.get("startedAtMs").and_then(as_ms),
-            finished_at_ms: r.get("finishedAtMs").and_then(as_ms),
-            last_heartbeat_at_ms: r.get("lastHeartbeatAtMs").and_then(as_ms),
-            stale_after_ms: r.get("staleAfterMs").and_then(as_ms),
-            attempt: r.get("attempt").and_then(as_ms),
-        });
-        let triage = value
-            .get("triage")
-            .and_then(Value::as_object)
-            .map(|t| Triage {
-                flagged_at_ms: t.get("flaggedAtMs").and_then(as_ms),
-            });
+    /// An item with nothing read yet.
+    pub(crate) fn empty(index: usize, items_pointer: &'static str, body: Body<'v>) -> Self {
         Item {
             index,
             items_pointer,
-            id: value
-                .get("id")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty()),
-            status: value
-                .get("status")
-                .and_then(Value::as_str)
-                .and_then(Status::parse),
-            created_at_ms: value.get("createdAtMs").and_then(as_ms),
-            run,
-            triage,
-            body: Body::Value(value),
+            id: None,
+            status: None,
+            integers: [None; INTEGERS],
+            present: 0,
+            body,
+        }
+    }
+
+    /// Reads an item object.
+    fn from_object(
+        index: usize,
+        items_pointer: &'static str,
+        value: &'v Value,
+        object: &'v Map<String, Value>,
+    ) -> Item<'v> {
+        let mut item = Item::empty(index, items_pointer, Body(Repr::Value(value)));
+        item.read(Place::Item, object);
+        item.id = object
+            .get(Field::Id.name())
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        item.status = object
+            .get(Field::Status.name())
+            .and_then(Value::as_str)
+            .and_then(Status::parse);
+        item
+    }
+
+    /// Notes the table's fields of `object`, an object at `place`.
+    fn read(&mut self, place: Place, object: &'v Map<String, Value>) {
+        for field in Field::at(place) {
+            let Some(value) = object.get(field.name()) else {
+                continue;
+            };
+            match (field.kind(), field.slot()) {
+                (Kind::Object(inner), _) => {
+                    if let Some(o) = value.as_object() {
+                        self.present |= field.bit();
+                        self.read(inner, o);
+                    }
+                }
+                (_, Some(slot)) => {
+                    self.present |= field.bit();
+                    self.integers[slot] = as_ms(value);
+                }
+                _ => self.present |= field.bit(),
+            }
         }
     }
 
@@ -159,45 +238,21 @@ impl<'v> Item<'v> {
         format!("{}/{}", self.items_pointer, self.index)
     }
 
-    /// The parsed item, when the view was built from a parsed document ([`Queue::new`]).
-    pub fn value(&self) -> Option<&'v Value> {
-        match self.body {
-            Body::Value(v) => Some(v),
-            Body::Raw { .. } => None,
-        }
+    /// RFC 6901 pointer to `field` of this item.
+    pub fn pointer_to(&self, field: Field) -> String {
+        format!("{}/{}", self.pointer(), field.path())
     }
 
-    /// The parsed `run` object (parsed documents only, see [`Item::value`]).
-    pub fn run(&self) -> Option<&'v serde_json::Map<String, Value>> {
-        self.value()?.get("run")?.as_object()
+    /// An integer field; `None` when absent, not an integer, or not an integer field.
+    #[inline]
+    pub fn int(&self, field: Field) -> Option<i64> {
+        self.integers[field.slot()?]
     }
 
-    /// An integer-millisecond field of `run`; `None` when absent or not an integer.
-    pub fn run_ms(&self, field: &str) -> Option<i64> {
-        let run = self.run?;
-        match field {
-            "startedAtMs" => run.started_at_ms,
-            "finishedAtMs" => run.finished_at_ms,
-            "lastHeartbeatAtMs" => run.last_heartbeat_at_ms,
-            "staleAfterMs" => run.stale_after_ms,
-            "attempt" => run.attempt,
-            _ => self.run()?.get(field).and_then(as_ms),
-        }
-    }
-
-    /// An integer-millisecond field of the item itself.
-    pub fn ms(&self, field: &str) -> Option<i64> {
-        match field {
-            "createdAtMs" => self.created_at_ms,
-            _ => self.value()?.get(field).and_then(as_ms),
-        }
-    }
-
-    pub fn has_run_field(&self, field: &str) -> bool {
-        match field {
-            "startedAtMs" => self.run.is_some_and(|r| r.has_started_at),
-            _ => self.run().is_some_and(|r| r.contains_key(field)),
-        }
+    /// Whether `field` is present, whatever its value (`run` and `triage`: as objects).
+    #[inline]
+    pub fn has(&self, field: Field) -> bool {
+        self.present & field.bit() != 0
     }
 }
 
@@ -206,7 +261,8 @@ pub fn as_ms(v: &Value) -> Option<i64> {
     v.as_i64()
 }
 
-/// A typed view over a parsed document.
+/// The typed view of a queue, as the rules read it: built by the scanner from the text, or
+/// the view part of a [`ValueQueue`].
 #[derive(Debug)]
 pub struct Queue<'v> {
     pub shape: Option<Shape>,
@@ -215,8 +271,24 @@ pub struct Queue<'v> {
     pub items: Vec<Item<'v>>,
 }
 
-impl<'v> Queue<'v> {
-    pub fn new(doc: &'v Value) -> Queue<'v> {
+/// A queue read from a parsed document: the view (it dereferences to [`Queue`]) and every
+/// item's object, for what needs more than the view (`fix`, `stale`, the integer check).
+#[derive(Debug)]
+pub struct ValueQueue<'v> {
+    queue: Queue<'v>,
+    /// The object of each of `queue.items`, in the same order.
+    objects: Vec<&'v Map<String, Value>>,
+}
+
+/// An item of a [`ValueQueue`]: the view and the parsed object.
+#[derive(Debug, Clone, Copy)]
+pub struct ValueItem<'a, 'v> {
+    pub view: &'a Item<'v>,
+    pub object: &'v Map<String, Value>,
+}
+
+impl<'v> ValueQueue<'v> {
+    pub fn new(doc: &'v Value) -> ValueQueue<'v> {
         let (shape, items_pointer, array) = match doc {
             Value::Array(a) => (Some(Shape::Array), "", Some(a)),
             Value::Object(o) => (
@@ -226,22 +298,76 @@ impl<'v> Queue<'v> {
             ),
             _ => (None, "", None),
         };
-        let items = array
-            .map(|a| {
-                a.iter()
-                    .enumerate()
-                    .filter(|(_, v)| v.is_object())
-                    .map(|(index, value)| Item::from_value(index, items_pointer, value))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Queue {
-            shape,
-            items_pointer,
-            items,
+        let mut items = Vec::new();
+        let mut objects = Vec::new();
+        for (index, value) in array.into_iter().flatten().enumerate() {
+            if let Some(object) = value.as_object() {
+                items.push(Item::from_object(index, items_pointer, value, object));
+                objects.push(object);
+            }
+        }
+        ValueQueue {
+            queue: Queue {
+                shape,
+                items_pointer,
+                items,
+            },
+            objects,
         }
     }
 
+    /// The item at `slot` of `items`.
+    pub fn item(&self, slot: usize) -> ValueItem<'_, 'v> {
+        ValueItem {
+            view: &self.queue.items[slot],
+            object: self.objects[slot],
+        }
+    }
+
+    /// Every item, in order.
+    pub fn entries(&self) -> impl Iterator<Item = ValueItem<'_, 'v>> {
+        self.queue
+            .items
+            .iter()
+            .zip(&self.objects)
+            .map(|(view, &object)| ValueItem { view, object })
+    }
+}
+
+impl<'v> std::ops::Deref for ValueQueue<'v> {
+    type Target = Queue<'v>;
+    fn deref(&self) -> &Queue<'v> {
+        &self.queue
+    }
+}
+
+impl<'a, 'v> ValueItem<'a, 'v> {
+    /// The object at `place` (the item, its `run`, its `triage`), when it is an object.
+    pub fn object_at(&self, place: Place) -> Option<&'v Map<String, Value>> {
+        match place {
+            Place::Item => Some(self.object),
+            Place::Run => self.object.get(Field::Run.name())?.as_object(),
+            Place::Triage => self.object.get(Field::Triage.name())?.as_object(),
+        }
+    }
+
+    /// `field`'s value, when present.
+    pub fn get(&self, field: Field) -> Option<&'v Value> {
+        self.object_at(field.place())?.get(field.name())
+    }
+
+    /// `field`'s value when it is a string.
+    pub fn str(&self, field: Field) -> Option<&'v str> {
+        self.get(field)?.as_str()
+    }
+
+    /// The `run` object.
+    pub fn run(&self) -> Option<&'v Map<String, Value>> {
+        self.object_at(Place::Run)
+    }
+}
+
+impl<'v> Queue<'v> {
     /// Items by id; the first item wins when ids repeat (`duplicate-id` reports the rest).
     pub fn by_id(&self) -> IdMap<&'v str, &Item<'v>> {
         let mut map = IdMap::with_capacity_and_hasher(self.items.len(), Default::default());
@@ -326,13 +452,44 @@ mod tests {
     #[test]
     fn both_shapes_are_read() {
         let obj: Value = serde_json::json!({"items": [{"id": "a", "status": "queued"}, 5], "v": 1});
-        let q = Queue::new(&obj);
+        let q = ValueQueue::new(&obj);
         assert_eq!(q.shape, Some(Shape::Object));
         assert_eq!(q.items.len(), 1);
         assert_eq!(q.items[0].pointer(), "/items/0");
         let arr: Value = serde_json::json!([{"id": "a", "status": "bogus"}]);
-        let q = Queue::new(&arr);
+        let q = ValueQueue::new(&arr);
         assert_eq!(q.items[0].pointer(), "/0");
         assert_eq!(q.items[0].status, None);
+    }
+
+    #[test]
+    fn fields_are_read_by_the_table() {
+        let doc = serde_json::json!([
+            {"id": "a", "status": "running", "createdAtMs": 5, "title": "t",
+             "run": {"startedAtMs": 7, "attempt": 1.0, "childSessionKey": "k", "x": 1},
+             "triage": "not an object"},
+            {"id": "", "status": "stale", "run": [], "triage": {"flaggedAtMs": -3}}
+        ]);
+        let q = ValueQueue::new(&doc);
+        let (a, b) = (q.item(0), q.item(1));
+        assert_eq!(a.view.id, Some("a"));
+        assert_eq!(a.view.int(Field::CreatedAtMs), Some(5));
+        assert_eq!(a.view.int(Field::StartedAtMs), Some(7));
+        assert_eq!(a.view.int(Field::FinishedAtMs), None);
+        assert!(a.view.has(Field::Attempt) && a.view.int(Field::Attempt).is_none());
+        assert!(a.view.has(Field::Title) && a.view.has(Field::Run));
+        assert!(!a.view.has(Field::Triage), "a triage that is not an object");
+        assert_eq!(a.view.int(Field::Title), None);
+        assert_eq!(a.str(Field::ChildSessionKey), Some("k"));
+        assert_eq!(a.str(Field::Title), Some("t"));
+        assert_eq!(a.str(Field::TriageStatus), None);
+        assert_eq!(b.view.id, None);
+        assert!(!b.view.has(Field::Run) && !b.view.has(Field::StartedAtMs));
+        assert_eq!(b.view.int(Field::FlaggedAtMs), Some(-3));
+        assert_eq!(
+            b.view.pointer_to(Field::FlaggedAtMs),
+            "/1/triage/flaggedAtMs"
+        );
+        assert_eq!(q.entries().count(), 2);
     }
 }

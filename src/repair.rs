@@ -27,7 +27,8 @@ use serde_json::{json, Value};
 
 use crate::config::Mark;
 use crate::edit::{Edit, New, Splicer};
-use crate::queue::Queue;
+use crate::fields::Field;
+use crate::queue::ValueQueue;
 use crate::rules::stale_running::{self, Age};
 
 /// `run.error` of an item marked failed.
@@ -84,9 +85,10 @@ pub enum Liveness {
 }
 
 /// Ages every running item.
-pub fn survey(queue: &Queue, now_ms: i64, stale_after_ms: i64) -> Survey {
+pub fn survey(queue: &ValueQueue, now_ms: i64, stale_after_ms: i64) -> Survey {
     let mut s = Survey::default();
-    for (slot, item) in queue.items.iter().enumerate() {
+    for (slot, entry) in queue.entries().enumerate() {
+        let item = entry.view;
         match stale_running::age(item, now_ms, stale_after_ms) {
             Age::NotRunning => {}
             Age::Unageable(reason) => {
@@ -118,20 +120,12 @@ pub fn survey(queue: &Queue, now_ms: i64, stale_after_ms: i64) -> Survey {
                     slot,
                     pointer: item.pointer(),
                     id: id.to_string(),
-                    title: item
-                        .value()
-                        .and_then(|v| v.get("title"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    started_ms: item.run_ms("startedAtMs").unwrap_or(last),
+                    title: entry.str(Field::Title).map(str::to_string),
+                    started_ms: item.int(Field::StartedAtMs).unwrap_or(last),
                     last_ms: last,
                     age_ms,
                     threshold_ms: threshold,
-                    session_key: item
-                        .run()
-                        .and_then(|r| r.get("childSessionKey"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
+                    session_key: entry.str(Field::ChildSessionKey).map(str::to_string),
                 });
             }
         }
@@ -213,7 +207,7 @@ pub fn plan(
     liveness: &[Liveness],
     opts: &Options,
 ) -> Plan {
-    let queue = Queue::new(doc);
+    let queue = ValueQueue::new(doc);
     let splicer = Splicer::new(text);
     let mut intended = doc.clone();
     let mut edits = Vec::new();
@@ -226,13 +220,11 @@ pub fn plan(
         .collect();
     let now = opts.now_ms;
     for (candidate, live) in survey.stale.iter().zip(liveness) {
-        let item = &queue.items[candidate.slot];
-        let item_obj = item
-            .value()
-            .and_then(Value::as_object)
-            .expect("queue items are objects");
+        let entry = queue.item(candidate.slot);
+        let item = entry.view;
+        let item_obj = entry.object;
         let run_pointer = format!("{}/run", candidate.pointer);
-        let run_obj = item.run().expect("an aged item has a run object");
+        let run_obj = entry.run().expect("an aged item has a run object");
         let mut item_set: Vec<(String, New)> = Vec::new();
         let mut run_set: Vec<(String, New)> = Vec::new();
         let mut triage_set: Vec<(String, New)> = Vec::new();
@@ -284,7 +276,7 @@ pub fn plan(
             );
         }
         let requeue = (opts.requeue && matches!(action, Action::Marked(_))).then(|| {
-            let old = item.run_ms("attempt").filter(|&a| a >= 1).unwrap_or(1);
+            let old = item.int(Field::Attempt).filter(|&a| a >= 1).unwrap_or(1);
             let attempt = old.saturating_add(1);
             if attempt > i64::from(opts.max_attempts) {
                 return Requeue::Refused {
@@ -367,7 +359,7 @@ mod tests {
     fn marks_heartbeats_and_requeues() {
         let text = r#"{"items":[{"id":"a","status":"running","title":"T","run":{"startedAtMs":1772064000000,"attempt":2}},{"id":"b","status":"running","run":{"startedAtMs":1772064000000}},{"id":"c","status":"running","run":{"startedAtMs":1772064000000,"attempt":3}},{"id":"d","status":"running"}]}"#;
         let doc: Value = serde_json::from_str(text).unwrap();
-        let q = Queue::new(&doc);
+        let q = ValueQueue::new(&doc);
         let s = survey(&q, NOW, 6 * 3_600_000);
         assert_eq!(s.running, 4);
         assert_eq!(s.stale.len(), 3);

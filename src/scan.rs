@@ -5,8 +5,9 @@
 //!
 //! * checks that it is strict JSON (what `serde_json` accepts),
 //! * checks that no object repeats a key,
-//! * checks that it satisfies the embedded JSON Schema (`schema/run_queue.schema.json`),
-//!   whose few constraints are written out below, and
+//! * checks that it satisfies the embedded JSON Schema (`schema/run_queue.schema.json`):
+//!   the document's shape is written out below, every item, `run` and `triage` member is
+//!   checked by the field table ([`crate::fields`]), and
 //! * builds the typed [`Queue`] view, borrowing ids and statuses from the text.
 //!
 //! It never reports anything. When the text is not all of the above, or is merely unusual
@@ -14,10 +15,11 @@
 //! `i64`, very deep nesting), it returns `None` and the caller takes the slow path:
 //! `serde_json` + `jsonschema`, which then produce the findings. So `Some` must imply
 //! "the slow path finds no `invalid-json`, `duplicate-key` or `schema` problem and builds
-//! the same view"; `None` costs only time. The tests hold the scanner to that against
-//! `serde_json`, `jsonschema` and [`Queue::new`].
+//! the same view"; `None` costs only time. [`verify`] holds the scanner to that against
+//! `serde_json`, `jsonschema` and [`ValueQueue::new`], in the tests and the fuzz target.
 
-use crate::queue::{Body, Item, Queue, Run, Shape, Status, Triage};
+use crate::fields::{self, Field, Kind, Place};
+use crate::queue::{Body, Item, Queue, Shape, Status, ValueQueue};
 
 /// Nesting deeper than the limit is left to the slow path, which reports it.
 const MAX_DEPTH: u32 = crate::document::MAX_DEPTH as u32;
@@ -92,19 +94,6 @@ impl<'t> Keys<'t> {
         }
         true
     }
-}
-
-/// Bit flags of the item members seen so far (each may appear once).
-mod member {
-    pub const ID: u16 = 1;
-    pub const STATUS: u16 = 1 << 1;
-    pub const TITLE: u16 = 1 << 2;
-    pub const NOTES: u16 = 1 << 3;
-    pub const TASK_IDS: u16 = 1 << 4;
-    pub const CREATED: u16 = 1 << 5;
-    pub const REQUEUED: u16 = 1 << 6;
-    pub const RUN: u16 = 1 << 7;
-    pub const TRIAGE: u16 = 1 << 8;
 }
 
 impl<'t> Scanner<'t> {
@@ -424,107 +413,93 @@ impl<'t> Scanner<'t> {
 
     /// One item object, as `$defs/item` describes it.
     fn item(&mut self, index: usize, items_pointer: &'static str) -> Option<Item<'t>> {
-        use member::*;
         let start = self.pos;
-        let mut more = self.open(b'{', b'}')?;
-        let mut seen = 0u16;
-        let mut other = Keys::default();
-        let mut id = None;
-        let mut status = None;
-        let mut created_at_ms = None;
-        let mut run = None;
+        let mut item = Item::empty(
+            index,
+            items_pointer,
+            Body::raw(self.text, (start, start), None),
+        );
         let mut triage = None;
-        let mut triage_span = None;
+        self.fields(Place::Item, &mut item, &mut triage)?;
+        item.body = Body::raw(self.text, (start, self.pos), triage);
+        Some(item)
+    }
+
+    /// An object at `place` (an item, its `run`, its `triage`): each field of the table is
+    /// checked against its kind and read into `item`, any other key may hold any value. A
+    /// repeated key declines. `triage` gets the span of the item's `triage` member.
+    fn fields(
+        &mut self,
+        place: Place,
+        item: &mut Item<'t>,
+        triage: &mut Option<(usize, usize)>,
+    ) -> Option<()> {
+        // Item members are at depth 3 (root, items, item), `run`'s and `triage`'s at 4.
+        let depth = if place == Place::Item { 3 } else { 4 };
+        let mut more = self.open(b'{', b'}')?;
+        let mut other = Keys::default();
         while more {
             let key_start = self.pos;
             let key = self.key()?;
-            let flag = match key {
-                b"id" => ID,
-                b"status" => STATUS,
-                b"title" => TITLE,
-                b"notes" => NOTES,
-                b"taskIds" => TASK_IDS,
-                b"createdAtMs" => CREATED,
-                b"requeuedFrom" => REQUEUED,
-                b"run" => RUN,
-                b"triage" => TRIAGE,
-                _ => 0,
-            };
-            if flag == 0 {
-                if !other.insert(key) {
-                    return None;
+            match fields::lookup(place, key) {
+                None => {
+                    if !other.insert(key) {
+                        return None;
+                    }
+                    self.any(depth)?;
                 }
-                self.any(3)?;
-            } else {
-                if seen & flag != 0 {
-                    return None;
-                }
-                seen |= flag;
-                match flag {
-                    ID => id = Some(self.nonempty_str()?),
-                    STATUS => status = Some(Status::parse(self.plain_str()?)?),
-                    TITLE | NOTES => self.any_str()?,
-                    TASK_IDS => self.str_array()?,
-                    CREATED => created_at_ms = Some(self.epoch_ms()?),
-                    REQUEUED => self.nonempty_any_str()?,
-                    RUN => run = Some(self.run()?),
-                    _ => {
-                        triage = Some(self.triage()?);
-                        triage_span = Some((key_start, self.pos));
+                Some(field) => {
+                    if item.present & field.bit() != 0 {
+                        return None;
+                    }
+                    item.present |= field.bit();
+                    self.field(field, item, triage)?;
+                    if field == Field::Triage {
+                        *triage = Some((key_start, self.pos));
                     }
                 }
             }
             more = self.next_or_close(b'}')?;
         }
-        Some(Item {
-            index,
-            items_pointer,
-            id: Some(id?),
-            status: Some(status?),
-            created_at_ms,
-            run,
-            triage,
-            body: Body::Raw {
-                text: self.text,
-                span: (start, self.pos),
-                triage: triage_span,
-            },
-        })
+        let required = fields::required(place);
+        (item.present & required == required).then_some(())
     }
 
-    /// `$defs/run`.
-    fn run(&mut self) -> Option<Run> {
-        let mut run = Run::default();
-        self.members(|s, key| {
-            match key {
-                b"startedAtMs" => {
-                    run.has_started_at = true;
-                    run.started_at_ms = Some(s.epoch_ms()?);
+    /// The value of `field`, checked against its kind; integers, the id and the status are
+    /// kept in `item`.
+    #[inline]
+    fn field(
+        &mut self,
+        field: Field,
+        item: &mut Item<'t>,
+        triage: &mut Option<(usize, usize)>,
+    ) -> Option<()> {
+        if field == Field::Id {
+            // The view borrows the id from the text, so an escaped one takes the slow path.
+            item.id = Some(self.nonempty_str()?);
+            return Some(());
+        }
+        match field.kind() {
+            Kind::Str => self.any_str(),
+            Kind::NonEmptyStr => self.nonempty_any_str(),
+            Kind::StrArray => self.str_array(),
+            Kind::Status => {
+                let status = Status::parse(self.plain_str()?)?;
+                if field == Field::Status {
+                    item.status = Some(status);
                 }
-                b"finishedAtMs" => run.finished_at_ms = Some(s.epoch_ms()?),
-                b"lastHeartbeatAtMs" => run.last_heartbeat_at_ms = Some(s.epoch_ms()?),
-                b"staleAfterMs" => run.stale_after_ms = Some(s.positive_int()?),
-                b"attempt" => run.attempt = Some(s.positive_int()?),
-                b"dispatcherRunId" | b"childSessionKey" | b"error" | b"notes" => s.any_str()?,
-                _ => s.any(4)?,
+                Some(())
             }
-            Some(())
-        })?;
-        Some(run)
-    }
-
-    /// `$defs/triage`.
-    fn triage(&mut self) -> Option<Triage> {
-        let mut triage = Triage::default();
-        self.members(|s, key| {
-            match key {
-                b"status" | b"reason" => s.nonempty_any_str()?,
-                b"flaggedAtMs" => triage.flagged_at_ms = Some(s.epoch_ms()?),
-                _ => s.any(4)?,
+            Kind::EpochMs => {
+                item.integers[field.slot()?] = Some(self.epoch_ms()?);
+                Some(())
             }
-            Some(())
-        })?;
-        Some(triage)
+            Kind::PositiveInt => {
+                item.integers[field.slot()?] = Some(self.positive_int()?);
+                Some(())
+            }
+            Kind::Object(inner) => self.fields(inner, item, triage),
+        }
     }
 
     /// `{"type": "string"}`.
@@ -564,102 +539,78 @@ impl<'t> Scanner<'t> {
     }
 }
 
+/// The differential check of the fast path, for the tests and the fuzz target: `Ok(true)`
+/// when [`scan`] accepts `text` and the slow path agrees (strict JSON, no repeated key, valid
+/// for the schema with integer times, the same view field by field, each item's bytes the
+/// item's value); `Ok(false)` when [`scan`] declines; `Err` names the disagreement.
+pub fn verify(text: &str) -> Result<bool, String> {
+    let Some(fast) = scan(text) else {
+        return Ok(false);
+    };
+    let parsed = crate::document::parse(text.as_bytes())
+        .map_err(|e| format!("the scanner accepted invalid JSON: {e:?}"))?;
+    if parsed.has_duplicate_keys {
+        return Err("the scanner accepted a repeated key".into());
+    }
+    let slow = ValueQueue::new(&parsed.value);
+    let mut findings = Vec::new();
+    crate::schema::check(&parsed.value, &mut findings);
+    crate::schema::check_integers(&slow, &mut findings);
+    if let Some(f) = findings.first() {
+        return Err(format!(
+            "the scanner accepted what the schema rejects: {} {}",
+            f.pointer, f.message
+        ));
+    }
+    let shape = |q: &Queue| (q.shape, q.items_pointer, q.items.len());
+    if shape(&fast) != shape(&slow) {
+        return Err(format!("{:?} != {:?}", shape(&fast), shape(&slow)));
+    }
+    type Facts<'v> = (
+        usize,
+        &'static str,
+        Option<&'v str>,
+        Option<Status>,
+        [Option<i64>; fields::INTEGERS],
+        u32,
+    );
+    fn facts<'v>(i: &Item<'v>) -> Facts<'v> {
+        (
+            i.index,
+            i.items_pointer,
+            i.id,
+            i.status,
+            i.integers,
+            i.present,
+        )
+    }
+    for (f, s) in fast.items.iter().zip(&slow.items) {
+        if facts(f) != facts(s) {
+            return Err(format!("scanned {:?} != parsed {:?}", facts(f), facts(s)));
+        }
+        let (source, triage) = f.body.source().ok_or("a scanned item without its text")?;
+        let item: serde_json::Value = serde_json::from_str(source).map_err(|e| e.to_string())?;
+        if parsed.value.pointer(&f.pointer()) != Some(&item) {
+            return Err(format!("the bytes of item {} are not its value", f.index));
+        }
+        if let Some(member) = triage {
+            let wrapped: serde_json::Value =
+                serde_json::from_str(&format!("{{{member}}}")).map_err(|e| e.to_string())?;
+            if !member.starts_with("\"triage\"") || wrapped.get("triage") != item.get("triage") {
+                return Err(format!("the triage span of item {} is {member}", f.index));
+            }
+        }
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Value};
-
-    /// The scanner writes the schema's constraints out by hand, so a change to the schema
-    /// must come with a change here. This pins the schema text: when it fails, update the
-    /// scanner's checks (and the hash), and extend the property tests for the new rule.
-    #[test]
-    fn the_schema_is_the_one_the_scanner_was_written_for() {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in crate::schema::SCHEMA_TEXT.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        assert_eq!(
-            format!("{h:016x}"),
-            "18de606c721f3924",
-            "schema/run_queue.schema.json changed: update src/scan.rs to match"
-        );
-    }
-
-    /// What the slow path would do with `text`: (valid JSON without repeated keys and valid
-    /// for the schema, the view it builds).
-    fn slow(text: &str) -> Option<Value> {
-        let parsed = crate::document::parse(text.as_bytes()).ok()?;
-        if parsed.has_duplicate_keys {
-            return None;
-        }
-        let mut findings = Vec::new();
-        crate::schema::check(&parsed.value, &mut findings);
-        findings.is_empty().then_some(parsed.value)
-    }
-
-    /// The parts of a view the rules read, comparable across both builders.
-    fn facts(q: &Queue) -> Value {
-        let items: Vec<Value> = q
-            .items
-            .iter()
-            .map(|it| {
-                let run = it.run.map(|r| {
-                    (
-                        r.has_started_at,
-                        r.started_at_ms,
-                        r.finished_at_ms,
-                        r.last_heartbeat_at_ms,
-                        r.stale_after_ms,
-                        r.attempt,
-                    )
-                });
-                let status = it.status.map(Status::as_str);
-                let triage = it.triage.map(|t| t.flagged_at_ms);
-                serde_json::to_value((
-                    it.index,
-                    it.items_pointer,
-                    it.id,
-                    status,
-                    it.created_at_ms,
-                    run,
-                    triage,
-                ))
-                .unwrap()
-            })
-            .collect();
-        json!({"shape": q.shape.map(|s| s == Shape::Object), "ptr": q.items_pointer, "items": items})
-    }
 
     /// `scan` accepts only what the slow path accepts, and then builds the same view.
     fn agrees(text: &str) -> bool {
-        let fast = scan(text);
-        match (fast, slow(text)) {
-            (Some(q), Some(v)) => {
-                assert_eq!(facts(&q), facts(&Queue::new(&v)), "{text}");
-                for it in &q.items {
-                    let Body::Raw {
-                        text: t,
-                        span,
-                        triage,
-                    } = it.body
-                    else {
-                        panic!()
-                    };
-                    let item: Value = serde_json::from_str(&t[span.0..span.1]).unwrap();
-                    assert_eq!(&item, &v.pointer(&it.pointer()).cloned().unwrap());
-                    if let Some((a, b)) = triage {
-                        assert!(t[a..b].starts_with("\"triage\""), "{}", &t[a..b]);
-                        let member: Value =
-                            serde_json::from_str(&format!("{{{}}}", &t[a..b])).unwrap();
-                        assert_eq!(member["triage"], item["triage"]);
-                    }
-                }
-                true
-            }
-            (Some(_), None) => panic!("the scanner accepted what the slow path rejects: {text}"),
-            (None, _) => false,
-        }
+        verify(text).unwrap_or_else(|why| panic!("{why}: {text}"))
     }
 
     #[test]
@@ -776,25 +727,10 @@ mod tests {
             Just("\"a long string with a tab\there\"".to_string()),
             Just("\"0123456789abcdef\"".to_string()),
         ];
-        let key = prop_oneof![
-            Just("id"),
-            Just("status"),
-            Just("title"),
-            Just("taskIds"),
-            Just("createdAtMs"),
-            Just("requeuedFrom"),
-            Just("run"),
-            Just("triage"),
-            Just("startedAtMs"),
-            Just("finishedAtMs"),
-            Just("lastHeartbeatAtMs"),
-            Just("staleAfterMs"),
-            Just("attempt"),
-            Just("reason"),
-            Just("flaggedAtMs"),
-            Just("items"),
-            Just("x"),
-        ];
+        // Every field of the table (at any depth), and keys it does not know.
+        let mut keys: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+        keys.extend(["items", "x"]);
+        let key = prop::sample::select(keys);
         scalar.prop_recursive(4, 40, 6, move |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..5)

@@ -4,6 +4,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use crate::fields::Field;
+use crate::queue::ValueQueue;
 use crate::rules::{Finding, Rule};
 use crate::text::quote_max;
 
@@ -34,33 +36,25 @@ pub fn check(doc: &Value, sink: &mut Vec<Finding>) {
 }
 
 /// JSON Schema's `integer` accepts `1.0` and `-0.0`; queue times and counters are written
-/// as integer literals, so a number parsed as a float there is a `schema` finding too.
-pub fn check_integers(queue: &crate::queue::Queue, sink: &mut Vec<Finding>) {
-    const FIELDS: [&str; 7] = [
-        "createdAtMs",
-        "run/startedAtMs",
-        "run/finishedAtMs",
-        "run/lastHeartbeatAtMs",
-        "run/staleAfterMs",
-        "run/attempt",
-        "triage/flaggedAtMs",
-    ];
-    for item in &queue.items {
-        // Only a parsed document can hold a float here: the scanner declines any.
-        let Some(item_value) = item.value() else {
-            continue;
-        };
-        for field in FIELDS {
-            let value = field.split('/').try_fold(item_value, |v, k| v.get(k));
-            if let Some(Value::Number(n)) = value {
+/// as integer literals, so a number parsed as a float in any integer field of the table
+/// ([`crate::fields`]) is a `schema` finding too. (The scanner declines any such float, so
+/// only a parsed document needs this.)
+pub fn check_integers(queue: &ValueQueue, sink: &mut Vec<Finding>) {
+    for item in queue.entries() {
+        for &field in Field::ALL {
+            if !field.kind().is_integer() {
+                continue;
+            }
+            if let Some(Value::Number(n)) = item.get(field) {
                 if n.is_f64() {
+                    let path = field.path();
                     sink.push(
                         Finding::new(
                             Rule::Schema,
-                            format!("{}/{field}", item.pointer()),
-                            format!("{n} is not an integer; `{field}` is a whole number of milliseconds or a count"),
+                            item.view.pointer_to(field),
+                            format!("{n} is not an integer; `{path}` is a whole number of milliseconds or a count"),
                         )
-                        .item(item),
+                        .item(item.view),
                     );
                 }
             }

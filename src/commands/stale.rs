@@ -5,8 +5,9 @@
 use crate::cli::StaleArgs;
 use crate::document;
 use crate::error::{Error, Result};
+use crate::fields::Field;
 use crate::output;
-use crate::queue::Queue;
+use crate::queue::ValueQueue;
 use crate::repair;
 
 use super::{now_ms, read_worktree, stale_after_ms, Workspace};
@@ -25,12 +26,12 @@ pub fn run(args: &StaleArgs) -> Result<()> {
             e.message
         ))
     })?;
-    let queue = Queue::new(&parsed.value);
+    let queue = ValueQueue::new(&parsed.value);
     let survey = repair::survey(&queue, now, after);
     let heartbeats: Vec<Option<i64>> = survey
         .stale
         .iter()
-        .map(|c| queue.items[c.slot].run_ms("lastHeartbeatAtMs"))
+        .map(|c| queue.items[c.slot].int(Field::LastHeartbeatAtMs))
         .collect();
     output::stdout(&output::stale::render(
         args.format,

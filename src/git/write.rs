@@ -161,7 +161,7 @@ impl Repo {
     }
 
     /// Refuses (before anything is written) when there is no identity to commit with; see
-    /// [`Repo::commit_path`].
+    /// [`Repo::make_commit`].
     pub fn check_identity(&self) -> Result<()> {
         self.signatures().map(drop)
     }
@@ -372,6 +372,49 @@ impl Repo {
                 last_line(&out.stderr)
             ))),
         }
+    }
+
+    /// Whether git may store other bytes than `bytes` at `rel`: `core.autocrlf` is `true`
+    /// (or `input` and there is a CR), or the path has a `filter`, `text`, `eol`, `crlf`,
+    /// `ident` or `working-tree-encoding` attribute (`git check-attr`). When `false`, git
+    /// stores the bytes as they are; when `true`, [`Repo::hash_as_git_stores`] tells.
+    pub fn may_convert(&self, rel: &str, bytes: &[u8]) -> Result<bool> {
+        let out = self
+            .git(&["config", "--get", "core.autocrlf"])
+            .output()
+            .map_err(cannot_run)?;
+        let autocrlf = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .to_ascii_lowercase();
+        match autocrlf.as_str() {
+            "input" if bytes.contains(&b'\r') => return Ok(true),
+            "true" | "yes" | "on" | "1" => return Ok(true),
+            _ => {}
+        }
+        let attrs = [
+            "filter",
+            "text",
+            "eol",
+            "crlf",
+            "ident",
+            "working-tree-encoding",
+        ];
+        let mut args = vec!["check-attr", "-z"];
+        args.extend(attrs);
+        args.extend(["--", rel]);
+        let out = self.git(&args).output().map_err(cannot_run)?;
+        if !out.status.success() {
+            return Err(Error::Git(format!(
+                "git check-attr {rel}: {}",
+                last_line(&out.stderr)
+            )));
+        }
+        // `-z`: path NUL attribute NUL value NUL, for each attribute asked.
+        let fields: Vec<&[u8]> = out.stdout.split(|&b| b == 0).collect();
+        Ok(fields
+            .chunks(3)
+            .filter(|c| c.len() == 3)
+            .any(|c| c[2] != b"unspecified" && c[2] != b"unset"))
     }
 
     /// The blob id git would store for `bytes` at `rel` (`git hash-object --path`): its

@@ -1,4 +1,5 @@
 use super::{fmt_ms, Check, Context, Def, Facts, Finding, Level, Rule};
+use crate::fields::{Field, Kind};
 
 pub(super) const RULE: Def = Def {
     name: "implausible-timestamp",
@@ -49,24 +50,12 @@ pub fn is_implausible(ms: i64, now_ms: i64) -> Option<&'static str> {
 }
 
 fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
+    // Every time of the field table; zero means "not set" where the dispatcher writes it.
+    let times = || Field::ALL.iter().filter(|f| f.kind() == Kind::EpochMs);
     for item in &ctx.current.items {
-        let fields = [
-            ("createdAtMs", item.ms("createdAtMs"), false),
-            ("run/startedAtMs", item.run_ms("startedAtMs"), false),
-            ("run/finishedAtMs", item.run_ms("finishedAtMs"), false),
-            (
-                "run/lastHeartbeatAtMs",
-                item.run_ms("lastHeartbeatAtMs"),
-                true,
-            ),
-            (
-                "triage/flaggedAtMs",
-                item.triage.and_then(|t| t.flagged_at_ms),
-                true,
-            ),
-        ];
-        for (field, value, zero_ok) in fields {
-            let Some(ms) = value else { continue };
+        for &field in times() {
+            let Some(ms) = item.int(field) else { continue };
+            let zero_ok = matches!(field, Field::LastHeartbeatAtMs | Field::FlaggedAtMs);
             if zero_ok && ms == 0 {
                 continue;
             }
@@ -74,7 +63,7 @@ fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
                 sink.push(
                     Finding::new(
                         Rule::ImplausibleTimestamp,
-                        format!("{}/{field}", item.pointer()),
+                        item.pointer_to(field),
                         format!("{} is {why}", fmt_ms(ms)),
                     )
                     .item(item),

@@ -1,4 +1,5 @@
 use super::{Check, Context, Def, Facts, Finding, Level, Rule};
+use crate::fields::Field;
 use crate::queue::Status;
 
 pub(super) const RULE: Def = Def {
@@ -34,7 +35,7 @@ a `triage` object (or `failed`) instead.
 
 fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if item.status == Some(Status::Running) && !item.has_run_field("startedAtMs") {
+        if item.status == Some(Status::Running) && !item.has(Field::StartedAtMs) {
             sink.push(
                 Finding::new(
                     Rule::RunningWithoutStart,

@@ -2,6 +2,7 @@
 //! `runqlint fix`.
 
 use super::{fmt_duration, fmt_ms, is_implausible, Check, Context, Def, Facts, Finding, Level, Rule};
+use crate::fields::Field;
 use crate::queue::{Item, Status};
 
 pub(super) const RULE: Def = Def {
@@ -62,19 +63,19 @@ pub fn age(item: &Item, now_ms: i64, default_after_ms: i64) -> Age {
     if item.status != Some(Status::Running) {
         return Age::NotRunning;
     }
-    let Some(start) = item.run_ms("startedAtMs") else {
+    let Some(start) = item.int(Field::StartedAtMs) else {
         return Age::Unageable("`run.startedAtMs` is missing".into());
     };
     if let Some(why) = is_implausible(start, now_ms) {
         return Age::Unageable(format!("`run.startedAtMs` is {why}"));
     }
-    let heartbeat = item.run_ms("lastHeartbeatAtMs").filter(|&h| h != 0);
+    let heartbeat = item.int(Field::LastHeartbeatAtMs).filter(|&h| h != 0);
     if let Some(why) = heartbeat.and_then(|h| is_implausible(h, now_ms)) {
         return Age::Unageable(format!("`run.lastHeartbeatAtMs` is {why}"));
     }
     let last = heartbeat.map_or(start, |h| h.max(start));
     let threshold = item
-        .run_ms("staleAfterMs")
+        .int(Field::StaleAfterMs)
         .filter(|&t| t > 0)
         .unwrap_or(default_after_ms);
     Age::Aged {

@@ -1,4 +1,5 @@
 use super::{Check, Context, Def, Facts, Finding, Level, Rule};
+use crate::fields::Field;
 use crate::queue::Status;
 
 pub(super) const RULE: Def = Def {
@@ -34,7 +35,7 @@ status once reviewed.
 
 fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        if item.status == Some(Status::Stale) && item.triage.is_none() {
+        if item.status == Some(Status::Stale) && !item.has(Field::Triage) {
             sink.push(
                 Finding::new(
                     Rule::StaleWithoutTriage,

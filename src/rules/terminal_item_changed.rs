@@ -1,9 +1,3 @@
-use std::borrow::Cow;
-
-use serde_json::Value;
-
-use crate::queue::Body;
-
 use super::{Check, Context, Def, Facts, Finding, Level, Pair, Rule, Side};
 use crate::document::escape_segment;
 use crate::text::quote;
@@ -48,10 +42,10 @@ fn check(ctx: &Context, facts: &Facts, sink: &mut Vec<Finding>) {
         was,
     } in &facts.pairs
     {
-        if was != now || !now.is_terminal() || same_outside_triage(&item.body, &old.body) {
+        if was != now || !now.is_terminal() || item.body.same_bytes_outside_triage(&old.body) {
             continue;
         }
-        let (Some(cur), Some(was)) = (object(&item.body), object(&old.body)) else {
+        let (Some(cur), Some(was)) = (item.body.to_value(), old.body.to_value()) else {
             continue;
         };
         let (Some(cur), Some(was)) = (cur.as_object(), was.as_object()) else {
@@ -104,45 +98,5 @@ fn check(ctx: &Context, facts: &Facts, sink: &mut Vec<Finding>) {
             }
             sink.push(f.related(Side::Base, old.pointer()));
         }
-    }
-}
-
-/// A cheap, conservative equality: `true` only when both items are the same bytes once their
-/// `triage` members are cut out, so that they parse to the same fields. `false` means
-/// "compare the parsed values".
-fn same_outside_triage(a: &Body, b: &Body) -> bool {
-    let (
-        Body::Raw {
-            text: ta,
-            span: sa,
-            triage: ra,
-        },
-        Body::Raw {
-            text: tb,
-            span: sb,
-            triage: rb,
-        },
-    ) = (a, b)
-    else {
-        return false;
-    };
-    // The item without its triage member: two byte ranges.
-    let cut = |s: (usize, usize), r: Option<(usize, usize)>| match r {
-        Some((rs, re)) => (s.0..rs, re..s.1),
-        None => (s.0..s.1, s.1..s.1),
-    };
-    let (a1, a2) = cut(*sa, *ra);
-    let (b1, b2) = cut(*sb, *rb);
-    let (ta, tb) = (ta.as_bytes(), tb.as_bytes());
-    a1.len() == b1.len() && a2.len() == b2.len() && ta[a1] == tb[b1] && ta[a2] == tb[b2]
-}
-
-/// The item as a parsed value (parsing its bytes when the view was built from text).
-fn object<'v>(body: &Body<'v>) -> Option<Cow<'v, Value>> {
-    match *body {
-        Body::Value(v) => Some(Cow::Borrowed(v)),
-        Body::Raw { text, span, .. } => serde_json::from_str(&text[span.0..span.1])
-            .ok()
-            .map(Cow::Owned),
     }
 }

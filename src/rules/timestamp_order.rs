@@ -1,4 +1,5 @@
 use super::{fmt_ms, Check, Context, Def, Facts, Finding, Level, Rule};
+use crate::fields::Field;
 
 pub(super) const RULE: Def = Def {
     name: "timestamp-order",
@@ -35,19 +36,19 @@ Correct the wrong time (all times are integer milliseconds since the Unix epoch,
 
 fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
     for item in &ctx.current.items {
-        let Some(start) = item.run_ms("startedAtMs") else {
+        let Some(start) = item.int(Field::StartedAtMs) else {
             continue;
         };
         for (field, later) in [
-            ("finishedAtMs", "finished"),
-            ("lastHeartbeatAtMs", "last heartbeat"),
+            (Field::FinishedAtMs, "finished"),
+            (Field::LastHeartbeatAtMs, "last heartbeat"),
         ] {
-            if let Some(t) = item.run_ms(field) {
+            if let Some(t) = item.int(field) {
                 if t < start {
                     sink.push(
                         Finding::new(
                             Rule::TimestampOrder,
-                            format!("{}/run/{field}", item.pointer()),
+                            item.pointer_to(field),
                             format!(
                                 "{later} ({}) is before the start ({})",
                                 fmt_ms(t),
@@ -59,12 +60,12 @@ fn check(ctx: &Context, _: &Facts, sink: &mut Vec<Finding>) {
                 }
             }
         }
-        if let Some(created) = item.ms("createdAtMs") {
+        if let Some(created) = item.int(Field::CreatedAtMs) {
             if created > start {
                 sink.push(
                     Finding::new(
                         Rule::TimestampOrder,
-                        format!("{}/createdAtMs", item.pointer()),
+                        item.pointer_to(Field::CreatedAtMs),
                         format!(
                             "created ({}) after the run started ({})",
                             fmt_ms(created),

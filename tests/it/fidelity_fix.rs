@@ -367,6 +367,12 @@ fn allow_dirty_never_bypasses_the_line_ending_and_filter_guard() {
             repo.git(&["add", ".gitattributes"]);
             String::new()
         },
+        // A clean filter that rewrites what git stores.
+        |repo: &Repo| {
+            repo.write(".gitattributes", "*.json filter=upper\n");
+            repo.git(&["add", ".gitattributes"]);
+            repo.git(&["config", "filter.upper.clean", "sed -e s/running/RUNNING/"])
+        },
     ] {
         let repo = Repo::new();
         setup_filters(&repo);
@@ -388,6 +394,21 @@ fn allow_dirty_never_bypasses_the_line_ending_and_filter_guard() {
         let r = fix(&repo, &["--allow-dirty", "--no-commit"]);
         assert_eq!(r.code, 0, "{r:?}");
     }
+    // Attributes that convert nothing (`-text`, an identity filter) do not stop a fix.
+    let repo = Repo::new();
+    repo.write(".gitattributes", "*.json -text filter=same\n");
+    repo.git(&["config", "filter.same.clean", "cat"]);
+    let text = seed_queue().replace('\n', "\r\n");
+    repo.write(Q, &text);
+    repo.commit_all("queue");
+    repo.write(Q, text.replace("Later", "Later, edited"));
+    let r = fix(&repo, &["--allow-dirty"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(commits(&repo), 2);
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=no"]),
+        ""
+    );
 }
 
 // --- the index entry describes the bytes fix wrote -----------------------------------

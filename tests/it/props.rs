@@ -1,13 +1,15 @@
 //! Property tests over the library: generated queues and random edits never make `lint`
-//! panic, every location is inside the text, and the history rules agree with a model of
-//! the allowed transitions.
+//! panic, every location is inside the text, the history rules agree with a model of the
+//! allowed transitions, and the fast-path scanner never accepts what the schema rejects,
+//! whichever field of the schema is mutated and how.
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use runqlint::config::Levels;
 use runqlint::lint::{lint, Input, Settings};
-use runqlint::queue::Status;
+use runqlint::queue::{Status, ValueQueue};
+use runqlint::scan;
 
 use crate::support::{FEB26_MS, NOW_MS};
 
@@ -151,5 +153,162 @@ proptest! {
         got.sort();
         expect.sort();
         prop_assert_eq!(got, expect);
+    }
+}
+
+/// Values to put in a field: right and wrong types, integers and floats, negative, zero and
+/// out-of-range numbers, empty and escaped strings, arrays and objects of either.
+const MUTATIONS: [&str; 26] = [
+    "5",
+    "0",
+    "1",
+    "-1",
+    "1.5",
+    "1.0",
+    "-0",
+    "1e3",
+    "1772064000000",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "\"\"",
+    "\"x\"",
+    "\"\\u0078\"",
+    "\"running\"",
+    "\"needs_review\"",
+    "null",
+    "true",
+    "[]",
+    "[\"a\"]",
+    "[\"\"]",
+    "[1]",
+    "{}",
+    "{\"a\": 1}",
+    "{\"startedAtMs\": -1}",
+];
+
+/// Every field of `$defs/item`, `$defs/run` and `$defs/triage` as `(object, name)`, read
+/// from the schema itself (not from the scanner's field table, which it checks).
+fn schema_fields() -> Vec<(&'static str, String)> {
+    let schema: Value = serde_json::from_str(runqlint::schema::SCHEMA_TEXT).unwrap();
+    let mut fields = Vec::new();
+    for place in ["item", "run", "triage"] {
+        let properties = schema["$defs"][place]["properties"].as_object().unwrap();
+        fields.extend(properties.keys().map(|name| (place, name.clone())));
+    }
+    fields
+}
+
+/// A queue whose first item has the given fields (`(object, name, value)`), plus a plain
+/// second item. `id` and `status` are valid unless given.
+fn queue_with(fields: &[(&str, &str, &str)], wrap: bool) -> String {
+    let given = |name: &str| fields.iter().any(|&(p, n, _)| p == "item" && n == name);
+    let mut members: Vec<String> = Vec::new();
+    if !given("id") {
+        members.push("\"id\": \"a\"".into());
+    }
+    if !given("status") {
+        members.push("\"status\": \"running\"".into());
+    }
+    let inner = |place: &str| -> Vec<String> {
+        fields
+            .iter()
+            .filter(|&&(p, _, _)| p == place)
+            .map(|(_, name, value)| format!("\"{name}\": {value}"))
+            .collect()
+    };
+    members.extend(inner("item"));
+    for place in ["run", "triage"] {
+        let of = inner(place);
+        if !of.is_empty() {
+            members.push(format!("\"{place}\": {{{}}}", of.join(", ")));
+        }
+    }
+    let list = format!(
+        "[{{{}}}, {{\"id\": \"b\", \"status\": \"done\"}}]",
+        members.join(", ")
+    );
+    if wrap {
+        format!("{{\"items\": {list}}}")
+    } else {
+        list
+    }
+}
+
+/// The slow path's verdict on valid JSON: jsonschema, and integer literals where the schema
+/// wants integers.
+fn schema_accepts(text: &str) -> bool {
+    let doc: Value = serde_json::from_str(text).unwrap();
+    let mut findings = Vec::new();
+    runqlint::schema::check(&doc, &mut findings);
+    runqlint::schema::check_integers(&ValueQueue::new(&doc), &mut findings);
+    findings.is_empty()
+}
+
+/// Every field of the schema, set to every mutation, in both shapes: whenever the scanner
+/// accepts, jsonschema accepts and the views agree (`scan::verify`). Each field has a
+/// mutation the schema rejects (so the test can fail) and a value the scanner accepts (so
+/// the fast path really reads that field).
+#[test]
+fn no_mutation_of_any_field_fools_the_scanner() {
+    let fields = schema_fields();
+    assert!(fields.len() >= 21, "{fields:?}");
+    for (place, name) in &fields {
+        let (mut rejected, mut fast) = (0, 0);
+        for value in MUTATIONS {
+            for wrap in [false, true] {
+                let text = queue_with(&[(place, name, value)], wrap);
+                let accepted = scan::verify(&text)
+                    .unwrap_or_else(|why| panic!("{place}.{name} = {value}: {why}\n{text}"));
+                let valid = schema_accepts(&text);
+                assert!(valid || !accepted, "{text}");
+                rejected += usize::from(!valid);
+                fast += usize::from(accepted);
+            }
+        }
+        assert!(rejected > 0, "no mutation of {place}.{name} is invalid");
+        assert!(fast > 0, "no value of {place}.{name} takes the fast path");
+    }
+}
+
+/// For each field of the schema, the mutations it accepts on their own.
+type Valid = Vec<(&'static str, String, Vec<&'static str>)>;
+static VALID: std::sync::LazyLock<Valid> = std::sync::LazyLock::new(|| {
+    schema_fields()
+        .into_iter()
+        .map(|(place, name)| {
+            let valid = MUTATIONS
+                .into_iter()
+                .filter(|v| schema_accepts(&queue_with(&[(place, &name, v)], false)))
+                .collect();
+            (place, name, valid)
+        })
+        .collect()
+});
+
+/// A field left out (often), given a value the schema accepts (mostly), or any mutation.
+fn arb_choice() -> impl Strategy<Value = (u8, prop::sample::Index)> {
+    (0u8..10, any::<prop::sample::Index>())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, .. ProptestConfig::default() })]
+
+    /// Items with many fields at once, mostly valid, some mutated: the scanner still never
+    /// accepts what the schema rejects, and builds the same view when it accepts.
+    #[test]
+    fn mutated_items_never_fool_the_scanner(choices in proptest::collection::vec(arb_choice(), VALID.len()), wrap in any::<bool>()) {
+        let mut fields: Vec<(&str, &str, &str)> = Vec::new();
+        for ((place, name, valid), (roll, pick)) in VALID.iter().zip(&choices) {
+            match roll {
+                0..=3 => {}
+                4..=8 if !valid.is_empty() => fields.push((place, name, valid[pick.index(valid.len())])),
+                _ => fields.push((place, name, MUTATIONS[pick.index(MUTATIONS.len())])),
+            }
+        }
+        let text = queue_with(&fields, wrap);
+        if let Err(why) = scan::verify(&text) {
+            prop_assert!(false, "{}: {}", why, text);
+        }
     }
 }

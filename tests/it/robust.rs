@@ -549,7 +549,7 @@ mod props {
     use runqlint::config::{Levels, Mark};
     use runqlint::document::{self, SpanIndex};
     use runqlint::lint::{lint, Input, Settings, Severity};
-    use runqlint::queue::{Queue, Status};
+    use runqlint::queue::{Status, ValueQueue};
     use runqlint::repair::{self, Action, Liveness, Options};
     use runqlint::rules::{Level, Rule};
 
@@ -658,7 +658,7 @@ mod props {
         opts: &Options,
     ) -> (repair::Plan, String) {
         let parsed = document::parse(text.as_bytes()).unwrap();
-        let queue = Queue::new(&parsed.value);
+        let queue = ValueQueue::new(&parsed.value);
         let survey = repair::survey(&queue, opts.now_ms, STALE_AFTER);
         let liveness: Vec<Liveness> = survey.stale.iter().map(|c| answer(&c.id)).collect();
         let plan = repair::plan(text, &parsed.value, &survey, &liveness, opts);
@@ -712,13 +712,13 @@ mod props {
             // No item removed or moved, terminal items untouched.
             let old_doc = document::parse(text.as_bytes()).unwrap().value;
             let new_doc = document::parse(new.as_bytes()).unwrap().value;
-            let old_q = Queue::new(&old_doc);
-            let new_q = Queue::new(&new_doc);
+            let old_q = ValueQueue::new(&old_doc);
+            let new_q = ValueQueue::new(&new_doc);
             prop_assert!(new_q.items.len() >= old_q.items.len());
-            for (o, n) in old_q.items.iter().zip(&new_q.items) {
-                prop_assert_eq!(o.id, n.id);
-                if o.status.is_some_and(Status::is_terminal) {
-                    prop_assert_eq!(o.value(), n.value());
+            for (o, n) in old_q.entries().zip(new_q.entries()) {
+                prop_assert_eq!(o.view.id, n.view.id);
+                if o.view.status.is_some_and(Status::is_terminal) {
+                    prop_assert_eq!(o.object, n.object);
                 }
             }
 
@@ -757,7 +757,7 @@ mod props {
             prop_assert_eq!(&text[os[n - 1].1..], &new[last_new..]);
 
             // What changed is exactly the plan: repaired ids, appended requeues.
-            let by_id: HashMap<&str, &Value> = new_q.items.iter().filter_map(|i| Some((i.id?, i.value()?))).collect();
+            let by_id: HashMap<&str, &serde_json::Map<String, Value>> = new_q.entries().filter_map(|i| Some((i.view.id?, i.object))).collect();
             for o in &plan.outcomes {
                 let v = by_id[o.candidate.id.as_str()];
                 match &o.action {

@@ -95,8 +95,11 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     };
     // git would store other bytes than these (a clean filter, an `eol` attribute,
     // core.autocrlf): a byte-exact commit would disagree with git, whatever --allow-dirty.
+    // Only asked of git (which hashes the whole file) when a conversion may apply.
     if let (true, Some(r)) = (s.commits(), repo) {
-        if r.hash_as_git_stores(shown, new_text.as_bytes())? != git::hash_blob(new_text.as_bytes())
+        if r.may_convert(shown, new_text.as_bytes())?
+            && r.hash_as_git_stores(shown, new_text.as_bytes())?
+                != git::hash_blob(new_text.as_bytes())
         {
             return Err(filtered(shown));
         }

@@ -10,7 +10,7 @@ use crate::document;
 use crate::edit;
 use crate::error::{Error, Result};
 use crate::lint::{self, Input, Severity};
-use crate::queue::Queue;
+use crate::queue::ValueQueue;
 use crate::receipt::Receipt;
 use crate::repair::{self, Liveness, Plan, Survey};
 use crate::rules::Rule;
@@ -62,8 +62,8 @@ impl Source {
         Ok(())
     }
 
-    pub fn queue(&self) -> Queue<'_> {
-        Queue::new(&self.value)
+    pub fn queue(&self) -> ValueQueue<'_> {
+        ValueQueue::new(&self.value)
     }
 
     /// The running items, aged ([`repair::survey`]).
