@@ -624,10 +624,7 @@ fn in_scanned(text: &str, queue: &Queue, pointer: &str, anchor: Anchor) -> Optio
 
 /// The byte range of an item the scanner read.
 fn raw_span(item: &crate::queue::Item) -> Option<(usize, usize)> {
-    match item.body {
-        crate::queue::Body::Raw { span, .. } => Some(span),
-        crate::queue::Body::Value(_) => None,
-    }
+    item.body.span()
 }
 
 #[cfg(test)]
