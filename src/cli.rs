@@ -113,9 +113,8 @@ pub struct FixArgs {
     /// File listing live session keys (one per line, or a JSON array of strings).
     #[arg(long, value_name = "FILE")]
     pub alive_sessions: Option<PathBuf>,
-    /// How long --alive-cmd may run before its answer counts as unknown (it is killed).
-    #[arg(long, value_name = "DUR", default_value = "10s")]
-    pub alive_timeout: String,
+    #[command(flatten)]
+    pub alive: AliveArgs,
     /// Proceed even if the queue file has uncommitted changes.
     #[arg(long)]
     pub allow_dirty: bool,
@@ -135,11 +134,29 @@ pub struct FixArgs {
     pub common: Common,
 }
 
+/// Which runtime answers for child runs, shared by `fix` and `stale`.
+#[derive(Debug, Args)]
+pub struct AliveArgs {
+    /// Ask this runtime about each stale item's `run.childSessionKey` (replaces --alive-cmd
+    /// and --alive-sessions) [default: `[fix] alive`].
+    #[arg(long, value_enum, value_name = "RUNTIME")]
+    pub alive: Option<crate::liveness::Runtime>,
+    /// The `openclaw` executable [default: `[fix] openclaw-bin`, else `openclaw` on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub openclaw_bin: Option<PathBuf>,
+    /// How long a liveness process may run before its answer counts as unknown (it is
+    /// killed) [default: 10s; 60s for --alive].
+    #[arg(long, value_name = "DUR")]
+    pub alive_timeout: Option<String>,
+}
+
 /// List running items that are stale (the report a dispatcher logs each cycle).
 #[derive(Debug, Args)]
 pub struct StaleArgs {
     /// The queue file [default: the first configured path].
     pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub alive: AliveArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,

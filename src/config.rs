@@ -15,6 +15,8 @@
 //! backup = true
 //! alive-cmd = "dispatcher session-alive"
 //! alive-sessions = "sessions.txt"
+//! alive = "openclaw"              # a runtime answers instead (replaces the two above)
+//! openclaw-bin = "openclaw"       # its executable: a name on PATH, or a path
 //! ```
 
 use std::collections::BTreeMap;
@@ -51,6 +53,8 @@ struct RawFix {
     backup: Option<bool>,
     alive_cmd: Option<String>,
     alive_sessions: Option<PathBuf>,
+    alive: Option<crate::liveness::Runtime>,
+    openclaw_bin: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +107,8 @@ pub struct FixDefaults {
     pub backup: bool,
     pub alive_cmd: Option<String>,
     pub alive_sessions: Option<PathBuf>,
+    pub alive: Option<crate::liveness::Runtime>,
+    pub openclaw_bin: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -119,6 +125,8 @@ impl Default for Config {
                 backup: true,
                 alive_cmd: None,
                 alive_sessions: None,
+                alive: None,
+                openclaw_bin: None,
             },
         }
     }
@@ -222,6 +230,8 @@ impl Config {
         }
         config.fix.alive_cmd = f.alive_cmd;
         config.fix.alive_sessions = f.alive_sessions;
+        config.fix.alive = f.alive;
+        config.fix.openclaw_bin = f.openclaw_bin;
         Ok(config)
     }
 }

@@ -11,6 +11,7 @@
 //! Receipt-Artifact: brain/hq/ship-ready.md
 //! Repaired-Item: a
 //! Repaired-Item: b
+//! Reconciled-Item: d
 //! Heartbeat-Item: c
 //! Requeued-Item: a-r2
 //! Backup: run_queue.backup.20260301T000000Z.json
@@ -26,7 +27,7 @@
 use std::fmt::Write as _;
 
 use crate::config::Mark;
-use crate::repair::{Action, Liveness, Options, Plan, Requeue};
+use crate::repair::{Action, Options, Plan, Requeue};
 use crate::rules::{fmt_duration, fmt_ms};
 use crate::text;
 
@@ -48,6 +49,8 @@ pub struct Receipt {
     pub artifact: Option<String>,
     /// `Repaired-Item:`: ids of the items marked `failed` or `stale`, in file order.
     pub repaired: Vec<String>,
+    /// `Reconciled-Item:`: ids of the items given the end their runtime recorded.
+    pub reconciled: Vec<String>,
     /// `Heartbeat-Item:`: ids of the live items given a heartbeat.
     pub heartbeats: Vec<String>,
     /// `Requeued-Item:`: ids of the `queued` items appended by `--requeue`.
@@ -72,6 +75,7 @@ impl Receipt {
             run_id: run_id.to_string(),
             artifact: artifact.map(str::to_string),
             repaired: plan.marked().map(|o| o.candidate.id.clone()).collect(),
+            reconciled: plan.reconciled().map(|o| o.candidate.id.clone()).collect(),
             heartbeats: plan.heartbeats().map(|o| o.candidate.id.clone()).collect(),
             requeued: plan.appended().map(|(_, id)| id.to_string()).collect(),
             backup: backup.map(str::to_string),
@@ -99,6 +103,9 @@ impl Receipt {
         for id in &self.repaired {
             trailer(REPAIRED, id);
         }
+        for id in &self.reconciled {
+            trailer(RECONCILED, id);
+        }
         for id in &self.heartbeats {
             trailer(HEARTBEAT, id);
         }
@@ -115,6 +122,7 @@ impl Receipt {
 const RUN_ID: &str = "Receipt-Run-Id";
 const ARTIFACT: &str = "Receipt-Artifact";
 const REPAIRED: &str = "Repaired-Item";
+const RECONCILED: &str = "Reconciled-Item";
 const HEARTBEAT: &str = "Heartbeat-Item";
 const REQUEUED: &str = "Requeued-Item";
 const BACKUP: &str = "Backup";
@@ -169,6 +177,7 @@ pub fn parse(message: &str) -> Option<Receipt> {
         run_id: String::new(),
         artifact: None,
         repaired: Vec::new(),
+        reconciled: Vec::new(),
         heartbeats: Vec::new(),
         requeued: Vec::new(),
         backup: None,
@@ -193,6 +202,7 @@ pub fn parse(message: &str) -> Option<Receipt> {
             k if k.eq_ignore_ascii_case(ARTIFACT) => once(&mut r.artifact)?,
             k if k.eq_ignore_ascii_case(BACKUP) => once(&mut r.backup)?,
             k if k.eq_ignore_ascii_case(REPAIRED) => r.repaired.push(decode_value(value)?),
+            k if k.eq_ignore_ascii_case(RECONCILED) => r.reconciled.push(decode_value(value)?),
             k if k.eq_ignore_ascii_case(HEARTBEAT) => r.heartbeats.push(decode_value(value)?),
             k if k.eq_ignore_ascii_case(REQUEUED) => r.requeued.push(decode_value(value)?),
             _ => {}
@@ -259,7 +269,14 @@ fn subject(plan: &Plan, opts: &Options) -> String {
     let marked = plan.marked().count();
     let beats = plan.heartbeats().count();
     let requeued = plan.appended().count();
+    let reconciled = plan.reconciled().count();
     let mut parts = Vec::new();
+    if reconciled > 0 {
+        parts.push(format!(
+            "reconcile {reconciled} ended run{}",
+            plural(reconciled)
+        ));
+    }
     if marked > 0 {
         parts.push(format!(
             "mark {marked} stale running item{} {}",
@@ -284,10 +301,12 @@ fn body_line(o: &crate::repair::Outcome) -> String {
         .as_deref()
         .map(|t| format!(" {}", text::quote_max(t, 60)))
         .unwrap_or_default();
-    let why = text::escape(liveness_reason(&o.liveness));
+    let why = text::escape(o.liveness.why());
     let action = match &o.action {
         Action::Marked(mark) => format!("marked {} ({why})", mark_word(*mark)),
         Action::Heartbeat => format!("alive ({why}), heartbeat recorded"),
+        Action::Kept => format!("active ({why}), left running"),
+        Action::Reconciled(finish) => format!("reconciled as {} ({why})", finish.as_str()),
         Action::Left => format!("left running, liveness unknown ({why})"),
     };
     let requeue = match &o.requeue {
@@ -305,12 +324,6 @@ fn body_line(o: &crate::repair::Outcome) -> String {
         fmt_ms(c.started_ms),
         fmt_duration(c.age_ms)
     )
-}
-
-fn liveness_reason(l: &Liveness) -> &str {
-    match l {
-        Liveness::Alive(w) | Liveness::Dead(w) | Liveness::Unknown(w) => w,
-    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -332,6 +345,7 @@ mod tests {
             run_id: "run_1".into(),
             artifact: Some("brain/a.md".into()),
             repaired: vec!["a".into(), "b\nBackup: forged".into()],
+            reconciled: vec!["e".into()],
             heartbeats: vec!["c\\u{000a}d".into()],
             requeued: vec!["a-r2".into()],
             backup: Some("q.backup.json".into()),
@@ -348,6 +362,7 @@ mod tests {
              - a: x\n- b\\u{000a}Backup: y: z\n\n\
              Receipt-Run-Id: run_1\nReceipt-Artifact: brain/a.md\n\
              Repaired-Item: a\nRepaired-Item: b\\u{000a}Backup: forged\n\
+             Reconciled-Item: e\n\
              Heartbeat-Item: c\\u{005c}u{000a}d\nRequeued-Item: a-r2\n\
              Backup: q.backup.json\n"
         );

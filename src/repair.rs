@@ -7,6 +7,14 @@
 //! 2. The command asks whether each candidate's child session is alive ([`Liveness`]).
 //! 3. [`plan`] turns the answers into outcomes and byte edits:
 //!    * alive: stays `running`, `run.lastHeartbeatAtMs` = now;
+//!    * active (a runtime says it is queued or running): stays `running`,
+//!      `run.lastHeartbeatAtMs` = the runtime's last event, when that is newer than the
+//!      item's last sign of life (else nothing changes: [`Action::Kept`]);
+//!    * ended (a runtime recorded the end): `status` from the outcome ([`Finish`]),
+//!      `run.finishedAtMs` = the runtime's end time, `run.error` = the runtime's error when
+//!      it gave one, and a triage note with reason [`RECONCILED`] and the runtime's answer.
+//!      An end before the item's start, or an implausible time, is not this run's end: the
+//!      answer becomes unknown ([`vet`]);
 //!    * not alive: `--mark failed` sets `status` = `failed`, `run.finishedAtMs` = now,
 //!      `run.error` = [`FAILED_ERROR`] and the triage note; `--mark stale` sets `status` =
 //!      `stale` and the triage note only. A `triage` object that exists keeps its other
@@ -76,12 +84,89 @@ pub struct Survey {
     pub unageable: Vec<Unageable>,
 }
 
-/// Whether a candidate's child session is alive, and how that was decided.
+/// Whether a candidate's child session is alive, and how that was decided. The strings
+/// say why, for the report and the receipt; they may carry a runtime's text (untrusted,
+/// escaped where shown).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Liveness {
+    /// Alive (a generic check): heartbeat now.
     Alive(String),
+    /// A runtime says the run is queued or running, last heard of at `last_event_ms`.
+    Active { why: String, last_event_ms: i64 },
+    /// A runtime recorded the run's end.
+    Ended(Ended),
+    /// No evidence of life: the policy (`--mark`) applies.
     Dead(String),
+    /// Cannot tell: the item is left alone.
     Unknown(String),
+}
+
+impl Liveness {
+    pub fn why(&self) -> &str {
+        match self {
+            Liveness::Alive(w) | Liveness::Dead(w) | Liveness::Unknown(w) => w,
+            Liveness::Active { why, .. } => why,
+            Liveness::Ended(e) => &e.why,
+        }
+    }
+}
+
+/// `triage.reason` of an item whose end was taken from its runtime.
+pub const RECONCILED: &str = "reconciled";
+
+/// A run's end as its runtime recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    pub why: String,
+    pub finish: Finish,
+    pub finished_ms: i64,
+    /// The runtime's error text, verbatim (untrusted).
+    pub error: Option<String>,
+}
+
+/// The terminal status an ended run gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    Done,
+    Canceled,
+    Failed,
+}
+
+impl Finish {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Finish::Done => "done",
+            Finish::Canceled => "canceled",
+            Finish::Failed => "failed",
+        }
+    }
+}
+
+/// A runtime's answer checked against the item: an end before the item started, or a time
+/// that cannot be trusted, belongs to some other run, so the answer becomes unknown.
+pub fn vet(candidate: &Candidate, live: Liveness, now_ms: i64) -> Liveness {
+    use crate::rules::fmt_ms;
+    use crate::rules::is_implausible;
+    match &live {
+        Liveness::Ended(e) => {
+            if let Some(bad) = is_implausible(e.finished_ms, now_ms) {
+                return Liveness::Unknown(format!("{}; its end time is {bad}", e.why));
+            }
+            if e.finished_ms < candidate.started_ms {
+                return Liveness::Unknown(format!(
+                    "{}; that is before this item started ({}), so it is another run",
+                    e.why,
+                    fmt_ms(candidate.started_ms)
+                ));
+            }
+            live
+        }
+        Liveness::Active { why, last_event_ms } => match is_implausible(*last_event_ms, now_ms) {
+            Some(bad) => Liveness::Unknown(format!("{why}; its last event is {bad}")),
+            None => live,
+        },
+        _ => live,
+    }
 }
 
 /// Ages every running item.
@@ -138,6 +223,10 @@ pub fn survey(queue: &ValueQueue, now_ms: i64, stale_after_ms: i64) -> Survey {
 pub enum Action {
     /// Alive: a heartbeat was recorded.
     Heartbeat,
+    /// Active, but the runtime heard from it no later than the item says: unchanged.
+    Kept,
+    /// Ended: the runtime's outcome was recorded.
+    Reconciled(Finish),
     /// Not alive: marked.
     Marked(Mark),
     /// Liveness unknown: left as it was.
@@ -176,6 +265,11 @@ impl Plan {
         self.outcomes
             .iter()
             .filter(|o| matches!(o.action, Action::Marked(_)))
+    }
+    pub fn reconciled(&self) -> impl Iterator<Item = &Outcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.action, Action::Reconciled(_)))
     }
     pub fn heartbeats(&self) -> impl Iterator<Item = &Outcome> {
         self.outcomes
@@ -232,6 +326,33 @@ pub fn plan(
             Liveness::Alive(_) => {
                 run_set.push(("lastHeartbeatAtMs".into(), json!(now).into()));
                 Action::Heartbeat
+            }
+            Liveness::Active { last_event_ms, .. } if *last_event_ms > candidate.last_ms => {
+                let at = (*last_event_ms).min(now);
+                run_set.push(("lastHeartbeatAtMs".into(), json!(at).into()));
+                Action::Heartbeat
+            }
+            Liveness::Active { .. } => Action::Kept,
+            Liveness::Ended(e) => {
+                item_set.push(("status".into(), json!(e.finish.as_str()).into()));
+                // A runtime that dates a loss by its own clock may end the run a moment
+                // after this `now` ([`vet`] refused anything further off).
+                let finished = e.finished_ms.min(now);
+                run_set.push(("finishedAtMs".into(), json!(finished).into()));
+                if let Some(error) = &e.error {
+                    run_set.push(("error".into(), json!(error).into()));
+                }
+                let note = vec![
+                    ("status".to_string(), New::Json(json!("needs_review"))),
+                    ("reason".to_string(), New::Json(json!(RECONCILED))),
+                    ("flaggedAtMs".to_string(), New::Json(json!(now))),
+                    ("note".to_string(), New::Json(json!(e.why))),
+                ];
+                match item_obj.get("triage") {
+                    Some(Value::Object(_)) => triage_set = note,
+                    _ => item_set.push(("triage".into(), New::Object(note))),
+                }
+                Action::Reconciled(e.finish)
             }
             Liveness::Unknown(_) => Action::Left,
             Liveness::Dead(_) => {

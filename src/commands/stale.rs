@@ -1,11 +1,14 @@
 //! `runqlint stale`: the report a dispatcher logs each cycle. Reads the working-tree file
 //! (no git needed), lists the running items `stale-running` fires on and those that cannot
 //! be aged. Always exit 0 when the file could be read: it is a report, not a gate.
+//! With `--alive RUNTIME` (or `[fix] alive`) each stale item also shows what the runtime
+//! says of it; a runtime that cannot run at all is exit 2, like `fix`.
 
 use crate::cli::StaleArgs;
 use crate::document;
 use crate::error::{Error, Result};
 use crate::fields::Field;
+use crate::liveness;
 use crate::output;
 use crate::queue::ValueQueue;
 use crate::repair;
@@ -28,6 +31,17 @@ pub fn run(args: &StaleArgs) -> Result<()> {
     })?;
     let queue = ValueQueue::new(&parsed.value);
     let survey = repair::survey(&queue, now, after);
+    // Only a runtime is asked here (`--alive`, `[fix] alive`): the generic command runs
+    // once per key, too costly for a report logged every cycle.
+    let spec = liveness::Spec::runtime(&args.alive, &ws.config.fix, &ws.root)?;
+    let answers = match spec.runtime {
+        Some(_) => Some(liveness::ask_all(
+            liveness::provider(&spec)?.as_ref(),
+            &survey,
+            now,
+        )?),
+        None => None,
+    };
     let heartbeats: Vec<Option<i64>> = survey
         .stale
         .iter()
@@ -39,6 +53,7 @@ pub fn run(args: &StaleArgs) -> Result<()> {
         now,
         &survey,
         &heartbeats,
+        answers.as_deref(),
     ))
     .map_err(|e| Error::Io(format!("stdout: {e}")))
 }

@@ -1,10 +1,13 @@
 //! The `fix` report: a human summary, or one JSON object
-//! `{"version":1,"path","checked","stale","alive","unknown","unageable","repaired","requeued",
-//! "requeueRefused","backup","commit","dryRun"}`.
+//! `{"version":1,"path","checked","stale","alive","unknown","unageable","repaired","heartbeat",
+//! "reconciled","answers","requeued","requeueRefused","backup","commit","dryRun"}`.
 //!
 //! `checked` is the number of `running` items examined; `stale` the ids past their
-//! threshold; `alive`/`unknown` the stale ones whose session answered so; `repaired` the
-//! ids marked; `heartbeat` the alive ones given a heartbeat.
+//! threshold; `alive`/`unknown` the stale ones whose session answered so (a runtime's
+//! "active" counts as alive); `repaired` the ids marked by policy; `heartbeat` the alive
+//! ones given a heartbeat; `reconciled` `[{id,status,finishedAtMs,error}]` the ones whose
+//! runtime recorded their end; `answers` `[{id,answer}]` what was said about each stale
+//! item (a runtime's words, e.g. "OpenClaw: succeeded 2026-02-26T01:12:00Z").
 
 use serde_json::{json, Value};
 
@@ -63,16 +66,38 @@ fn render_json(r: &FixReport) -> String {
         .iter()
         .map(|u| json!({"id": u.id, "pointer": u.pointer, "reason": u.reason}))
         .collect();
+    let reconciled: Vec<Value> = r
+        .plan
+        .outcomes
+        .iter()
+        .filter_map(|o| match (&o.action, &o.liveness) {
+            (Action::Reconciled(f), Liveness::Ended(e)) => Some(json!({
+                "id": o.candidate.id,
+                "status": f.as_str(),
+                "finishedAtMs": e.finished_ms,
+                "error": e.error,
+            })),
+            _ => None,
+        })
+        .collect();
+    let answers: Vec<Value> = r
+        .plan
+        .outcomes
+        .iter()
+        .map(|o| json!({"id": o.candidate.id, "answer": o.liveness.why()}))
+        .collect();
     let v = json!({
         "version": 1,
         "path": r.path,
         "checked": r.survey.running,
         "stale": r.survey.stale.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-        "alive": ids(r, |l, _| matches!(l, Liveness::Alive(_))),
+        "alive": ids(r, |l, _| matches!(l, Liveness::Alive(_) | Liveness::Active { .. })),
         "unknown": ids(r, |l, _| matches!(l, Liveness::Unknown(_))),
         "unageable": unageable,
         "repaired": ids(r, |_, a| matches!(a, Action::Marked(_))),
         "heartbeat": ids(r, |_, a| *a == Action::Heartbeat),
+        "reconciled": reconciled,
+        "answers": answers,
         "requeued": requeued,
         "requeueRefused": refused,
         "backup": r.backup,
@@ -116,9 +141,7 @@ fn render_human(r: &FixReport) -> String {
         .unwrap_or(0);
     for o in &r.plan.outcomes {
         let c = &o.candidate;
-        let why = match &o.liveness {
-            Liveness::Alive(w) | Liveness::Dead(w) | Liveness::Unknown(w) => escape(w),
-        };
+        let why = escape(o.liveness.why());
         let what = match &o.action {
             Action::Marked(m) => format!(
                 "marked {} ({why})",
@@ -129,6 +152,8 @@ fn render_human(r: &FixReport) -> String {
                 }
             ),
             Action::Heartbeat => format!("alive, heartbeat recorded ({why})"),
+            Action::Kept => format!("active, left running ({why})"),
+            Action::Reconciled(f) => format!("reconciled as {} ({why})", f.as_str()),
             Action::Left => format!("left running: liveness unknown ({why})"),
         };
         let title = c

@@ -1,11 +1,13 @@
 //! The `stale` report: a table of stale running items, or one JSON object
 //! `{"version":1,"path","now","stale":[{id,title,pointer,startedAtMs,lastHeartbeatAtMs,
-//! lastSignOfLifeMs,ageMs,thresholdMs,childSessionKey}],"unageable":[{id,pointer,reason}]}`.
+//! lastSignOfLifeMs,ageMs,thresholdMs,childSessionKey[,answer]}],"unageable":[{id,pointer,reason}]}`.
+//! `answer` (and the table's ANSWER column) is there when a runtime was asked: its words,
+//! e.g. "OpenClaw: succeeded 2026-02-26T01:12:00Z".
 
 use serde_json::{json, Value};
 
 use super::ReportFormat;
-use crate::repair::Survey;
+use crate::repair::{Liveness, Survey};
 use crate::rules::{fmt_duration, fmt_ms};
 use crate::text::{escape, json_safe, pad, quote_max, width};
 
@@ -15,15 +17,18 @@ pub fn render(
     now_ms: i64,
     survey: &Survey,
     heartbeats: &[Option<i64>],
+    answers: Option<&[Liveness]>,
 ) -> String {
+    let answer = |i: usize| answers.and_then(|a| a.get(i)).map(Liveness::why);
     match format {
         ReportFormat::Json => {
             let stale: Vec<Value> = survey
                 .stale
                 .iter()
                 .zip(heartbeats)
-                .map(|(c, hb)| {
-                    json!({
+                .enumerate()
+                .map(|(i, (c, hb))| {
+                    let mut v = json!({
                         "id": c.id,
                         "title": c.title,
                         "pointer": c.pointer,
@@ -33,7 +38,11 @@ pub fn render(
                         "ageMs": c.age_ms,
                         "thresholdMs": c.threshold_ms,
                         "childSessionKey": c.session_key,
-                    })
+                    });
+                    if let Some(a) = answer(i) {
+                        v["answer"] = json!(a);
+                    }
+                    v
                 })
                 .collect();
             let unageable: Vec<Value> = survey
@@ -58,12 +67,13 @@ pub fn render(
                 fmt_ms(now_ms)
             );
             if !survey.stale.is_empty() {
-                let rows: Vec<[String; 6]> = survey
+                let rows: Vec<Vec<String>> = survey
                     .stale
                     .iter()
                     .zip(heartbeats)
-                    .map(|(c, hb)| {
-                        [
+                    .enumerate()
+                    .map(|(i, (c, hb))| {
+                        let mut row = vec![
                             escape(&c.id),
                             c.title
                                 .as_deref()
@@ -72,10 +82,14 @@ pub fn render(
                             hb.map_or_else(|| "-".to_string(), fmt_ms),
                             fmt_duration(c.age_ms),
                             fmt_duration(c.threshold_ms),
-                        ]
+                        ];
+                        if let Some(a) = answer(i) {
+                            row.push(escape(a));
+                        }
+                        row
                     })
                     .collect();
-                let head = [
+                let mut head = vec![
                     "ID",
                     "TITLE",
                     "STARTED",
@@ -83,7 +97,10 @@ pub fn render(
                     "SILENT FOR",
                     "THRESHOLD",
                 ];
-                let mut widths = head.map(width);
+                if answers.is_some() {
+                    head.push("ANSWER");
+                }
+                let mut widths: Vec<usize> = head.iter().map(|h| width(h)).collect();
                 for r in &rows {
                     for (w, cell) in widths.iter_mut().zip(r) {
                         *w = (*w).max(width(cell));
@@ -91,10 +108,11 @@ pub fn render(
                 }
                 let line = |cells: &[String]| {
                     let parts: Vec<String> =
-                        cells.iter().zip(widths).map(|(c, w)| pad(c, w)).collect();
+                        cells.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
                     format!("  {}\n", parts.join("  ").trim_end())
                 };
-                out.push_str(&line(&head.map(String::from)));
+                let head: Vec<String> = head.into_iter().map(String::from).collect();
+                out.push_str(&line(&head));
                 for r in &rows {
                     out.push_str(&line(r));
                 }

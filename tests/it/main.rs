@@ -12,5 +12,6 @@ mod hostile;
 mod lint;
 mod merge;
 mod messages;
+mod openclaw;
 mod props;
 mod robust;

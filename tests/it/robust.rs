@@ -764,7 +764,8 @@ mod props {
                     Action::Marked(Mark::Failed) => prop_assert_eq!(&v["status"], "failed"),
                     Action::Marked(Mark::Stale) => prop_assert_eq!(&v["status"], "stale"),
                     Action::Heartbeat => prop_assert_eq!(v["run"]["lastHeartbeatAtMs"].as_i64(), Some(NOW_MS)),
-                    Action::Left => prop_assert_eq!(&v["status"], "running"),
+                    Action::Left | Action::Kept => prop_assert_eq!(&v["status"], "running"),
+                    Action::Reconciled(f) => prop_assert_eq!(&v["status"], f.as_str()),
                 }
             }
             prop_assert_eq!(new_q.items.len() - n, plan.appended().count());

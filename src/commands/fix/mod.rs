@@ -10,8 +10,9 @@
 //!    progress; the queue file must be clean against HEAD (no `dirty`, `staged`,
 //!    `untracked` state) unless `--allow-dirty`, and a committed one tracked by git
 //!    whatever the flags. `--dry-run` skips the dirty and HEAD guards (it writes nothing).
-//! 3. Read the working-tree file once; survey it ([`crate::repair::survey`]); ask liveness for each
-//!    stale item.
+//! 3. Read the working-tree file once; survey it ([`crate::repair::survey`]); ask the
+//!    liveness provider once about every stale item ([`crate::liveness`]; one that cannot
+//!    run at all is exit 2 here, before anything is written).
 //! 4. [`prepare`], pure: plan ([`crate::repair::plan`]; nothing to change: exit 0, nothing
 //!    written), splice the edits, re-parse and require exactly the planned value; lint the
 //!    result against HEAD with the configured levels (`stale-running` counts as a warning
@@ -40,7 +41,7 @@ pub mod transaction;
 use crate::cli::FixArgs;
 use crate::error::{Error, Result};
 use crate::git::{self, Blob, Head, Repo};
-use crate::liveness::Checker;
+use crate::liveness;
 use crate::output::{self, fix::FixReport};
 use crate::repair::{Liveness, Survey};
 use crate::text;
@@ -240,19 +241,11 @@ fn guard(repo: Option<&Repo>, s: &Settings) -> Result<Guarded> {
     Ok(guarded)
 }
 
-/// Asks whether each stale item's child session is alive, in survey order.
+/// Asks whether each stale item's child session is alive, in survey order: one provider,
+/// asked once for every item ([`liveness::ask_all`]).
 fn ask(survey: &Survey, s: &Settings) -> Result<Vec<Liveness>> {
-    let checker = Checker::new(
-        s.alive_cmd.as_deref(),
-        s.alive_sessions.as_deref(),
-        s.alive_timeout,
-    )?
-    .in_dir(s.alive_dir.as_deref());
-    survey
-        .stale
-        .iter()
-        .map(|c| checker.check(c.session_key.as_deref()))
-        .collect()
+    let provider = liveness::provider(&s.alive)?;
+    liveness::ask_all(provider.as_ref(), survey, s.repair.now_ms)
 }
 
 fn emit(s: &Settings, report: &FixReport) -> Result<()> {

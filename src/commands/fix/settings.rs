@@ -3,13 +3,12 @@
 //! `FixArgs` or the config's `[fix]` table.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::cli::FixArgs;
 use crate::commands::{now_ms, stale_after_ms, Workspace};
-use crate::config;
 use crate::config::Levels;
 use crate::error::{Error, Result};
+use crate::liveness;
 use crate::output::ReportFormat;
 use crate::repair::Options;
 use crate::rules::{Level, Rule};
@@ -43,14 +42,10 @@ pub struct Settings {
     /// warning (items whose liveness is unknown are deliberately left running).
     pub levels: Levels,
     pub max_file_size: u64,
-    /// `--alive-cmd`, else `alive-cmd`.
-    pub alive_cmd: Option<String>,
-    /// Where the command runs: the repository root for the configured one (its relative
-    /// paths are the repository's, wherever `fix` runs), the current directory for the flag.
-    pub alive_dir: Option<PathBuf>,
-    /// `--alive-sessions`, else `alive-sessions` (relative to the repository root).
-    pub alive_sessions: Option<PathBuf>,
-    pub alive_timeout: Duration,
+    /// Who answers for child runs: `--alive`/`alive` (a runtime, with `--openclaw-bin`/
+    /// `openclaw-bin`), else `--alive-cmd`/`alive-cmd` and `--alive-sessions`/
+    /// `alive-sessions` (relative to the repository root); `--alive-timeout`.
+    pub alive: liveness::Spec,
     /// `--run-id`, `--artifact`: one line of safe text each.
     pub run_id: Option<String>,
     pub artifact: Option<String>,
@@ -70,8 +65,6 @@ impl Settings {
                 }
             }
         }
-        let alive_timeout = config::parse_duration(&args.alive_timeout)
-            .map_err(|e| Error::Usage(format!("--alive-timeout: {e}")))?;
         let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
         let path = ws.queue_path(args.path.as_deref());
         let shown = ws.display_path(&path)?;
@@ -92,6 +85,24 @@ impl Settings {
             (false, true) => Mode::NoCommit,
             (false, false) => Mode::Commit,
         };
+        let mut alive = liveness::Spec::runtime(&args.alive, fixc, &ws.root)?;
+        if alive.runtime.is_some() && (args.alive_cmd.is_some() || args.alive_sessions.is_some()) {
+            return Err(Error::Usage(
+                "--alive asks a runtime instead of --alive-cmd/--alive-sessions; give one or the other"
+                    .into(),
+            ));
+        }
+        if alive.runtime.is_none() {
+            alive.cmd = args.alive_cmd.clone().or_else(|| fixc.alive_cmd.clone());
+            // The configured command's relative paths are the repository's, wherever `fix`
+            // runs; the flag's are the current directory's.
+            alive.cmd_dir =
+                (args.alive_cmd.is_none() && fixc.alive_cmd.is_some()).then(|| ws.root.clone());
+            alive.sessions = args
+                .alive_sessions
+                .clone()
+                .or_else(|| fixc.alive_sessions.as_ref().map(|p| ws.root.join(p)));
+        }
         let mut levels = ws.config.levels.clone();
         if levels.get(Rule::StaleRunning) == Level::Error {
             levels.set(Rule::StaleRunning, Level::Warn);
@@ -106,14 +117,7 @@ impl Settings {
             repair,
             levels,
             max_file_size: ws.config.max_file_size,
-            alive_cmd: args.alive_cmd.clone().or_else(|| fixc.alive_cmd.clone()),
-            alive_dir: (args.alive_cmd.is_none() && fixc.alive_cmd.is_some())
-                .then(|| ws.root.clone()),
-            alive_sessions: args
-                .alive_sessions
-                .clone()
-                .or_else(|| fixc.alive_sessions.as_ref().map(|p| ws.root.join(p))),
-            alive_timeout: Duration::from_millis(alive_timeout as u64),
+            alive,
             run_id: args.run_id.clone(),
             artifact: args.artifact.clone(),
             format: args.format,
