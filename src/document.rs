@@ -273,26 +273,6 @@ pub struct SpanIndex<'t> {
     line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
-/// Where the items of a document are, to index it without descending into the items that
-/// are not `wanted` ([`SpanIndex::build_sparse`]).
-#[derive(Debug, Clone, Copy)]
-pub struct Items<'a> {
-    /// `/items` or the empty pointer (a bare array).
-    pub pointer: &'a str,
-    /// The byte range of each item, in order.
-    pub spans: &'a [(usize, usize)],
-    /// Whether each item is indexed to its leaves.
-    pub wanted: &'a [bool],
-}
-
-/// What a value being indexed is: the items array (whose elements may be skipped), or
-/// something else.
-#[derive(Debug, Clone, Copy, Default)]
-struct Role<'a> {
-    items: Option<Items<'a>>,
-    is_items: bool,
-}
-
 /// A key that appears twice in one object.
 #[derive(Debug, Clone)]
 pub struct DuplicateKey {
@@ -314,18 +294,6 @@ impl<'t> SpanIndex<'t> {
     /// Builds the index. `text` must be a document [`parse`] accepted; anything else yields
     /// an index that locates nothing beyond the root (never a panic).
     pub fn build(text: &'t str) -> Self {
-        Self::build_with(text, None)
-    }
-
-    /// Builds the index of a document whose items are at `items.spans` (as the scanner
-    /// recorded them), descending only into the `wanted` ones: every other item is one node
-    /// with its span, found without reading its bytes. Pointers into a skipped item locate
-    /// the item. Indexing a few items of a large file costs those items, not the file.
-    pub fn build_sparse(text: &'t str, items: Items) -> Self {
-        Self::build_with(text, Some(items))
-    }
-
-    fn build_with(text: &'t str, items: Option<Items>) -> Self {
         let mut idx = SpanIndex {
             text,
             nodes: Vec::new(),
@@ -337,11 +305,7 @@ impl<'t> SpanIndex<'t> {
             pos: 0,
         };
         s.ws();
-        let root = Role {
-            items,
-            is_items: items.is_some_and(|i| i.pointer.is_empty()),
-        };
-        if idx.value(&mut s, None, 0, root).is_none() {
+        if idx.value(&mut s, None, 0).is_none() {
             idx.nodes.clear();
             idx.children.clear();
             idx.nodes.push(Node {
@@ -354,13 +318,7 @@ impl<'t> SpanIndex<'t> {
         idx
     }
 
-    fn value(
-        &mut self,
-        s: &mut Scanner,
-        key: Option<Span>,
-        depth: usize,
-        role: Role,
-    ) -> Option<u32> {
+    fn value(&mut self, s: &mut Scanner, key: Option<Span>, depth: usize) -> Option<u32> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -389,15 +347,7 @@ impl<'t> SpanIndex<'t> {
                         s.ws();
                         s.expect(b':')?;
                         s.ws();
-                        // The root's `items` member is the items array.
-                        let is_items = depth == 0
-                            && role.items.is_some_and(|i| i.pointer == "/items")
-                            && &self.text[kspan.start..kspan.end] == "\"items\"";
-                        let child = Role {
-                            items: role.items.filter(|_| is_items),
-                            is_items,
-                        };
-                        kids.push(self.value(s, Some(kspan), depth + 1, child)?);
+                        kids.push(self.value(s, Some(kspan), depth + 1)?);
                         s.ws();
                         match s.next()? {
                             b',' => continue,
@@ -413,27 +363,9 @@ impl<'t> SpanIndex<'t> {
                 if s.peek()? == b']' {
                     s.pos += 1;
                 } else {
-                    let mut i = 0;
                     loop {
                         s.ws();
-                        let skip = role.items.filter(|_| role.is_items).and_then(|items| {
-                            let span = *items.spans.get(i)?;
-                            let wanted = items.wanted.get(i).copied().unwrap_or(true);
-                            (!wanted && span.0 == s.pos && span.1 <= s.b.len()).then_some(span)
-                        });
-                        i += 1;
-                        if let Some((start, end)) = skip {
-                            kids.push(self.nodes.len() as u32);
-                            self.nodes.push(Node {
-                                span: Span::new(start, end),
-                                key: None,
-                                children: 0..0,
-                                is_object: true,
-                            });
-                            s.pos = end;
-                        } else {
-                            kids.push(self.value(s, None, depth + 1, Role::default())?);
-                        }
+                        kids.push(self.value(s, None, depth + 1)?);
                         s.ws();
                         match s.next()? {
                             b',' => continue,

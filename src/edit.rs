@@ -241,22 +241,11 @@ struct Member {
 
 impl<'t> Splicer<'t> {
     pub fn new(text: &'t str) -> Self {
-        Self::with_index(text, SpanIndex::build(text))
-    }
-
-    /// A splicer whose index is already built: [`SpanIndex::build_sparse`] indexes only
-    /// the items to be edited (and edits must stay inside those).
-    pub fn with_index(text: &'t str, index: SpanIndex<'t>) -> Self {
         Splicer {
             text,
-            index,
+            index: SpanIndex::build(text),
             style: Style::detect(text),
         }
-    }
-
-    /// The byte range of the value at `pointer` (or of its deepest existing ancestor).
-    pub fn value_span(&self, pointer: &str) -> crate::document::Span {
-        self.index.value_span(pointer)
     }
 
     fn default_colon(&self) -> &'static str {
