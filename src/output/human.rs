@@ -324,21 +324,36 @@ fn lines_around(text: &str, offset: usize) -> impl Iterator<Item = &str> {
     text[before..after].lines()
 }
 
-/// `at NAME:LINE:COL` and up to 60 characters either side of the location (its line is
-/// neutralized, nothing else).
+/// Characters an excerpt shows on each side of the location.
+const EXCERPT_CHARS: usize = 60;
+
+/// `at NAME:LINE:COL` and up to [`EXCERPT_CHARS`] characters either side of the location,
+/// neutralized. Only the bytes that can be shown are read: a character is at most 4 bytes,
+/// and neutralizing keeps every byte offset and never makes fewer characters, so the
+/// excerpt of a 20 MB line costs what the excerpt of a short one does.
 fn excerpt(name: &str, text: &str, loc: &Location) -> String {
     let start = loc.span.start.min(text.len());
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    let line = neutralize_source(&text[line_start..line_end]);
-    let (text, start, line_end) = (&*line, start - line_start, line_end - line_start);
-    let line_start = 0;
-    let before: String = {
-        let chars: Vec<char> = text[line_start..start].chars().collect();
-        chars[chars.len().saturating_sub(60)..].iter().collect()
-    };
-    let after: String = text[start..line_end].chars().take(60).collect();
-    let lead = if before.chars().count() < text[line_start..start].chars().count() {
+    let reach = 4 * EXCERPT_CHARS + 4;
+    let mut from = start.saturating_sub(reach).max(line_start);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let mut to = (start + reach).min(line_end);
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let chars: Vec<char> = neutralize_source(&text[from..start]).chars().collect();
+    let before: String = chars[chars.len().saturating_sub(EXCERPT_CHARS)..]
+        .iter()
+        .collect();
+    let after: String = neutralize_source(&text[start..to])
+        .chars()
+        .take(EXCERPT_CHARS)
+        .collect();
+    // More characters before than shown: some were not read at all, or were not kept.
+    let lead = if from > line_start || before.chars().count() < chars.len() {
         "…"
     } else {
         ""
@@ -546,6 +561,68 @@ mod tests {
                 whole(t, start, end - start, 1)
             );
             assert!(s.whole.get().is_some());
+        }
+    }
+
+    /// The excerpt as it was computed before: from the whole neutralized line.
+    fn whole_line_excerpt(name: &str, text: &str, loc: &Location) -> String {
+        let start = loc.span.start.min(text.len());
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = neutralize_source(&text[line_start..line_end]);
+        let (text, start, line_end) = (&*line, start - line_start, line_end - line_start);
+        let chars: Vec<char> = text[..start].chars().collect();
+        let before: String = chars[chars.len().saturating_sub(60)..].iter().collect();
+        let after: String = text[start..line_end].chars().take(60).collect();
+        let lead = if before.chars().count() < chars.len() {
+            "…"
+        } else {
+            ""
+        };
+        let tail = if after.len() < line_end - start {
+            "…"
+        } else {
+            ""
+        };
+        let line = format!("{lead}{before}{after}{tail}").replace('\t', " ");
+        let caret = " ".repeat(lead.chars().count() + before.chars().count());
+        format!(
+            "  at {name}:{}:{}\n  │ {line}\n  │ {caret}^",
+            loc.line, loc.column
+        )
+    }
+
+    #[test]
+    fn excerpts_read_only_what_they_show() {
+        let pieces = ["a", "é", "\u{1b}", "\u{9b}", "\u{202e}", "😀", "\t", "x"];
+        for n in [0usize, 1, 59, 60, 61, 100, 250, 1000] {
+            for k in 0..pieces.len() {
+                let mut text = String::from("{\"k\": \"");
+                for i in 0..n {
+                    text.push_str(pieces[(i * 7 + k) % pieces.len()]);
+                }
+                let mid = text.len();
+                for i in 0..n {
+                    text.push_str(pieces[(i * 3 + k) % pieces.len()]);
+                }
+                text.push_str("\"}\nnext line");
+                for at in [0, 5, mid, text.len() - 10, text.len()] {
+                    let at = (0..=at).rev().find(|&i| text.is_char_boundary(i)).unwrap();
+                    let loc = Location {
+                        side: Side::Current,
+                        span: crate::document::Span::new(at, at),
+                        line: 1,
+                        column: 1,
+                        end_line: 1,
+                        end_column: 1,
+                    };
+                    assert_eq!(
+                        excerpt("q.json", &text, &loc),
+                        whole_line_excerpt("q.json", &text, &loc),
+                        "n={n} k={k} at={at}"
+                    );
+                }
+            }
         }
     }
 
