@@ -174,9 +174,9 @@ pub struct ExplainArgs {
 /// List every rule with its default severity.
 #[derive(Debug, Args)]
 pub struct RulesArgs {
-    /// Output format (human or json).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
 }
 
 /// Install the pre-commit hook into this repository's hooks directory (honours

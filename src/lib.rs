@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) is a thin shell over this library; the library is public so
 //! the fuzz targets and property tests can drive the same code paths. See ARCHITECTURE.md.
 
+pub mod amend;
 pub mod atomic;
 pub mod cli;
 pub mod commands;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod failpoint;
 pub mod fields;
 pub mod git;
+pub mod gitcli;
 pub mod itemdiff;
 pub mod journal;
 pub mod lint;

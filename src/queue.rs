@@ -282,6 +282,24 @@ pub struct Queue<'v> {
 
 /// A queue read from a parsed document: the view (it dereferences to [`Queue`]) and every
 /// item's object, for what needs more than the view (`fix`, `stale`, the integer check).
+///
+/// `fix` surveys a parsed queue, whose strings (`run.childSessionKey`) it can read:
+///
+/// ```
+/// use runqlint::{queue::ValueQueue, repair};
+/// let text = r#"[{"id": "a", "status": "running", "run": {"startedAtMs": 1772064000000, "childSessionKey": "k"}}]"#;
+/// let doc = serde_json::from_str(text).unwrap();
+/// let survey = repair::survey(&ValueQueue::new(&doc), 1_795_564_800_000, 3_600_000);
+/// assert_eq!(survey.stale[0].session_key.as_deref(), Some("k"));
+/// ```
+///
+/// A scanned queue holds no strings, so surveying one does not compile:
+///
+/// ```compile_fail,E0308
+/// use runqlint::{repair, scan};
+/// let text = r#"[{"id": "a", "status": "running", "run": {"startedAtMs": 1772064000000, "childSessionKey": "k"}}]"#;
+/// let survey = repair::survey(&scan::scan(text).unwrap(), 1_795_564_800_000, 3_600_000);
+/// ```
 #[derive(Debug)]
 pub struct ValueQueue<'v> {
     queue: Queue<'v>,

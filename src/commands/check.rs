@@ -4,6 +4,7 @@ use crate::cli::CheckArgs;
 use crate::config::Levels;
 use crate::error::{Error, Result};
 use crate::git::{Blob, Repo};
+use crate::gitcli::Git;
 use crate::lint::{self, FileReport, Settings};
 use crate::output::{self, Format, Summary};
 use crate::rules::{Level, Rule};
@@ -16,7 +17,7 @@ pub fn run(args: &CheckArgs) -> Result<Summary> {
         args.paths.first().map(|p| p.as_path()),
         args.common.config.as_deref(),
     )?;
-    if ws.repo.is_none() && (args.staged || args.base.is_some()) {
+    if ws.repo.is_none() && ws.git_only.is_none() && (args.staged || args.base.is_some()) {
         let flag = if args.staged { "--staged" } else { "--base" };
         return Err(Error::Usage(if ws.bare {
             format!("{flag} needs a working tree, and this is a bare repository")
@@ -56,38 +57,42 @@ pub fn run(args: &CheckArgs) -> Result<Summary> {
 /// Reads both versions of every path and lints them.
 fn collect(ws: &Workspace, args: &CheckArgs, settings: &Settings) -> Result<Vec<FileReport>> {
     let limit = ws.config.max_file_size;
-    let base_rev = args.base.as_deref().unwrap_or("HEAD");
+    // Under `git commit --amend` the commit replaces HEAD: judge it against HEAD's parent
+    // (none when HEAD is the root commit: every queue is new).
+    let amend = args.staged && args.base.is_none() && crate::amend::amending();
+    let base_rev = match (&args.base, amend) {
+        (Some(rev), _) => rev.as_str(),
+        (None, true) => "HEAD^",
+        (None, false) => "HEAD",
+    };
+    let has_base = !amend
+        || match (&ws.repo, &ws.git_only) {
+            (Some(repo), _) => repo.resolves(base_rev),
+            (None, Some((git, _))) => git.commit_of(base_rev)?.is_some(),
+            (None, None) => false,
+        };
     let mut reports = Vec::new();
     for (path, explicit) in ws.queue_paths(&args.paths) {
         let shown = ws.display_path(&path)?;
-        // Both versions are read at once: inflating a large blob takes as long as checking
-        // it. The base is read through a second handle (a git2 repository stays on one
-        // thread); errors are reported in the same order as when read one after the other.
-        let (current, base) = std::thread::scope(|s| {
-            let (root, rel) = (ws.root.as_path(), shown.as_str());
-            let base = ws.repo.as_ref().map(|_| {
-                s.spawn(move || -> Result<Option<Vec<u8>>> {
-                    let Some(repo) = Repo::discover(root)? else {
-                        return Ok(None);
-                    };
-                    Ok(match repo.blob_at(base_rev, rel, limit)? {
-                        Blob::Found(b) => Some(b),
-                        Blob::Missing | Blob::NoVersion => None,
-                    })
-                })
-            });
-            let current = match (&ws.repo, args.staged) {
-                (Some(repo), true) => match repo.blob_in_index(&shown, limit) {
-                    Ok(Blob::Found(b)) => Ok(Some(b)),
-                    Ok(_) => Ok(None),
-                    Err(e) => Err(e),
-                },
-                _ => read_worktree(&path, limit),
+        let (current, base) = if let Some((sub, prefix, rest)) = submodule_of(ws, &shown) {
+            submodule_versions(ws, args, &path, (&sub, &prefix, &rest), base_rev, has_base)?
+        } else if let Some((git, _)) = &ws.git_only {
+            let current = if args.staged {
+                found(git.blob_in_index(&shown, limit)?)
+            } else {
+                match read_worktree(&path, limit)? {
+                    None if git.skip_worktree(&shown)? => found(git.blob_in_index(&shown, limit)?),
+                    other => other,
+                }
             };
-            let base = base.map_or(Ok(None), |h| h.join().expect("reading does not panic"));
+            let base = match has_base {
+                true => found(git.blob_at(base_rev, &shown, limit)?),
+                false => None,
+            };
             (current, base)
-        });
-        let (current, base) = (current?, base?);
+        } else {
+            read_versions(ws, args, &path, &shown, base_rev, has_base)?
+        };
         if current.is_none() && base.is_none() {
             if explicit {
                 let where_ = if args.staged {
@@ -95,7 +100,7 @@ fn collect(ws: &Workspace, args: &CheckArgs, settings: &Settings) -> Result<Vec<
                 } else {
                     "in the working tree"
                 };
-                let also = if ws.repo.is_some() {
+                let also = if ws.repo.is_some() || ws.git_only.is_some() {
                     format!(" nor in {base_rev}")
                 } else {
                     String::new()
@@ -118,6 +123,119 @@ fn collect(ws: &Workspace, args: &CheckArgs, settings: &Settings) -> Result<Vec<
         ));
     }
     Ok(reports)
+}
+
+/// A path's checked and base versions (`None`: absent).
+type Versions = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+fn found(blob: Blob) -> Option<Vec<u8>> {
+    match blob {
+        Blob::Found(b) => Some(b),
+        Blob::Missing | Blob::NoVersion => None,
+    }
+}
+
+/// Both versions through libgit2 (and `git` where it lags, see `git::Repo::content`).
+fn read_versions(
+    ws: &Workspace,
+    args: &CheckArgs,
+    path: &std::path::Path,
+    shown: &str,
+    base_rev: &str,
+    has_base: bool,
+) -> Result<Versions> {
+    let limit = ws.config.max_file_size;
+    // Both versions are read at once: inflating a large blob takes as long as checking
+    // it. The base is read through a second handle (a git2 repository stays on one
+    // thread); errors are reported in the same order as when read one after the other.
+    let (current, base) = std::thread::scope(|s| {
+        let (root, rel) = (ws.root.as_path(), shown);
+        let base = ws.repo.as_ref().filter(|_| has_base).map(|_| {
+            s.spawn(move || -> Result<Option<Vec<u8>>> {
+                let Some(repo) = Repo::discover(root)? else {
+                    return Ok(None);
+                };
+                Ok(found(repo.blob_at(base_rev, rel, limit)?))
+            })
+        });
+        let current = match (&ws.repo, args.staged) {
+            (Some(repo), true) => repo.blob_in_index(shown, limit).map(found),
+            // Outside a sparse checkout the file is absent and git takes the index entry
+            // for it.
+            (Some(repo), false) => match read_worktree(path, limit) {
+                Ok(None) if repo.skip_worktree(shown).unwrap_or(false) => {
+                    repo.blob_in_index(shown, limit).map(found)
+                }
+                other => other,
+            },
+            _ => read_worktree(path, limit),
+        };
+        let base = base.map_or(Ok(None), |h| h.join().expect("reading does not panic"));
+        (current, base)
+    });
+    Ok((current?, base?))
+}
+
+/// `(submodule working tree, its path in the superproject, the path inside it)` when
+/// `path` lies inside a submodule (a directory below the root holding `.git`).
+fn submodule_of(ws: &Workspace, shown: &str) -> Option<(std::path::PathBuf, String, String)> {
+    ws.repo.as_ref()?;
+    let parts: Vec<&str> = shown.split('/').collect();
+    (1..parts.len()).find_map(|n| {
+        let prefix = parts[..n].join("/");
+        let dir = ws.root.join(&prefix);
+        dir.join(".git")
+            .symlink_metadata()
+            .is_ok()
+            .then(|| (dir, prefix, parts[n..].join("/")))
+    })
+}
+
+/// A queue file inside a submodule, read as the superproject records it: the version in
+/// the submodule commit that the superproject's index (`--staged`) or base revision
+/// names, the working-tree file otherwise. Through `git`, in the submodule's repository.
+fn submodule_versions(
+    ws: &Workspace,
+    args: &CheckArgs,
+    path: &std::path::Path,
+    (sub, prefix, rest): (&std::path::Path, &str, &str),
+    base_rev: &str,
+    has_base: bool,
+) -> Result<Versions> {
+    let limit = ws.config.max_file_size;
+    let sup = Git::at(&ws.root);
+    let module = Git::submodule(sub);
+    let what = format!("submodule {}", crate::text::escape(prefix));
+    let at = |link: Option<crate::gitcli::Entry>| -> Result<Option<Vec<u8>>> {
+        match link {
+            Some(e) if e.mode == 0o160000 => {
+                Ok(found(module.blob_in_commit(&e.oid, rest, &what, limit)?))
+            }
+            _ => Ok(None),
+        }
+    };
+    let current = if args.staged {
+        let link = sup
+            .index_entries(prefix)?
+            .into_iter()
+            .find(|(stage, _)| *stage == 0)
+            .map(|(_, e)| e);
+        at(link)?
+    } else {
+        read_worktree(path, limit)?
+    };
+    let base = match (has_base, sup.commit_of(base_rev)?) {
+        (false, _) => None,
+        (true, Some(commit)) => at(sup.tree_entry(&commit, prefix)?)?,
+        (true, None) if base_rev == "HEAD" => None,
+        (true, None) => {
+            return Err(Error::Git(format!(
+                "base revision `{}` is not in this repository",
+                crate::text::escape(base_rev)
+            )))
+        }
+    };
+    Ok((current, base))
 }
 
 /// `--deny`, `--warn`, `--allow` in that order of strength: the last word on a rule is the

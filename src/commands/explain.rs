@@ -2,7 +2,7 @@
 
 use crate::cli::{ExplainArgs, RulesArgs};
 use crate::error::{Error, Result};
-use crate::output::{self, Format};
+use crate::output::{self, ReportFormat};
 use crate::rules::Rule;
 
 pub fn explain(args: &ExplainArgs) -> Result<()> {
@@ -23,14 +23,14 @@ pub fn explain(args: &ExplainArgs) -> Result<()> {
 
 pub fn rules(args: &RulesArgs) -> Result<()> {
     let text = match args.format {
-        Format::Json => {
+        ReportFormat::Json => {
             let list: Vec<_> = Rule::ALL
                 .iter()
                 .map(|r| serde_json::json!({"name": r.name(), "default": r.default_level().as_str(), "summary": r.summary()}))
                 .collect();
             format!("{}\n", serde_json::Value::Array(list))
         }
-        _ => {
+        ReportFormat::Human => {
             let width = Rule::ALL.iter().map(|r| r.name().len()).max().unwrap_or(0);
             Rule::ALL
                 .iter()

@@ -1,12 +1,13 @@
-//! `runqlint install-hook`: writes `hooks/pre-commit` (embedded at build time) into the
-//! repository's hooks directory.
+//! `runqlint install-hook`: writes `hooks/pre-commit` and `hooks/pre-merge-commit`
+//! (embedded at build time) into the repository's hooks directory. Each hook is handled
+//! as below; every hook is examined before any is written.
 //!
 //! - The directory is git's: `core.hooksPath` when set, else the common git directory's
 //!   `hooks`, shared by every linked worktree (see [`crate::git::Repo::hooks_dir`]).
 //! - The same content already there: "already installed", nothing written (idempotent).
 //! - A hook runqlint installed before (it carries [`MARKER`]): replaced by this version.
 //! - Anyone else's hook: refused unless `--force`, which first keeps it as
-//!   `pre-commit.runqlint-backup` (or `.1`, `.2`, ... if that exists: a backup is never
+//!   `<hook>.runqlint-backup` (or `.1`, `.2`, ... if that exists: a backup is never
 //!   overwritten).
 //! - The new hook is written to a temporary file in the same directory, made executable
 //!   (0755) and renamed into place, so a hook is never half-written.
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::InstallHookArgs;
 use crate::error::{io, Error, Result};
 use crate::git::Repo;
+use crate::gitcli::Git;
 use crate::output;
 
 /// The hook script, as shipped in `hooks/pre-commit`.
@@ -28,7 +30,20 @@ pub const HOOK: &str = include_str!("../../hooks/pre-commit");
 /// A line every version of runqlint's hook carries; a hook containing it is runqlint's own.
 pub const MARKER: &str = "# runqlint pre-commit hook:";
 
-const BACKUP: &str = "pre-commit.runqlint-backup";
+/// The merge hook, as shipped in `hooks/pre-merge-commit`: a merge git makes without
+/// stopping runs no `pre-commit`, only this.
+pub const MERGE_HOOK: &str = include_str!("../../hooks/pre-merge-commit");
+
+/// The marker of runqlint's `pre-merge-commit` hook.
+pub const MERGE_MARKER: &str = "# runqlint pre-merge-commit hook:";
+
+/// Every hook installed: (file name, content, marker).
+const HOOKS: [(&str, &str, &str); 2] = [
+    ("pre-commit", HOOK, MARKER),
+    ("pre-merge-commit", MERGE_HOOK, MERGE_MARKER),
+];
+
+const BACKUP_SUFFIX: &str = ".runqlint-backup";
 
 pub fn run(args: &InstallHookArgs) -> Result<()> {
     install_pre_commit(args)?;
@@ -39,47 +54,65 @@ pub fn run(args: &InstallHookArgs) -> Result<()> {
 fn install_pre_commit(args: &InstallHookArgs) -> Result<()> {
     let cwd =
         std::env::current_dir().map_err(|e| io(Path::new("."), "read the current directory", e))?;
-    let repo = Repo::discover(&cwd)?
-        .ok_or_else(|| Error::Usage(format!("{} is not in a git repository", cwd.display())))?;
-    if repo.is_bare() {
-        return Err(Error::Usage(
-            "this is a bare repository: it has no working tree, so no commit runs a pre-commit hook here".into(),
-        ));
-    }
-    let dir = repo.hooks_dir()?;
-    let target = dir.join("pre-commit");
-    let mut verb = "installed";
-    match existing(&target)? {
-        Existing::None => {}
-        Existing::Same => {
-            make_executable(&target)?;
-            return say(&format!(
-                "runqlint pre-commit hook already installed at {}",
-                shown(&target, &cwd)
+    let dir = match Repo::discover(&cwd) {
+        Ok(Some(repo)) if repo.is_bare() => {
+            return Err(Error::Usage(
+                "this is a bare repository: it has no working tree, so no commit runs a pre-commit hook here".into(),
             ));
         }
-        Existing::Ours => verb = "updated",
-        Existing::Foreign if !args.force => {
+        Ok(Some(repo)) => repo.hooks_dir()?,
+        Ok(None) => {
+            return Err(Error::Usage(format!(
+                "{} is not in a git repository",
+                cwd.display()
+            )))
+        }
+        // A repository libgit2 cannot open (SHA-256, reftable): git knows where its hooks are.
+        Err(e) => Git::discover(&cwd)?.ok_or(e)?.hooks_dir()?,
+    };
+    // Every hook is looked at before any is written: a refusal writes nothing.
+    let mut plan = Vec::new();
+    for (name, content, marker) in HOOKS {
+        let target = dir.join(name);
+        let state = existing(&target, content, marker)?;
+        if matches!(state, Existing::Foreign) && !args.force {
             return Err(Error::Refused(format!(
                 "{} already exists and is not runqlint's hook; left it alone. \
                  To chain them, call `runqlint check --staged` from it; to replace it, rerun with \
-                 --force (it is kept as {BACKUP})",
+                 --force (it is kept as {name}{BACKUP_SUFFIX})",
                 shown(&target, &cwd)
             )));
         }
-        Existing::Foreign => {
-            let backup = keep_backup(&target, &dir)?;
-            say(&format!(
-                "kept the previous pre-commit hook as {}",
-                shown(&backup, &cwd)
-            ))?;
-        }
+        plan.push((name, content, target, state));
     }
-    write_hook(&dir, &target)?;
-    say(&format!(
-        "{verb} runqlint pre-commit hook at {}",
-        shown(&target, &cwd)
-    ))
+    for (name, content, target, state) in plan {
+        let verb = match state {
+            Existing::Same => {
+                make_executable(&target)?;
+                say(&format!(
+                    "runqlint {name} hook already installed at {}",
+                    shown(&target, &cwd)
+                ))?;
+                continue;
+            }
+            Existing::None => "installed",
+            Existing::Ours => "updated",
+            Existing::Foreign => {
+                let backup = keep_backup(&target, &dir, name)?;
+                say(&format!(
+                    "kept the previous {name} hook as {}",
+                    shown(&backup, &cwd)
+                ))?;
+                "installed"
+            }
+        };
+        write_hook(&dir, &target, content)?;
+        say(&format!(
+            "{verb} runqlint {name} hook at {}",
+            shown(&target, &cwd)
+        ))?;
+    }
+    Ok(())
 }
 
 enum Existing {
@@ -92,7 +125,7 @@ enum Existing {
     Foreign,
 }
 
-fn existing(target: &Path) -> Result<Existing> {
+fn existing(target: &Path, hook: &str, marker: &str) -> Result<Existing> {
     let meta = match std::fs::symlink_metadata(target) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::None),
@@ -108,11 +141,11 @@ fn existing(target: &Path) -> Result<Existing> {
         return Ok(Existing::Foreign);
     }
     let bytes = std::fs::read(target).map_err(|e| io(target, "read", e))?;
-    Ok(if bytes == HOOK.as_bytes() {
+    Ok(if bytes == hook.as_bytes() {
         Existing::Same
     } else if String::from_utf8_lossy(&bytes)
         .lines()
-        .any(|l| l.starts_with(MARKER))
+        .any(|l| l.starts_with(marker))
     {
         Existing::Ours
     } else {
@@ -121,12 +154,12 @@ fn existing(target: &Path) -> Result<Existing> {
 }
 
 /// Links the current hook to the first free backup name; never replaces a file.
-fn keep_backup(target: &Path, dir: &Path) -> Result<PathBuf> {
+fn keep_backup(target: &Path, dir: &Path, hook: &str) -> Result<PathBuf> {
     for n in 0..1000 {
         let name = if n == 0 {
-            BACKUP.to_string()
+            format!("{hook}{BACKUP_SUFFIX}")
         } else {
-            format!("{BACKUP}.{n}")
+            format!("{hook}{BACKUP_SUFFIX}.{n}")
         };
         let backup = dir.join(name);
         // A hard link fails if the name exists and keeps a symbolic link as a link.
@@ -158,18 +191,18 @@ fn keep_backup(target: &Path, dir: &Path) -> Result<PathBuf> {
         }
     }
     Err(Error::Refused(format!(
-        "too many {BACKUP}* files in {}; remove some",
+        "too many {hook}{BACKUP_SUFFIX}* files in {}; remove some",
         dir.display()
     )))
 }
 
-fn write_hook(dir: &Path, target: &Path) -> Result<()> {
+fn write_hook(dir: &Path, target: &Path, hook: &str) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, "create", e))?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".pre-commit.runqlint")
+        .prefix(".hook.runqlint")
         .tempfile_in(dir)
         .map_err(|e| io(dir, "create a temporary file in", e))?;
-    tmp.write_all(HOOK.as_bytes())
+    tmp.write_all(hook.as_bytes())
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| io(tmp.path(), "write", e))?;
     make_executable(tmp.path())?;

@@ -13,10 +13,14 @@ use crate::cli::Common;
 use crate::config::{self, Config};
 use crate::error::{io, Error, Result};
 use crate::git::Repo;
+use crate::gitcli::Git;
 
 /// Where a command runs: the repository (if any), its root, and the config.
 pub struct Workspace {
     pub repo: Option<Repo>,
+    /// A repository git knows and libgit2 cannot open (SHA-256 objects, reftable refs, an
+    /// extension libgit2 lacks): read through `git`, with libgit2's reason. `repo` is None.
+    pub git_only: Option<(Git, String)>,
     /// The path was inside a bare repository (no working tree, no index to check).
     pub bare: bool,
     /// The repository's working tree, or the current directory outside a repository.
@@ -31,8 +35,14 @@ impl Workspace {
         let cwd = std::env::current_dir()
             .map_err(|e| io(Path::new("."), "read the current directory", e))?;
         let start = hint.map_or_else(|| cwd.clone(), |h| cwd.join(h));
-        let mut repo = Repo::discover(&start)?;
-        if let (None, Some(hint)) = (&repo, hint) {
+        let (mut repo, git_only) = match Repo::discover(&start) {
+            Ok(repo) => (repo, None),
+            Err(e) => match Git::discover(&start)? {
+                Some(git) => (None, Some((git, e.to_string()))),
+                None => return Err(e),
+            },
+        };
+        if let (None, None, Some(hint)) = (&repo, &git_only, hint) {
             // A path in no repository, named from inside one, is not checked alone (its
             // history would be silently skipped): it is outside the repository.
             if let Some(here) = Repo::discover(&cwd)?.filter(|r| !r.is_bare()) {
@@ -42,13 +52,15 @@ impl Workspace {
         }
         let bare = repo.as_ref().is_some_and(Repo::is_bare);
         let repo = repo.filter(|r| !r.is_bare());
-        let root = repo
-            .as_ref()
-            .and_then(|r| r.workdir())
-            .map_or(cwd, Path::to_path_buf);
+        let root = match (&repo, &git_only) {
+            (Some(r), _) => r.workdir().map_or(cwd, Path::to_path_buf),
+            (None, Some((git, _))) => git.top().to_path_buf(),
+            (None, None) => cwd,
+        };
         let config = Config::load(config_file, &root)?;
         Ok(Workspace {
             repo,
+            git_only,
             bare,
             root,
             config,
@@ -85,9 +97,10 @@ impl Workspace {
 
     /// The path as shown in output: repository-relative, else as given.
     pub fn display_path(&self, path: &Path) -> Result<String> {
-        match &self.repo {
-            Some(repo) => repo.relative(path),
-            None => Ok(path.to_string_lossy().into_owned()),
+        match (&self.repo, &self.git_only) {
+            (Some(repo), _) => repo.relative(path),
+            (None, Some((git, _))) => crate::git::relative_in(git.top(), path),
+            (None, None) => Ok(path.to_string_lossy().into_owned()),
         }
     }
 }

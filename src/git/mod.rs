@@ -23,6 +23,7 @@ use std::path::{Component, Path, PathBuf};
 use git2::{ObjectType, Oid, Repository};
 
 use crate::error::{Error, Result};
+use crate::gitcli::Git;
 
 pub use read::Blob;
 pub use write::{FileCommit, Head, IndexLock};
@@ -30,6 +31,9 @@ pub use write::{FileCommit, Head, IndexLock};
 /// A repository with a working tree (or a bare one, which has none).
 pub struct Repo {
     repo: Repository,
+    /// The same repository through the `git` program, for what libgit2 reads differently
+    /// (`None` without a working tree).
+    git: Option<Git>,
 }
 
 /// A git object id (a commit or a blob), as git prints it.
@@ -67,9 +71,12 @@ impl Repo {
     /// `Ok(None)` when `start` is not inside a repository.
     pub fn discover(start: &Path) -> Result<Option<Repo>> {
         if std::env::var_os("GIT_DIR").is_some() {
-            return Repository::open_from_env()
-                .map(|repo| Some(Repo { repo }))
-                .map_err(Error::from);
+            let repo = Repository::open_from_env()?;
+            // libgit2 leaves `GIT_WORK_TREE` (and so `git --work-tree`) to the caller.
+            if let Some(wt) = std::env::var_os("GIT_WORK_TREE").filter(|w| !w.is_empty()) {
+                repo.set_workdir(&absolute(Path::new(&wt))?, false)?;
+            }
+            return Ok(Some(Repo::new(repo)));
         }
         let dir = if start.is_dir() {
             start.to_path_buf()
@@ -77,18 +84,32 @@ impl Repo {
             parent_dir(start)
         };
         match Repository::discover(&dir) {
-            Ok(repo) => Ok(Some(Repo { repo })),
+            Ok(repo) => Ok(Some(Repo::new(repo))),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    fn new(repo: Repository) -> Repo {
+        let git = repo.workdir().map(Git::at);
+        Repo { repo, git }
     }
 
     pub fn workdir(&self) -> Option<&Path> {
         self.repo.workdir()
     }
 
+    /// No working tree: a bare repository not given one by `GIT_WORK_TREE`/`--work-tree`
+    /// (libgit2 keeps `core.bare` even then; git uses the working tree it was given).
     pub fn is_bare(&self) -> bool {
-        self.repo.is_bare()
+        self.repo.workdir().is_none()
+    }
+
+    /// The `git` program's view of this repository (it has a working tree).
+    fn cli(&self) -> Result<&Git> {
+        self.git
+            .as_ref()
+            .ok_or_else(|| Error::Usage("a bare repository has no working tree".into()))
     }
 
     /// `path` (absolute or relative to the current directory) as a repository-relative path
@@ -97,33 +118,39 @@ impl Repo {
         let workdir = self
             .workdir()
             .ok_or_else(|| Error::Usage("a bare repository has no working tree".into()))?;
-        let workdir =
-            std::fs::canonicalize(workdir).map_err(|e| crate::error::io(workdir, "resolve", e))?;
-        let abs = absolute(path)?;
-        let rel = abs.strip_prefix(&workdir).map_err(|_| {
-            Error::Usage(format!(
-                "{} is outside the repository at {}",
-                path.display(),
-                workdir.display()
-            ))
-        })?;
-        let parts: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        if parts.is_empty() {
-            return Err(Error::Usage(format!(
-                "{} is the repository itself, not a file",
-                path.display()
-            )));
-        }
-        Ok(parts.join("/"))
+        relative_in(workdir, path)
     }
 
     /// The repository's git directory (`.git`, or the worktree's own in a linked worktree).
     pub fn git_dir(&self) -> &Path {
         self.repo.path()
     }
+}
+
+/// `path` (absolute or relative to the current directory) relative to `workdir`, with `/`
+/// separators.
+pub fn relative_in(workdir: &Path, path: &Path) -> Result<String> {
+    let workdir =
+        std::fs::canonicalize(workdir).map_err(|e| crate::error::io(workdir, "resolve", e))?;
+    let abs = absolute(path)?;
+    let rel = abs.strip_prefix(&workdir).map_err(|_| {
+        Error::Usage(format!(
+            "{} is outside the repository at {}",
+            path.display(),
+            workdir.display()
+        ))
+    })?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} is the repository itself, not a file",
+            path.display()
+        )));
+    }
+    Ok(parts.join("/"))
 }
 
 fn parent_dir(path: &Path) -> PathBuf {

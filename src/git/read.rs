@@ -18,30 +18,34 @@ pub enum Blob {
 }
 
 impl Repo {
-    /// Where git looks for hooks, as `git rev-parse --git-path hooks` answers: `core.hooksPath`
-    /// when set (`~/` expanded; a relative value is relative to the working tree's root,
-    /// where git runs hooks), else `hooks` in the common git directory, which every linked
-    /// worktree of the repository shares. The directory may not exist yet.
+    /// Where git looks for hooks: `git rev-parse --git-path hooks` asked of git itself, so
+    /// `core.hooksPath` counts from every config source git reads (system, global,
+    /// `GIT_CONFIG_GLOBAL`, local, worktree, includes). The directory may not exist yet.
     pub fn hooks_dir(&self) -> Result<PathBuf> {
-        let config = self.repo.config()?;
-        let configured = match config.get_path("core.hooksPath") {
-            Ok(p) => Some(p),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => None,
-            Err(e) => return Err(e.into()),
-        };
-        match configured {
-            Some(p) if p.as_os_str().is_empty() => Ok(self.repo.commondir().join("hooks")),
-            Some(p) if p.is_absolute() => Ok(p),
-            Some(p) => {
-                let base = self.repo.workdir().unwrap_or_else(|| self.repo.commondir());
-                Ok(base.join(p))
-            }
-            None => Ok(self.repo.commondir().join("hooks")),
-        }
+        self.cli()?.hooks_dir()
     }
 
-    /// The file at `rel` in revision `rev` (`HEAD`, a branch, a SHA, a tag).
+    /// Whether `rev` names a commit here.
+    pub fn resolves(&self, rev: &str) -> bool {
+        self.repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .is_ok()
+    }
+
+    /// The file at `rel` in revision `rev` (`HEAD`, a branch, a SHA, a tag), as git would
+    /// check it out (see [`Repo::content`]).
     pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
+        self.blob_at_as(rev, rel, limit, true)
+    }
+
+    /// The bytes stored in the object database for `rel` at `rev`, before any checkout
+    /// conversion: what a byte-exact commit would be compared with.
+    pub fn stored_blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
+        self.blob_at_as(rev, rel, limit, false)
+    }
+
+    fn blob_at_as(&self, rev: &str, rel: &str, limit: u64, checkout: bool) -> Result<Blob> {
         let object = match self.repo.revparse_single(rev) {
             Ok(o) => o,
             Err(e)
@@ -53,7 +57,16 @@ impl Repo {
             {
                 return Ok(Blob::NoVersion)
             }
-            Err(e) => return Err(self.missing_revision(rev, &e)),
+            // git reads revisions libgit2 does not (`main-worktree/HEAD`,
+            // `worktrees/NAME/HEAD`, `:/text`, reflog dates): ask it before giving up.
+            Err(e) => match self.cli()?.commit_of(rev)? {
+                Some(id) => {
+                    let oid = Oid::from_str(&id)
+                        .map_err(|_| Error::Git(format!("`{id}` is not an object id")))?;
+                    self.repo.find_object(oid, None)?
+                }
+                None => return Err(self.missing_revision(rev, &e)),
+            },
         };
         let commit = object
             .peel_to_commit()
@@ -65,9 +78,11 @@ impl Repo {
             Err(e) => return Err(e.into()),
         };
         match entry.kind() {
-            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => Err(Error::Usage(format!(
-                "{rel} is a symbolic link in {rev}; runqlint checks regular files only"
-            ))),
+            // A symbolic link at the base holds no queue: a regular file now is a new one.
+            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => Ok(Blob::Missing),
+            Some(ObjectType::Blob) if checkout => {
+                self.content(entry.id(), rel, limit).map(Blob::Found)
+            }
             Some(ObjectType::Blob) => self.read_blob(entry.id(), rel, limit).map(Blob::Found),
             Some(ObjectType::Commit) => Err(Error::Usage(format!(
                 "{rel} is a submodule in {rev}, not a file"
@@ -78,34 +93,104 @@ impl Repo {
         }
     }
 
-    /// The staged version of `rel`: the index entry, not the working tree.
+    /// The index git commits from: `GIT_INDEX_FILE` (a hook's temporary index; relative
+    /// paths are relative to the directory git ran the hook in), else the repository's.
+    /// `None` when libgit2 cannot read it (split index, sparse index, a newer version).
+    fn index(&self) -> Option<git2::Index> {
+        match std::env::var_os("GIT_INDEX_FILE").filter(|f| !f.is_empty()) {
+            Some(file) => git2::Index::open(Path::new(&file)).ok(),
+            None => self.repo.index().ok(),
+        }
+    }
+
+    /// The staged version of `rel`: the index entry, not the working tree, as git would
+    /// check it out. An intent to add (`git add -N`) is not content: git commits nothing
+    /// for it.
     pub fn blob_in_index(&self, rel: &str, limit: u64) -> Result<Blob> {
-        let index = match std::env::var_os("GIT_INDEX_FILE") {
-            Some(file) => {
-                let file = PathBuf::from(file);
-                // Relative paths are relative to the working directory git ran the hook in.
-                git2::Index::open(&file)?
-            }
-            None => self.repo.index()?,
+        let Some(index) = self.index() else {
+            return self.cli()?.blob_in_index(rel, limit);
         };
-        let conflicted: Vec<i32> = (1..=3)
-            .filter(|&stage| index.get_path(Path::new(rel), stage).is_some())
-            .collect();
-        if !conflicted.is_empty() {
-            return Err(Error::Git(format!(
-                "{rel} has unresolved merge conflicts in the index; resolve them and `git add` the result"
-            )));
+        if (1..=3).any(|stage| index.get_path(Path::new(rel), stage).is_some()) {
+            return Err(crate::gitcli::conflicted(rel));
         }
         match index.get_path(Path::new(rel), 0) {
             None => Ok(Blob::Missing),
-            Some(entry) if entry.mode == 0o120000 => Err(Error::Usage(format!(
-                "{rel} is staged as a symbolic link; runqlint checks regular files only"
-            ))),
+            Some(entry) if entry.mode == 0o120000 => Err(crate::gitcli::staged_symlink(rel)),
             Some(entry) if entry.mode == 0o160000 => {
                 Err(Error::Usage(format!("{rel} is a submodule, not a file")))
             }
-            Some(entry) => self.read_blob(entry.id, rel, limit).map(Blob::Found),
+            Some(entry) if entry.flags_extended & INTENT_TO_ADD != 0 => Ok(Blob::Missing),
+            Some(entry) => self.content(entry.id, rel, limit).map(Blob::Found),
         }
+    }
+
+    /// Whether `rel` is outside a sparse checkout (skip-worktree): git takes its index entry
+    /// for the working-tree file.
+    pub fn skip_worktree(&self, rel: &str) -> Result<bool> {
+        match self.index() {
+            Some(index) => Ok(index
+                .get_path(Path::new(rel), 0)
+                .is_some_and(|e| e.flags_extended & SKIP_WORKTREE != 0)),
+            None => self.cli()?.skip_worktree(rel),
+        }
+    }
+
+    /// The bytes git would check out for blob `id` at `rel`: libgit2 reads the object when
+    /// the path has no checkout conversion and the object is here; otherwise git does
+    /// (filters, `eol`, Git LFS; a partial clone's missing blob is fetched as git would).
+    fn content(&self, id: Oid, rel: &str, limit: u64) -> Result<Vec<u8>> {
+        if !self.converts(rel) {
+            match self.read_blob(id, rel, limit) {
+                Err(Error::Git(_)) if !self.repo.odb()?.exists(id) => {}
+                other => return other,
+            }
+        }
+        self.cli()?.checkout_bytes(rel, &id.to_string(), limit)
+    }
+
+    /// Whether git changes `rel`'s bytes between the object store and the working tree:
+    /// a `filter` (Git LFS is one), `ident`, `working-tree-encoding`, an `eol`/`crlf`
+    /// attribute, or `core.autocrlf`/`core.eol` asking for CRLF. The attributes are read
+    /// by libgit2 (`.gitattributes`, `info/attributes`, `core.attributesFile`); a
+    /// `core.attributesFile` only in `GIT_CONFIG_GLOBAL`, which libgit2 does not read,
+    /// sends every read to git.
+    fn converts(&self, rel: &str) -> bool {
+        let path = Path::new(rel);
+        let set = |name: &str| {
+            !matches!(
+                self.repo
+                    .get_attr(path, name, git2::AttrCheckFlags::FILE_THEN_INDEX)
+                    .map(git2::AttrValue::from_string),
+                Ok(git2::AttrValue::Unspecified | git2::AttrValue::False)
+            )
+        };
+        if ["filter", "ident", "working-tree-encoding", "eol", "crlf"]
+            .iter()
+            .any(|a| set(a))
+        {
+            return true;
+        }
+        let global = std::env::var_os("GIT_CONFIG_GLOBAL")
+            .filter(|p| !p.is_empty())
+            .and_then(|p| git2::Config::open(Path::new(&p)).ok());
+        if global
+            .as_ref()
+            .is_some_and(|c| c.get_string("core.attributesFile").is_ok())
+        {
+            return true;
+        }
+        let configs = [self.repo.config().ok(), global];
+        let get = |key: &str| {
+            configs
+                .iter()
+                .flatten()
+                .find_map(|c| c.get_string(key).ok())
+                .map(|v| v.to_ascii_lowercase())
+        };
+        matches!(
+            get("core.autocrlf").as_deref(),
+            Some("true" | "yes" | "on" | "1")
+        ) || get("core.eol").as_deref() == Some("crlf")
     }
 
     fn read_blob(&self, id: Oid, rel: &str, limit: u64) -> Result<Vec<u8>> {
@@ -175,6 +260,10 @@ impl Repo {
         ))
     }
 }
+
+/// Index entry flags (the extended ones, as libgit2 exposes them).
+const INTENT_TO_ADD: u16 = 1 << 13;
+const SKIP_WORKTREE: u16 = 1 << 14;
 
 /// The object's `size` bytes through a read stream, or `None` when the backend has no
 /// streams for it (packed objects) or the stream disagrees with the header.

@@ -20,7 +20,7 @@ pub enum Format {
     Sarif,
 }
 
-/// How `fix` and `stale` report.
+/// How `fix`, `stale` and `rules` report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
     Human,

@@ -5,6 +5,7 @@
 mod support;
 
 mod check;
+mod fidelity;
 mod fidelity_fix;
 mod fix;
 mod gates;

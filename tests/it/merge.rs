@@ -136,7 +136,12 @@ fn appends_on_both_branches_merge_cleanly_with_the_driver_and_conflict_without()
         &repo.root,
         &["merge", "-q", "--no-edit", "theirs"],
     ));
-    assert_eq!(run.stderr, "");
+    // The pre-merge-commit hook install-hook put in place checked the merge: warnings only
+    // (r1 has been running since February).
+    assert!(
+        !run.stderr.contains("CONFLICT") && run.stderr.contains("0 errors, 1 warning"),
+        "{run:?}"
+    );
     let merged = text(&repo);
     assert!(merged.starts_with(ours.trim_end().trim_end_matches(['}', ']', '\n', ' '])));
     assert_eq!(ids(&merged), ["q1", "r1", "d1", "o1", "t1"]);
@@ -902,7 +907,8 @@ mod prop {
         match *e {
             Edit::Advance(n) => {
                 let it = &mut items[n % len];
-                let k = it["id"].as_str().unwrap().len() + n;
+                // Decided by the item alone, so both sides walk the same chain of statuses.
+                let k = it["id"].as_str().unwrap().len() + n % len;
                 let next = match it["status"].as_str().unwrap() {
                     "queued" => "running",
                     "running" if k % 3 == 0 => "stale",

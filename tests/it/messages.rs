@@ -34,6 +34,10 @@ fn every_usage_error_is_one_line_with_exit_2() {
         (&["fix", "--max-attempts", "many"], "'--max-attempts <N>'"),
         (&["explain"], "<RULE>"),
         (&["rules", "extra"], "'extra'"),
+        (
+            &["rules", "--format", "sarif"],
+            "possible values: human, json",
+        ),
         (&["stale", "--now"], "'--now <TIME>'"),
         (&["schema", "x"], "'x'"),
         (&["install-hook", "--force=yes"], "--force"),

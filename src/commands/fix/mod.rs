@@ -62,7 +62,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
         .ok_or_else(|| Error::Io(format!("{shown}: no such file in the working tree")))?;
     let source = Source::parse(original, shown)?;
     let base = match repo {
-        Some(r) => match r.blob_at("HEAD", shown, s.max_file_size)? {
+        Some(r) => match r.stored_blob_at("HEAD", shown, s.max_file_size)? {
             Blob::Found(b) => Some(b),
             _ => None,
         },

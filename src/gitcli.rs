@@ -1,0 +1,414 @@
+//! Reading through the installed `git`, for what libgit2 reads differently or not at all.
+//!
+//! The hook runs inside git and CI runs beside it, so the `git` on PATH is the reference.
+//! libgit2 (`src/git.rs`) stays the fast path for a plain repository; this module answers
+//! where libgit2 lags: repositories it cannot open (SHA-256 objects, reftable refs, unknown
+//! extensions), indexes it cannot read (split index, sparse index), objects it cannot fetch
+//! (blobless partial clones: `git cat-file` fetches a missing blob from the promisor remote
+//! as git would), files git converts on checkout (`.gitattributes` filters, `eol`, Git
+//! LFS), and queue files inside submodules.
+//!
+//! Every command inherits the environment, so a hook's `GIT_DIR`, `GIT_WORK_TREE` and
+//! `GIT_INDEX_FILE` apply; relative values are made absolute first, because the commands
+//! run in the repository's top directory. Commands for a submodule run without them (git
+//! clears them for submodules too). Paths are passed with `--literal-pathspecs`, revisions
+//! are refused when they could be read as options, and nothing goes through a shell.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::error::{Error, Result};
+use crate::git::Blob;
+
+/// The variables git clears when it runs a command in a submodule (`git rev-parse
+/// --local-env-vars`, less the ones that cannot apply here).
+const LOCAL_ENV: &[&str] = &[
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_DIR",
+    "GIT_GRAFT_FILE",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_PREFIX",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_SHALLOW_FILE",
+    "GIT_WORK_TREE",
+];
+
+/// Variables holding paths that a hook may export relative to its directory.
+const PATH_ENV: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_COMMON_DIR",
+];
+
+/// A repository as the `git` program sees it: commands run in `top`.
+#[derive(Debug, Clone)]
+pub struct Git {
+    top: PathBuf,
+    /// A submodule: run without the superproject's repository variables.
+    isolated: bool,
+}
+
+/// A path's entry in a tree or the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub mode: u32,
+    pub oid: String,
+}
+
+impl Git {
+    /// The repository of the current process (its environment and directory), if `git`
+    /// knows one with a working tree: `git rev-parse --show-toplevel`.
+    pub fn discover(start: &Path) -> Result<Option<Git>> {
+        let dir = if start.is_dir() {
+            start
+        } else {
+            start.parent().unwrap_or(start)
+        };
+        let mut cmd = Command::new("git");
+        cmd.args(["rev-parse", "--show-toplevel"])
+            .current_dir(if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            })
+            .stdin(Stdio::null());
+        absolutize_env(&mut cmd);
+        let out = run(cmd, "find the repository")?;
+        if !out.status.success() {
+            return Ok(None);
+        }
+        let top = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
+        if top.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Git {
+            top: PathBuf::from(top),
+            isolated: false,
+        }))
+    }
+
+    /// The repository of the working tree at `top` (a submodule's), ignoring the
+    /// superproject's `GIT_DIR` and friends.
+    pub fn submodule(top: &Path) -> Git {
+        Git {
+            top: top.to_path_buf(),
+            isolated: true,
+        }
+    }
+
+    /// The repository of the environment, run in `top` (the working tree's root).
+    pub fn at(top: &Path) -> Git {
+        Git {
+            top: top.to_path_buf(),
+            isolated: false,
+        }
+    }
+
+    pub fn top(&self) -> &Path {
+        &self.top
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("git");
+        cmd.arg("--literal-pathspecs")
+            .args(args)
+            .current_dir(&self.top)
+            .stdin(Stdio::null());
+        if self.isolated {
+            for var in LOCAL_ENV {
+                cmd.env_remove(var);
+            }
+        } else {
+            absolutize_env(&mut cmd);
+        }
+        cmd
+    }
+
+    /// Runs `git ARGS`; `Ok(None)` when git exits non-zero.
+    fn output(&self, args: &[&str], what: &str) -> Result<Option<Vec<u8>>> {
+        let out = run(self.cmd(args), what)?;
+        Ok(out.status.success().then_some(out.stdout))
+    }
+
+    /// Where git runs hooks: `git rev-parse --git-path hooks`, which reads `core.hooksPath`
+    /// from every config source git reads (system, global, local, worktree, includes,
+    /// `GIT_CONFIG_*`).
+    pub fn hooks_dir(&self) -> Result<PathBuf> {
+        let out = self
+            .output(
+                &["rev-parse", "--path-format=absolute", "--git-path", "hooks"],
+                "find the hooks directory",
+            )?
+            .ok_or_else(|| Error::Git("git could not name its hooks directory".into()))?;
+        let dir = String::from_utf8_lossy(&out).trim_end().to_string();
+        Ok(PathBuf::from(dir))
+    }
+
+    /// The commit `rev` names: `Ok(None)` when it names none.
+    pub fn commit_of(&self, rev: &str) -> Result<Option<String>> {
+        refuse_option(rev)?;
+        let spec = format!("{rev}^{{commit}}");
+        Ok(self
+            .output(
+                &["rev-parse", "--verify", "--quiet", &spec],
+                "resolve a revision",
+            )?
+            .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+            .filter(|s| !s.is_empty()))
+    }
+
+    /// `rel`'s entry in the tree of `commit` (a full object id), if any.
+    pub fn tree_entry(&self, commit: &str, rel: &str) -> Result<Option<Entry>> {
+        let out = self
+            .output(
+                &["ls-tree", "-z", "--full-tree", commit, "--", rel],
+                "read a tree",
+            )?
+            .ok_or_else(|| Error::Git(format!("git could not read the tree of {commit}")))?;
+        // `<mode> SP <type> SP <oid> TAB <path> NUL`
+        for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            let text = String::from_utf8_lossy(record);
+            let Some((meta, path)) = text.split_once('\t') else {
+                continue;
+            };
+            if path != rel {
+                continue;
+            }
+            let mut parts = meta.split(' ');
+            let (Some(mode), Some(_), Some(oid)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let mode = u32::from_str_radix(mode, 8).unwrap_or(0);
+            return Ok(Some(Entry {
+                mode,
+                oid: oid.to_string(),
+            }));
+        }
+        Ok(None)
+    }
+
+    /// `rel`'s entries in the index, by stage (0 merged, 1–3 conflicted). A sparse index is
+    /// expanded by git, so a path outside the sparse cone is listed too.
+    pub fn index_entries(&self, rel: &str) -> Result<Vec<(u8, Entry)>> {
+        let out = self
+            .output(&["ls-files", "-z", "--stage", "--", rel], "read the index")?
+            .ok_or_else(|| Error::Git("git could not read the index".into()))?;
+        let mut entries = Vec::new();
+        // `<mode> SP <oid> SP <stage> TAB <path> NUL`
+        for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            let text = String::from_utf8_lossy(record);
+            let Some((meta, path)) = text.split_once('\t') else {
+                continue;
+            };
+            if path != rel {
+                continue;
+            }
+            let mut parts = meta.split(' ');
+            let (Some(mode), Some(oid), Some(stage)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            entries.push((
+                stage.parse().unwrap_or(0),
+                Entry {
+                    mode: u32::from_str_radix(mode, 8).unwrap_or(0),
+                    oid: oid.to_string(),
+                },
+            ));
+        }
+        Ok(entries)
+    }
+
+    /// Whether `rel`'s index entry is only an intent to add (`git add -N`): git records
+    /// nothing for it in a commit. Asked only for an entry holding the empty blob.
+    pub fn intent_to_add(&self, rel: &str) -> Result<bool> {
+        // `--debug` prints the entry's flags; CE_INTENT_TO_ADD is bit 29.
+        let out = self
+            .output(&["ls-files", "--debug", "--", rel], "read the index")?
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&out);
+        Ok(text
+            .lines()
+            .filter_map(|l| l.split("flags: ").nth(1))
+            .filter_map(|f| u32::from_str_radix(f.trim(), 16).ok())
+            .any(|flags| flags & (1 << 29) != 0))
+    }
+
+    /// Whether `rel` is marked skip-worktree in the index (outside a sparse checkout).
+    pub fn skip_worktree(&self, rel: &str) -> Result<bool> {
+        let out = self
+            .output(&["ls-files", "-z", "-t", "--", rel], "read the index")?
+            .unwrap_or_default();
+        Ok(out
+            .split(|&b| b == 0)
+            .any(|r| r.starts_with(b"S ") && &r[2..] == rel.as_bytes()))
+    }
+
+    /// The blob `oid` as git would check it out at `rel`: through the path's filters
+    /// (`.gitattributes` `filter`, `eol`, `ident`, Git LFS), fetched first from the
+    /// promisor remote if a partial clone lacks it. Over `limit` bytes is refused.
+    pub fn checkout_bytes(&self, rel: &str, oid: &str, limit: u64) -> Result<Vec<u8>> {
+        refuse_option(oid)?;
+        let path_arg = format!("--path={rel}");
+        let mut cmd = self.cmd(&["cat-file", "--filters", &path_arg, oid]);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| Error::Git(format!("cannot run `git` to read {rel}: {e}")))?;
+        let mut bytes = Vec::new();
+        let stdout = child.stdout.take().expect("piped");
+        let read = stdout.take(limit + 1).read_to_end(&mut bytes);
+        if read.is_ok() && bytes.len() as u64 > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::Io(format!(
+                "{rel}: more than {limit} bytes once checked out (`max-file-size` in runqlint.toml)"
+            )));
+        }
+        let mut err = Vec::new();
+        if let Some(mut stderr) = child.stderr.take() {
+            let _ = stderr.read_to_end(&mut err);
+        }
+        let status = child
+            .wait()
+            .map_err(|e| Error::Git(format!("`git cat-file` for {rel}: {e}")))?;
+        read.map_err(|e| Error::Git(format!("`git cat-file` for {rel}: {e}")))?;
+        if !status.success() {
+            return Err(Error::Git(format!(
+                "{rel}: git could not check out blob {oid}: {}",
+                last_line(&err)
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// The file at `rel` in revision `rev`, as git would check it out.
+    pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
+        let Some(commit) = self.commit_of(rev)? else {
+            if rev == "HEAD" {
+                return Ok(Blob::NoVersion);
+            }
+            return Err(Error::Git(format!(
+                "base revision `{}` is not in this repository; fetch it (for example `git fetch origin {}`) or name another",
+                crate::text::escape(rev),
+                crate::text::escape(rev)
+            )));
+        };
+        match self.tree_entry(&commit, rel)? {
+            None => Ok(Blob::Missing),
+            Some(e) => self.entry_blob(&e, rel, &format!("in {rev}"), limit),
+        }
+    }
+
+    /// The staged version of `rel`, as git would check it out.
+    pub fn blob_in_index(&self, rel: &str, limit: u64) -> Result<Blob> {
+        let entries = self.index_entries(rel)?;
+        if entries.iter().any(|(stage, _)| *stage != 0) {
+            return Err(conflicted(rel));
+        }
+        match entries.into_iter().next() {
+            None => Ok(Blob::Missing),
+            Some((_, e)) if e.mode == 0o120000 => Err(staged_symlink(rel)),
+            Some((_, e)) if is_empty_blob(&e.oid) && self.intent_to_add(rel)? => Ok(Blob::Missing),
+            Some((_, e)) => self.entry_blob(&e, rel, "in the index", limit),
+        }
+    }
+
+    /// The file at `rel` in `commit` (a full object id), as git would check it out; an
+    /// error naming `what` when the commit is not here (a submodule not fetched).
+    pub fn blob_in_commit(&self, commit: &str, rel: &str, what: &str, limit: u64) -> Result<Blob> {
+        if self.commit_of(commit)?.is_none() {
+            return Err(Error::Git(format!(
+                "{what} records commit {commit}, which is not in its repository; fetch it with `git -C {} fetch`",
+                crate::text::escape(&self.top.to_string_lossy())
+            )));
+        }
+        match self.tree_entry(commit, rel)? {
+            None => Ok(Blob::Missing),
+            Some(e) => self.entry_blob(&e, rel, &format!("in {commit}"), limit),
+        }
+    }
+
+    fn entry_blob(&self, e: &Entry, rel: &str, where_: &str, limit: u64) -> Result<Blob> {
+        match e.mode {
+            // A symbolic link at the base: the regular file now is new.
+            0o120000 => Ok(Blob::Missing),
+            0o160000 => Err(Error::Usage(format!(
+                "{rel} is a submodule {where_}, not a file"
+            ))),
+            0o040000 => Err(Error::Usage(format!(
+                "{rel} is a directory {where_}, not a file"
+            ))),
+            _ => self.checkout_bytes(rel, &e.oid, limit).map(Blob::Found),
+        }
+    }
+}
+
+pub fn conflicted(rel: &str) -> Error {
+    Error::Git(format!(
+        "{rel} has unresolved merge conflicts in the index; resolve them and `git add` the result"
+    ))
+}
+
+pub fn staged_symlink(rel: &str) -> Error {
+    Error::Usage(format!(
+        "{rel} is staged as a symbolic link; runqlint checks regular files only"
+    ))
+}
+
+/// The empty blob in SHA-1 and SHA-256 repositories (what `git add -N` records).
+pub fn is_empty_blob(oid: &str) -> bool {
+    oid == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+        || oid == "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813"
+}
+
+fn refuse_option(arg: &str) -> Result<()> {
+    if arg.starts_with('-') || arg.is_empty() || arg.contains('\0') {
+        return Err(Error::Usage(format!(
+            "`{}` is not a revision",
+            crate::text::escape(arg)
+        )));
+    }
+    Ok(())
+}
+
+fn run(mut cmd: Command, what: &str) -> Result<std::process::Output> {
+    cmd.stderr(Stdio::piped())
+        .output()
+        .map_err(|e| Error::Git(format!("cannot run `git` to {what}: {e}")))
+}
+
+/// The last non-empty line git wrote to stderr, escaped (it may quote file content).
+fn last_line(err: &[u8]) -> String {
+    let text = String::from_utf8_lossy(err);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no reason given");
+    crate::text::escape(line.trim())
+}
+
+/// Makes the hook's relative repository variables absolute (they are relative to the
+/// directory the hook runs in, and the commands here may run elsewhere).
+fn absolutize_env(cmd: &mut Command) {
+    let Ok(cwd) = std::env::current_dir() else {
+        return;
+    };
+    for var in PATH_ENV {
+        if let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            let p = Path::new(&value);
+            if p.is_relative() {
+                cmd.env(var, cwd.join(p));
+            }
+        }
+    }
+}
