@@ -33,6 +33,8 @@ pub enum Command {
     /// against.
     Schema,
     InstallHook(InstallHookArgs),
+    Log(LogArgs),
+    Audit(AuditArgs),
     MergeDriver(MergeDriverArgs),
 }
 
@@ -260,4 +262,51 @@ pub fn usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> String {
         }
     };
     crate::text::escape(&format!("{what} (see `{help}`)"))
+}
+
+/// One item's timeline: every commit in which it appeared, changed or was removed, oldest
+/// first, with the author, the status after, what changed, and the receipt of `fix` commits.
+///
+/// Follows the file through renames. Exit status: 0 shown, 1 no item with that id in the
+/// history, 2 could not read the history.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// The item's `id`.
+    pub id: String,
+    /// The queue file [default: the first configured path].
+    pub path: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    /// Show only the N most recent events (still oldest first).
+    #[arg(long, short = 'n', value_name = "N")]
+    pub max_count: Option<usize>,
+    /// Only commits not reachable from REV (as `git log REV..HEAD`).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// Read this config file instead of runqlint.toml at the repository root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Check every version of the file in history: each commit that changed it (reachable from
+/// HEAD, following renames) with the single-file rules, and against each parent with the
+/// history rules. Each finding is reported once, at the commit that introduced it, located
+/// in that commit's version.
+///
+/// Time-based rules judge each version at its commit's time (unless --now is given).
+/// Exit status: 0 no error-severity finding, 1 at least one, 2 could not check.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The queue file [default: the first configured path].
+    pub path: Option<PathBuf>,
+    /// Only commits not reachable from REV (as `git log REV..HEAD`); their parents' findings
+    /// count as already there.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub common: Common,
 }

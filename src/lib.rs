@@ -15,6 +15,7 @@ pub mod failpoint;
 pub mod fields;
 pub mod git;
 pub mod gitcli;
+pub mod history;
 pub mod itemdiff;
 pub mod journal;
 pub mod lint;

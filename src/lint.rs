@@ -86,6 +86,8 @@ pub struct Diagnostic {
     pub location: Location,
     /// A secondary place (the base version of a changed item, the first duplicate).
     pub related: Option<Location>,
+    /// The commit that introduced it (`audit` only), full id.
+    pub commit: Option<String>,
 }
 
 /// Everything found in one file.
@@ -332,6 +334,7 @@ pub fn lint_owned(
             help: e.help,
             place,
             related: None,
+            commit: None,
         });
     }
     for f in findings {
@@ -389,6 +392,7 @@ pub fn lint_owned(
             help: p.help,
             location,
             related,
+            commit: None,
         });
     }
     diagnostics.sort_by(|a, b| {

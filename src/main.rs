@@ -34,6 +34,8 @@ fn main() -> ExitCode {
         Command::Rules(args) => commands::explain::rules(args).map(|()| true),
         Command::Schema => commands::explain::schema().map(|()| true),
         Command::InstallHook(args) => commands::install_hook::run(args).map(|()| true),
+        Command::Log(args) => commands::log::run(args),
+        Command::Audit(args) => commands::audit::run(args).map(|s| s.errors == 0),
         Command::MergeDriver(args) => commands::merge_driver::run(args),
     };
     match result {

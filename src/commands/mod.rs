@@ -1,9 +1,11 @@
 //! The subcommands: the only places that combine git, files, rules and output.
 
+pub mod audit;
 pub mod check;
 pub mod explain;
 pub mod fix;
 pub mod install_hook;
+pub mod log;
 pub mod merge_driver;
 pub mod stale;
 

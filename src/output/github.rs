@@ -45,7 +45,7 @@ pub fn render(reports: &[FileReport]) -> String {
         out.push_str(&format!(
             "::{command} {},title={}::{}\n",
             location_properties(d),
-            escape_property(&format!("runqlint {}", d.rule.name())),
+            escape_property(&title(d)),
             escape_data(&annotation_message(d))
         ));
     }
@@ -65,6 +65,19 @@ pub fn render(reports: &[FileReport]) -> String {
     out
 }
 
+/// `runqlint RULE`, and for `audit` the commit that introduced the finding (the annotated
+/// lines are that commit's version's).
+fn title(d: &Diagnostic) -> String {
+    match &d.commit {
+        Some(c) => format!(
+            "runqlint {} (commit {})",
+            d.rule.name(),
+            crate::history::short(c)
+        ),
+        None => format!("runqlint {}", d.rule.name()),
+    }
+}
+
 /// The plain log line for a finding: `path:line:col: severity [rule] message`. It never
 /// starts with `::` (after blanks, which the runner skips), so a hostile path cannot smuggle
 /// in a workflow command: such a path is shown as `./path`.
@@ -73,8 +86,13 @@ fn log_line(d: &Diagnostic) -> String {
     if path.trim_start().starts_with(':') || path.starts_with(char::is_whitespace) {
         path = format!("./{path}");
     }
+    let at = d
+        .commit
+        .as_ref()
+        .map(|c| format!(" (commit {})", crate::history::short(c)))
+        .unwrap_or_default();
     format!(
-        "{path}:{}:{}: {} [{}] {}\n",
+        "{path}:{}:{}: {} [{}]{at} {}\n",
         d.location.line,
         d.location.column,
         d.severity.as_str(),

@@ -373,6 +373,27 @@ fn excerpt(name: &str, text: &str, loc: &Location) -> String {
 
 /// Renders every diagnostic, then a one-line summary.
 pub fn render(reports: &[FileReport], style: Style) -> String {
+    let mut out = render_diagnostics(reports, style);
+    let s = super::Summary::of(reports);
+    let files = reports.len();
+    out.push_str(&format!(
+        "{} {}, {} {} in {} {}\n",
+        s.errors,
+        if s.errors == 1 { "error" } else { "errors" },
+        s.warnings,
+        if s.warnings == 1 {
+            "warning"
+        } else {
+            "warnings"
+        },
+        files,
+        if files == 1 { "file" } else { "files" },
+    ));
+    out
+}
+
+/// Renders every diagnostic, without the summary.
+pub fn render_diagnostics(reports: &[FileReport], style: Style) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -469,21 +490,6 @@ pub fn render(reports: &[FileReport], style: Style) -> String {
             out.push('\n');
         }
     }
-    let s = super::Summary::of(reports);
-    let files = reports.len();
-    out.push_str(&format!(
-        "{} {}, {} {} in {} {}\n",
-        s.errors,
-        if s.errors == 1 { "error" } else { "errors" },
-        s.warnings,
-        if s.warnings == 1 {
-            "warning"
-        } else {
-            "warnings"
-        },
-        files,
-        if files == 1 { "file" } else { "files" },
-    ));
     out
 }
 

@@ -23,6 +23,9 @@ pub fn render(reports: &[FileReport]) -> String {
             if let Some(id) = &d.item_id {
                 o.insert("itemId".into(), id.clone().into());
             }
+            if let Some(commit) = &d.commit {
+                o.insert("commit".into(), commit.clone().into());
+            }
             if d.location.side == Side::Base {
                 o.insert("inBase".into(), true.into());
             }

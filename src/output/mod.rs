@@ -6,6 +6,7 @@ use crate::lint::{FileReport, Severity};
 
 pub mod fix;
 pub mod github;
+pub mod history;
 pub mod human;
 pub mod json;
 pub mod sarif;

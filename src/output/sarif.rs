@@ -104,6 +104,11 @@ fn result(d: &Diagnostic, fingerprint: &str) -> Value {
     if let Some(id) = &d.item_id {
         r["properties"] = json!({"itemId": id, "pointer": d.pointer});
     }
+    if let Some(commit) = &d.commit {
+        // `audit`: the commit that introduced the finding, whose version the region is in.
+        r["properties"]["commit"] = commit.as_str().into();
+        r["partialFingerprints"]["runqlint/commit"] = commit.as_str().into();
+    }
     r
 }
 

@@ -9,6 +9,7 @@ mod fidelity;
 mod fidelity_fix;
 mod fix;
 mod gates;
+mod history;
 mod hostile;
 mod lint;
 mod merge;

@@ -1,0 +1,200 @@
+//! `log` and `audit` output.
+
+use serde_json::{json, Value};
+
+use crate::commands::audit::CommitReport;
+use crate::commands::log::{Kind, Timeline};
+use crate::history::Commit;
+use crate::lint::FileReport;
+use crate::text::escape;
+
+use super::{Format, ReportFormat, Summary};
+
+/// `git log`-style header of a commit; every field from git is escaped.
+fn commit_header(c: &Commit) -> String {
+    format!(
+        "commit {}\nAuthor: {}\nDate:   {}\n\n    {}\n",
+        escape(&c.id),
+        escape(&c.author),
+        escape(&c.date),
+        escape(&c.subject)
+    )
+}
+
+/// `audit`: the new findings of each commit, in the format asked for.
+pub fn render_audit(format: Format, path: &str, total: usize, reports: &[CommitReport]) -> String {
+    let files: Vec<FileReport> = reports.iter().map(|r| r.report.clone()).collect();
+    if format != Format::Human {
+        return super::render(format, &files);
+    }
+    let style = super::human::Style::detect();
+    let mut out = String::new();
+    for r in reports {
+        out.push_str(&commit_header(&r.change.commit));
+        out.push('\n');
+        out.push_str(&super::human::render_diagnostics(
+            std::slice::from_ref(&r.report),
+            style,
+        ));
+    }
+    let s = Summary::of(&files);
+    out.push_str(&format!(
+        "{} {}, {} {} introduced by {} of the {} {} that changed {}\n",
+        s.errors,
+        if s.errors == 1 { "error" } else { "errors" },
+        s.warnings,
+        if s.warnings == 1 {
+            "warning"
+        } else {
+            "warnings"
+        },
+        reports.len(),
+        total,
+        if total == 1 { "commit" } else { "commits" },
+        escape(path),
+    ));
+    out
+}
+
+/// `log`: the item's timeline.
+pub fn render_log(format: ReportFormat, t: &Timeline) -> String {
+    match format {
+        ReportFormat::Json => log_json(t),
+        ReportFormat::Human => log_human(t),
+    }
+}
+
+fn log_json(t: &Timeline) -> String {
+    let events: Vec<Value> = t
+        .events
+        .iter()
+        .map(|e| {
+            let changes: Vec<Value> = e
+                .changes
+                .iter()
+                .map(|c| json!({"field": c.field, "old": c.old, "new": c.new}))
+                .collect();
+            json!({
+                "commit": e.commit.id,
+                "author": e.commit.author,
+                "date": e.commit.date,
+                "subject": e.commit.subject,
+                "path": e.path,
+                "kind": e.kind.as_str(),
+                "status": e.status,
+                "previousStatus": e.previous_status,
+                "changes": changes,
+                "receipt": e.receipt,
+            })
+        })
+        .collect();
+    let mut text = crate::text::json_safe(
+        json!({
+            "version": 1,
+            "id": t.id,
+            "path": t.path,
+            "events": events,
+        })
+        .to_string(),
+    );
+    text.push('\n');
+    text
+}
+
+/// A value for one line: compact JSON, unsafe characters escaped, long values cut.
+fn show(v: &Option<Value>) -> String {
+    match v {
+        None => "(none)".to_string(),
+        Some(v) => {
+            let s = escape(&v.to_string());
+            if s.chars().count() > 80 {
+                let cut: String = s.chars().take(79).collect();
+                format!("{cut}…")
+            } else {
+                s
+            }
+        }
+    }
+}
+
+/// A value, and for a time field (`…AtMs`) the time it stands for.
+fn show_field(field: &str, v: &Option<Value>) -> String {
+    match v.as_ref().and_then(Value::as_i64) {
+        Some(ms) if field.ends_with("AtMs") => {
+            format!("{ms} ({})", crate::rules::fmt_ms(ms))
+        }
+        _ => show(v),
+    }
+}
+
+fn status_text(s: &Option<String>) -> String {
+    match s {
+        Some(s) => escape(s),
+        None => "(gone)".to_string(),
+    }
+}
+
+fn log_human(t: &Timeline) -> String {
+    let mut out = format!(
+        "item {} in {}: {} {}\n",
+        crate::text::quote(&t.id),
+        escape(&t.path),
+        t.events.len(),
+        if t.events.len() == 1 {
+            "event"
+        } else {
+            "events"
+        }
+    );
+    for e in &t.events {
+        out.push('\n');
+        out.push_str(&commit_header(&e.commit));
+        out.push('\n');
+        let what = match e.kind {
+            Kind::Added => format!("added as {}", status_text(&e.status)),
+            Kind::Removed => format!("removed (was {})", status_text(&e.previous_status)),
+            Kind::Changed if e.status != e.previous_status => format!(
+                "status {} → {}",
+                status_text(&e.previous_status),
+                status_text(&e.status)
+            ),
+            Kind::Changed => format!("changed, still {}", status_text(&e.status)),
+        };
+        if e.path != t.path {
+            out.push_str(&format!("  {what} (in {})\n", escape(&e.path)));
+        } else {
+            out.push_str(&format!("  {what}\n"));
+        }
+        for c in &e.changes {
+            // The status is already the headline.
+            if c.field == "status" && e.kind == Kind::Changed {
+                continue;
+            }
+            out.push_str(&format!(
+                "    {}: {} → {}\n",
+                escape(&c.field),
+                show_field(&c.field, &c.old),
+                show_field(&c.field, &c.new)
+            ));
+        }
+        if let Some(r) = &e.receipt {
+            out.push_str(&format!("  {}\n", receipt_line(r)));
+        }
+    }
+    out
+}
+
+/// The receipt of a `fix` commit on one line.
+fn receipt_line(r: &Value) -> String {
+    let mut parts = Vec::new();
+    for (key, label) in [
+        ("runId", "run"),
+        ("backup", "backup"),
+        ("artifact", "artifact"),
+    ] {
+        if let Some(v) = r.get(key).and_then(Value::as_str) {
+            parts.push(format!("{label} {}", escape(v)));
+        }
+    }
+    format!("receipt: {}", parts.join(", "))
+}
