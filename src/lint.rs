@@ -334,7 +334,6 @@ pub fn lint_owned(
             help: e.help,
             place,
             related: None,
-            commit: None,
         });
     }
     for f in findings {
