@@ -19,7 +19,8 @@ N/100)); each side changes the base as a dispatcher on a branch would:
                  (K true contradictions)
 
 Tools: git's default merge (`git merge-file`, the three-way line merge `git merge` runs on a
-file), `git merge-file --union`, mergiraf (`mergiraf merge`), runqlint (`merge-driver`).
+file), `git merge-file --union`, mergiraf (`mergiraf merge --git`, its merge-driver mode),
+runqlint (`merge-driver`).
 
 Judged per result: conflict regions (`<<<<<<<` lines), contradictions reported (a
 contradicted item whose id is in a conflict region, its label, or is the item the region
@@ -157,7 +158,8 @@ def run_tool(tool, paths, out, runqlint, mergiraf, timeout):
     elif tool == "union":
         cmd = ["git", "merge-file", "--union", out, base, theirs]
     elif tool == "mergiraf":
-        cmd = [mergiraf, "merge", base, out, theirs, "-o", out + ".m", "-p", "run_queue.json"]
+        # Its driver mode, as registered in git: the result is written over ours.
+        cmd = [mergiraf, "merge", "--git", base, out, theirs, "-p", "run_queue.json"]
     else:
         cmd = [runqlint, "merge-driver", base, out, theirs, "7", "run_queue.json"]
     t0 = time.perf_counter()
@@ -166,9 +168,6 @@ def run_tool(tool, paths, out, runqlint, mergiraf, timeout):
     except subprocess.TimeoutExpired:
         return None, None, timeout
     dt = time.perf_counter() - t0
-    if tool == "mergiraf":
-        if os.path.exists(out + ".m"):
-            os.replace(out + ".m", out)
     return p.returncode, p.stderr.decode("utf-8", "replace"), dt
 
 

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args).map(|s| s.errors == 0),
-        Command::Fix(args) => commands::fix::run(args),
+        Command::Fix(args) => commands::fix::run(args).map(|()| true),
         Command::Stale(args) => commands::stale::run(args).map(|()| true),
         Command::Explain(args) => commands::explain::explain(args).map(|()| true),
         Command::Rules(args) => commands::explain::rules(args).map(|()| true),

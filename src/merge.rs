@@ -517,15 +517,15 @@ impl<'t> Merger<'t> {
             self.merge_root(base.and_then(Value::as_object), om, tm)?;
         }
         let (bi, oi, ti) = (base.map_or(&[][..], items_of), items_of(o), items_of(t));
-        let ids = |items: &'_ [Value]| -> IdMap<String, usize> {
+        fn ids(items: &[Value]) -> IdMap<&str, usize> {
             let mut map = IdMap::with_capacity_and_hasher(items.len(), Default::default());
             for (i, v) in items.iter().enumerate() {
                 if let Some(id) = v.is_object().then(|| itemdiff::item_id(v)).flatten() {
-                    map.entry(id.to_string()).or_insert(i);
+                    map.entry(id).or_insert(i);
                 }
             }
             map
-        };
+        }
         let (bmap, omap, tmap) = (ids(bi), ids(oi), ids(ti));
         let optr = items_pointer(o);
         // Ours' items, in place.

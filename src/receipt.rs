@@ -26,7 +26,6 @@
 
 use std::fmt::Write as _;
 
-use crate::config::Mark;
 use crate::repair::{Action, Options, Plan, Requeue};
 use crate::rules::{fmt_duration, fmt_ms};
 use crate::text;
@@ -258,13 +257,6 @@ fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn mark_word(mark: Mark) -> &'static str {
-    match mark {
-        Mark::Failed => "failed",
-        Mark::Stale => "stale",
-    }
-}
-
 fn subject(plan: &Plan, opts: &Options) -> String {
     let marked = plan.marked().count();
     let beats = plan.heartbeats().count();
@@ -281,7 +273,7 @@ fn subject(plan: &Plan, opts: &Options) -> String {
         parts.push(format!(
             "mark {marked} stale running item{} {}",
             plural(marked),
-            mark_word(opts.mark)
+            opts.mark.status().as_str()
         ));
     }
     if beats > 0 {
@@ -303,7 +295,7 @@ fn body_line(o: &crate::repair::Outcome) -> String {
         .unwrap_or_default();
     let why = text::escape(o.liveness.why());
     let action = match &o.action {
-        Action::Marked(mark) => format!("marked {} ({why})", mark_word(*mark)),
+        Action::Marked(mark) => format!("marked {} ({why})", mark.status().as_str()),
         Action::Heartbeat => format!("alive ({why}), heartbeat recorded"),
         Action::Kept => format!("active ({why}), left running"),
         Action::Reconciled(finish) => format!("reconciled as {} ({why})", finish.as_str()),

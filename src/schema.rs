@@ -38,20 +38,26 @@ pub fn check(doc: &Value, sink: &mut Vec<Finding>) {
 /// JSON Schema's `integer` accepts `1.0` and `-0.0`; queue times and counters are written
 /// as integer literals, so a number parsed as a float in any integer field of the table
 /// ([`crate::fields`]) is a `schema` finding too. (The scanner declines any such float, so
-/// only a parsed document needs this.)
+/// only a parsed document needs this.) A value the schema itself already rejected (a
+/// fraction such as `1.5`, when [`check`] ran first into `sink`) is not reported twice.
 pub fn check_integers(queue: &ValueQueue, sink: &mut Vec<Finding>) {
+    let reported = sink.len();
     for item in queue.entries() {
         for &field in Field::ALL {
             if !field.kind().is_integer() {
                 continue;
             }
             if let Some(Value::Number(n)) = item.get(field) {
-                if n.is_f64() {
+                let pointer = item.view.pointer_to(field);
+                let known = sink[..reported]
+                    .iter()
+                    .any(|f| f.rule == Rule::Schema && f.pointer == pointer);
+                if n.is_f64() && !known {
                     let path = field.path();
                     sink.push(
                         Finding::new(
                             Rule::Schema,
-                            item.view.pointer_to(field),
+                            pointer,
                             format!("{n} is not an integer; `{path}` is a whole number of milliseconds or a count"),
                         )
                         .item(item.view),

@@ -143,14 +143,7 @@ fn render_human(r: &FixReport) -> String {
         let c = &o.candidate;
         let why = escape(o.liveness.why());
         let what = match &o.action {
-            Action::Marked(m) => format!(
-                "marked {} ({why})",
-                if *m == crate::config::Mark::Failed {
-                    "failed"
-                } else {
-                    "stale"
-                }
-            ),
+            Action::Marked(m) => format!("marked {} ({why})", m.status().as_str()),
             Action::Heartbeat => format!("alive, heartbeat recorded ({why})"),
             Action::Kept => format!("active, left running ({why})"),
             Action::Reconciled(f) => format!("reconciled as {} ({why})", f.as_str()),

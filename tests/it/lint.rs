@@ -79,6 +79,11 @@ const CASES: &[Case] = &[
     ),
     fires("schema", "missing id", "{\"items\": [\n  {\"status\": \"queued\"}\n]}\n"),
     fires("schema", "float time", "{\"items\": [\n  {\"id\": \"a\", \"status\": \"queued\", \"createdAtMs\": 1.5}\n]}\n"),
+    fires(
+        "schema",
+        "whole float time",
+        "{\"items\": [\n  {\"id\": \"a\", \"status\": \"running\", \"run\": {\"startedAtMs\": 1.0}}\n]}\n",
+    ),
     silent(
         "schema",
         "unknown fields are allowed",
@@ -319,6 +324,19 @@ fn every_rule_has_a_case_that_fires_and_one_that_does_not() {
             case.name,
             case.rule
         );
+    }
+}
+
+#[test]
+fn a_float_time_is_one_schema_finding() {
+    for name in ["float time", "whole float time"] {
+        let case = CASES.iter().find(|c| c.name == name).unwrap();
+        let diagnostics = run(case);
+        let schema: Vec<&Diagnostic> = diagnostics
+            .iter()
+            .filter(|d| d.rule == Rule::Schema)
+            .collect();
+        assert_eq!(schema.len(), 1, "{name}\n{}", render(&diagnostics));
     }
 }
 

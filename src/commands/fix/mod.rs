@@ -51,7 +51,7 @@ use prepare::Source;
 use settings::Settings;
 use transaction::{Branch, Job};
 
-pub fn run(args: &FixArgs) -> Result<bool> {
+pub fn run(args: &FixArgs) -> Result<()> {
     let (ws, s) = Settings::resolve(args)?;
     let shown = s.shown.as_str();
     let repo = ws.repo.as_ref();
@@ -92,7 +92,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     };
     let Some(new_text) = &prepared.new_text else {
         emit(&s, &report)?;
-        return Ok(true);
+        return Ok(());
     };
     // git would store other bytes than these (a clean filter, an `eol` attribute,
     // core.autocrlf): a byte-exact commit would disagree with git, whatever --allow-dirty.
@@ -132,7 +132,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
         report.diff = Some(unified_diff(shown, &source.text, new_text));
         report.backup = backup_shown;
         emit(&s, &report)?;
-        return Ok(true);
+        return Ok(());
     }
 
     // Write and commit.
@@ -151,7 +151,7 @@ pub fn run(args: &FixArgs) -> Result<bool> {
     report.backup = backup_shown.clone();
     report.commit = made.map(|id| id.to_string());
     emit(&s, &report)?;
-    Ok(true)
+    Ok(())
 }
 
 fn filtered(shown: &str) -> Error {
