@@ -9,12 +9,16 @@ For each size N this writes, under OUT/N/:
                `runqlint check --staged` really compares two different versions
   fix.json     (with --stale K) the staged version in which K running items have been
                silent for 30 days: what `runqlint fix` repairs
+  warnW/head.json, warnW/staged.json
+               (with --warn W, for the largest size only) head and staged in which the same
+               W old items are `running` and silent for 30 days in both versions: a
+               legal history with exactly W `stale-running` warnings and no error
 
 The files look like what a Node dispatcher writes (`JSON.stringify(q, null, 2)` plus a
 final newline, non-ASCII kept as is), about 400 bytes per item. Checked at NOW_MS
 (2026-11-25T00:00:00Z) no rule reports an error; at most warnings in fix.json.
 
-    python3 bench/gen.py OUT 1000 10000 100000 --stale 100
+    python3 bench/gen.py OUT 1000 10000 100000 --stale 100 --warn 5,100
 """
 
 import argparse
@@ -148,12 +152,32 @@ def make_stale(rng, items, count):
     return items
 
 
+def with_stale_pair(rng, head, staged, count):
+    """`head` and `staged` with the same `count` old items running and silent in both."""
+    head, staged = json.loads(json.dumps(head)), json.loads(json.dumps(staged))
+    by_id = {it["id"]: it for it in head}
+    old = [it for it in staged if it["status"] in ("done", "failed") and "triage" not in it
+           and by_id.get(it["id"], {}).get("status") == it["status"]]
+    for it in sorted(rng.sample(old, count), key=lambda it: it["id"]):
+        started = NOW_MS - 30 * DAY - rng.randrange(0, DAY)
+        for version in (it, by_id[it["id"]]):
+            version["status"] = "running"
+            run = version["run"]
+            for k in ("finishedAtMs", "error", "lastHeartbeatAtMs", "staleAfterMs"):
+                run.pop(k, None)
+            run["startedAtMs"] = started
+            version["createdAtMs"] = min(version["createdAtMs"], started)
+    return head, staged
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
     ap.add_argument("sizes", type=int, nargs="+")
     ap.add_argument("--stale", type=int, default=0, help="also write fix.json with this many stale running items")
+    ap.add_argument("--warn", default="", help="comma-separated warning counts: warnW/ pairs for the largest size")
     args = ap.parse_args()
+    warns = [int(w) for w in args.warn.split(",") if w]
     for n in args.sizes:
         rng = random.Random(f"runqlint-bench-{n}")
         items = [make_item(rng, i, n) for i in range(n)]
@@ -163,8 +187,14 @@ def main():
         files = {"head.json": items, "staged.json": staged}
         if args.stale:
             files["fix.json"] = make_stale(rng, staged, min(args.stale, n // 20))
+        if n == max(args.sizes):
+            for w in warns:
+                wrng = random.Random(f"runqlint-bench-{n}-warn-{w}")
+                h, s = with_stale_pair(wrng, items, staged, min(w, n // 20))
+                files[f"warn{w}/head.json"], files[f"warn{w}/staged.json"] = h, s
         for name, its in files.items():
             text = dump({"items": its})
+            os.makedirs(os.path.dirname(os.path.join(d, name)), exist_ok=True)
             with open(os.path.join(d, name), "w", encoding="utf-8", newline="\n") as f:
                 f.write(text)
         size = os.path.getsize(os.path.join(d, "staged.json"))

@@ -104,6 +104,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--fix-size", type=int, default=100000)
     ap.add_argument("--stale", type=int, default=100)
+    ap.add_argument("--hook-size", type=int, default=100, help="items of the pre-commit comparison")
+    ap.add_argument("--warn", default="5,100", help="warning counts of the warnW/ pairs of the largest size")
     args = ap.parse_args()
 
     work = os.path.abspath(args.work)
@@ -205,6 +207,86 @@ def main():
         s = med[(100000, rq)][0] / med[(10000, rq)][0]
         lines.append(f"- check --staged time(100k) / time(10k) = {s:.1f} (target ≤ 12: {'met' if s <= 12 else 'MISSED'})")
 
+    # Reporting: the largest size with W warnings (stale-running), every output format,
+    # next to jsonschema-cli on the same staged file.
+    warn_rows = []
+    warns = [int(w) for w in args.warn.split(",") if w]
+    formats = ["human", "json", "github", "sarif"]
+    for w in warns:
+        d = os.path.join(data, str(big), f"warn{w}")
+        if not os.path.isdir(d):
+            print(f"# {d} missing: no warnings rows (regenerate with bench/gen.py --warn)", file=sys.stderr)
+            continue
+        staged = os.path.join(d, "staged.json")
+        repo = make_repo(os.path.join(work, "repos", f"warn{w}"), env, os.path.join(d, "head.json"), staged)
+        cases = []
+        if args.jsonschema_cli:
+            cases.append(("jsonschema-cli", [args.jsonschema_cli, "validate", args.schema, "-i", staged], 0))
+        for fmt in formats:
+            cases.append((f"runqlint check --staged --format {fmt}",
+                          [args.runqlint, "check", "--staged", "--now", NOW, "--format", fmt], 0))
+        out = subprocess.run([args.runqlint, "check", "--staged", "--now", NOW, "--format", "json"], cwd=repo,
+                             env=env, capture_output=True, text=True)
+        summary = json.loads(out.stdout)["summary"]
+        if summary != {"errors": 0, "warnings": w}:
+            sys.exit(f"warn{w}: expected {w} warnings and no error, runqlint found {summary}")
+        for name, argv, _ in cases:  # warm-up
+            run_once(argv, repo, env)
+        acc = {}
+        for r in range(args.rounds):
+            order = cases[r % len(cases):] + cases[:r % len(cases)]
+            for name, argv, _ in order:
+                wall, cpu, rss, code = run_once(argv, repo, env)
+                if name.startswith("runqlint") and code != 0:
+                    show_failure(argv, repo, env)
+                    sys.exit(f"{name} failed on warn{w}")
+                acc.setdefault(name, []).append((wall, cpu, rss))
+            print(f"# {big} items, {w} warnings: round {r + 1}/{args.rounds} done", file=sys.stderr)
+        m = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), max(x[2] for x in v))
+             for k, v in acc.items()}
+        ref = m.get("jsonschema-cli")
+        for name, _, _ in cases:
+            wall, cpu, rss = m[name]
+            ratio = f"{wall / ref[0]:.2f}" if ref else "–"
+            rratio = f"{rss / ref[2]:.2f}" if ref else "–"
+            warn_rows.append(f"| {big:,} | {w} | {name} | {fmt_s(wall)} | {ratio} | {fmt_s(cpu)} | "
+                             f"{rss / 1024:.0f} MiB | {rratio} |")
+        if ref:
+            worst = max(m[f"runqlint check --staged --format {f}"][0] for f in formats) / ref[0]
+            human = m["runqlint check --staged --format human"][0] / ref[0]
+            rss = max(m[f"runqlint check --staged --format {f}"][2] for f in formats) / ref[2]
+            target = " (target ≤ 0.8: " + ("met" if human <= 0.8 else "MISSED") + ")" if w <= 5 else ""
+            lines.append(f"- check --staged on {big:,} items with {w} warnings: {human:.2f}× jsonschema-cli time "
+                         f"(human){target}, {worst:.2f}× for the slowest format; peak RSS {rss:.2f}× its")
+
+    # The pre-commit path on a small queue: the hook (`runqlint check --staged`, via the
+    # installed hook script) next to `git diff --cached --quiet`, which every commit pays.
+    hook_line = None
+    hd = os.path.join(data, str(args.hook_size))
+    if args.hook_size and os.path.isdir(hd):
+        repo = make_repo(os.path.join(work, "repos", f"hook-{args.hook_size}"), env, os.path.join(hd, "head.json"),
+                         os.path.join(hd, "staged.json"))
+        hook = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hooks", "pre-commit")
+        henv = dict(env, RUNQLINT=args.runqlint)
+        cases = [("git diff --cached --quiet", ["git", "diff", "--cached", "--quiet"]),
+                 ("pre-commit hook (runqlint check --staged)", ["sh", hook])]
+        for _, argv in cases:
+            run_once(argv, repo, henv)
+        acc = {}
+        for r in range(max(args.rounds, 5) * 4):
+            for name, argv in (cases if r % 2 == 0 else cases[::-1]):
+                wall, _, _, code = run_once(argv, repo, henv)
+                if name.startswith("pre-commit") and code != 0:
+                    show_failure(argv, repo, henv)
+                    sys.exit("the pre-commit hook refused the benchmark queue")
+                acc.setdefault(name, []).append(wall)
+        g = statistics.median(acc[cases[0][0]])
+        h = statistics.median(acc[cases[1][0]])
+        hook_line = (f"- pre-commit hook on {args.hook_size} items: {fmt_s(h)}; `git diff --cached --quiet`: "
+                     f"{fmt_s(g)}; {h / g:.2f}× (target ≤ 2: {'met' if h / g <= 2 else 'MISSED'})")
+    if hook_line:
+        lines.append(hook_line)
+
     # fix vs check on the stale file, each fix run reset afterwards (outside the timing).
     fix_line = None
     if args.stale and args.fix_size:
@@ -248,6 +330,15 @@ def main():
                             f"{'met' if fw / cw <= 3 else 'MISSED'})")
         fix_line = fix_line or probe or "- fix: not available in this build"
         lines.append(fix_line)
+    if warn_rows:
+        print()
+        print("With warnings (`stale-running`), every output format, next to jsonschema-cli on the same "
+              "staged file:")
+        print()
+        print("| items | warnings | tool | wall (median) | × jsonschema-cli | CPU user+sys | peak RSS | "
+              "RSS × jsonschema-cli |")
+        print("|---:|---:|---|---:|---:|---:|---:|---:|")
+        print("\n".join(warn_rows))
     print()
     print("\n".join(lines))
 

@@ -19,6 +19,8 @@ rounds=${ROUNDS:-5}
 sizes=${SIZES:-1000,10000,100000}
 stale=${STALE:-100}
 fix_size=${FIX_SIZE:-100000}
+warn=${WARN:-5,100}      # warnW/ pairs of the largest size: W stale-running warnings
+hook_size=${HOOK_SIZE:-100}
 # Pinned so that runs are comparable; override to try newer peers.
 JSONSCHEMA_CLI_VERSION=${JSONSCHEMA_CLI_VERSION:-0.60.2}
 AJV_CLI_VERSION=${AJV_CLI_VERSION:-5.0.0}
@@ -57,12 +59,13 @@ note "building runqlint --release"
 (cd "$root" && cargo build --release --quiet)
 
 # Regenerate the data only when the generator changed.
-stamp="$work/data/.gen-$(cksum <"$here/gen.py" | cut -d' ' -f1)-${sizes//,/_}-$stale"
+stamp="$work/data/.gen-$(cksum <"$here/gen.py" | cut -d' ' -f1)-${sizes//,/_}-$stale-$hook_size-${warn//,/_}"
 if [ ! -e "$stamp" ]; then
-    note "generating queues ($sizes items)"
+    note "generating queues ($sizes items, $hook_size for the hook; $warn warnings)"
     rm -rf "$work/data"
     # shellcheck disable=SC2086
-    python3 "$here/gen.py" "$work/data" ${sizes//,/ } --stale "$stale" >&2
+    python3 "$here/gen.py" "$work/data" ${sizes//,/ } --stale "$stale" --warn "$warn" >&2
+    python3 "$here/gen.py" "$work/data" "$hook_size" >&2
     touch "$stamp"
 fi
 
@@ -70,4 +73,4 @@ note "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 note "versions: $("$root/target/release/runqlint" --version 2>/dev/null || echo runqlint), $([ -x "$jsc" ] && "$jsc" --version), ajv-cli $AJV_CLI_VERSION, check-jsonschema $CHECK_JSONSCHEMA_VERSION, $(rustc --version)"
 exec python3 "$here/measure.py" --work "$work" --runqlint "$root/target/release/runqlint" \
     --schema "$root/schema/run_queue.schema.json" --sizes "$sizes" --rounds "$rounds" \
-    --stale "$stale" --fix-size "$fix_size" "${peers[@]}"
+    --stale "$stale" --fix-size "$fix_size" --warn "$warn" --hook-size "$hook_size" "${peers[@]}"

@@ -269,8 +269,8 @@ pub struct SpanIndex<'t> {
     text: &'t str,
     nodes: Vec<Node>,
     children: Vec<u32>,
-    /// Offsets at which lines start, for line/column conversion.
-    line_starts: Vec<usize>,
+    /// Offsets at which lines start, for line/column conversion (on first use).
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 /// A key that appears twice in one object.
@@ -294,13 +294,11 @@ impl<'t> SpanIndex<'t> {
     /// Builds the index. `text` must be a document [`parse`] accepted; anything else yields
     /// an index that locates nothing beyond the root (never a panic).
     pub fn build(text: &'t str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         let mut idx = SpanIndex {
             text,
             nodes: Vec::new(),
             children: Vec::new(),
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         };
         let mut s = Scanner {
             b: text.as_bytes(),
@@ -456,16 +454,17 @@ impl<'t> SpanIndex<'t> {
 
     /// A span suitable for a label: the value when short, else its first line.
     pub fn label_span(&self, span: Span) -> Span {
-        let text = &self.text[span.start..span.end];
-        match text.find('\n') {
-            Some(nl) => Span::new(span.start, span.start + text[..nl].trim_end().len().max(1)),
-            None => span,
-        }
+        label_span(self.text, span)
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col_with(self.text, &self.line_starts, offset)
+        let starts = self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(self.text.match_indices('\n').map(|(i, _)| i + 1));
+            starts
+        });
+        line_col_with(self.text, starts, offset)
     }
 
     /// Every repeated key in every object.
@@ -509,6 +508,67 @@ impl<'t> SpanIndex<'t> {
     }
 }
 
+/// A span of `text` suitable for a label: the span when it is on one line, else its first
+/// line.
+pub fn label_span(text: &str, span: Span) -> Span {
+    let inner = &text[span.start..span.end];
+    match inner.find('\n') {
+        Some(nl) => Span::new(span.start, span.start + inner[..nl].trim_end().len().max(1)),
+        None => span,
+    }
+}
+
+/// The span of the whole document: the text without its leading and trailing whitespace
+/// (JSON's four whitespace characters), as [`SpanIndex::value_span`] gives for `""`.
+pub fn root_span(text: &str) -> Span {
+    let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let start = text.len() - text.trim_start_matches(ws).len();
+    let end = text.trim_end_matches(ws).len().max(start);
+    Span::new(start, end)
+}
+
+/// 1-based lines and columns of a set of offsets in one text, found in one sweep that counts
+/// newlines (vectorised) only up to the largest offset: what locating a few findings in a
+/// large file costs is a byte count, not an index of every line.
+#[derive(Debug, Default)]
+pub struct LineCols {
+    /// `(offset, (line, column))`, sorted by offset.
+    known: Vec<(usize, (usize, usize))>,
+}
+
+impl LineCols {
+    /// Lines and columns of every offset in `offsets` (clamped to the text; any order).
+    pub fn new(text: &str, offsets: impl IntoIterator<Item = usize>) -> LineCols {
+        let mut offsets: Vec<usize> = offsets.into_iter().map(|o| o.min(text.len())).collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        let b = text.as_bytes();
+        let (mut at, mut line) = (0, 1);
+        let known = offsets
+            .into_iter()
+            .map(|offset| {
+                line += bytecount::count(&b[at..offset], b'\n');
+                at = offset;
+                (
+                    offset,
+                    (line, column(text, line_start(text, offset), offset)),
+                )
+            })
+            .collect();
+        LineCols { known }
+    }
+
+    /// The line and column of `offset`, which must have been among those given to
+    /// [`LineCols::new`] (else it is computed from scratch).
+    pub fn get(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        match self.known.binary_search_by_key(&offset, |&(o, _)| o) {
+            Ok(i) => self.known[i].1,
+            Err(_) => line_col(text, offset),
+        }
+    }
+}
+
 /// Line and column of `offset` given precomputed line starts.
 fn line_col_with(text: &str, line_starts: &[usize], offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -519,13 +579,18 @@ fn line_col_with(text: &str, line_starts: &[usize], offset: usize) -> (usize, us
 /// 1-based line and column of a byte offset, without an index (for one-off locations).
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
-    let start = text[..floor_char_boundary(text, offset)]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
+    let start = line_start(text, offset);
     (
-        text[..start].matches('\n').count() + 1,
+        bytecount::count(&text.as_bytes()[..start], b'\n') + 1,
         column(text, start, offset),
     )
+}
+
+/// Where the line holding `offset` starts.
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..floor_char_boundary(text, offset)]
+        .rfind('\n')
+        .map_or(0, |i| i + 1)
 }
 
 /// The 1-based column, in characters, of `offset` on the line starting at `line_start` (an
@@ -576,6 +641,8 @@ impl Scanner<'_> {
     fn string(&mut self) -> Option<()> {
         self.expect(b'"')?;
         loop {
+            // Ordinary characters in one vectorised step, up to the next quote or backslash.
+            self.pos += memchr::memchr2(b'"', b'\\', self.b.get(self.pos..)?)?;
             match self.next()? {
                 b'"' => return Some(()),
                 b'\\' => {

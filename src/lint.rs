@@ -155,6 +155,14 @@ enum Read<'t> {
     Slow(Parsed),
 }
 
+/// The typed view of a version that took the fast path.
+fn fast<'a>(read: Option<&'a Read<'a>>) -> Option<&'a Queue<'a>> {
+    match read {
+        Some(Read::Fast(q)) => Some(q),
+        _ => None,
+    }
+}
+
 /// The typed view of a version that took the slow path.
 fn slow_queue<'v>(read: Option<&'v Read>) -> Option<ValueQueue<'v>> {
     match read {
@@ -303,24 +311,29 @@ pub fn lint_owned(
         text: s.text.clone(),
     });
 
-    let mut locator = Locator::new(current_version.as_ref(), base_version.as_ref());
-    let mut diagnostics = Vec::new();
+    // Locate every finding first (byte spans), then turn all their offsets into lines and
+    // columns in one sweep per version.
+    let mut locator = Locator::new(
+        current_version
+            .as_ref()
+            .map(|v| (v, fast(current.as_ref()))),
+        base_version.as_ref().map(|v| (v, fast(base.as_ref()))),
+    );
+    let mut placed = Vec::new();
     for (side, severity, e) in syntax {
         let Some(severity) = severity_of(&settings.levels, Rule::InvalidJson, severity) else {
             continue;
         };
-        let location = locator.at_offset(side, e.offset);
-        diagnostics.push(Diagnostic {
+        let place = locator.at_offset(side, e.offset);
+        placed.push(Placed {
             rule: Rule::InvalidJson,
             severity,
-            path: input.path.to_string(),
             pointer: String::new(),
             message: e.message,
             item_id: None,
             help: e.help,
-            location,
+            place,
             related: None,
-            commit: None,
         });
     }
     for f in findings {
@@ -333,14 +346,30 @@ pub fn lint_owned(
         } else {
             (f.side, f.pointer.clone())
         };
-        let location = locator.at_pointer(side, &pointer, f.anchor);
+        let place = locator.at_pointer(side, &pointer, f.anchor);
         let related = f
             .related
             .as_ref()
             .filter(|(s, p)| (*s, p.as_str()) != (side, pointer.as_str()))
             .map(|(s, p)| locator.at_pointer(*s, p, Anchor::Value));
-        let mut message = f.message;
-        match (f.rule, &related) {
+        placed.push(Placed {
+            rule: f.rule,
+            severity,
+            pointer: f.pointer,
+            message: f.message,
+            item_id: f.item_id,
+            help: f.help,
+            place,
+            related,
+        });
+    }
+    let lines = locator.lines(&placed);
+    let mut diagnostics = Vec::with_capacity(placed.len());
+    for p in placed {
+        let location = lines.location(p.place);
+        let related = p.related.map(|r| lines.location(r));
+        let mut message = p.message;
+        match (p.rule, &related) {
             (Rule::DuplicateId, Some(r)) => {
                 message = format!("{message}; the first is at line {}", r.line);
             }
@@ -353,13 +382,13 @@ pub fn lint_owned(
             _ => {}
         }
         diagnostics.push(Diagnostic {
-            rule: f.rule,
-            severity,
+            rule: p.rule,
+            severity: p.severity,
             path: input.path.to_string(),
-            pointer: f.pointer,
+            pointer: p.pointer,
             message,
-            item_id: f.item_id,
-            help: f.help,
+            item_id: p.item_id,
+            help: p.help,
             location,
             related,
             commit: None,
@@ -388,84 +417,305 @@ fn severity_of(levels: &Levels, rule: Rule, forced: Option<Severity>) -> Option<
     }
 }
 
-/// Turns pointers and offsets into locations, building each version's span index on first
-/// use.
+/// A finding placed by byte span, before its lines and columns are known.
+struct Placed {
+    rule: Rule,
+    severity: Severity,
+    pointer: String,
+    message: String,
+    item_id: Option<String>,
+    help: Option<String>,
+    place: Place,
+    related: Option<Place>,
+}
+
+/// A span in one version; `None` when that version does not exist.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    side: Side,
+    span: Option<document::Span>,
+}
+
+/// One version as the locator sees it.
+struct Located<'a> {
+    version: &'a Version,
+    /// The scanner's view, when the version took the fast path: it knows each item's byte
+    /// range, so a finding inside an item is located by indexing that item alone.
+    scanned: Option<&'a Queue<'a>>,
+    /// The span index of the whole text, built on first use (findings the item ranges
+    /// cannot place: the slow path, `duplicate-key`).
+    index: Option<SpanIndex<'a>>,
+}
+
+/// Turns pointers and offsets into byte spans, then spans into lines and columns. What it
+/// costs grows with the findings, not with the file: a finding inside an item indexes that
+/// item, and line numbers come from one vectorised newline count per version, up to the
+/// last offset asked for.
 struct Locator<'a> {
-    current: Option<&'a Version>,
-    base: Option<&'a Version>,
-    current_index: Option<SpanIndex<'a>>,
-    base_index: Option<SpanIndex<'a>>,
+    current: Option<Located<'a>>,
+    base: Option<Located<'a>>,
 }
 
 impl<'a> Locator<'a> {
-    fn new(current: Option<&'a Version>, base: Option<&'a Version>) -> Self {
-        Locator {
-            current,
-            base,
-            current_index: None,
-            base_index: None,
-        }
-    }
-
-    fn index(&mut self, side: Side) -> Option<&SpanIndex<'a>> {
-        let (version, slot) = match side {
-            Side::Current => (self.current, &mut self.current_index),
-            Side::Base => (self.base, &mut self.base_index),
+    fn new(
+        current: Option<(&'a Version, Option<&'a Queue<'a>>)>,
+        base: Option<(&'a Version, Option<&'a Queue<'a>>)>,
+    ) -> Self {
+        let located = |(version, scanned)| Located {
+            version,
+            scanned,
+            index: None,
         };
-        let version = version?;
-        Some(slot.get_or_insert_with(|| SpanIndex::build(&version.text)))
+        Locator {
+            current: current.map(located),
+            base: base.map(located),
+        }
     }
 
-    fn at_offset(&mut self, side: Side, offset: usize) -> Location {
-        let text = match side {
-            Side::Current => self.current,
-            Side::Base => self.base,
+    fn side(&mut self, side: Side) -> Option<&mut Located<'a>> {
+        match side {
+            Side::Current => self.current.as_mut(),
+            Side::Base => self.base.as_mut(),
         }
-        .map(|v| v.text.clone());
-        let text = text.as_ref().map_or("", |t| t.as_str());
+    }
+
+    fn at_offset(&mut self, side: Side, offset: usize) -> Place {
+        let text = self.side(side).map_or("", |l| l.version.text.as_str());
         let offset = offset.min(text.len());
         let mut end = offset;
         if let Some(c) = text[offset..].chars().next() {
             end += c.len_utf8();
         }
-        let (line, column) = document::line_col(text, offset);
-        let (end_line, end_column) = document::line_col(text, end);
-        Location {
+        Place {
             side,
-            span: document::Span::new(offset, end),
-            line,
-            column,
-            end_line,
-            end_column,
+            span: Some(document::Span::new(offset, end)),
         }
     }
 
-    fn at_pointer(&mut self, side: Side, pointer: &str, anchor: Anchor) -> Location {
-        let Some(index) = self.index(side) else {
-            return Location {
-                side,
+    fn at_pointer(&mut self, side: Side, pointer: &str, anchor: Anchor) -> Place {
+        let Some(located) = self.side(side) else {
+            return Place { side, span: None };
+        };
+        let text: &'a str = &located.version.text;
+        let span = match anchor {
+            Anchor::Bytes { start, end } => document::Span::new(start, end),
+            _ => match located
+                .scanned
+                .and_then(|q| in_scanned(text, q, pointer, anchor))
+            {
+                Some(span) => span,
+                None => {
+                    let index = located.index.get_or_insert_with(|| SpanIndex::build(text));
+                    match anchor {
+                        Anchor::Key => index.key_span(pointer),
+                        _ => index.value_span(pointer),
+                    }
+                }
+            },
+        };
+        Place {
+            side,
+            span: Some(document::label_span(text, span)),
+        }
+    }
+
+    /// Lines and columns of every offset the placed findings name.
+    fn lines(&self, placed: &[Placed]) -> Lines<'a> {
+        let table = |side: Side, located: &Option<Located<'a>>| {
+            located.as_ref().map(|l| {
+                let offsets = placed
+                    .iter()
+                    .flat_map(|p| [Some(p.place), p.related])
+                    .flatten()
+                    .filter(|p| p.side == side)
+                    .filter_map(|p| p.span)
+                    .flat_map(|s| [s.start, s.end]);
+                let text: &'a str = &l.version.text;
+                (text, document::LineCols::new(text, offsets))
+            })
+        };
+        Lines {
+            current: table(Side::Current, &self.current),
+            base: table(Side::Base, &self.base),
+        }
+    }
+}
+
+/// Line and column tables of both versions.
+struct Lines<'a> {
+    current: Option<(&'a str, document::LineCols)>,
+    base: Option<(&'a str, document::LineCols)>,
+}
+
+impl Lines<'_> {
+    fn location(&self, place: Place) -> Location {
+        let table = match place.side {
+            Side::Current => self.current.as_ref(),
+            Side::Base => self.base.as_ref(),
+        };
+        match (table, place.span) {
+            (Some((text, lines)), Some(span)) => {
+                let (line, column) = lines.get(text, span.start);
+                let (end_line, end_column) = lines.get(text, span.end);
+                Location {
+                    side: place.side,
+                    span,
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                }
+            }
+            _ => Location {
+                side: place.side,
                 span: document::Span::default(),
                 line: 1,
                 column: 1,
                 end_line: 1,
                 end_column: 1,
-            };
-        };
-        let span = match anchor {
-            Anchor::Value => index.value_span(pointer),
-            Anchor::Key => index.key_span(pointer),
-            Anchor::Bytes { start, end } => document::Span::new(start, end),
-        };
-        let span = index.label_span(span);
-        let (line, column) = index.line_col(span.start);
-        let (end_line, end_column) = index.line_col(span.end);
-        Location {
-            side,
-            span,
-            line,
-            column,
-            end_line,
-            end_column,
+            },
+        }
+    }
+}
+
+/// The span `pointer` names in a scanned version, found from the item byte ranges the
+/// scanner recorded: the items array (or the root), or something inside one item, which is
+/// then indexed alone. `None` for anything else (the caller indexes the whole text).
+fn in_scanned(text: &str, queue: &Queue, pointer: &str, anchor: Anchor) -> Option<document::Span> {
+    let rest = pointer.strip_prefix(queue.items_pointer)?;
+    if rest.is_empty() {
+        // The items array itself: from the `[` before the first item to the `]` after the
+        // last one (only whitespace lies between them in a scanned text).
+        if queue.items_pointer.is_empty() {
+            return Some(document::root_span(text));
+        }
+        if anchor == Anchor::Key {
+            return None; // the `"items"` key: rare enough for the whole index
+        }
+        let (first, last) = (queue.items.first()?, queue.items.last()?);
+        let (start, _) = raw_span(first)?;
+        let (_, end) = raw_span(last)?;
+        let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+        let open = text[..start].trim_end_matches(ws);
+        let close = text[end..].trim_start_matches(ws);
+        if !(open.ends_with('[') && close.starts_with(']')) {
+            return None;
+        }
+        return Some(document::Span::new(
+            open.len() - 1,
+            text.len() - close.len() + 1,
+        ));
+    }
+    let rest = rest.strip_prefix('/')?;
+    let (digits, inner) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    if !canonical {
+        return None;
+    }
+    let index: usize = digits.parse().ok()?;
+    let item = queue.items.get(index).filter(|item| item.index == index)?;
+    let (start, end) = raw_span(item)?;
+    let local = SpanIndex::build(text.get(start..end)?);
+    let span = match anchor {
+        Anchor::Key => local.key_span(inner),
+        _ => local.value_span(inner),
+    };
+    Some(document::Span::new(start + span.start, start + span.end))
+}
+
+/// The byte range of an item the scanner read.
+fn raw_span(item: &crate::queue::Item) -> Option<(usize, usize)> {
+    item.body.span()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Queue texts in the styles the locator meets: pretty, CRLF, minified, non-ASCII,
+    /// a bare array, members that are absent, nested and escaped.
+    fn texts() -> Vec<String> {
+        let doc = serde_json::json!({"version": 2, "items": [
+            {"id": "a", "status": "done", "run": {"startedAtMs": 1, "finishedAtMs": 2}, "title": "é\u{1b}x"},
+            {"id": "b q", "status": "running", "run": {"startedAtMs": 5, "notes": "line\nbreak"}, "taskIds": ["t1", "t2"]},
+            {"id": "ü", "status": "stale", "triage": {"status": "needs_review", "reason": "r", "flaggedAtMs": 9}},
+            {"id": "d", "status": "queued", "x~/y": {"z": [1, 2, {"w": null}]}},
+        ]});
+        let pretty = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+        let items = serde_json::to_string_pretty(&doc["items"]).unwrap();
+        vec![
+            pretty.clone(),
+            pretty.replace('\n', "\r\n"),
+            serde_json::to_string(&doc).unwrap(),
+            items,
+            format!("  \n{}\n\n", pretty.replace("  ", "\t")),
+            r#"{"items":[ ]}"#.to_string(),
+        ]
+    }
+
+    /// Every pointer worth asking about in `value` (and a missing member below each).
+    fn pointers(value: &serde_json::Value, at: String, out: &mut Vec<String>) {
+        out.push(at.clone());
+        out.push(format!("{at}/missing"));
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    pointers(v, format!("{at}/{}", document::escape_segment(k)), out);
+                }
+            }
+            serde_json::Value::Array(list) => {
+                for (i, v) in list.iter().enumerate() {
+                    pointers(v, format!("{at}/{i}"), out);
+                }
+                out.push(format!("{at}/{}", list.len()));
+                out.push(format!("{at}/01"));
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn item_ranges_locate_exactly_as_the_whole_index() {
+        for text in texts() {
+            let queue = scan::scan(&text).expect("the fixtures take the fast path");
+            let index = SpanIndex::build(&text);
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let mut all = Vec::new();
+            pointers(&value, String::new(), &mut all);
+            let mut placed = 0;
+            for pointer in &all {
+                for anchor in [Anchor::Value, Anchor::Key] {
+                    let Some(span) = in_scanned(&text, &queue, pointer, anchor) else {
+                        continue;
+                    };
+                    placed += 1;
+                    let whole = match anchor {
+                        Anchor::Key => index.key_span(pointer),
+                        _ => index.value_span(pointer),
+                    };
+                    assert_eq!(span, whole, "{pointer} ({anchor:?}) in {text:?}");
+                }
+            }
+            assert!(placed >= queue.items.len(), "{placed} placed in {text:?}");
+        }
+    }
+
+    #[test]
+    fn one_sweep_of_line_counts_agrees_with_counting_each_offset() {
+        for text in texts() {
+            let offsets: Vec<usize> = (0..=text.len() + 2).rev().collect();
+            let lines = document::LineCols::new(&text, offsets.iter().copied());
+            for &offset in &offsets {
+                assert_eq!(
+                    lines.get(&text, offset),
+                    document::line_col(&text, offset),
+                    "{offset} in {text:?}"
+                );
+                let index = SpanIndex::build(&text);
+                assert_eq!(lines.get(&text, offset), index.line_col(offset));
+            }
         }
     }
 }

@@ -136,6 +136,15 @@ impl<'v> Body<'v> {
         }
     }
 
+    /// The item's byte range in the scanned text (`None` for a parsed value): what locates
+    /// a finding, or an edit, without indexing the whole text.
+    pub fn span(&self) -> Option<(usize, usize)> {
+        match self.0 {
+            Repr::Value(_) => None,
+            Repr::Raw { span, .. } => Some(span),
+        }
+    }
+
     /// The item as a parsed value (parsing its bytes when it was scanned).
     pub fn to_value(&self) -> Option<Cow<'v, Value>> {
         match self.0 {

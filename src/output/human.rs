@@ -1,7 +1,7 @@
 //! miette diagnostics: the source snippet with a label on the exact line.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
@@ -37,22 +37,46 @@ struct Shown<'a> {
     d: &'a Diagnostic,
     /// `None` when the snippet would be unreadable (very long lines): the location and a
     /// short excerpt are then part of the message instead.
-    source: Option<Indexed>,
+    source: Option<&'a Snippets>,
     labels: Vec<LabeledSpan>,
     excerpt: Option<String>,
 }
 
-/// A version's text with its line starts, named. miette finds a snippet's lines by counting
-/// every line before it, which for 100 findings near the end of a 40 MB file is seconds;
-/// here it is handed only the lines around the snippet, and the line numbers are shifted
-/// back, so the output is the same.
-struct Indexed {
+/// The parts of one version that snippets show, neutralized: for each diagnostic the lines
+/// around its labels, a few more than miette shows (windows that touch are merged). miette
+/// finds a snippet's lines by counting every line before it, and neutralizing a whole 40 MB
+/// version for five snippets is most of the work; here miette is handed only a window, and
+/// the line numbers are shifted back, so the output is the same as for the whole text.
+struct Snippets {
     name: String,
-    text: Arc<str>,
-    /// Where each line starts, as miette counts lines (`\n`, `\r\n` or a lone `\r`).
-    lines: Arc<Vec<usize>>,
+    /// The version's text, as checked.
+    text: Arc<String>,
+    /// Sorted by position, disjoint.
+    windows: Vec<Window>,
+    /// The whole text as one window: built only if miette asks for a span no window holds.
+    whole: OnceLock<Window>,
 }
 
+/// Neutralized lines `text[from..from + text.len()]` of a version.
+struct Window {
+    from: usize,
+    /// How many lines (as miette counts them) start before `from`.
+    first_line: usize,
+    text: String,
+    /// Where each line starts in `text`, as miette counts lines (`\n`, `\r\n` or a lone `\r`).
+    lines: Vec<usize>,
+    /// Whether the window runs to the end of the version.
+    to_end: bool,
+}
+
+/// Context lines miette is asked for on each side of a label.
+const CONTEXT_LINES: usize = 1;
+
+/// Lines a window holds beyond a label on each side: miette's context, the extra line
+/// [`Snippets::read_span`] reads to trim exactly as in the whole text, and one to spare.
+const WINDOW_MARGIN: usize = CONTEXT_LINES + 2;
+
+/// Miette's line starts in `text` (a break is `\n`, `\r\n` or a lone `\r`).
 fn line_starts(text: &str) -> Vec<usize> {
     let b = text.as_bytes();
     let mut starts = vec![0];
@@ -64,7 +88,122 @@ fn line_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-impl SourceCode for Indexed {
+/// Line breaks as miette counts them in `b` (which does not split a `\r\n`): a vectorised
+/// count of `\n`, plus the lone `\r`s when there is any `\r` at all.
+fn line_breaks(b: &[u8]) -> usize {
+    let newlines = bytecount::count(b, b'\n');
+    let returns = bytecount::count(b, b'\r');
+    if returns == 0 {
+        return newlines;
+    }
+    newlines + returns - memchr::memmem::find_iter(b, b"\r\n").count()
+}
+
+impl Snippets {
+    /// Windows around `spans` (each the range a diagnostic's labels cover) in `text`.
+    fn new(name: String, text: Arc<String>, spans: &[(usize, usize)]) -> Snippets {
+        let t = text.as_str();
+        let len = t.len();
+        // A window starts at a line start (after a `\n`) and ends after a `\n` or at the end.
+        let line_start = |at: usize| t[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = |at: usize| t[at..].find('\n').map_or(len, |i| at + i + 1);
+        let mut ranges: Vec<(usize, usize)> = spans
+            .iter()
+            .map(|&(start, end)| {
+                let (start, end) = (start.min(len), end.min(len));
+                let mut from = line_start(start);
+                for _ in 0..WINDOW_MARGIN {
+                    if from == 0 {
+                        break;
+                    }
+                    from = line_start(from - 1);
+                }
+                let mut to = line_end(end);
+                for _ in 0..WINDOW_MARGIN {
+                    if to == len {
+                        break;
+                    }
+                    to = line_end(to);
+                }
+                (from, to)
+            })
+            .collect();
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+        for (from, to) in ranges {
+            match merged.last_mut() {
+                Some(last) if from <= last.1 => last.1 = last.1.max(to),
+                _ => merged.push((from, to)),
+            }
+        }
+        // Lines before each window, counted in one sweep.
+        let (mut at, mut line) = (0, 0);
+        let windows = merged
+            .into_iter()
+            .map(|(from, to)| {
+                line += line_breaks(&t.as_bytes()[at..from]);
+                at = from;
+                Window::new(t, from, to, line)
+            })
+            .collect();
+        Snippets {
+            name,
+            text,
+            windows,
+            whole: OnceLock::new(),
+        }
+    }
+
+    /// The window holding `start..end`, as miette reads it with `before` and `after` lines
+    /// of context: the range of its lines to hand over, or `None` if no window holds them.
+    fn window_for(
+        &self,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+    ) -> Option<(&Window, usize, usize)> {
+        let i = self
+            .windows
+            .partition_point(|w| w.from <= start)
+            .checked_sub(1)?;
+        let w = &self.windows[i];
+        if end > w.from + w.text.len() {
+            return None;
+        }
+        let line = |offset: usize| w.lines.partition_point(|&s| s <= offset - w.from) - 1;
+        // One line more than miette shows on each side, so that it trims exactly as it
+        // would in the whole text.
+        let first = match line(start).checked_sub(before + 1) {
+            Some(first) => first,
+            None if w.from == 0 => 0,
+            None => return None,
+        };
+        let last = line(end) + after + 1;
+        let to = match w.lines.get(last + 1) {
+            Some(&to) => to,
+            None if w.to_end => w.text.len(),
+            None => return None,
+        };
+        Some((w, first, to))
+    }
+}
+
+impl Window {
+    /// `version[from..to]`, neutralized; `first_line` lines start before `from`.
+    fn new(version: &str, from: usize, to: usize, first_line: usize) -> Window {
+        let text = neutralize_source(&version[from..to]).into_owned();
+        Window {
+            from,
+            first_line,
+            lines: line_starts(&text),
+            to_end: to == version.len(),
+            text,
+        }
+    }
+}
+
+impl SourceCode for Snippets {
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
@@ -75,26 +214,39 @@ impl SourceCode for Indexed {
         if end > self.text.len() {
             return Err(MietteError::OutOfBounds);
         }
-        let line = |offset: usize| self.lines.partition_point(|&s| s <= offset) - 1;
-        // One line more than miette shows on each side, so that it trims exactly as it
-        // would in the whole text.
-        let first = line(start).saturating_sub(before + 1);
-        let last = line(end) + after + 1;
-        let from = self.lines[first];
-        let to = self.lines.get(last + 1).copied().unwrap_or(self.text.len());
-        let window = &self.text[from..to];
+        let (w, first, to) = match self.window_for(start, end, before, after) {
+            Some(found) => found,
+            None => {
+                let whole = self
+                    .whole
+                    .get_or_init(|| Window::new(&self.text, 0, self.text.len(), 0));
+                let line = |offset: usize| whole.lines.partition_point(|&s| s <= offset) - 1;
+                let first = line(start).saturating_sub(before + 1);
+                let last = line(end) + after + 1;
+                let to = whole
+                    .lines
+                    .get(last + 1)
+                    .copied()
+                    .unwrap_or(whole.text.len());
+                (whole, first, to)
+            }
+        };
+        let from = w.lines[first];
+        let window = &w.text[from..to];
+        let base = w.from + from;
         let inner = window.read_span(
-            &SourceSpan::new((start - from).into(), span.len()),
+            &SourceSpan::new((start - base).into(), span.len()),
             before,
             after,
         )?;
+        let shift = w.first_line + first;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
-            SourceSpan::new((inner.span().offset() + from).into(), inner.span().len()),
-            inner.line() + first,
+            SourceSpan::new((inner.span().offset() + base).into(), inner.span().len()),
+            inner.line() + shift,
             inner.column(),
-            inner.line_count() + first,
+            inner.line_count() + shift,
         )))
     }
 }
@@ -133,7 +285,7 @@ impl miette::Diagnostic for Shown<'_> {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source.map(|s| s as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.source.as_ref()?;
@@ -172,17 +324,36 @@ fn lines_around(text: &str, offset: usize) -> impl Iterator<Item = &str> {
     text[before..after].lines()
 }
 
-/// `at NAME:LINE:COL` and up to 60 characters either side of the location.
+/// Characters an excerpt shows on each side of the location.
+const EXCERPT_CHARS: usize = 60;
+
+/// `at NAME:LINE:COL` and up to [`EXCERPT_CHARS`] characters either side of the location,
+/// neutralized. Only the bytes that can be shown are read: a character is at most 4 bytes,
+/// and neutralizing keeps every byte offset and never makes fewer characters, so the
+/// excerpt of a 20 MB line costs what the excerpt of a short one does.
 fn excerpt(name: &str, text: &str, loc: &Location) -> String {
     let start = loc.span.start.min(text.len());
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    let before: String = {
-        let chars: Vec<char> = text[line_start..start].chars().collect();
-        chars[chars.len().saturating_sub(60)..].iter().collect()
-    };
-    let after: String = text[start..line_end].chars().take(60).collect();
-    let lead = if before.chars().count() < text[line_start..start].chars().count() {
+    let reach = 4 * EXCERPT_CHARS + 4;
+    let mut from = start.saturating_sub(reach).max(line_start);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let mut to = (start + reach).min(line_end);
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let chars: Vec<char> = neutralize_source(&text[from..start]).chars().collect();
+    let before: String = chars[chars.len().saturating_sub(EXCERPT_CHARS)..]
+        .iter()
+        .collect();
+    let after: String = neutralize_source(&text[start..to])
+        .chars()
+        .take(EXCERPT_CHARS)
+        .collect();
+    // More characters before than shown: some were not read at all, or were not kept.
+    let lead = if from > line_start || before.chars().count() < chars.len() {
         "…"
     } else {
         ""
@@ -224,31 +395,11 @@ pub fn render_diagnostics(reports: &[FileReport], style: Style) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(false)
-        .with_context_lines(1);
+        .with_context_lines(CONTEXT_LINES);
     let mut out = String::new();
     for report in reports {
-        // Neutralized once per version, on first use (a clean 40 MB file costs nothing), and
-        // shared by every diagnostic's snippet.
-        let neutralized = |v: &Option<crate::lint::Version>| {
-            v.as_ref().map(|v| {
-                let text = Arc::<str>::from(neutralize_source(&v.text));
-                let lines = Arc::new(line_starts(&text));
-                (text, lines)
-            })
-        };
-        let (current, base) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
-        for d in &report.diagnostics {
-            let Some(version) = report.version(d.location.side) else {
-                out.push_str(&format!(
-                    "{}: {} [{}] {}\n",
-                    d.severity.as_str(),
-                    report.path,
-                    d.rule.name(),
-                    d.message
-                ));
-                continue;
-            };
-            let name = version.name.clone();
+        // Which diagnostics get a snippet, and the range their labels cover.
+        let labels_of = |d: &Diagnostic| {
             let mut labels = vec![LabeledSpan::new_primary_with_span(
                 Some(label_for(d)),
                 span(&d.location),
@@ -263,30 +414,66 @@ pub fn render_diagnostics(reports: &[FileReport], style: Style) -> String {
                     span(&r),
                 ));
             }
-            let text = match d.location.side {
-                Side::Current => current.get_or_init(|| neutralized(&report.current)),
-                Side::Base => base.get_or_init(|| neutralized(&report.base)),
+            labels
+        };
+        let readable = |d: &Diagnostic| {
+            report.version(d.location.side).is_some_and(|v| {
+                lines_around(&v.text, d.location.span.start)
+                    .all(|line| line.len() <= MAX_SNIPPET_LINE)
+                    && d.location.span.len() <= MAX_SNIPPET_LINE
+            })
+        };
+        let shows: Vec<bool> = report.diagnostics.iter().map(readable).collect();
+        // The neutralized windows of each version that has a snippet to show.
+        let snippets = |side: Side| {
+            let spans: Vec<(usize, usize)> = report
+                .diagnostics
+                .iter()
+                .zip(&shows)
+                .filter(|(d, &shown)| shown && d.location.side == side)
+                .map(|(d, _)| {
+                    let labels = labels_of(d);
+                    let start = labels.iter().map(|l| l.offset()).min().unwrap_or(0);
+                    let end = labels
+                        .iter()
+                        .map(|l| l.offset() + l.len())
+                        .max()
+                        .unwrap_or(0);
+                    (start, end)
+                })
+                .collect();
+            let version = report.version(side).filter(|_| !spans.is_empty())?;
+            Some(Snippets::new(
+                version.name.clone(),
+                version.text.clone(),
+                &spans,
+            ))
+        };
+        let (current, base) = (snippets(Side::Current), snippets(Side::Base));
+        for (d, &shows) in report.diagnostics.iter().zip(&shows) {
+            let Some(version) = report.version(d.location.side) else {
+                out.push_str(&format!(
+                    "{}: {} [{}] {}\n",
+                    d.severity.as_str(),
+                    report.path,
+                    d.rule.name(),
+                    d.message
+                ));
+                continue;
+            };
+            let labels = labels_of(d);
+            let source = match d.location.side {
+                Side::Current => current.as_ref(),
+                Side::Base => base.as_ref(),
             }
-            .clone()
-            .unwrap_or_else(|| (Arc::from(""), Arc::new(vec![0])));
-            let (text, lines) = text;
-            let readable = lines_around(&text, d.location.span.start)
-                .all(|line| line.len() <= MAX_SNIPPET_LINE)
-                && d.location.span.len() <= MAX_SNIPPET_LINE;
-            let shown = if readable {
-                Shown {
-                    d,
-                    source: Some(Indexed { name, text, lines }),
-                    labels,
-                    excerpt: None,
-                }
-            } else {
-                Shown {
-                    d,
-                    source: None,
-                    labels,
-                    excerpt: Some(excerpt(&name, &text, &d.location)),
-                }
+            .filter(|_| shows);
+            let shown = Shown {
+                d,
+                source,
+                labels,
+                excerpt: source
+                    .is_none()
+                    .then(|| excerpt(&version.name, &version.text, &d.location)),
             };
             let _ = handler.render_report(&mut out, &shown);
             if let Some(excerpt) = &shown.excerpt {
@@ -297,4 +484,155 @@ pub fn render_diagnostics(reports: &[FileReport], style: Style) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What miette would read from the whole neutralized text.
+    fn whole(text: &str, start: usize, len: usize, context: usize) -> String {
+        let neutral = neutralize_source(text);
+        let c = neutral
+            .as_ref()
+            .read_span(&SourceSpan::new(start.into(), len), context, context)
+            .unwrap();
+        format!(
+            "{:?} {:?} {} {} {}",
+            std::str::from_utf8(c.data()).unwrap(),
+            c.span(),
+            c.line(),
+            c.column(),
+            c.line_count()
+        )
+    }
+
+    fn windowed(s: &Snippets, start: usize, len: usize, context: usize) -> String {
+        let c = s
+            .read_span(&SourceSpan::new(start.into(), len), context, context)
+            .unwrap();
+        format!(
+            "{:?} {:?} {} {} {}",
+            std::str::from_utf8(c.data()).unwrap(),
+            c.span(),
+            c.line(),
+            c.column(),
+            c.line_count()
+        )
+    }
+
+    #[test]
+    fn windows_read_exactly_what_the_whole_text_gives() {
+        let mut lines: Vec<String> = (0..60)
+            .map(|i| format!("  \"k{i}\": \"v{}\u{1b}é\",", "x".repeat(i % 7)))
+            .collect();
+        lines[30] = "  \"lone\": \"a\rb\u{202e}c\",".into();
+        for eol in ["\n", "\r\n"] {
+            let text = Arc::new(lines.join(eol) + eol);
+            let t = text.as_str();
+            let at = |k: usize| t.match_indices("\"k").nth(k).map(|(i, _)| i).unwrap();
+            let lone = t.find("\"lone\"").unwrap();
+            let ranges = [
+                (at(0), at(0) + 4),
+                (at(10), at(10) + 5),
+                (lone, lone + 8),
+                (at(34), at(34) + 3),
+                (at(35), at(35) + 3),
+                (at(58), at(58) + 6),
+                (t.len(), t.len()),
+            ];
+            let s = Snippets::new("q.json".into(), text.clone(), &ranges);
+            assert!(s.windows.len() > 1 && s.windows.len() < ranges.len());
+            for &(start, end) in &ranges {
+                for context in [0, 1] {
+                    assert_eq!(
+                        windowed(&s, start, end - start, context),
+                        whole(t, start, end - start, context),
+                        "{start}..{end} ±{context} ({eol:?})"
+                    );
+                }
+            }
+            assert!(s.whole.get().is_none(), "every label was in a window");
+            // Two labels far apart (miette merges them): the whole text, read once.
+            let (start, end) = (at(10), at(58) + 6);
+            assert_eq!(
+                windowed(&s, start, end - start, 1),
+                whole(t, start, end - start, 1)
+            );
+            assert!(s.whole.get().is_some());
+        }
+    }
+
+    /// The excerpt as it was computed before: from the whole neutralized line.
+    fn whole_line_excerpt(name: &str, text: &str, loc: &Location) -> String {
+        let start = loc.span.start.min(text.len());
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = neutralize_source(&text[line_start..line_end]);
+        let (text, start, line_end) = (&*line, start - line_start, line_end - line_start);
+        let chars: Vec<char> = text[..start].chars().collect();
+        let before: String = chars[chars.len().saturating_sub(60)..].iter().collect();
+        let after: String = text[start..line_end].chars().take(60).collect();
+        let lead = if before.chars().count() < chars.len() {
+            "…"
+        } else {
+            ""
+        };
+        let tail = if after.len() < line_end - start {
+            "…"
+        } else {
+            ""
+        };
+        let line = format!("{lead}{before}{after}{tail}").replace('\t', " ");
+        let caret = " ".repeat(lead.chars().count() + before.chars().count());
+        format!(
+            "  at {name}:{}:{}\n  │ {line}\n  │ {caret}^",
+            loc.line, loc.column
+        )
+    }
+
+    #[test]
+    fn excerpts_read_only_what_they_show() {
+        let pieces = ["a", "é", "\u{1b}", "\u{9b}", "\u{202e}", "😀", "\t", "x"];
+        for n in [0usize, 1, 59, 60, 61, 100, 250, 1000] {
+            for k in 0..pieces.len() {
+                let mut text = String::from("{\"k\": \"");
+                for i in 0..n {
+                    text.push_str(pieces[(i * 7 + k) % pieces.len()]);
+                }
+                let mid = text.len();
+                for i in 0..n {
+                    text.push_str(pieces[(i * 3 + k) % pieces.len()]);
+                }
+                text.push_str("\"}\nnext line");
+                for at in [0, 5, mid, text.len() - 10, text.len()] {
+                    let at = (0..=at).rev().find(|&i| text.is_char_boundary(i)).unwrap();
+                    let loc = Location {
+                        side: Side::Current,
+                        span: crate::document::Span::new(at, at),
+                        line: 1,
+                        column: 1,
+                        end_line: 1,
+                        end_column: 1,
+                    };
+                    assert_eq!(
+                        excerpt("q.json", &text, &loc),
+                        whole_line_excerpt("q.json", &text, &loc),
+                        "n={n} k={k} at={at}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn line_breaks_count_as_miette_counts_them() {
+        for text in ["", "a\nb", "a\r\nb\rc\n\r", "\r\r\n\n\r", "x\r"] {
+            assert_eq!(
+                line_breaks(text.as_bytes()),
+                line_starts(text).len() - 1,
+                "{text:?}"
+            );
+        }
+    }
 }
