@@ -3,8 +3,8 @@
 //! not commit, the index entry of the file it wrote, and paths in the config. Every case
 //! is built with the real `git` (and `gpg`).
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -413,34 +413,12 @@ fn allow_dirty_never_bypasses_the_line_ending_and_filter_guard() {
 
 // --- the index entry describes the bytes fix wrote -----------------------------------
 
-fn spawn_paused(repo: &Repo, point: &str) -> (Child, PathBuf) {
-    let go = repo.scratch().join(format!("go-{point}"));
-    let child = repo
-        .runqlint_cmd(&["fix", "--now", NOW])
-        .env("RUNQLINT_FAILPOINT", format!("pause-{point}"))
-        .env("RUNQLINT_FAILPOINT_FILE", &go)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let reached = repo.scratch().join(format!("go-{point}.reached"));
-    let start = Instant::now();
-    while !reached.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "fix never reached {point}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (child, go)
-}
-
 #[test]
 fn a_write_landing_after_fix_replaced_the_file_shows_in_git_status() {
     for point in ["after-rename", "after-commit"] {
         let text = seed_queue();
         let repo = setup(&text);
-        let (child, go) = spawn_paused(&repo, point);
+        let (child, go) = spawn_paused(&repo, point, &[]);
         let ours = repo.read(Q);
         assert_ne!(
             ours,

@@ -7,7 +7,6 @@
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -266,31 +265,6 @@ fn temporary_files_of_dead_writers_are_removed_and_live_ones_kept() {
         repo.root.join(&names[2]).exists(),
         "a live writer's file was removed"
     );
-}
-
-/// Starts `fix` paused at `point`; returns once it is there.
-fn spawn_paused(repo: &Repo, point: &str, extra: &[&str]) -> (Child, PathBuf) {
-    let go = repo.scratch().join(format!("go-{point}"));
-    let mut args = vec!["fix", "--now", NOW];
-    args.extend_from_slice(extra);
-    let child = repo
-        .runqlint_cmd(&args)
-        .env("RUNQLINT_FAILPOINT", format!("pause-{point}"))
-        .env("RUNQLINT_FAILPOINT_FILE", &go)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let reached = repo.scratch().join(format!("go-{point}.reached"));
-    let start = Instant::now();
-    while !reached.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "fix never reached {point}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (child, go)
 }
 
 fn finish(child: Child, go: &Path) -> Run {

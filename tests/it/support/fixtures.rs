@@ -1,10 +1,12 @@
-//! Queue histories and a command runner shared by the hook and fidelity tests.
+//! Queue histories, a command runner and a paused `fix` shared by several test modules.
 
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{item, queue, Run, FEB26_MS, NOW_MS};
+use super::{item, queue, Repo, Run, FEB26_MS, NOW, NOW_MS};
 
 /// `run_a`, finished at the base, with `status`.
 fn run_a(status: &str) -> Value {
@@ -48,4 +50,30 @@ pub fn honest_change() -> String {
 /// Runs `cmd` with stdin closed.
 pub fn run_cmd(mut cmd: Command) -> Run {
     Run::from(cmd.stdin(Stdio::null()).output().unwrap())
+}
+
+/// `fix --now NOW EXTRA` started with the failpoint `pause-POINT`, once it has reached the
+/// point; it goes on when the returned file is created.
+pub fn spawn_paused(repo: &Repo, point: &str, extra: &[&str]) -> (Child, PathBuf) {
+    let go = repo.scratch().join(format!("go-{point}"));
+    let mut args = vec!["fix", "--now", NOW];
+    args.extend_from_slice(extra);
+    let child = repo
+        .runqlint_cmd(&args)
+        .env("RUNQLINT_FAILPOINT", format!("pause-{point}"))
+        .env("RUNQLINT_FAILPOINT_FILE", &go)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reached = repo.scratch().join(format!("go-{point}.reached"));
+    let start = Instant::now();
+    while !reached.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "fix never reached {point}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (child, go)
 }
