@@ -173,26 +173,13 @@ impl Git {
             )?
             .ok_or_else(|| Error::Git(format!("git could not read the tree of {commit}")))?;
         // `<mode> SP <type> SP <oid> TAB <path> NUL`
-        for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
-            let text = String::from_utf8_lossy(record);
-            let Some((meta, path)) = text.split_once('\t') else {
-                continue;
-            };
-            if path != rel {
-                continue;
-            }
-            let mut parts = meta.split(' ');
-            let (Some(mode), Some(_), Some(oid)) = (parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            let mode = u32::from_str_radix(mode, 8).unwrap_or(0);
-            return Ok(Some(Entry {
-                mode,
-                oid: oid.to_string(),
-            }));
-        }
-        Ok(None)
+        Ok(records_for(&out, rel)
+            .into_iter()
+            .next()
+            .map(|[mode, _, oid]| Entry {
+                mode: u32::from_str_radix(&mode, 8).unwrap_or(0),
+                oid,
+            }))
     }
 
     /// `rel`'s entries in the index, by stage (0 merged, 1–3 conflicted). A sparse index is
@@ -201,30 +188,19 @@ impl Git {
         let out = self
             .output(&["ls-files", "-z", "--stage", "--", rel], "read the index")?
             .ok_or_else(|| Error::Git("git could not read the index".into()))?;
-        let mut entries = Vec::new();
         // `<mode> SP <oid> SP <stage> TAB <path> NUL`
-        for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
-            let text = String::from_utf8_lossy(record);
-            let Some((meta, path)) = text.split_once('\t') else {
-                continue;
-            };
-            if path != rel {
-                continue;
-            }
-            let mut parts = meta.split(' ');
-            let (Some(mode), Some(oid), Some(stage)) = (parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            entries.push((
-                stage.parse().unwrap_or(0),
-                Entry {
-                    mode: u32::from_str_radix(mode, 8).unwrap_or(0),
-                    oid: oid.to_string(),
-                },
-            ));
-        }
-        Ok(entries)
+        Ok(records_for(&out, rel)
+            .into_iter()
+            .map(|[mode, oid, stage]| {
+                (
+                    stage.parse().unwrap_or(0),
+                    Entry {
+                        mode: u32::from_str_radix(&mode, 8).unwrap_or(0),
+                        oid,
+                    },
+                )
+            })
+            .collect())
     }
 
     /// Whether `rel`'s index entry is only an intent to add (`git add -N`): git records
@@ -350,6 +326,26 @@ impl Git {
             _ => self.checkout_bytes(rel, &e.oid, limit).map(Blob::Found),
         }
     }
+}
+
+/// The three space-separated fields before the TAB of each NUL-terminated record in `out`
+/// (`ls-tree -z`, `ls-files -z --stage`) whose path is exactly `rel`, in order.
+fn records_for(out: &[u8], rel: &str) -> Vec<[String; 3]> {
+    let mut records = Vec::new();
+    for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let text = String::from_utf8_lossy(record);
+        let Some((meta, path)) = text.split_once('\t') else {
+            continue;
+        };
+        if path != rel {
+            continue;
+        }
+        let mut parts = meta.split(' ');
+        if let (Some(a), Some(b), Some(c)) = (parts.next(), parts.next(), parts.next()) {
+            records.push([a.to_string(), b.to_string(), c.to_string()]);
+        }
+    }
+    records
 }
 
 pub fn conflicted(rel: &str) -> Error {

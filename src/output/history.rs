@@ -39,15 +39,8 @@ pub fn render_audit(format: Format, path: &str, total: usize, reports: &[CommitR
     }
     let s = Summary::of(&files);
     out.push_str(&format!(
-        "{} {}, {} {} introduced by {} of the {} {} that changed {}\n",
-        s.errors,
-        if s.errors == 1 { "error" } else { "errors" },
-        s.warnings,
-        if s.warnings == 1 {
-            "warning"
-        } else {
-            "warnings"
-        },
+        "{} introduced by {} of the {} {} that changed {}\n",
+        s.counts(),
         reports.len(),
         total,
         if total == 1 { "commit" } else { "commits" },

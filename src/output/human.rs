@@ -377,15 +377,8 @@ pub fn render(reports: &[FileReport], style: Style) -> String {
     let s = super::Summary::of(reports);
     let files = reports.len();
     out.push_str(&format!(
-        "{} {}, {} {} in {} {}\n",
-        s.errors,
-        if s.errors == 1 { "error" } else { "errors" },
-        s.warnings,
-        if s.warnings == 1 {
-            "warning"
-        } else {
-            "warnings"
-        },
+        "{} in {} {}\n",
+        s.counts(),
         files,
         if files == 1 { "file" } else { "files" },
     ));

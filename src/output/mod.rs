@@ -46,6 +46,21 @@ impl Summary {
         }
         s
     }
+
+    /// `N error(s), M warning(s)`, how the human and audit summary lines begin.
+    pub fn counts(&self) -> String {
+        format!(
+            "{} {}, {} {}",
+            self.errors,
+            if self.errors == 1 { "error" } else { "errors" },
+            self.warnings,
+            if self.warnings == 1 {
+                "warning"
+            } else {
+                "warnings"
+            },
+        )
+    }
 }
 
 /// Renders `reports` in `format`.

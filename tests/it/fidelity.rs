@@ -2,7 +2,7 @@
 //! shape git handles. Each test drives the real `git` (and `git-lfs`) and the real hook.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::json;
 
@@ -10,51 +10,6 @@ use crate::support::*;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-/// `run_a` finished, `run_b` queued.
-fn base_queue() -> String {
-    queue(vec![
-        item(
-            "run_a",
-            "done",
-            json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
-        ),
-        item("run_b", "queued", json!({"title": "B"})),
-    ])
-}
-
-/// `run_a` (done) flipped back to running: terminal-status-changed against `base_queue`.
-fn rewritten() -> String {
-    queue(vec![
-        item(
-            "run_a",
-            "running",
-            json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
-        ),
-        item("run_b", "queued", json!({"title": "B"})),
-    ])
-}
-
-/// An honest change of `base_queue`: `run_b` starts, `run_c` is queued.
-fn honest() -> String {
-    queue(vec![
-        item(
-            "run_a",
-            "done",
-            json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
-        ),
-        item(
-            "run_b",
-            "running",
-            json!({"title": "B", "run": {"startedAtMs": NOW_MS - 60_000}}),
-        ),
-        item("run_c", "queued", json!({"title": "C"})),
-    ])
-}
-
-fn run_cmd(mut cmd: Command) -> Run {
-    Run::from(cmd.stdin(Stdio::null()).output().unwrap())
-}
 
 /// `git ARGS` as a user runs it: hooks run, runqlint found through RUNQLINT.
 fn git_hooked(repo: &Repo, args: &[&str]) -> Run {
@@ -92,11 +47,11 @@ fn repo_with(extra: &[&str]) -> Repo {
 /// The staged honest change passes and the staged rewritten history is refused, both
 /// exactly as in a plain repository.
 fn assert_checks_like_plain(repo: &Repo) {
-    repo.write(Q, honest());
+    repo.write(Q, honest_change());
     repo.add(Q);
     let run = staged(repo);
     assert_eq!(run.code, 0, "{run:?}");
-    repo.write(Q, rewritten());
+    repo.write(Q, rewritten_history());
     repo.add(Q);
     let run = staged(repo);
     assert_eq!(run.code, 1, "{run:?}");
@@ -123,7 +78,7 @@ fn errors(run: &Run) -> Vec<String> {
 fn amend_is_judged_against_the_parent_of_the_amended_commit() {
     let repo = repo_with(&[]);
     install(&repo);
-    repo.write(Q, honest());
+    repo.write(Q, honest_change());
     repo.add(Q);
     let run = git_hooked(&repo, &["commit", "-q", "-m", "start run_b, queue run_c"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -149,7 +104,7 @@ fn amend_is_judged_against_the_parent_of_the_amended_commit() {
 
     // A bad commit that slipped through (--no-verify) stays bad when amended unchanged,
     // also through an alias and an abbreviated option.
-    repo.write(Q, rewritten());
+    repo.write(Q, rewritten_history());
     repo.add(Q);
     repo.git(&["commit", "-q", "--no-verify", "-m", "rewrite"]);
     let before = repo.head();
@@ -179,7 +134,7 @@ fn amend_is_judged_against_the_parent_of_the_amended_commit() {
 fn amending_the_root_commit_checks_the_queue_as_new() {
     let repo = Repo::new();
     install(&repo);
-    repo.write(Q, rewritten());
+    repo.write(Q, rewritten_history());
     repo.add(Q);
     let run = git_hooked(&repo, &["commit", "-q", "-m", "first"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -250,7 +205,7 @@ fn install_hook_gates_merge_commits_with_pre_merge_commit() {
 
     // An honest merge goes through.
     repo.git(&["checkout", "-q", "-B", "side3", "main"]);
-    repo.write(Q, honest());
+    repo.write(Q, honest_change());
     repo.commit_all("honest");
     repo.git(&["checkout", "-q", "main"]);
     repo.write("more.txt", "y\n");
@@ -293,7 +248,7 @@ fn a_queue_that_was_a_symbolic_link_at_head_is_checked_as_new() {
     std::os::unix::fs::symlink("elsewhere.json", repo.root.join(Q)).unwrap();
     repo.commit_all("queue as a link");
     std::fs::remove_file(repo.root.join(Q)).unwrap();
-    repo.write(Q, rewritten());
+    repo.write(Q, rewritten_history());
     repo.add(Q);
     let run = staged(&repo);
     assert_eq!(run.code, 0, "{run:?}");
@@ -335,7 +290,7 @@ fn assert_hook_where_git_looks(repo: &Repo, env: &[(&str, Option<&Path>)], expec
     assert!(hooks.join("pre-merge-commit").is_file());
 
     let before = repo.head();
-    repo.write(Q, rewritten());
+    repo.write(Q, rewritten_history());
     repo.add(Q);
     let mut cmd = repo.git_cmd(&["commit", "-q", "-m", "x"]);
     apply(&mut cmd);
@@ -560,18 +515,18 @@ fn a_bare_repository_with_a_work_tree_is_checked() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(bare.join("hooks/pre-commit").is_file());
 
-    std::fs::write(wt.join(Q), rewritten()).unwrap();
+    std::fs::write(wt.join(Q), rewritten_history()).unwrap();
     assert_eq!(git(&["add", Q]).code, 0);
     assert_refused(
         &git(&["commit", "-q", "-m", "rewrite"]),
         "terminal-status-changed",
     );
-    std::fs::write(wt.join(Q), honest()).unwrap();
+    std::fs::write(wt.join(Q), honest_change()).unwrap();
     assert_eq!(git(&["add", Q]).code, 0);
     let run = git(&["commit", "-q", "-m", "honest"]);
     assert_eq!(run.code, 0, "{run:?}");
     // The same through --git-dir/--work-tree.
-    std::fs::write(wt.join(Q), rewritten()).unwrap();
+    std::fs::write(wt.join(Q), rewritten_history()).unwrap();
     let git_dir = format!("--git-dir={}", bare.display());
     let work_tree = format!("--work-tree={}", wt.display());
     let mut cmd = repo.git_cmd(&[&git_dir, &work_tree, "commit", "-q", "-a", "-m", "x"]);
@@ -600,7 +555,7 @@ fn a_queue_inside_a_submodule_is_read_from_the_commit_the_superproject_records()
 
     // A history rewrite committed inside the submodule (its own hook skipped).
     let sub = sup.root.join("sub");
-    std::fs::write(sub.join(Q), rewritten()).unwrap();
+    std::fs::write(sub.join(Q), rewritten_history()).unwrap();
     let mut commit = sup.git_cmd(&["commit", "-q", "-a", "--no-verify", "-m", "rewrite"]);
     commit.current_dir(&sub);
     assert_eq!(run_cmd(commit).code, 0);
@@ -616,7 +571,7 @@ fn a_queue_inside_a_submodule_is_read_from_the_commit_the_superproject_records()
     assert_eq!(sup.head(), before);
 
     // An honest change recorded by the superproject goes through.
-    std::fs::write(sub.join(Q), honest()).unwrap();
+    std::fs::write(sub.join(Q), honest_change()).unwrap();
     let mut commit = sup.git_cmd(&["commit", "-q", "-a", "--no-verify", "-m", "honest"]);
     commit.current_dir(&sub);
     assert_eq!(run_cmd(commit).code, 0);
@@ -630,7 +585,7 @@ fn a_linked_worktree_reads_revisions_named_the_way_git_names_them() {
     let repo = repo_with(&[]);
     let wt = repo.scratch().join("wt");
     repo.git(&["worktree", "add", "-q", "-b", "side", wt.to_str().unwrap()]);
-    std::fs::write(wt.join(Q), rewritten()).unwrap();
+    std::fs::write(wt.join(Q), rewritten_history()).unwrap();
     let check = |dir: &Path, base: &str| {
         let run = repo.run_in(
             dir,
@@ -641,7 +596,7 @@ fn a_linked_worktree_reads_revisions_named_the_way_git_names_them() {
     };
     check(&wt, "main-worktree/HEAD");
     check(&wt, "HEAD");
-    std::fs::write(repo.root.join(Q), rewritten()).unwrap();
+    std::fs::write(repo.root.join(Q), rewritten_history()).unwrap();
     check(&repo.root, "worktrees/wt/HEAD");
 }
 
@@ -666,12 +621,12 @@ fn worktrees_of_a_bare_clone_are_checked() {
         cmd.current_dir(&wt).env("RUNQLINT", bin());
         run_cmd(cmd)
     };
-    std::fs::write(wt.join(Q), rewritten()).unwrap();
+    std::fs::write(wt.join(Q), rewritten_history()).unwrap();
     assert_refused(
         &commit(&["commit", "-q", "-a", "-m", "rewrite"]),
         "terminal-status-changed",
     );
-    std::fs::write(wt.join(Q), honest()).unwrap();
+    std::fs::write(wt.join(Q), honest_change()).unwrap();
     let run = commit(&["commit", "-q", "-a", "-m", "honest"]);
     assert_eq!(run.code, 0, "{run:?}");
 }

@@ -4,7 +4,7 @@
 //! `scripts/test-tools.sh`), SARIF is validated against the OASIS schema.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
 
@@ -38,54 +38,8 @@ fn git_with_hook(repo: &Repo, args: &[&str]) -> Run {
     run_cmd(cmd)
 }
 
-fn run_cmd(mut cmd: Command) -> Run {
-    let out = cmd.stdin(Stdio::null()).output().unwrap();
-    Run::from(out)
-}
-
 fn hook_source() -> String {
     std::fs::read_to_string(manifest_dir().join("hooks/pre-commit")).unwrap()
-}
-
-/// The history every hook test starts from: one finished item and one queued, committed.
-fn base_queue() -> String {
-    queue(vec![
-        item(
-            "run_a",
-            "done",
-            json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
-        ),
-        item("run_b", "queued", json!({"title": "B"})),
-    ])
-}
-
-/// `run_a` (done at the base) flipped back to running: terminal-status-changed.
-fn rewritten_history() -> String {
-    queue(vec![
-        item(
-            "run_a",
-            "running",
-            json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
-        ),
-        item("run_b", "queued", json!({"title": "B"})),
-    ])
-}
-
-/// A legitimate change: `run_b` starts, a new item is queued.
-fn honest_change() -> String {
-    queue(vec![
-        item(
-            "run_a",
-            "done",
-            json!({"title": "A", "run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
-        ),
-        item(
-            "run_b",
-            "running",
-            json!({"title": "B", "run": {"startedAtMs": NOW_MS - 60_000}}),
-        ),
-        item("run_c", "queued", json!({"title": "C"})),
-    ])
 }
 
 fn repo_with_queue() -> Repo {
