@@ -24,7 +24,7 @@ use crate::lint::{self, Diagnostic, FileReport, Settings};
 use crate::output::{self, Summary};
 use crate::rules::{Rule, Side};
 
-use super::{now_ms, stale_after_ms, Workspace};
+use super::{file_history, now_ms, stale_after_ms, Workspace};
 
 /// What one finding is, whatever its position: rule, item, place inside the item, and the
 /// how-manieth such finding of its version it is.
@@ -48,21 +48,12 @@ pub fn run(args: &AuditArgs) -> Result<Summary> {
             )
         }));
     }
-    let path = ws.queue_path(args.path.as_deref());
-    let shown = ws.display_path(&path)?;
     let fixed_now = match &args.common.now {
         Some(_) => Some(now_ms(&args.common)?),
         None => None,
     };
     let stale_after = stale_after_ms(&args.common, &ws.config)?;
-    let git = Git::new(&ws.root);
-    let history = history::walk(&git, &shown, args.since.as_deref())?;
-    if history.changes.is_empty() && args.since.is_none() {
-        return Err(Error::Io(format!(
-            "{}: not in the history of HEAD",
-            crate::text::escape(&shown)
-        )));
-    }
+    let (git, shown, history) = file_history(&ws, args.path.as_deref(), args.since.as_deref())?;
     let total = history.changes.len();
     let reports = audit(&git, history.changes, ws.config.max_file_size, |time| {
         Settings {

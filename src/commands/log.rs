@@ -18,7 +18,7 @@ use crate::history::{self, Commit, Git, Lookup, Objects};
 use crate::output;
 use crate::queue::{Queue, ValueQueue};
 
-use super::Workspace;
+use super::{file_history, Workspace};
 
 /// The item's events, oldest first.
 pub struct Timeline {
@@ -97,16 +97,7 @@ pub fn run(args: &LogArgs) -> Result<bool> {
             ws.root.display()
         )));
     }
-    let path = ws.queue_path(args.path.as_deref());
-    let shown = ws.display_path(&path)?;
-    let git = Git::new(&ws.root);
-    let history = history::walk(&git, &shown, args.since.as_deref())?;
-    if history.changes.is_empty() && args.since.is_none() {
-        return Err(Error::Io(format!(
-            "{}: not in the history of HEAD",
-            crate::text::escape(&shown)
-        )));
-    }
+    let (git, shown, history) = file_history(&ws, args.path.as_deref(), args.since.as_deref())?;
     let mut events = timeline(&git, history.changes, &args.id, ws.config.max_file_size)?;
     if events.is_empty() {
         output::stderr(&format!(

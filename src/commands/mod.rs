@@ -107,6 +107,27 @@ impl Workspace {
     }
 }
 
+/// What `log` and `audit` walk: the queue file (the one given, else the configured one), its
+/// name as shown, and the commits reachable from `HEAD` (and not from `since`) that changed
+/// it, read through the `git` it returns. A file git never recorded is an error, unless
+/// `since` may have cut its history away.
+pub fn file_history(
+    ws: &Workspace,
+    explicit: Option<&Path>,
+    since: Option<&str>,
+) -> Result<(crate::history::Git, String, crate::history::History)> {
+    let shown = ws.display_path(&ws.queue_path(explicit))?;
+    let git = crate::history::Git::new(&ws.root);
+    let history = crate::history::walk(&git, &shown, since)?;
+    if history.changes.is_empty() && since.is_none() {
+        return Err(Error::Io(format!(
+            "{}: not in the history of HEAD",
+            crate::text::escape(&shown)
+        )));
+    }
+    Ok((git, shown, history))
+}
+
 /// `--now`, else the clock.
 pub fn now_ms(common: &Common) -> Result<i64> {
     match &common.now {
