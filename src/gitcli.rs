@@ -1,7 +1,7 @@
 //! Reading through the installed `git`, for what libgit2 reads differently or not at all.
 //!
 //! The hook runs inside git and CI runs beside it, so the `git` on PATH is the reference.
-//! libgit2 (`src/git.rs`) stays the fast path for a plain repository; this module answers
+//! libgit2 (`src/git/`) stays the fast path for a plain repository; this module answers
 //! where libgit2 lags: repositories it cannot open (SHA-256 objects, reftable refs, unknown
 //! extensions), indexes it cannot read (split index, sparse index), objects it cannot fetch
 //! (blobless partial clones: `git cat-file` fetches a missing blob from the promisor remote
