@@ -60,7 +60,8 @@ pub fn run(args: &FixArgs) -> Result<()> {
     // Read, survey, ask.
     let original = read_worktree(&s.path, s.max_file_size)?
         .ok_or_else(|| Error::Io(format!("{shown}: no such file in the working tree")))?;
-    let source = Source::parse(original, shown)?;
+    let source = Source::new(original, shown)?;
+    let read = source.read(shown)?;
     let base = match repo {
         Some(r) => match r.stored_blob_at("HEAD", shown, s.max_file_size)? {
             Blob::Found(b) => Some(b),
@@ -74,12 +75,12 @@ pub fn run(args: &FixArgs) -> Result<()> {
     if s.commits() && guarded.clean && base.as_ref().is_some_and(|b| b != source.bytes()) {
         return Err(filtered(shown));
     }
-    source.check_shape(shown)?;
-    let survey = source.survey(&s);
+    read.check_shape(shown)?;
+    let survey = read.survey(&s);
     let liveness = ask(&survey, &s)?;
 
     // Plan, splice, verify: pure.
-    let prepared = prepare::prepare(&source, base.as_deref(), &survey, &liveness, &s)?;
+    let prepared = prepare::prepare(&source, &read, base.as_deref(), &survey, &liveness, &s)?;
     let mut report = FixReport {
         path: s.shown.clone(),
         survey: &survey,
