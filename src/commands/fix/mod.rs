@@ -62,12 +62,12 @@ pub fn run(args: &FixArgs) -> Result<()> {
         .ok_or_else(|| Error::Io(format!("{shown}: no such file in the working tree")))?;
     let source = Source::new(original, shown)?;
     let read = source.read(shown)?;
-    let base = match repo {
-        Some(r) => match r.stored_blob_at("HEAD", shown, s.max_file_size)? {
-            Blob::Found(b) => Some(b),
-            _ => None,
+    let (base, base_id) = match repo {
+        Some(r) => match r.stored_blob_and_id_at("HEAD", shown, s.max_file_size)? {
+            (Blob::Found(b), id) => (Some(b), id),
+            _ => (None, None),
         },
-        None => None,
+        None => (None, None),
     };
     // git reports the file clean, yet its bytes differ from HEAD's blob: a clean/smudge
     // filter (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would
@@ -117,8 +117,12 @@ pub fn run(args: &FixArgs) -> Result<()> {
         ws.display_path(b)
             .unwrap_or_else(|_| b.to_string_lossy().into_owned())
     });
-    // The original's blob id: names the receipt and the journal's starting point.
-    let original_id = git::hash_blob(source.bytes());
+    // The original's blob id: names the receipt and the journal's starting point. Bytes
+    // equal to HEAD's blob have its id; others are hashed.
+    let original_id = match base_id {
+        Some(id) if base.as_deref() == Some(source.bytes()) => id.to_string(),
+        _ => git::hash_blob(source.bytes()),
+    };
     let receipt = prepare::receipt(
         &prepared.plan,
         &s,
