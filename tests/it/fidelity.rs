@@ -419,6 +419,60 @@ fn sha256_object_format_is_read() {
     assert_eq!(repo.head(), before);
 }
 
+/// `fix` in a repository libgit2 cannot open: refused before anything is written, in one
+/// line naming the format and `--no-commit`; `--no-commit` repairs the file and git
+/// commits it.
+fn assert_fix_refused_then_no_commit_works(init: &[&str], named: &[&str]) {
+    let repo = Repo::init(init);
+    let text = seed_queue();
+    repo.write(Q, &text);
+    repo.commit_all("queue");
+    let head = repo.head();
+    let r = fix(&repo, &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+    for word in named.iter().chain(&["--no-commit", "nothing was written"]) {
+        assert!(r.stderr.contains(word), "no {word}: {r:?}");
+    }
+    assert!(!r.stderr.contains("not in a git repository"), "{r:?}");
+    assert_eq!(repo.read(Q), text.as_bytes());
+    assert_eq!(repo.head(), head);
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+    assert!(!repo.root.join(".git/runqlint-fix.json").exists());
+
+    let r = fix(&repo, &["--no-commit"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&repo.read(Q)).unwrap();
+    let stuck = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "run_stuck_1")
+        .unwrap();
+    assert_eq!(stuck["status"], "failed", "{doc}");
+    repo.git(&["commit", "-q", "-am", "repaired"]);
+    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]).trim(), "2");
+}
+
+#[test]
+fn fix_in_a_sha256_repository_is_refused_naming_the_format_and_no_commit_works() {
+    assert_fix_refused_then_no_commit_works(
+        &["--object-format=sha256"],
+        &["SHA-256", "extensions.objectFormat=sha256"],
+    );
+}
+
+#[test]
+fn fix_in_a_reftable_repository_is_refused_naming_the_format_and_no_commit_works() {
+    assert_fix_refused_then_no_commit_works(
+        &["--ref-format=reftable"],
+        &["reftable refs", "extensions.refStorage=reftable"],
+    );
+}
+
 #[test]
 fn a_blobless_partial_clone_fetches_a_missing_base_blob_as_git_would() {
     let server = Repo::new();
