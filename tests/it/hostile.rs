@@ -20,7 +20,9 @@ const CPU_LIMIT: Duration = Duration::from_secs(20);
 const HANG: Duration = Duration::from_secs(300);
 
 /// Runs `cmd` to its end (or kills it at [`HANG`]) and returns the run and the CPU time it
-/// used, read from `wait4`'s resource usage of that one child.
+/// used, read from `wait4`'s resource usage of that one child (`wait4` reaps it, which
+/// `Child::wait` would do without the usage).
+#[allow(clippy::zombie_processes)]
 fn guarded(mut cmd: Command) -> (Run, Duration) {
     let mut child = cmd
         .stdout(Stdio::piped())
