@@ -151,9 +151,10 @@ impl Repo {
     /// Whether git changes `rel`'s bytes between the object store and the working tree:
     /// a `filter` (Git LFS is one), `ident`, `working-tree-encoding`, an `eol`/`crlf`
     /// attribute, or `core.autocrlf`/`core.eol` asking for CRLF. The attributes are read
-    /// by libgit2 (`.gitattributes`, `info/attributes`, `core.attributesFile`); a
-    /// `core.attributesFile` only in `GIT_CONFIG_GLOBAL`, which libgit2 does not read,
-    /// sends every read to git.
+    /// by libgit2 (`.gitattributes`, `info/attributes`, `core.attributesFile`). Config
+    /// libgit2 does not read (the files `GIT_CONFIG_GLOBAL` and `GIT_CONFIG_SYSTEM` name,
+    /// `git -c`) is read here; a `core.attributesFile` named only there sends every read
+    /// to git.
     fn converts(&self, rel: &str) -> bool {
         let path = Path::new(rel);
         let set = |name: &str| {
@@ -170,20 +171,21 @@ impl Repo {
         {
             return true;
         }
-        let global = std::env::var_os("GIT_CONFIG_GLOBAL")
-            .filter(|p| !p.is_empty())
-            .and_then(|p| git2::Config::open(Path::new(&p)).ok());
-        if global
-            .as_ref()
-            .is_some_and(|c| c.get_string("core.attributesFile").is_ok())
+        if super::command_line_config_names(&["core.attributesfile", "core.autocrlf", "core.eol"]) {
+            return true;
+        }
+        let unread = super::env_configs();
+        if unread
+            .iter()
+            .any(|c| c.get_string("core.attributesFile").is_ok())
         {
             return true;
         }
-        let configs = [self.repo.config().ok(), global];
+        let local = self.repo.config().ok();
         let get = |key: &str| {
-            configs
+            local
                 .iter()
-                .flatten()
+                .chain(&unread)
                 .find_map(|c| c.get_string(key).ok())
                 .map(|v| v.to_ascii_lowercase())
         };

@@ -730,6 +730,55 @@ fn clean_and_smudge_filters_are_applied_as_on_checkout() {
     assert_checks_like_plain(&repo);
 }
 
+#[test]
+fn attributes_only_in_the_system_config_s_attributes_file_are_applied() {
+    // The filter and the attributes file are named only in the file GIT_CONFIG_SYSTEM
+    // names, which git reads and libgit2 does not.
+    let repo = Repo::new();
+    let attributes = repo.scratch().join("system-attributes");
+    std::fs::write(&attributes, "run_queue.json filter=b64\n").unwrap();
+    let system = repo.scratch().join("system.gitconfig");
+    std::fs::write(
+        &system,
+        format!(
+            "[core]\n\tattributesFile = {}\n[filter \"b64\"]\n\tclean = base64 -w0\n\tsmudge = base64 -d\n\trequired = true\n",
+            attributes.display()
+        ),
+    )
+    .unwrap();
+    let with_system = |mut cmd: Command| {
+        cmd.env_remove("GIT_CONFIG_NOSYSTEM")
+            .env("GIT_CONFIG_SYSTEM", &system);
+        let run = run_cmd(cmd);
+        assert_ne!(run.code, 128, "{run:?}");
+        run
+    };
+    let git = |args: &[&str]| with_system(repo.git_cmd(args));
+    let check = |args: &[&str]| {
+        let mut all = vec!["check", "--format", "json", "--now", NOW];
+        all.extend_from_slice(args);
+        with_system(repo.runqlint_cmd(&all))
+    };
+    repo.write(Q, base_queue());
+    git(&["add", Q]);
+    git(&["commit", "-q", "-m", "queue"]);
+    // Stored base64-encoded: read without the filter, no version is JSON.
+    assert!(!git(&["cat-file", "-p", "HEAD:run_queue.json"])
+        .stdout
+        .contains("run_a"));
+
+    repo.write(Q, honest_change());
+    git(&["add", Q]);
+    let run = check(&["--staged"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    repo.write(Q, rewritten_history());
+    git(&["add", Q]);
+    let run = check(&["--staged"]);
+    assert_eq!(errors(&run), ["terminal-status-changed"], "{run:?}");
+    let run = check(&[]);
+    assert_eq!(errors(&run), ["terminal-status-changed"], "{run:?}");
+}
+
 /// git-lfs must be installed; a missing one fails the test (never skips).
 fn require_git_lfs() {
     let found = Command::new("git")
