@@ -54,6 +54,16 @@ pub struct Parsed {
 
 /// Parses `bytes` as a strict RFC 8259 JSON document.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
+    if let Some(encoding) = wide_encoding(bytes) {
+        return Err(SyntaxError {
+            offset: 0,
+            message: format!("the file is encoded as {encoding}, not UTF-8"),
+            help: Some(
+                "JSON text must be encoded as UTF-8 (RFC 8259 §8.1); convert the file, or remove the `working-tree-encoding` attribute if git checks it out so"
+                    .into(),
+            ),
+        });
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -78,6 +88,25 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
         value,
         has_duplicate_keys: dup.get(),
     })
+}
+
+/// The UTF-16 or UTF-32 encoding `bytes` are in, by their byte order mark or, without one,
+/// by the zero bytes around the first character (RFC 4627 §3: JSON text starts with an
+/// ASCII character). A JSON document in UTF-8 never starts with a zero byte, nor with a
+/// zero byte second.
+fn wide_encoding(bytes: &[u8]) -> Option<&'static str> {
+    let at = |i: usize| bytes.get(i).copied();
+    match (at(0), at(1), at(2), at(3)) {
+        (Some(0xff), Some(0xfe), Some(0), Some(0)) => Some("UTF-32LE (with a byte order mark)"),
+        (Some(0), Some(0), Some(0xfe), Some(0xff)) => Some("UTF-32BE (with a byte order mark)"),
+        (Some(0xff), Some(0xfe), ..) => Some("UTF-16LE (with a byte order mark)"),
+        (Some(0xfe), Some(0xff), ..) => Some("UTF-16BE (with a byte order mark)"),
+        (Some(0), Some(0), Some(0), Some(_)) => Some("UTF-32BE"),
+        (Some(_), Some(0), Some(0), Some(0)) => Some("UTF-32LE"),
+        (Some(0), Some(_), ..) => Some("UTF-16BE"),
+        (Some(_), Some(0), ..) => Some("UTF-16LE"),
+        _ => None,
+    }
 }
 
 /// Recognises the common ways a queue file gets broken, so the finding can say what happened
@@ -721,6 +750,49 @@ mod tests {
         assert!(parse(b"[NaN]").is_err());
         assert!(parse(b"[1e400]").is_err());
         assert!(parse(b"[\xff]").unwrap_err().message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn utf16_and_utf32_text_is_named_by_its_encoding() {
+        let wide = |text: &str, le: bool, width: usize, bom: bool| {
+            let mut out = Vec::new();
+            for c in (if bom { "\u{feff}" } else { "" })
+                .chars()
+                .chain(text.chars())
+            {
+                let code = c as u32;
+                let bytes = code.to_be_bytes();
+                let unit = &bytes[4 - width..];
+                if le {
+                    out.extend(unit.iter().rev());
+                } else {
+                    out.extend(unit);
+                }
+            }
+            out
+        };
+        let doc = "{\"items\": []}";
+        for (le, width, bom, name) in [
+            (true, 2, true, "UTF-16LE (with a byte order mark)"),
+            (false, 2, true, "UTF-16BE (with a byte order mark)"),
+            (true, 2, false, "UTF-16LE"),
+            (false, 2, false, "UTF-16BE"),
+            (true, 4, true, "UTF-32LE (with a byte order mark)"),
+            (false, 4, true, "UTF-32BE (with a byte order mark)"),
+            (true, 4, false, "UTF-32LE"),
+            (false, 4, false, "UTF-32BE"),
+        ] {
+            let e = parse(&wide(doc, le, width, bom)).unwrap_err();
+            assert_eq!(e.offset, 0);
+            assert_eq!(
+                e.message,
+                format!("the file is encoded as {name}, not UTF-8")
+            );
+        }
+        // UTF-8 text, short or not, is not mistaken for it.
+        assert!(parse(b"1").is_ok());
+        assert!(parse(b" []").is_ok());
+        assert!(parse(b"[\"\xc3\xa9\"]").is_ok());
     }
 
     #[test]

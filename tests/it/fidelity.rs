@@ -709,6 +709,60 @@ fn eol_crlf_versions_are_read_as_checked_out() {
     assert_eq!(run.findings(), staged(&plain).findings());
 }
 
+#[test]
+fn a_queue_git_checks_out_as_utf16_is_read_so_and_named_by_its_encoding() {
+    let repo = Repo::new();
+    repo.write(
+        ".gitattributes",
+        "run_queue.json working-tree-encoding=UTF-16LE-BOM\n",
+    );
+    let utf16 = |text: &str| -> Vec<u8> {
+        let mut out = vec![0xff, 0xfe];
+        out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        out
+    };
+    repo.write(Q, utf16(&base_queue()));
+    repo.commit_all("queue");
+    // git stores UTF-8 and checks out UTF-16.
+    assert_eq!(
+        repo.git(&["cat-file", "-p", "HEAD:run_queue.json"]),
+        base_queue()
+    );
+    assert_eq!(repo.read(Q)[..2], [0xff, 0xfe]);
+
+    repo.write(Q, utf16(&honest_change()));
+    repo.add(Q);
+    for args in [&["--staged"][..], &[]] {
+        let mut all = vec!["check", "--format", "json", "--now", NOW];
+        all.extend_from_slice(args);
+        let run = repo.run(&all);
+        assert_eq!(run.code, 1, "{run:?}");
+        let json = run.json();
+        let diagnostics = json["diagnostics"].as_array().unwrap();
+        // The checked version as an error at its first byte, the base as a warning: both
+        // as git checks them out, named by their encoding.
+        assert_eq!(diagnostics.len(), 2, "{run:?}");
+        for (d, severity) in diagnostics.iter().zip(["error", "warning"]) {
+            assert_eq!(d["rule"], "invalid-json", "{run:?}");
+            assert_eq!(d["severity"], severity, "{run:?}");
+            assert_eq!(
+                (d["line"].as_u64(), d["column"].as_u64()),
+                (Some(1), Some(1))
+            );
+            assert!(
+                d["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("encoded as UTF-16LE (with a byte order mark), not UTF-8"),
+                "{run:?}"
+            );
+        }
+    }
+    // The human output says what to do.
+    let run = repo.run(&["check", "--staged"]);
+    assert!(run.stdout.contains("working-tree-encoding"), "{run:?}");
+}
+
 /// A filter that stores the queue base64-encoded: the object store holds no JSON.
 fn base64_filtered() -> Repo {
     let repo = Repo::new();
