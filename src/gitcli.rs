@@ -287,7 +287,7 @@ impl Git {
     pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
         let Some(commit) = self.commit_of(rev)? else {
             if rev == "HEAD" {
-                return Ok(Blob::NoVersion);
+                return Ok(Blob::Missing);
             }
             return Err(Error::Git(format!(
                 "base revision `{}` is not in this repository; fetch it (for example `git fetch origin {}`) or name another",

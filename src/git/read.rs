@@ -11,10 +11,9 @@ use crate::error::{Error, Result};
 /// A blob read from git, or the reason there is none.
 pub enum Blob {
     Found(Vec<u8>),
-    /// The path does not exist in that version.
+    /// The path does not exist in that version, or there is no such version: `HEAD` of a
+    /// repository with no commit yet holds no file.
     Missing,
-    /// There is no such version (a repository with no commits has no HEAD).
-    NoVersion,
 }
 
 impl Repo {
@@ -55,7 +54,7 @@ impl Repo {
                         git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
                     ) =>
             {
-                return Ok(Blob::NoVersion)
+                return Ok(Blob::Missing)
             }
             // git reads revisions libgit2 does not (`main-worktree/HEAD`,
             // `worktrees/NAME/HEAD`, `:/text`, reflog dates): ask it before giving up.

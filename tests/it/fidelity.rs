@@ -419,6 +419,27 @@ fn sha256_object_format_is_read() {
     assert_eq!(repo.head(), before);
 }
 
+#[test]
+fn before_the_first_commit_the_staged_queue_is_checked_as_new() {
+    // libgit2's reading and git's (a SHA-256 repository) agree: no HEAD holds no file.
+    for init in [&[][..], &["--object-format=sha256"]] {
+        let repo = Repo::init(init);
+        repo.write(Q, rewritten_history());
+        repo.add(Q);
+        let run = staged(&repo);
+        assert_eq!(run.code, 0, "{init:?}: {run:?}");
+        assert!(errors(&run).is_empty(), "{run:?}");
+        let dup = queue(vec![
+            item("a", "done", json!({})),
+            item("a", "queued", json!({})),
+        ]);
+        repo.write(Q, dup);
+        repo.add(Q);
+        let run = staged(&repo);
+        assert_eq!(errors(&run), ["duplicate-id"], "{init:?}: {run:?}");
+    }
+}
+
 /// `fix` in a repository libgit2 cannot open: refused before anything is written, in one
 /// line naming the format and `--no-commit`; `--no-commit` repairs the file and git
 /// commits it.
