@@ -302,6 +302,53 @@ pub struct SpanIndex<'t> {
     line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
+/// The keys of one object as they come, to tell a repeated one: the one set behind both
+/// readers that must find repeated keys by themselves, the scanner (raw key bytes, fine
+/// because it declines any key with an escape, so raw text is decoded text) and
+/// [`SpanIndex::duplicate_keys`] (decoded keys, with where each was first). [`parse`]
+/// needs none: the object it builds is the set (an insert that replaces a value is a
+/// repeated key). `document::tests::the_three_readers_agree_on_repeated_keys` holds the
+/// three to the same answer. A few keys are compared in a small vector; past 16, hashed.
+#[derive(Debug)]
+pub struct KeySet<K, V> {
+    seen: Vec<(K, V)>,
+    hashed: Option<std::collections::HashMap<K, V>>,
+}
+
+impl<K, V> Default for KeySet<K, V> {
+    fn default() -> Self {
+        KeySet {
+            seen: Vec::new(),
+            hashed: None,
+        }
+    }
+}
+
+impl<K: Eq + std::hash::Hash, V: Copy> KeySet<K, V> {
+    /// Records `key` with `value`; when `key` was already there, returns the value recorded
+    /// with its first occurrence (and records nothing).
+    #[inline]
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        if let Some(map) = &mut self.hashed {
+            return match map.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(value);
+                    None
+                }
+            };
+        }
+        if let Some((_, first)) = self.seen.iter().find(|(k, _)| *k == key) {
+            return Some(*first);
+        }
+        self.seen.push((key, value));
+        if self.seen.len() > 16 {
+            self.hashed = Some(self.seen.drain(..).collect());
+        }
+        None
+    }
+}
+
 /// A key that appears twice in one object.
 #[derive(Debug, Clone)]
 pub struct DuplicateKey {
@@ -420,6 +467,17 @@ impl<'t> SpanIndex<'t> {
         serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.trim_matches('"').to_string())
     }
 
+    /// The key at `span` (quotes included) as its decoded text, borrowed when it has no
+    /// escape.
+    fn key_name(&self, span: Span) -> std::borrow::Cow<'t, str> {
+        let raw = &self.text[span.start + 1..span.end - 1];
+        if raw.contains('\\') {
+            std::borrow::Cow::Owned(self.key_text(span))
+        } else {
+            std::borrow::Cow::Borrowed(raw)
+        }
+    }
+
     fn child(&self, node: u32, segment: &str) -> Option<u32> {
         let n = &self.nodes[node as usize];
         let kids = &self.children[n.children.start as usize..n.children.end as usize];
@@ -429,12 +487,7 @@ impl<'t> SpanIndex<'t> {
                 let key = self.nodes[k as usize]
                     .key
                     .expect("object members have keys");
-                let raw = &self.text[key.start + 1..key.end - 1];
-                if raw.contains('\\') {
-                    self.key_text(key) == segment
-                } else {
-                    raw == segment
-                }
+                self.key_name(key) == segment
             })
         } else {
             let i: usize = segment.parse().ok()?;
@@ -506,24 +559,21 @@ impl<'t> SpanIndex<'t> {
         while let Some((id, pointer)) = stack.pop() {
             let n = &self.nodes[id as usize];
             let kids = &self.children[n.children.start as usize..n.children.end as usize];
-            let mut seen: std::collections::HashMap<String, Span> =
-                std::collections::HashMap::new();
+            let mut seen = KeySet::default();
             for (i, &k) in kids.iter().enumerate() {
                 let child = &self.nodes[k as usize];
                 let seg = match child.key {
                     Some(key) => {
-                        let name = self.key_text(key);
-                        if let Some(first) = seen.get(&name) {
+                        let name = self.key_name(key);
+                        if let Some(first) = seen.insert(name.clone(), key) {
                             out.push(DuplicateKey {
                                 pointer: format!("{pointer}/{}", escape_segment(&name)),
-                                key: name.clone(),
+                                key: name.to_string(),
                                 span: key,
-                                first: *first,
+                                first,
                             });
-                        } else {
-                            seen.insert(name.clone(), key);
                         }
-                        name
+                        name.into_owned()
                     }
                     None => i.to_string(),
                 };
@@ -694,6 +744,60 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_three_readers_agree_on_repeated_keys() {
+        // Keys equal once decoded (`x` and `\u0078`, `x/` and `x\/`), known fields and
+        // others, more than the small set holds, in every object the scanner reads.
+        let keys: Vec<String> = ["x", "\\u0078", "y", "x/", "x\\/", "notes", "error"]
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let many: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+        let places = [
+            "{\"items\": [{\"id\": \"a\", \"status\": \"done\", MEMBERS}]}",
+            "{\"items\": [{\"id\": \"a\", \"status\": \"done\", \"run\": {MEMBERS}}]}",
+            "{\"items\": [{\"id\": \"a\", \"status\": \"done\", \"extra\": {\"deep\": [{MEMBERS}]}}]}",
+        ];
+        let mut lists: Vec<Vec<String>> = Vec::new();
+        for a in &keys {
+            for b in &keys {
+                lists.push(vec![a.clone(), b.clone()]);
+                for c in &keys {
+                    lists.push(vec![a.clone(), b.clone(), c.clone()]);
+                }
+            }
+        }
+        for k in [&many[3], &many[19]] {
+            let mut list = many.clone();
+            list.push(k.clone());
+            lists.push(list);
+        }
+        lists.push(many.clone());
+        let mut scanned = 0;
+        for place in places {
+            for list in &lists {
+                let members: Vec<String> = list.iter().map(|k| format!("\"{k}\": \"v\"")).collect();
+                let text = place.replace("MEMBERS", &members.join(", "));
+                let decoded: Vec<String> = list
+                    .iter()
+                    .map(|k| serde_json::from_str(&format!("\"{k}\"")).unwrap())
+                    .collect();
+                let repeated = (1..decoded.len()).any(|i| decoded[..i].contains(&decoded[i]));
+                let parsed = parse(text.as_bytes()).unwrap();
+                assert_eq!(parsed.has_duplicate_keys, repeated, "{text}");
+                let found = SpanIndex::build(&text).duplicate_keys();
+                assert_eq!(!found.is_empty(), repeated, "{text}");
+                let accepted = crate::scan::scan(&text).is_some();
+                assert!(!(accepted && repeated), "the scanner accepted {text}");
+                if accepted {
+                    scanned += 1;
+                }
+            }
+        }
+        // The scanner read (and so judged) a good part of them itself.
+        assert!(scanned > 100, "{scanned}");
+    }
 
     #[test]
     fn spans_follow_pointers_and_crlf_lines() {
