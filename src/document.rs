@@ -298,8 +298,6 @@ pub struct SpanIndex<'t> {
     text: &'t str,
     nodes: Vec<Node>,
     children: Vec<u32>,
-    /// Offsets at which lines start, for line/column conversion (on first use).
-    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 /// The keys of one object as they come, to tell a repeated one: the one set behind both
@@ -374,7 +372,6 @@ impl<'t> SpanIndex<'t> {
             text,
             nodes: Vec::new(),
             children: Vec::new(),
-            line_starts: std::sync::OnceLock::new(),
         };
         let mut s = Scanner {
             b: text.as_bytes(),
@@ -539,16 +536,6 @@ impl<'t> SpanIndex<'t> {
         label_span(self.text, span)
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let starts = self.line_starts.get_or_init(|| {
-            let mut starts = vec![0];
-            starts.extend(self.text.match_indices('\n').map(|(i, _)| i + 1));
-            starts
-        });
-        line_col_with(self.text, starts, offset)
-    }
-
     /// Every repeated key in every object.
     pub fn duplicate_keys(&self) -> Vec<DuplicateKey> {
         let mut out = Vec::new();
@@ -648,21 +635,11 @@ impl LineCols {
     }
 }
 
-/// Line and column of `offset` given precomputed line starts.
-fn line_col_with(text: &str, line_starts: &[usize], offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let line = line_starts.partition_point(|&s| s <= offset).max(1);
-    (line, column(text, line_starts[line - 1], offset))
-}
-
-/// 1-based line and column of a byte offset, without an index (for one-off locations).
+/// 1-based line and column of a byte offset, for one-off locations: [`LineCols`] of that
+/// one offset, so there is one computation of lines and columns.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
-    let start = line_start(text, offset);
-    (
-        bytecount::count(&text.as_bytes()[..start], b'\n') + 1,
-        column(text, start, offset),
-    )
+    LineCols::new(text, [offset]).known[0].1
 }
 
 /// Where the line holding `offset` starts.
@@ -806,7 +783,7 @@ mod tests {
         let idx = SpanIndex::build(text);
         let s = idx.value_span("/items/0/status");
         assert_eq!(&text[s.start..s.end], "\"running\"");
-        assert_eq!(idx.line_col(s.start), (3, 27));
+        assert_eq!(line_col(text, s.start), (3, 27));
         let k = idx.key_span("/items/0/id");
         assert_eq!(&text[k.start..k.end], "\"id\"");
         // A missing member falls back to its parent.
@@ -937,11 +914,23 @@ mod tests {
     }
 
     #[test]
-    fn line_and_column_agree_with_and_without_the_index() {
+    fn line_and_column_agree_with_counting_by_hand() {
         let text = "{\"items\": [\n  {\"id\": \"週報\", \"status\": \"queued\"}\r\n]}\n";
-        let index = SpanIndex::build(text);
-        for offset in 0..=text.len() + 2 {
-            assert_eq!(index.line_col(offset), line_col(text, offset), "{offset}");
+        let all: Vec<usize> = (0..=text.len() + 2).collect();
+        let lines = LineCols::new(text, all.iter().copied());
+        for offset in all {
+            // Lines by counting newlines before the offset, columns by counting characters
+            // since the last one (an offset inside a character is that character).
+            let at = offset.min(text.len());
+            let mut cut = at;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let before = &text[..cut];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap().chars().count() + 1;
+            assert_eq!(line_col(text, offset), (line, column), "{offset}");
+            assert_eq!(lines.get(text, offset), (line, column), "{offset}");
         }
         let id = text.find('週').unwrap();
         assert_eq!(line_col(text, id), (2, 11));
