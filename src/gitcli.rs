@@ -262,7 +262,7 @@ impl Git {
         if read.is_ok() && bytes.len() as u64 > limit {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(Error::Io(format!(
+            return Err(Error::Refused(format!(
                 "{rel}: more than {limit} bytes once checked out (`max-file-size` in runqlint.toml)"
             )));
         }

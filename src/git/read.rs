@@ -201,7 +201,7 @@ impl Repo {
         let odb = self.repo.odb()?;
         let (size, _) = odb.read_header(id)?;
         if size as u64 > limit {
-            return Err(Error::Io(format!(
+            return Err(Error::Refused(format!(
                 "{rel}: {size} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)"
             )));
         }

@@ -100,15 +100,15 @@ pub fn prepare(
         });
     }
     let new_text = edit::apply(text, &plan.edits).map_err(|e| {
-        Error::Io(format!(
-            "{shown}: internal edit error: {e}; nothing written"
+        Error::Bug(format!(
+            "{shown}: the repair's edits do not apply ({e}); nothing written"
         ))
     })?;
     match document::parse(new_text.as_bytes()) {
         Ok(p) if p.value == plan.intended => {}
         _ => {
-            return Err(Error::Io(format!(
-                "{shown}: the repaired text does not parse back to the intended document (a bug in runqlint); nothing written"
+            return Err(Error::Bug(format!(
+                "{shown}: the repaired text does not parse back to the intended document; nothing written"
             )))
         }
     }
