@@ -151,6 +151,23 @@ impl Git {
         Ok(PathBuf::from(dir))
     }
 
+    /// The repository's object and ref formats as git names them (`sha1`/`sha256`,
+    /// `files`/`reftable`): `git rev-parse --show-object-format --show-ref-format`.
+    pub fn formats(&self) -> Result<(String, String)> {
+        let out = self
+            .output(
+                &["rev-parse", "--show-object-format", "--show-ref-format"],
+                "read the repository format",
+            )?
+            .ok_or_else(|| Error::Git("git could not name the repository's format".into()))?;
+        let text = String::from_utf8_lossy(&out);
+        let mut lines = text.lines().map(|l| l.trim().to_string());
+        Ok((
+            lines.next().unwrap_or_default(),
+            lines.next().unwrap_or_default(),
+        ))
+    }
+
     /// The commit `rev` names: `Ok(None)` when it names none.
     pub fn commit_of(&self, rev: &str) -> Result<Option<String>> {
         refuse_option(rev)?;
@@ -245,7 +262,7 @@ impl Git {
         if read.is_ok() && bytes.len() as u64 > limit {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(Error::Io(format!(
+            return Err(Error::Refused(format!(
                 "{rel}: more than {limit} bytes once checked out (`max-file-size` in runqlint.toml)"
             )));
         }
@@ -270,7 +287,7 @@ impl Git {
     pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
         let Some(commit) = self.commit_of(rev)? else {
             if rev == "HEAD" {
-                return Ok(Blob::NoVersion);
+                return Ok(Blob::Missing);
             }
             return Err(Error::Git(format!(
                 "base revision `{}` is not in this repository; fetch it (for example `git fetch origin {}`) or name another",

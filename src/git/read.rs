@@ -11,10 +11,9 @@ use crate::error::{Error, Result};
 /// A blob read from git, or the reason there is none.
 pub enum Blob {
     Found(Vec<u8>),
-    /// The path does not exist in that version.
+    /// The path does not exist in that version, or there is no such version: `HEAD` of a
+    /// repository with no commit yet holds no file.
     Missing,
-    /// There is no such version (a repository with no commits has no HEAD).
-    NoVersion,
 }
 
 impl Repo {
@@ -73,7 +72,7 @@ impl Repo {
                         git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
                     ) =>
             {
-                return Ok((Blob::NoVersion, None))
+                return Ok((Blob::Missing, None))
             }
             // git reads revisions libgit2 does not (`main-worktree/HEAD`,
             // `worktrees/NAME/HEAD`, `:/text`, reflog dates): ask it before giving up.
@@ -171,9 +170,10 @@ impl Repo {
     /// Whether git changes `rel`'s bytes between the object store and the working tree:
     /// a `filter` (Git LFS is one), `ident`, `working-tree-encoding`, an `eol`/`crlf`
     /// attribute, or `core.autocrlf`/`core.eol` asking for CRLF. The attributes are read
-    /// by libgit2 (`.gitattributes`, `info/attributes`, `core.attributesFile`); a
-    /// `core.attributesFile` only in `GIT_CONFIG_GLOBAL`, which libgit2 does not read,
-    /// sends every read to git.
+    /// by libgit2 (`.gitattributes`, `info/attributes`, `core.attributesFile`). Config
+    /// libgit2 does not read (the files `GIT_CONFIG_GLOBAL` and `GIT_CONFIG_SYSTEM` name,
+    /// `git -c`) is read here; a `core.attributesFile` named only there sends every read
+    /// to git.
     fn converts(&self, rel: &str) -> bool {
         let path = Path::new(rel);
         let set = |name: &str| {
@@ -190,20 +190,21 @@ impl Repo {
         {
             return true;
         }
-        let global = std::env::var_os("GIT_CONFIG_GLOBAL")
-            .filter(|p| !p.is_empty())
-            .and_then(|p| git2::Config::open(Path::new(&p)).ok());
-        if global
-            .as_ref()
-            .is_some_and(|c| c.get_string("core.attributesFile").is_ok())
+        if super::command_line_config_names(&["core.attributesfile", "core.autocrlf", "core.eol"]) {
+            return true;
+        }
+        let unread = super::env_configs();
+        if unread
+            .iter()
+            .any(|c| c.get_string("core.attributesFile").is_ok())
         {
             return true;
         }
-        let configs = [self.repo.config().ok(), global];
+        let local = self.repo.config().ok();
         let get = |key: &str| {
-            configs
+            local
                 .iter()
-                .flatten()
+                .chain(&unread)
                 .find_map(|c| c.get_string(key).ok())
                 .map(|v| v.to_ascii_lowercase())
         };
@@ -220,7 +221,7 @@ impl Repo {
         let odb = self.repo.odb()?;
         let (size, _) = odb.read_header(id)?;
         if size as u64 > limit {
-            return Err(Error::Io(format!(
+            return Err(Error::Refused(format!(
                 "{rel}: {size} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)"
             )));
         }

@@ -41,6 +41,7 @@ pub mod transaction;
 use crate::cli::FixArgs;
 use crate::error::{Error, Result};
 use crate::git::{self, Blob, Head, Repo};
+use crate::gitcli::Git;
 use crate::liveness;
 use crate::output::{self, fix::FixReport};
 use crate::repair::{Liveness, Survey};
@@ -55,7 +56,7 @@ pub fn run(args: &FixArgs) -> Result<()> {
     let (ws, s) = Settings::resolve(args)?;
     let shown = s.shown.as_str();
     let repo = ws.repo.as_ref();
-    let guarded = guard(repo, &s)?;
+    let guarded = guard(repo, ws.git_only.as_ref(), &s)?;
 
     // Read, survey, ask.
     let original = read_worktree(&s.path, s.max_file_size)?
@@ -159,6 +160,36 @@ pub fn run(args: &FixArgs) -> Result<()> {
     Ok(())
 }
 
+/// Why a committing `fix` refuses a repository git reads and libgit2 cannot open: the
+/// commit, the branch's compare-and-swap, the index entry and the recovery of a killed run
+/// are libgit2's (see `transaction`). Named by the repository's format, with the way out.
+fn uncommittable(git: &Git, reason: &str) -> Result<Error> {
+    let (objects, refs) = git.formats()?;
+    let mut format = Vec::new();
+    if objects != "sha1" {
+        format.push(format!(
+            "{} object names (extensions.objectFormat={})",
+            objects.to_uppercase().replace("SHA", "SHA-"),
+            text::escape(&objects)
+        ));
+    }
+    if refs != "files" {
+        format.push(format!(
+            "{} refs (extensions.refStorage={})",
+            text::escape(&refs),
+            text::escape(&refs)
+        ));
+    }
+    let format = if format.is_empty() {
+        format!("a format libgit2 cannot open ({reason})")
+    } else {
+        format.join(" and ")
+    };
+    Ok(Error::Refused(format!(
+        "fix cannot commit in this repository: it uses {format}; nothing was written: repair the file with --no-commit, then commit it with git"
+    )))
+}
+
 fn filtered(shown: &str) -> Error {
     Error::Refused(format!(
         "{shown} is converted by git filters (core.autocrlf or .gitattributes eol/filter); runqlint fix commits exact bytes, so repair it with --no-commit and commit it with git"
@@ -175,12 +206,15 @@ struct Guarded {
 
 /// Refuses, before anything is read or written, what `fix` must not do here (see the
 /// module documentation, step 2); a committing run first recovers a killed run's job.
-fn guard(repo: Option<&Repo>, s: &Settings) -> Result<Guarded> {
+fn guard(repo: Option<&Repo>, git_only: Option<&(Git, String)>, s: &Settings) -> Result<Guarded> {
     let mut guarded = Guarded {
         branch: None,
         clean: false,
     };
     let Some(repo) = repo else {
+        if let (true, Some((git, reason))) = (s.commits(), git_only) {
+            return Err(uncommittable(git, reason)?);
+        }
         if s.commits() {
             return Err(Error::Usage(format!(
                 "{} is not in a git repository; use --no-commit to repair it without a commit",

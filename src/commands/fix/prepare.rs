@@ -145,16 +145,12 @@ pub fn prepare(
             new_text: None,
         });
     }
-    let bug = |what: String| {
-        Error::Io(format!(
-            "{shown}: {what} (a bug in runqlint); nothing written"
-        ))
-    };
+    let bug = |what: String| Error::Bug(format!("{shown}: {what}; nothing written"));
     let new_text = match read {
         Read::Scanned { queue, .. } => splice_items(text, queue, &plan).map_err(bug)?,
         Read::Parsed(value) => {
             let new_text = edit::apply(text, &plan.edits)
-                .map_err(|e| bug(format!("internal edit error: {e}")))?;
+                .map_err(|e| bug(format!("the repair's edits do not apply ({e})")))?;
             match document::parse(new_text.as_bytes()) {
                 Ok(p) if p.value == plan.intended.document(value) => new_text,
                 _ => {
