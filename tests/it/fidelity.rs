@@ -464,6 +464,15 @@ fn assert_fix_refused_then_no_commit_works(init: &[&str], named: &[&str]) {
     );
     assert!(!repo.root.join(".git/runqlint-fix.json").exists());
 
+    // `--no-commit` is held to a clean file there too (git's status), unless --allow-dirty.
+    let dirty = format!("{text}\n");
+    repo.write(Q, &dirty);
+    let r = fix(&repo, &["--no-commit"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("run_queue.json (dirty)"), "{r:?}");
+    assert_eq!(repo.read(Q), dirty.as_bytes());
+    repo.write(Q, &text);
+
     let r = fix(&repo, &["--no-commit"]);
     assert_eq!(r.code, 0, "{r:?}");
     let doc: serde_json::Value = serde_json::from_slice(&repo.read(Q)).unwrap();
