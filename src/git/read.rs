@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid};
 
-use super::Repo;
+use super::{ObjectId, Repo};
 use crate::error::{Error, Result};
 
 /// A blob read from git, or the reason there is none.
@@ -35,16 +35,34 @@ impl Repo {
     /// The file at `rel` in revision `rev` (`HEAD`, a branch, a SHA, a tag), as git would
     /// check it out (see [`Repo::content`]).
     pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
-        self.blob_at_as(rev, rel, limit, true)
+        self.blob_at_as(rev, rel, limit, true).map(|(blob, _)| blob)
     }
 
     /// The bytes stored in the object database for `rel` at `rev`, before any checkout
     /// conversion: what a byte-exact commit would be compared with.
     pub fn stored_blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
         self.blob_at_as(rev, rel, limit, false)
+            .map(|(blob, _)| blob)
     }
 
-    fn blob_at_as(&self, rev: &str, rel: &str, limit: u64, checkout: bool) -> Result<Blob> {
+    /// [`Repo::stored_blob_at`], with the blob's id when one was found: the id of those
+    /// very bytes, so that bytes equal to them need no hashing.
+    pub fn stored_blob_and_id_at(
+        &self,
+        rev: &str,
+        rel: &str,
+        limit: u64,
+    ) -> Result<(Blob, Option<ObjectId>)> {
+        self.blob_at_as(rev, rel, limit, false)
+    }
+
+    fn blob_at_as(
+        &self,
+        rev: &str,
+        rel: &str,
+        limit: u64,
+        checkout: bool,
+    ) -> Result<(Blob, Option<ObjectId>)> {
         let object = match self.repo.revparse_single(rev) {
             Ok(o) => o,
             Err(e)
@@ -54,7 +72,7 @@ impl Repo {
                         git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
                     ) =>
             {
-                return Ok(Blob::Missing)
+                return Ok((Blob::Missing, None))
             }
             // git reads revisions libgit2 does not (`main-worktree/HEAD`,
             // `worktrees/NAME/HEAD`, `:/text`, reflog dates): ask it before giving up.
@@ -73,16 +91,18 @@ impl Repo {
         let tree = commit.tree()?;
         let entry = match tree.get_path(Path::new(rel)) {
             Ok(entry) => entry,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(Blob::Missing),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok((Blob::Missing, None)),
             Err(e) => return Err(e.into()),
         };
         match entry.kind() {
             // A symbolic link at the base holds no queue: a regular file now is a new one.
-            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => Ok(Blob::Missing),
-            Some(ObjectType::Blob) if checkout => {
-                self.content(entry.id(), rel, limit).map(Blob::Found)
-            }
-            Some(ObjectType::Blob) => self.read_blob(entry.id(), rel, limit).map(Blob::Found),
+            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => Ok((Blob::Missing, None)),
+            Some(ObjectType::Blob) if checkout => self
+                .content(entry.id(), rel, limit)
+                .map(|b| (Blob::Found(b), None)),
+            Some(ObjectType::Blob) => self
+                .read_blob(entry.id(), rel, limit)
+                .map(|b| (Blob::Found(b), Some(ObjectId(entry.id())))),
             Some(ObjectType::Commit) => Err(Error::Usage(format!(
                 "{rel} is a submodule in {rev}, not a file"
             ))),

@@ -64,16 +64,19 @@ pub fn run(args: &FixArgs) -> Result<()> {
     // Read, survey, ask.
     let original = read_worktree(&s.path, s.max_file_size)?
         .ok_or_else(|| Error::Io(format!("{shown}: no such file in the working tree")))?;
-    let source = Source::parse(original, shown)?;
-    // HEAD's version, which the repaired text is linted against.
-    let base = match (repo, &ws.git_only) {
-        (Some(r), _) => r.stored_blob_at("HEAD", shown, s.max_file_size)?,
-        (None, Some((git, _))) => git.blob_at("HEAD", shown, s.max_file_size)?,
-        (None, None) => Blob::Missing,
-    };
-    let base = match base {
-        Blob::Found(b) => Some(b),
-        Blob::Missing => None,
+    let source = Source::new(original, shown)?;
+    let read = source.read(shown)?;
+    // HEAD's version, which the repaired text is linted against, and its blob id.
+    let (base, base_id) = match (repo, &ws.git_only) {
+        (Some(r), _) => match r.stored_blob_and_id_at("HEAD", shown, s.max_file_size)? {
+            (Blob::Found(b), id) => (Some(b), id),
+            _ => (None, None),
+        },
+        (None, Some((git, _))) => match git.blob_at("HEAD", shown, s.max_file_size)? {
+            Blob::Found(b) => (Some(b), None),
+            Blob::Missing => (None, None),
+        },
+        (None, None) => (None, None),
     };
     // git reports the file clean, yet its bytes differ from HEAD's blob: a clean/smudge
     // filter (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would
@@ -81,12 +84,12 @@ pub fn run(args: &FixArgs) -> Result<()> {
     if s.commits() && guarded.clean && base.as_ref().is_some_and(|b| b != source.bytes()) {
         return Err(filtered(shown));
     }
-    source.check_shape(shown)?;
-    let survey = source.survey(&s);
+    read.check_shape(shown)?;
+    let survey = read.survey(&s);
     let liveness = ask(&survey, &s)?;
 
     // Plan, splice, verify: pure.
-    let prepared = prepare::prepare(&source, base.as_deref(), &survey, &liveness, &s)?;
+    let prepared = prepare::prepare(&source, &read, base.as_deref(), &survey, &liveness, &s)?;
     let mut report = FixReport {
         path: s.shown.clone(),
         survey: &survey,
@@ -123,8 +126,12 @@ pub fn run(args: &FixArgs) -> Result<()> {
         ws.display_path(b)
             .unwrap_or_else(|_| b.to_string_lossy().into_owned())
     });
-    // The original's blob id: names the receipt and the journal's starting point.
-    let original_id = git::hash_blob(source.bytes());
+    // The original's blob id: names the receipt and the journal's starting point. Bytes
+    // equal to HEAD's blob have its id; others are hashed.
+    let original_id = match base_id {
+        Some(id) if base.as_deref() == Some(source.bytes()) => id.to_string(),
+        _ => git::hash_blob(source.bytes()),
+    };
     let receipt = prepare::receipt(
         &prepared.plan,
         &s,
