@@ -245,6 +245,48 @@ impl Git {
             .any(|r| r.starts_with(b"S ") && &r[2..] == rel.as_bytes()))
     }
 
+    /// How `rel` differs from `HEAD`, in the words of [`crate::git::Repo::path_state`]
+    /// (`staged`, `dirty`, `untracked`, `untracked, ignored`, `conflicted`; empty when
+    /// clean): `git status --porcelain -z --ignored`, without taking optional locks.
+    pub fn path_state(&self, rel: &str) -> Result<Vec<&'static str>> {
+        let out = self
+            .output(
+                &[
+                    "--no-optional-locks",
+                    "status",
+                    "--porcelain=v1",
+                    "-z",
+                    "--ignored=matching",
+                    "--untracked-files=all",
+                    "--no-renames",
+                    "--",
+                    rel,
+                ],
+                "read the file's status",
+            )?
+            .ok_or_else(|| Error::Git(format!("git could not tell the status of {rel}")))?;
+        let mut states = Vec::new();
+        for record in out.split(|&b| b == 0).filter(|r| r.len() > 3) {
+            if &record[3..] != rel.as_bytes() {
+                continue;
+            }
+            match (record[0], record[1]) {
+                (b'?', b'?') => states.push("untracked"),
+                (b'!', b'!') => states.push("untracked, ignored"),
+                (b'U', _) | (_, b'U') | (b'A', b'A') | (b'D', b'D') => states.push("conflicted"),
+                (x, y) => {
+                    if x != b' ' {
+                        states.push("staged");
+                    }
+                    if y != b' ' {
+                        states.push("dirty");
+                    }
+                }
+            }
+        }
+        Ok(states)
+    }
+
     /// The blob `oid` as git would check it out at `rel`: through the path's filters
     /// (`.gitattributes` `filter`, `eol`, `ident`, Git LFS), fetched first from the
     /// promisor remote if a partial clone lacks it. Over `limit` bytes is refused.

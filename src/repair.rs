@@ -133,12 +133,17 @@ pub enum Finish {
 }
 
 impl Finish {
-    pub fn as_str(self) -> &'static str {
+    /// The status it sets (spelled once, by [`Status`]).
+    pub fn status(self) -> crate::queue::Status {
         match self {
-            Finish::Done => "done",
-            Finish::Canceled => "canceled",
-            Finish::Failed => "failed",
+            Finish::Done => crate::queue::Status::Done,
+            Finish::Canceled => crate::queue::Status::Canceled,
+            Finish::Failed => crate::queue::Status::Failed,
         }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.status().as_str()
     }
 }
 

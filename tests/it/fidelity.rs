@@ -464,6 +464,15 @@ fn assert_fix_refused_then_no_commit_works(init: &[&str], named: &[&str]) {
     );
     assert!(!repo.root.join(".git/runqlint-fix.json").exists());
 
+    // `--no-commit` is held to a clean file there too (git's status), unless --allow-dirty.
+    let dirty = format!("{text}\n");
+    repo.write(Q, &dirty);
+    let r = fix(&repo, &["--no-commit"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("run_queue.json (dirty)"), "{r:?}");
+    assert_eq!(repo.read(Q), dirty.as_bytes());
+    repo.write(Q, &text);
+
     let r = fix(&repo, &["--no-commit"]);
     assert_eq!(r.code, 0, "{r:?}");
     let doc: serde_json::Value = serde_json::from_slice(&repo.read(Q)).unwrap();
@@ -852,6 +861,42 @@ fn attributes_only_in_the_system_config_s_attributes_file_are_applied() {
     assert_eq!(errors(&run), ["terminal-status-changed"], "{run:?}");
     let run = check(&[]);
     assert_eq!(errors(&run), ["terminal-status-changed"], "{run:?}");
+}
+
+#[test]
+fn attributes_named_on_git_s_command_line_are_applied_in_the_hook() {
+    // `git -c core.attributesFile=…` reaches the hook as GIT_CONFIG_PARAMETERS, which
+    // libgit2 never reads.
+    let repo = Repo::new();
+    repo.git(&["config", "filter.b64.clean", "base64 -w0"]);
+    repo.git(&["config", "filter.b64.smudge", "base64 -d"]);
+    repo.git(&["config", "filter.b64.required", "true"]);
+    let attributes = repo.scratch().join("attributes");
+    std::fs::write(&attributes, "run_queue.json filter=b64\n").unwrap();
+    let setting = format!("core.attributesFile={}", attributes.display());
+    let git_c = |args: &[&str]| {
+        let mut all = vec!["-c", setting.as_str()];
+        all.extend_from_slice(args);
+        git_hooked(&repo, &all)
+    };
+    repo.write(Q, base_queue());
+    assert_eq!(git_c(&["add", Q]).code, 0);
+    assert_eq!(git_c(&["commit", "-q", "-m", "queue"]).code, 0);
+    assert!(!git_c(&["cat-file", "-p", "HEAD:run_queue.json"])
+        .stdout
+        .contains("run_a"));
+    install(&repo);
+
+    repo.write(Q, honest_change());
+    assert_eq!(git_c(&["add", Q]).code, 0);
+    let run = git_c(&["commit", "-q", "-m", "honest"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let before = repo.head();
+    repo.write(Q, rewritten_history());
+    assert_eq!(git_c(&["add", Q]).code, 0);
+    let run = git_c(&["commit", "-q", "-m", "rewrite"]);
+    assert_refused(&run, "terminal-status-changed");
+    assert_eq!(repo.head(), before);
 }
 
 /// git-lfs must be installed; a missing one fails the test (never skips).

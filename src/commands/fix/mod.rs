@@ -10,6 +10,9 @@
 //!    progress; the queue file must be clean against HEAD (no `dirty`, `staged`,
 //!    `untracked` state) unless `--allow-dirty`, and a committed one tracked by git
 //!    whatever the flags. `--dry-run` skips the dirty and HEAD guards (it writes nothing).
+//!    In a repository only git opens (SHA-256 objects, reftable refs) a committing run is
+//!    refused, naming the format; `--no-commit` works there, with the file's status and
+//!    `HEAD`'s version read through `git`.
 //! 3. Read the working-tree file once; survey it ([`crate::repair::survey`]); ask the
 //!    liveness provider once about every stale item ([`crate::liveness`]; one that cannot
 //!    run at all is exit 2 here, before anything is written).
@@ -62,12 +65,16 @@ pub fn run(args: &FixArgs) -> Result<()> {
     let original = read_worktree(&s.path, s.max_file_size)?
         .ok_or_else(|| Error::Io(format!("{shown}: no such file in the working tree")))?;
     let source = Source::new(original, shown)?;
-    // The file is scanned while HEAD's version is read.
+    // The file is scanned while HEAD's version (which the repaired text is linted
+    // against) and its blob id are read.
     let (read, head) = std::thread::scope(|scope| {
         let read = scope.spawn(|| source.read(shown));
-        let head = match repo {
-            Some(r) => r.stored_blob_and_id_at("HEAD", shown, s.max_file_size),
-            None => Ok((Blob::Missing, None)),
+        let head = match (repo, &ws.git_only) {
+            (Some(r), _) => r.stored_blob_and_id_at("HEAD", shown, s.max_file_size),
+            (None, Some((git, _))) => git
+                .blob_at("HEAD", shown, s.max_file_size)
+                .map(|blob| (blob, None)),
+            (None, None) => Ok((Blob::Missing, None)),
         };
         (read.join(), head)
     });
@@ -197,6 +204,14 @@ fn uncommittable(git: &Git, reason: &str) -> Result<Error> {
     )))
 }
 
+fn uncommitted(shown: &str, state: &[&str]) -> Error {
+    let list: Vec<String> = state.iter().map(|st| format!("{shown} ({st})")).collect();
+    Error::Refused(format!(
+        "uncommitted changes to the queue file: {}; commit or stash them first, or use --allow-dirty",
+        list.join(", ")
+    ))
+}
+
 fn filtered(shown: &str) -> Error {
     Error::Refused(format!(
         "{shown} is converted by git filters (core.autocrlf or .gitattributes eol/filter); runqlint fix commits exact bytes, so repair it with --no-commit and commit it with git"
@@ -227,6 +242,13 @@ fn guard(repo: Option<&Repo>, git_only: Option<&(Git, String)>, s: &Settings) ->
                 "{} is not in a git repository; use --no-commit to repair it without a commit",
                 s.path.display()
             )));
+        }
+        // A repository only git opens: `--no-commit` is held to the same clean file.
+        if let (true, false, Some((git, _))) = (s.writes(), s.allow_dirty, git_only) {
+            let state = git.path_state(&s.shown)?;
+            if !state.is_empty() {
+                return Err(uncommitted(&s.shown, &state));
+            }
         }
         return Ok(guarded);
     };
@@ -276,11 +298,7 @@ fn guard(repo: Option<&Repo>, git_only: Option<&(Git, String)>, s: &Settings) ->
             return Ok(guarded);
         }
         if !state.is_empty() {
-            let list: Vec<String> = state.iter().map(|st| format!("{shown} ({st})")).collect();
-            return Err(Error::Refused(format!(
-                "uncommitted changes to the queue file: {}; commit or stash them first, or use --allow-dirty",
-                list.join(", ")
-            )));
+            return Err(uncommitted(shown, &state));
         }
         guarded.clean = true;
     }
