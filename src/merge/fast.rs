@@ -32,13 +32,15 @@
 //! does (the tests compare the two on random queues).
 
 use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde_json::Value;
 
 use super::{deletion_note, Conflict, Merger, Options, Outcome};
 use crate::document;
 use crate::edit::{self, Edit, Splicer, Style};
-use crate::queue::{IdMap, Queue};
+use crate::queue::{IdHasher, Queue};
 use crate::scan;
 
 /// The merge of [`super::merge`], or `None` when the inputs need the full path.
@@ -52,9 +54,9 @@ pub(super) fn merge(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
         std::str::from_utf8(base).ok()?
     };
     let (o, t, b) = std::thread::scope(|s| {
-        let th = s.spawn(|| scan::scan(theirs_text));
-        let bh = (!blank_base).then(|| s.spawn(|| scan::scan(base_text)));
-        let o = scan::scan(ours_text);
+        let th = s.spawn(|| Version::scan(theirs_text));
+        let bh = (!blank_base).then(|| s.spawn(|| Version::scan(base_text)));
+        let o = Version::scan(ours_text);
         let t = th.join().ok().flatten();
         (o, t, bh.map(|h| h.join().ok().flatten()))
     });
@@ -65,39 +67,32 @@ pub(super) fn merge(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
         None => None,
         Some(b) => Some(b?),
     };
-    if o.shape.is_none() || o.shape != t.shape {
+    if o.queue.shape.is_none() || o.queue.shape != t.queue.shape {
         return None;
     }
-    let b = b.filter(|b| b.shape == o.shape);
-    let (os, ts) = (spans(&o)?, spans(&t)?);
-    let bs = match &b {
-        Some(b) => spans(b)?,
-        None => Vec::new(),
-    };
+    let b = b.filter(|b| b.queue.shape == o.queue.shape);
     // Outside the items, both sides must agree (then no top-level member needs merging).
-    if skeleton(ours_text, &os)? != skeleton(theirs_text, &ts)? {
+    if o.skeleton()? != t.skeleton()? {
         return None;
     }
-    let omap = unique_ids(&o)?;
-    let tmap = unique_ids(&t)?;
-    let bmap = b.as_ref().map(first_ids).unwrap_or_default();
+    let found = |v: &Option<Version>, id: &str, hint: usize| v.as_ref()?.find(id, hint);
 
     let style = OnceCell::new();
     let style = || style.get_or_init(|| Style::detect(ours_text));
     let mut edits = Vec::new();
     let mut conflicts = Vec::new();
     let mut notes = Vec::new();
-    for (i, item) in o.items.iter().enumerate() {
-        let id = item.id?;
-        let ob = &ours_text[os[i].0..os[i].1];
-        let bb = bmap.get(id).map(|&j| &base_text[bs[j].0..bs[j].1]);
-        let Some(&j) = tmap.get(id) else {
+    for i in 0..o.len() {
+        let id = o.id(i);
+        let ob = o.text(i);
+        let bb = b.as_ref().and_then(|b| Some(b.text(b.find(id, i)?)));
+        let Some(j) = t.find(id, i) else {
             if bb.is_some() {
                 notes.push(deletion_note(id, "theirs"));
             }
             continue;
         };
-        let tb = &theirs_text[ts[j].0..ts[j].1];
+        let tb = t.text(j);
         if ob == tb || bb == Some(tb) {
             continue;
         }
@@ -111,34 +106,33 @@ pub(super) fn merge(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
         if ov == tv || bv.as_ref() == Some(&tv) {
             continue;
         }
-        let lines = own_lines(ours_text, os[i])?;
+        let lines = own_lines(ours_text, o.span(i))?;
         let merged = merge_item(&lines, tb, style(), opts, id, bv.as_ref(), &ov, &tv)?;
         edits.extend(merged.0);
         conflicts.extend(merged.1);
     }
     let mut new = Vec::new();
-    for (j, item) in t.items.iter().enumerate() {
-        let id = item.id?;
-        if omap.contains_key(id) {
+    for j in 0..t.len() {
+        let id = t.id(j);
+        if o.find(id, j).is_some() {
             continue;
         }
-        if bmap.contains_key(id) {
+        if found(&b, id, j).is_some() {
             notes.push(deletion_note(id, "ours"));
         }
-        new.push(j);
+        new.push(t.text(j));
     }
-    for id in bmap.keys() {
-        if !omap.contains_key(id) && !tmap.contains_key(id) {
-            notes.push(deletion_note(id, "both sides"));
+    if let Some(b) = &b {
+        for k in 0..b.len() {
+            let id = b.id(k);
+            if o.find(id, k).is_none() && t.find(id, k).is_none() {
+                notes.push(deletion_note(id, "both sides"));
+            }
         }
     }
     notes.sort();
     if !new.is_empty() {
-        let items: Vec<&str> = new
-            .iter()
-            .map(|&j| &theirs_text[ts[j].0..ts[j].1])
-            .collect();
-        edits.push(append(ours_text, &os, &items, style())?);
+        edits.push(append(&o, &new, style())?);
     }
     let bytes = if edits.is_empty() {
         ours.to_vec()
@@ -152,42 +146,100 @@ pub(super) fn merge(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
     })
 }
 
-/// Every item's byte range, in order (`None` if one was not scanned from text).
-fn spans(q: &Queue) -> Option<Vec<(usize, usize)>> {
-    q.items.iter().map(|i| i.body.span()).collect()
+/// One scanned version: its items and where each id is.
+struct Version<'t> {
+    text: &'t str,
+    queue: Queue<'t>,
+    /// Each item's byte range.
+    spans: Vec<(usize, usize)>,
+    /// Id hash → index. The hashes of one version are distinct (else the version is
+    /// declined), so an id is found by its hash and one comparison.
+    at: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
 }
 
-/// Ids to indexes; `None` when an item has no id or repeats one (the full path has rules
-/// for those).
-fn unique_ids<'v>(q: &Queue<'v>) -> Option<IdMap<&'v str, usize>> {
-    let mut map = IdMap::with_capacity_and_hasher(q.items.len(), Default::default());
-    for (i, item) in q.items.iter().enumerate() {
-        if map.insert(item.id?, i).is_some() {
-            return None;
+impl<'t> Version<'t> {
+    /// `None` when the scanner declines `text`, or an item has no id, or two items' ids
+    /// hash alike (a repeated id, which the full path has rules for, or a rare collision).
+    fn scan(text: &'t str) -> Option<Version<'t>> {
+        let queue = scan::scan(text)?;
+        let n = queue.items.len();
+        let mut at = HashMap::with_capacity_and_hasher(n, Default::default());
+        let mut spans = Vec::with_capacity(n);
+        for (i, item) in queue.items.iter().enumerate() {
+            if at.insert(hash(item.id?), u32::try_from(i).ok()?).is_some() {
+                return None;
+            }
+            spans.push(item.body.span()?);
+        }
+        Some(Version {
+            text,
+            queue,
+            spans,
+            at,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Item `i`'s id (every item has one, [`Version::scan`] checked).
+    fn id(&self, i: usize) -> &'t str {
+        self.queue.items[i].id.unwrap_or_default()
+    }
+
+    fn span(&self, i: usize) -> (usize, usize) {
+        self.spans[i]
+    }
+
+    /// Item `i`'s text.
+    fn text(&self, i: usize) -> &'t str {
+        &self.text[self.spans[i].0..self.spans[i].1]
+    }
+
+    /// The index of the item with `id`. Versions of a queue mostly hold the same items at
+    /// the same places, so index `hint` is tried first.
+    fn find(&self, id: &str, hint: usize) -> Option<usize> {
+        if hint < self.len() && self.id(hint) == id {
+            return Some(hint);
+        }
+        let i = *self.at.get(&hash(id))? as usize;
+        (self.id(i) == id).then_some(i)
+    }
+
+    /// The document with its items cut out (`{"items": []…}` or `[]`), parsed; `None` for
+    /// an empty items array, which the full path handles.
+    fn skeleton(&self) -> Option<Value> {
+        let (start, end) = (self.spans.first()?.0, self.spans.last()?.1);
+        let mut s = String::with_capacity(start + self.text.len() - end);
+        s.push_str(&self.text[..start]);
+        s.push_str(&self.text[end..]);
+        serde_json::from_str(&s).ok()
+    }
+}
+
+fn hash(id: &str) -> u64 {
+    let mut h = IdHasher::default();
+    h.write(id.as_bytes());
+    h.finish()
+}
+
+/// A hasher for keys that are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
     }
-    Some(map)
-}
-
-/// Ids to indexes, the first item winning (as the full path reads the base).
-fn first_ids<'v>(q: &Queue<'v>) -> IdMap<&'v str, usize> {
-    let mut map = IdMap::with_capacity_and_hasher(q.items.len(), Default::default());
-    for (i, item) in q.items.iter().enumerate() {
-        if let Some(id) = item.id {
-            map.entry(id).or_insert(i);
-        }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
-    map
-}
-
-/// The document with its items cut out (`{"items": []…}` or `[]`), parsed; `None` for an
-/// empty items array, which the full path handles.
-fn skeleton(text: &str, spans: &[(usize, usize)]) -> Option<Value> {
-    let (start, end) = (spans.first()?.0, spans.last()?.1);
-    let mut s = String::with_capacity(start + text.len() - end);
-    s.push_str(&text[..start]);
-    s.push_str(&text[end..]);
-    serde_json::from_str(&s).ok()
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 fn parse(text: &str) -> Option<Value> {
@@ -279,7 +331,8 @@ fn merge_item(
 
 /// The edit that appends `items` (theirs' texts) after ours' last item: rendered in ours'
 /// style, members in the order of their own text, as the full path appends them.
-fn append(ours: &str, spans: &[(usize, usize)], items: &[&str], style: &Style) -> Option<Edit> {
+fn append(o: &Version, items: &[&str], style: &Style) -> Option<Edit> {
+    let (ours, spans) = (o.text, &o.spans);
     let mut values = Vec::with_capacity(items.len());
     let mut elements = Vec::with_capacity(items.len());
     for text in items {
