@@ -86,7 +86,8 @@ pub fn run(args: &FixArgs) -> Result<()> {
     // git reports the file clean, yet its bytes differ from HEAD's blob: a clean/smudge
     // filter (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would
     // rewrite every line.
-    if s.commits() && guarded.clean && base.as_ref().is_some_and(|b| b != source.bytes()) {
+    let base_is_original = base.as_deref() == Some(source.bytes());
+    if s.commits() && guarded.clean && base.is_some() && !base_is_original {
         return Err(filtered(shown));
     }
     read.check_shape(shown)?;
@@ -96,7 +97,11 @@ pub fn run(args: &FixArgs) -> Result<()> {
     // Plan, splice, verify: pure.
     // The original's blob id: names the receipt and the journal's starting point. Bytes
     // equal to HEAD's blob have its id; others are hashed (below, only when needed).
-    let head_id = base_id.filter(|_| base.as_deref() == Some(source.bytes()));
+    let head_id = base_id.filter(|_| base_is_original);
+    let base = base.map(|bytes| prepare::Base {
+        bytes,
+        is_original: base_is_original,
+    });
     let prepared = prepare::prepare(&source, &read, base, &survey, &liveness, &s)?;
     let mut report = FixReport {
         path: s.shown.clone(),
