@@ -23,6 +23,10 @@
 //!
 //! A clean result is checked before it is returned: it must parse to exactly the merged
 //! value, else the whole-file conflict is returned instead.
+//!
+//! Two paths give the same result: [`fast`] scans the versions, compares items as bytes and
+//! parses, merges and checks only the items whose text differs; [`merge_values`] parses the
+//! three versions whole, for the inputs the fast path declines.
 
 use serde_json::{Map, Value};
 
