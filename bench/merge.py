@@ -3,7 +3,14 @@
 by each tool, judged the same way. Standard library only.
 
     python3 bench/merge.py --runqlint target/release/runqlint [--mergiraf PATH] \
-        [--sizes 1000,10000,100000] [--rounds 3] [--work bench/work/merge]
+        [--mergiraf-max N] [--sizes 1000,10000,100000] [--rounds 3] [--work bench/work/merge]
+    python3 bench/merge.py --prepare [--sizes ...]   # only write the scenario files
+
+`--mergiraf-max N` leaves mergiraf out above N items (it takes minutes per merge at 100k).
+With `--prepare`, each scenario's base.json, ours.json and theirs.json are written to
+WORK/<items>-<scenario>/ and nothing is merged: what `/usr/bin/time runqlint merge-driver
+base.json ours.json theirs.json 7 run_queue.json` is run on (on a copy of ours.json, which the
+driver overwrites).
 
 Scenarios (base = bench/gen.py's realistic history plus K recent running items, K = max(10,
 N/100)); each side changes the base as a dispatcher on a branch would:
@@ -236,14 +243,19 @@ def judge(text, stderr, ours_ids, theirs_ids, contradicted, repo, runqlint, out)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runqlint", required=True)
+    ap.add_argument("--runqlint")
     ap.add_argument("--mergiraf")
+    ap.add_argument("--mergiraf-max", type=int, help="leave mergiraf out above this many items")
+    ap.add_argument("--prepare", action="store_true", help="only write the scenario files")
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--work", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "work", "merge"))
     args = ap.parse_args()
-    args.runqlint = os.path.abspath(args.runqlint)
+    if not args.prepare and not args.runqlint:
+        ap.error("--runqlint is required unless --prepare")
+    if args.runqlint:
+        args.runqlint = os.path.abspath(args.runqlint)
     if args.mergiraf:
         args.mergiraf = os.path.abspath(args.mergiraf)
     tools = ["git", "union"] + (["mergiraf"] if args.mergiraf else []) + ["runqlint"]
@@ -260,11 +272,18 @@ def main():
             for p, its in zip(paths, (items, o, t)):
                 with open(p, "w", encoding="utf-8", newline="\n") as f:
                     f.write(gen.dump({"items": its}))
+            if args.prepare:
+                print(f"# wrote {d}", file=sys.stderr)
+                continue
             repo = os.path.join(d, "repo")
             make_repo(repo, open(paths[1], encoding="utf-8").read(), open(paths[2], encoding="utf-8").read())
             ours_ids = [it["id"] for it in o]
             theirs_ids = [it["id"] for it in t]
             for tool in tools:
+                if tool == "mergiraf" and args.mergiraf_max is not None and n > args.mergiraf_max:
+                    rows.append((n, sc, names[tool], "skipped", len(contradicted)))
+                    print(f"# {n} {sc} {tool}: left out above {args.mergiraf_max} items", file=sys.stderr)
+                    continue
                 out = os.path.join(d, f"out-{tool}.json")
                 times = []
                 rounds = 1 if tool == "mergiraf" and n >= 100000 else args.rounds
@@ -285,9 +304,14 @@ def main():
                     r["stderr_lines"] = len([l for l in stderr.splitlines() if ": conflict: " in l])
                 rows.append((n, sc, names[tool], r, len(contradicted)))
                 print(f"# {n} {sc} {tool}: {r}", file=sys.stderr)
+    if args.prepare:
+        return
     print("| items | scenario | tool | conflicts | contradictions reported | valid JSON | check vs both parents | lost | duplicated | time (median) |")
     print("|---:|---|---|---:|---:|:---:|:---:|---:|---:|---:|")
     for n, sc, tool, r, nc in rows:
+        if r == "skipped":
+            print(f"| {n:,} | {sc} | {tool} | not run (`MERGIRAF_MAX`) | | | | | | |")
+            continue
         if r is None:
             print(f"| {n:,} | {sc} | {tool} | timeout | | | | | | > {args.timeout:.0f} s |")
             continue

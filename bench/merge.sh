@@ -3,6 +3,7 @@
 #
 #   bench/merge.sh                          # 1k, 10k, 100k items, 3 rounds
 #   SIZES=1000,10000 ROUNDS=1 bench/merge.sh
+#   MERGIRAF_MAX=10000 bench/merge.sh       # mergiraf left out above 10k items
 #
 # Installs mergiraf (crates.io, pinned, bench/merge-tools.sh) under bench/work/tools
 # (gitignored; several minutes the first time), builds runqlint --release, then
@@ -26,5 +27,8 @@ else
 fi
 note "git: $(git --version)"
 (cd "$root" && cargo build --release --locked --quiet)
+if [[ -n ${MERGIRAF_MAX:-} ]]; then
+    peers+=(--mergiraf-max "$MERGIRAF_MAX")
+fi
 exec python3 "$here/merge.py" --runqlint "$root/target/release/runqlint" \
     --sizes "$sizes" --rounds "$rounds" "${peers[@]}"

@@ -164,9 +164,9 @@ impl Config {
                 p
             }
         };
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        Config::parse(&text).map_err(|m| Error::Config(format!("{}: {m}", path.display())))
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| crate::error::io(&path, "read", e))?;
+        Config::parse(&text).map_err(|m| Error::Usage(format!("{}: {m}", path.display())))
     }
 
     /// Parses and validates config text; the error is one line.

@@ -54,6 +54,16 @@ pub struct Parsed {
 
 /// Parses `bytes` as a strict RFC 8259 JSON document.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
+    if let Some(encoding) = wide_encoding(bytes) {
+        return Err(SyntaxError {
+            offset: 0,
+            message: format!("the file is encoded as {encoding}, not UTF-8"),
+            help: Some(
+                "JSON text must be encoded as UTF-8 (RFC 8259 §8.1); convert the file, or remove the `working-tree-encoding` attribute if git checks it out so"
+                    .into(),
+            ),
+        });
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -78,6 +88,25 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
         value,
         has_duplicate_keys: dup.get(),
     })
+}
+
+/// The UTF-16 or UTF-32 encoding `bytes` are in, by their byte order mark or, without one,
+/// by the zero bytes around the first character (RFC 4627 §3: JSON text starts with an
+/// ASCII character). A JSON document in UTF-8 never starts with a zero byte, nor with a
+/// zero byte second.
+fn wide_encoding(bytes: &[u8]) -> Option<&'static str> {
+    let at = |i: usize| bytes.get(i).copied();
+    match (at(0), at(1), at(2), at(3)) {
+        (Some(0xff), Some(0xfe), Some(0), Some(0)) => Some("UTF-32LE (with a byte order mark)"),
+        (Some(0), Some(0), Some(0xfe), Some(0xff)) => Some("UTF-32BE (with a byte order mark)"),
+        (Some(0xff), Some(0xfe), ..) => Some("UTF-16LE (with a byte order mark)"),
+        (Some(0xfe), Some(0xff), ..) => Some("UTF-16BE (with a byte order mark)"),
+        (Some(0), Some(0), Some(0), Some(_)) => Some("UTF-32BE"),
+        (Some(_), Some(0), Some(0), Some(0)) => Some("UTF-32LE"),
+        (Some(0), Some(_), ..) => Some("UTF-16BE"),
+        (Some(_), Some(0), ..) => Some("UTF-16LE"),
+        _ => None,
+    }
 }
 
 /// Recognises the common ways a queue file gets broken, so the finding can say what happened
@@ -269,8 +298,53 @@ pub struct SpanIndex<'t> {
     text: &'t str,
     nodes: Vec<Node>,
     children: Vec<u32>,
-    /// Offsets at which lines start, for line/column conversion (on first use).
-    line_starts: std::sync::OnceLock<Vec<usize>>,
+}
+
+/// The keys of one object as they come, to tell a repeated one: the one set behind both
+/// readers that must find repeated keys by themselves, the scanner (raw key bytes, fine
+/// because it declines any key with an escape, so raw text is decoded text) and
+/// [`SpanIndex::duplicate_keys`] (decoded keys, with where each was first). [`parse`]
+/// needs none: the object it builds is the set (an insert that replaces a value is a
+/// repeated key). `document::tests::the_three_readers_agree_on_repeated_keys` holds the
+/// three to the same answer. A few keys are compared in a small vector; past 16, hashed.
+#[derive(Debug)]
+pub struct KeySet<K, V> {
+    seen: Vec<(K, V)>,
+    hashed: Option<std::collections::HashMap<K, V>>,
+}
+
+impl<K, V> Default for KeySet<K, V> {
+    fn default() -> Self {
+        KeySet {
+            seen: Vec::new(),
+            hashed: None,
+        }
+    }
+}
+
+impl<K: Eq + std::hash::Hash, V: Copy> KeySet<K, V> {
+    /// Records `key` with `value`; when `key` was already there, returns the value recorded
+    /// with its first occurrence (and records nothing).
+    #[inline]
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        if let Some(map) = &mut self.hashed {
+            return match map.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(value);
+                    None
+                }
+            };
+        }
+        if let Some((_, first)) = self.seen.iter().find(|(k, _)| *k == key) {
+            return Some(*first);
+        }
+        self.seen.push((key, value));
+        if self.seen.len() > 16 {
+            self.hashed = Some(self.seen.drain(..).collect());
+        }
+        None
+    }
 }
 
 /// A key that appears twice in one object.
@@ -298,7 +372,6 @@ impl<'t> SpanIndex<'t> {
             text,
             nodes: Vec::new(),
             children: Vec::new(),
-            line_starts: std::sync::OnceLock::new(),
         };
         let mut s = Scanner {
             b: text.as_bytes(),
@@ -391,6 +464,17 @@ impl<'t> SpanIndex<'t> {
         serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.trim_matches('"').to_string())
     }
 
+    /// The key at `span` (quotes included) as its decoded text, borrowed when it has no
+    /// escape.
+    fn key_name(&self, span: Span) -> std::borrow::Cow<'t, str> {
+        let raw = &self.text[span.start + 1..span.end - 1];
+        if raw.contains('\\') {
+            std::borrow::Cow::Owned(self.key_text(span))
+        } else {
+            std::borrow::Cow::Borrowed(raw)
+        }
+    }
+
     fn child(&self, node: u32, segment: &str) -> Option<u32> {
         let n = &self.nodes[node as usize];
         let kids = &self.children[n.children.start as usize..n.children.end as usize];
@@ -400,12 +484,7 @@ impl<'t> SpanIndex<'t> {
                 let key = self.nodes[k as usize]
                     .key
                     .expect("object members have keys");
-                let raw = &self.text[key.start + 1..key.end - 1];
-                if raw.contains('\\') {
-                    self.key_text(key) == segment
-                } else {
-                    raw == segment
-                }
+                self.key_name(key) == segment
             })
         } else {
             let i: usize = segment.parse().ok()?;
@@ -457,16 +536,6 @@ impl<'t> SpanIndex<'t> {
         label_span(self.text, span)
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let starts = self.line_starts.get_or_init(|| {
-            let mut starts = vec![0];
-            starts.extend(self.text.match_indices('\n').map(|(i, _)| i + 1));
-            starts
-        });
-        line_col_with(self.text, starts, offset)
-    }
-
     /// Every repeated key in every object.
     pub fn duplicate_keys(&self) -> Vec<DuplicateKey> {
         let mut out = Vec::new();
@@ -477,24 +546,21 @@ impl<'t> SpanIndex<'t> {
         while let Some((id, pointer)) = stack.pop() {
             let n = &self.nodes[id as usize];
             let kids = &self.children[n.children.start as usize..n.children.end as usize];
-            let mut seen: std::collections::HashMap<String, Span> =
-                std::collections::HashMap::new();
+            let mut seen = KeySet::default();
             for (i, &k) in kids.iter().enumerate() {
                 let child = &self.nodes[k as usize];
                 let seg = match child.key {
                     Some(key) => {
-                        let name = self.key_text(key);
-                        if let Some(first) = seen.get(&name) {
+                        let name = self.key_name(key);
+                        if let Some(first) = seen.insert(name.clone(), key) {
                             out.push(DuplicateKey {
                                 pointer: format!("{pointer}/{}", escape_segment(&name)),
-                                key: name.clone(),
+                                key: name.to_string(),
                                 span: key,
-                                first: *first,
+                                first,
                             });
-                        } else {
-                            seen.insert(name.clone(), key);
                         }
-                        name
+                        name.into_owned()
                     }
                     None => i.to_string(),
                 };
@@ -569,21 +635,11 @@ impl LineCols {
     }
 }
 
-/// Line and column of `offset` given precomputed line starts.
-fn line_col_with(text: &str, line_starts: &[usize], offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let line = line_starts.partition_point(|&s| s <= offset).max(1);
-    (line, column(text, line_starts[line - 1], offset))
-}
-
-/// 1-based line and column of a byte offset, without an index (for one-off locations).
+/// 1-based line and column of a byte offset, for one-off locations: [`LineCols`] of that
+/// one offset, so there is one computation of lines and columns.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
-    let start = line_start(text, offset);
-    (
-        bytecount::count(&text.as_bytes()[..start], b'\n') + 1,
-        column(text, start, offset),
-    )
+    LineCols::new(text, [offset]).known[0].1
 }
 
 /// Where the line holding `offset` starts.
@@ -667,13 +723,67 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_three_readers_agree_on_repeated_keys() {
+        // Keys equal once decoded (`x` and `\u0078`, `x/` and `x\/`), known fields and
+        // others, more than the small set holds, in every object the scanner reads.
+        let keys: Vec<String> = ["x", "\\u0078", "y", "x/", "x\\/", "notes", "error"]
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let many: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+        let places = [
+            "{\"items\": [{\"id\": \"a\", \"status\": \"done\", MEMBERS}]}",
+            "{\"items\": [{\"id\": \"a\", \"status\": \"done\", \"run\": {MEMBERS}}]}",
+            "{\"items\": [{\"id\": \"a\", \"status\": \"done\", \"extra\": {\"deep\": [{MEMBERS}]}}]}",
+        ];
+        let mut lists: Vec<Vec<String>> = Vec::new();
+        for a in &keys {
+            for b in &keys {
+                lists.push(vec![a.clone(), b.clone()]);
+                for c in &keys {
+                    lists.push(vec![a.clone(), b.clone(), c.clone()]);
+                }
+            }
+        }
+        for k in [&many[3], &many[19]] {
+            let mut list = many.clone();
+            list.push(k.clone());
+            lists.push(list);
+        }
+        lists.push(many.clone());
+        let mut scanned = 0;
+        for place in places {
+            for list in &lists {
+                let members: Vec<String> = list.iter().map(|k| format!("\"{k}\": \"v\"")).collect();
+                let text = place.replace("MEMBERS", &members.join(", "));
+                let decoded: Vec<String> = list
+                    .iter()
+                    .map(|k| serde_json::from_str(&format!("\"{k}\"")).unwrap())
+                    .collect();
+                let repeated = (1..decoded.len()).any(|i| decoded[..i].contains(&decoded[i]));
+                let parsed = parse(text.as_bytes()).unwrap();
+                assert_eq!(parsed.has_duplicate_keys, repeated, "{text}");
+                let found = SpanIndex::build(&text).duplicate_keys();
+                assert_eq!(!found.is_empty(), repeated, "{text}");
+                let accepted = crate::scan::scan(&text).is_some();
+                assert!(!(accepted && repeated), "the scanner accepted {text}");
+                if accepted {
+                    scanned += 1;
+                }
+            }
+        }
+        // The scanner read (and so judged) a good part of them itself.
+        assert!(scanned > 100, "{scanned}");
+    }
+
+    #[test]
     fn spans_follow_pointers_and_crlf_lines() {
         let text =
             "{\r\n  \"items\": [\r\n    {\"id\": \"a\", \"status\": \"running\"}\r\n  ]\r\n}\r\n";
         let idx = SpanIndex::build(text);
         let s = idx.value_span("/items/0/status");
         assert_eq!(&text[s.start..s.end], "\"running\"");
-        assert_eq!(idx.line_col(s.start), (3, 27));
+        assert_eq!(line_col(text, s.start), (3, 27));
         let k = idx.key_span("/items/0/id");
         assert_eq!(&text[k.start..k.end], "\"id\"");
         // A missing member falls back to its parent.
@@ -724,6 +834,49 @@ mod tests {
     }
 
     #[test]
+    fn utf16_and_utf32_text_is_named_by_its_encoding() {
+        let wide = |text: &str, le: bool, width: usize, bom: bool| {
+            let mut out = Vec::new();
+            for c in (if bom { "\u{feff}" } else { "" })
+                .chars()
+                .chain(text.chars())
+            {
+                let code = c as u32;
+                let bytes = code.to_be_bytes();
+                let unit = &bytes[4 - width..];
+                if le {
+                    out.extend(unit.iter().rev());
+                } else {
+                    out.extend(unit);
+                }
+            }
+            out
+        };
+        let doc = "{\"items\": []}";
+        for (le, width, bom, name) in [
+            (true, 2, true, "UTF-16LE (with a byte order mark)"),
+            (false, 2, true, "UTF-16BE (with a byte order mark)"),
+            (true, 2, false, "UTF-16LE"),
+            (false, 2, false, "UTF-16BE"),
+            (true, 4, true, "UTF-32LE (with a byte order mark)"),
+            (false, 4, true, "UTF-32BE (with a byte order mark)"),
+            (true, 4, false, "UTF-32LE"),
+            (false, 4, false, "UTF-32BE"),
+        ] {
+            let e = parse(&wide(doc, le, width, bom)).unwrap_err();
+            assert_eq!(e.offset, 0);
+            assert_eq!(
+                e.message,
+                format!("the file is encoded as {name}, not UTF-8")
+            );
+        }
+        // UTF-8 text, short or not, is not mistaken for it.
+        assert!(parse(b"1").is_ok());
+        assert!(parse(b" []").is_ok());
+        assert!(parse(b"[\"\xc3\xa9\"]").is_ok());
+    }
+
+    #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = "[".repeat(100_000) + &"]".repeat(100_000);
         let e = parse(deep.as_bytes()).unwrap_err();
@@ -761,11 +914,23 @@ mod tests {
     }
 
     #[test]
-    fn line_and_column_agree_with_and_without_the_index() {
+    fn line_and_column_agree_with_counting_by_hand() {
         let text = "{\"items\": [\n  {\"id\": \"週報\", \"status\": \"queued\"}\r\n]}\n";
-        let index = SpanIndex::build(text);
-        for offset in 0..=text.len() + 2 {
-            assert_eq!(index.line_col(offset), line_col(text, offset), "{offset}");
+        let all: Vec<usize> = (0..=text.len() + 2).collect();
+        let lines = LineCols::new(text, all.iter().copied());
+        for offset in all {
+            // Lines by counting newlines before the offset, columns by counting characters
+            // since the last one (an offset inside a character is that character).
+            let at = offset.min(text.len());
+            let mut cut = at;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let before = &text[..cut];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap().chars().count() + 1;
+            assert_eq!(line_col(text, offset), (line, column), "{offset}");
+            assert_eq!(lines.get(text, offset), (line, column), "{offset}");
         }
         let id = text.find('週').unwrap();
         assert_eq!(line_col(text, id), (2, 11));

@@ -18,7 +18,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::document::{escape_segment, SpanIndex};
+use crate::document::{escape_segment, Span, SpanIndex};
 
 /// Replace `start..end` with `text` (an insertion when `start == end`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,96 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<String, String> {
         pos = e.end;
     }
     out.push_str(&text[pos..]);
+    Ok(out)
+}
+
+/// An item the edits change: its byte range in the original text and the value its new
+/// bytes must parse to.
+#[derive(Debug, Clone, Copy)]
+pub struct Changed<'a> {
+    pub span: (usize, usize),
+    pub value: &'a Value,
+}
+
+/// Applies `edits` to `text` (a valid JSON document with no repeated key, whose items
+/// include `changed`) and verifies the result item by item instead of parsing all of it:
+///
+/// * every edit lies strictly inside one changed item's byte range (its braces stay), or
+///   is an insertion at `end`, the end of the last item of the array;
+/// * each changed item's new bytes parse, strictly (no repeated key), to its value;
+/// * the text inserted at `end` is a `,` and an element for each of `appended`, in order
+///   (it parses as the tail of an array to exactly those values).
+///
+/// Every other byte is copied unchanged, so the result is the original document with
+/// those items replaced and those elements appended, and it is valid JSON.
+pub fn apply_items(
+    text: &str,
+    edits: &[Edit],
+    changed: &[Changed],
+    end: Option<usize>,
+    appended: &[Value],
+) -> Result<String, String> {
+    let mut items: Vec<&Changed> = changed.iter().collect();
+    items.sort_by_key(|c| c.span.0);
+    if items.windows(2).any(|w| w[0].span.1 > w[1].span.0)
+        || items
+            .iter()
+            .any(|c| c.span.0 >= c.span.1 || c.span.1 > text.len())
+    {
+        return Err("the changed items overlap or lie outside the text".into());
+    }
+    let at_end = |e: &Edit| Some(e.start) == end && e.end == e.start;
+    for e in edits {
+        let i = items.partition_point(|c| c.span.0 < e.start);
+        let inside = i > 0 && e.end < items[i - 1].span.1;
+        if !inside && !at_end(e) {
+            return Err(format!(
+                "edit at bytes {}..{} lies outside the items it changes",
+                e.start, e.end
+            ));
+        }
+    }
+    let out = apply(text, edits)?;
+    // Where an offset of the original lands: every edit before it shifts it.
+    let grown = |e: &Edit| e.text.len() as isize - (e.end - e.start) as isize;
+    let shift = |offset: usize, before: &dyn Fn(&Edit) -> bool| -> usize {
+        let d: isize = edits.iter().filter(|e| before(e)).map(grown).sum();
+        offset.wrapping_add_signed(d)
+    };
+    for c in &items {
+        let (start, end) = c.span;
+        let new_start = shift(start, &|e| e.end <= start);
+        let new_end = shift(end, &|e| e.start < end);
+        let bytes = out
+            .as_bytes()
+            .get(new_start..new_end)
+            .ok_or("a changed item moved outside the text")?;
+        match crate::document::parse(bytes) {
+            Ok(p) if !p.has_duplicate_keys && &p.value == c.value => {}
+            _ => {
+                return Err(format!(
+                    "the item at bytes {start}..{end} does not parse back to its intended value"
+                ))
+            }
+        }
+    }
+    let inserted: String = edits
+        .iter()
+        .filter(|e| at_end(e))
+        .map(|e| e.text.as_str())
+        .collect();
+    if inserted.is_empty() != appended.is_empty() {
+        return Err("the appended text does not match the appended items".into());
+    }
+    if !appended.is_empty() {
+        let tail = format!("[0{inserted}]");
+        let mut want = vec![Value::from(0)];
+        want.extend(appended.iter().cloned());
+        match crate::document::parse(tail.as_bytes()) {
+            Ok(p) if !p.has_duplicate_keys && p.value == Value::Array(want) => {}
+            _ => return Err("the appended text does not parse to the appended items".into()),
+        }
+    }
     Ok(out)
 }
 
@@ -227,8 +317,93 @@ fn line_indent(text: &str, pos: usize) -> String {
 /// A document being edited: its text, span index and style.
 pub struct Splicer<'t> {
     text: &'t str,
-    index: SpanIndex<'t>,
+    index: Index<'t>,
     pub style: Style,
+}
+
+/// Where a [`Splicer`] finds the byte ranges of values and keys.
+enum Index<'t> {
+    /// A span index of the whole text.
+    Whole(SpanIndex<'t>),
+    /// Only the items: each item's byte range is known (the scanner recorded it), and an
+    /// item is indexed, alone, the first time something inside it is asked for.
+    Items(ItemIndex<'t>),
+}
+
+struct ItemIndex<'t> {
+    text: &'t str,
+    /// `/items` or the empty pointer.
+    pointer: &'static str,
+    /// Every item's byte range, in order.
+    spans: Vec<(usize, usize)>,
+    /// The items indexed so far, by position.
+    local: std::cell::RefCell<std::collections::HashMap<usize, SpanIndex<'t>>>,
+}
+
+impl<'t> Index<'t> {
+    fn value_span(&self, pointer: &str) -> Span {
+        match self {
+            Index::Whole(index) => index.value_span(pointer),
+            Index::Items(items) => items.span(pointer, false),
+        }
+    }
+
+    fn key_span(&self, pointer: &str) -> Span {
+        match self {
+            Index::Whole(index) => index.key_span(pointer),
+            Index::Items(items) => items.span(pointer, true),
+        }
+    }
+}
+
+impl<'t> ItemIndex<'t> {
+    /// The span of the value (or key) at `pointer`, which must be the items array or lie
+    /// inside an item; anything else (never asked by `fix`) is the empty span at 0, which
+    /// the verification of the splice refuses.
+    fn span(&self, pointer: &str, key: bool) -> Span {
+        let Some(rest) = pointer.strip_prefix(self.pointer) else {
+            return Span::default();
+        };
+        if rest.is_empty() {
+            return self.array().unwrap_or_default();
+        }
+        let Some(rest) = rest.strip_prefix('/') else {
+            return Span::default();
+        };
+        let (digits, inner) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let canonical = !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'));
+        let Some((n, &(start, end))) = digits
+            .parse::<usize>()
+            .ok()
+            .filter(|_| canonical)
+            .and_then(|n| Some((n, self.spans.get(n)?)))
+        else {
+            return Span::default();
+        };
+        let Some(item) = self.text.get(start..end) else {
+            return Span::default();
+        };
+        let mut local = self.local.borrow_mut();
+        let index = local.entry(n).or_insert_with(|| SpanIndex::build(item));
+        let span = if key {
+            index.key_span(inner)
+        } else {
+            index.value_span(inner)
+        };
+        Span::new(start + span.start, start + span.end)
+    }
+
+    /// The items array: from the `[` before the first item to the `]` after the last.
+    fn array(&self) -> Option<Span> {
+        let (first, last) = (self.spans.first()?, self.spans.last()?);
+        let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+        let open = self.text.get(..first.0)?.trim_end_matches(ws);
+        let close = self.text.get(last.1..)?.trim_start_matches(ws);
+        (open.ends_with('[') && close.starts_with(']'))
+            .then(|| Span::new(open.len() - 1, self.text.len() - close.len() + 1))
+    }
 }
 
 /// A member of an object, in document order.
@@ -243,7 +418,28 @@ impl<'t> Splicer<'t> {
     pub fn new(text: &'t str) -> Self {
         Splicer {
             text,
-            index: SpanIndex::build(text),
+            index: Index::Whole(SpanIndex::build(text)),
+            style: Style::detect(text),
+        }
+    }
+
+    /// A splicer that reads only items: `spans` are the byte ranges of every element of
+    /// the items array at `items_pointer` (as the scanner recorded them). An item is
+    /// indexed the first time a pointer into it is asked for; pointers outside the items
+    /// (other than the array itself) locate nothing. The style is the whole text's.
+    pub fn for_items(
+        text: &'t str,
+        items_pointer: &'static str,
+        spans: Vec<(usize, usize)>,
+    ) -> Self {
+        Splicer {
+            text,
+            index: Index::Items(ItemIndex {
+                text,
+                pointer: items_pointer,
+                spans,
+                local: Default::default(),
+            }),
             style: Style::detect(text),
         }
     }
@@ -676,6 +872,135 @@ mod tests {
             apply(text, &s.append("", 1, &[e])).unwrap(),
             "[{\"id\":\"a\"},{\"id\":\"b\",\"run\":{\"attempt\":2}}]"
         );
+    }
+
+    /// The items of `text` (a `{"items": [...]}` document) and their byte ranges.
+    fn item_spans(text: &str) -> Vec<(usize, usize)> {
+        crate::scan::scan(text)
+            .expect("a scanned queue")
+            .items
+            .iter()
+            .map(|i| i.body.span().unwrap())
+            .collect()
+    }
+
+    const QUEUE: &str = "{\n  \"items\": [\n    {\n      \"id\": \"a\",\n      \"status\": \"running\"\n    },\n    {\n      \"id\": \"b\",\n      \"status\": \"queued\"\n    }\n  ]\n}\n";
+
+    #[test]
+    fn an_item_splicer_edits_like_the_whole_one() {
+        let spans = item_spans(QUEUE);
+        let doc: Value = serde_json::from_str(QUEUE).unwrap();
+        let whole = Splicer::new(QUEUE);
+        let items = Splicer::for_items(QUEUE, "/items", spans.clone());
+        let set = vec![
+            ("status".to_string(), New::Json(json!("failed"))),
+            (
+                "triage".to_string(),
+                New::Json(json!({"status": "needs_review"})),
+            ),
+        ];
+        let obj = doc["items"][0].as_object().unwrap();
+        let edits = items.set_members("/items/0", obj, &set);
+        assert_eq!(edits, whole.set_members("/items/0", obj, &set));
+        let added = [New::Json(json!({"id": "c", "status": "queued"}))];
+        let appended = items.append("/items", 2, &added);
+        assert_eq!(appended, whole.append("/items", 2, &added));
+        assert_eq!(
+            items.copy("/items/1/id", &json!("b")),
+            whole.copy("/items/1/id", &json!("b"))
+        );
+        // Nothing outside the items is located.
+        assert_eq!(items.index.value_span("/version"), Span::default());
+        assert_eq!(items.index.value_span("/items/07"), Span::default());
+        assert_eq!(items.index.value_span("/items/2"), Span::default());
+
+        let mut all = edits.clone();
+        all.extend(appended);
+        let mut item = obj.clone();
+        item.insert("status".into(), json!("failed"));
+        item.insert("triage".into(), json!({"status": "needs_review"}));
+        let value = Value::Object(item);
+        let changed = [Changed {
+            span: spans[0],
+            value: &value,
+        }];
+        let extra = [json!({"id": "c", "status": "queued"})];
+        let out = apply_items(QUEUE, &all, &changed, Some(spans[1].1), &extra).unwrap();
+        assert_eq!(out, apply(QUEUE, &all).unwrap());
+        let mut want = doc.clone();
+        want["items"][0] = value.clone();
+        want["items"].as_array_mut().unwrap().push(extra[0].clone());
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), want);
+    }
+
+    #[test]
+    fn a_splice_outside_the_changed_items_is_refused() {
+        let spans = item_spans(QUEUE);
+        let (a, b) = (spans[0], spans[1]);
+        let doc: Value = serde_json::from_str(QUEUE).unwrap();
+        let value = doc["items"][0].clone();
+        let changed = [Changed {
+            span: a,
+            value: &value,
+        }];
+        let end = Some(b.1);
+        let at = |start: usize, end: usize, text: &str| Edit {
+            start,
+            end,
+            text: text.into(),
+        };
+        // Harmless to the document's value, yet outside the changed item: refused.
+        for edit in [
+            at(a.0 - 1, a.0 - 1, " "),                      // before the item
+            at(a.1 + 1, a.1 + 1, " "),                      // between the items
+            at(b.0 + 1, b.0 + 1, " "),                      // inside an unchanged item
+            at(a.0, a.0 + 1, "{"),                          // the item's own brace
+            at(a.1 - 1, a.1, "}"),                          // the other one
+            at(a.0 + 1, a.1 + 1, &QUEUE[a.0 + 1..a.1 + 1]), // from inside to outside
+            at(b.1, b.1 + 1, "\n"),                         // at the end, replacing
+            at(0, 0, " "),                                  // the document's start
+        ] {
+            let whole = apply(QUEUE, std::slice::from_ref(&edit)).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Value>(&whole).unwrap(),
+                doc,
+                "{edit:?}"
+            );
+            let err =
+                apply_items(QUEUE, std::slice::from_ref(&edit), &changed, end, &[]).unwrap_err();
+            assert!(err.contains("outside"), "{edit:?}: {err}");
+        }
+        // Inside the item, whitespace is fine; a changed value is not what was intended.
+        assert!(apply_items(QUEUE, &[at(a.0 + 1, a.0 + 1, " ")], &changed, end, &[]).is_ok());
+        let id = QUEUE.find("\"a\"").unwrap();
+        let err = apply_items(QUEUE, &[at(id, id + 3, "\"x\"")], &changed, end, &[]).unwrap_err();
+        assert!(err.contains("intended"), "{err}");
+        // A repeated key parses to the intended value (the last wins) but is refused.
+        let dup = at(id + 3, id + 3, ", \"id\": \"a\"");
+        assert!(apply_items(QUEUE, &[dup], &changed, end, &[]).is_err());
+        // Appended text must be exactly `, element` for each appended item.
+        let new = [json!({"id": "c"})];
+        assert!(apply_items(
+            QUEUE,
+            &[at(b.1, b.1, ",{\"id\":\"c\"}")],
+            &changed,
+            end,
+            &new
+        )
+        .is_ok());
+        for bad in [
+            ",{\"id\":\"d\"}",
+            "{\"id\":\"c\"}",
+            ",{\"id\":\"c\"}]",
+            ",{\"id\":\"c\",\"id\":\"c\"}",
+        ] {
+            assert!(
+                apply_items(QUEUE, &[at(b.1, b.1, bad)], &changed, end, &new).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(apply_items(QUEUE, &[at(b.1, b.1, ",{}")], &changed, end, &[]).is_err());
+        assert!(apply_items(QUEUE, &[], &changed, end, &new).is_err());
     }
 
     #[test]

@@ -177,6 +177,23 @@ impl Git {
         Ok(PathBuf::from(dir))
     }
 
+    /// The repository's object and ref formats as git names them (`sha1`/`sha256`,
+    /// `files`/`reftable`): `git rev-parse --show-object-format --show-ref-format`.
+    pub fn formats(&self) -> Result<(String, String)> {
+        let out = self
+            .output(
+                &["rev-parse", "--show-object-format", "--show-ref-format"],
+                "read the repository format",
+            )?
+            .ok_or_else(|| Error::Git("git could not name the repository's format".into()))?;
+        let text = String::from_utf8_lossy(&out);
+        let mut lines = text.lines().map(|l| l.trim().to_string());
+        Ok((
+            lines.next().unwrap_or_default(),
+            lines.next().unwrap_or_default(),
+        ))
+    }
+
     /// The commit `rev` names: `Ok(None)` when it names none.
     pub fn commit_of(&self, rev: &str) -> Result<Option<String>> {
         refuse_option(rev)?;
@@ -254,6 +271,48 @@ impl Git {
             .any(|r| r.starts_with(b"S ") && &r[2..] == rel.as_bytes()))
     }
 
+    /// How `rel` differs from `HEAD`, in the words of [`crate::git::Repo::path_state`]
+    /// (`staged`, `dirty`, `untracked`, `untracked, ignored`, `conflicted`; empty when
+    /// clean): `git status --porcelain -z --ignored`, without taking optional locks.
+    pub fn path_state(&self, rel: &str) -> Result<Vec<&'static str>> {
+        let out = self
+            .output(
+                &[
+                    "--no-optional-locks",
+                    "status",
+                    "--porcelain=v1",
+                    "-z",
+                    "--ignored=matching",
+                    "--untracked-files=all",
+                    "--no-renames",
+                    "--",
+                    rel,
+                ],
+                "read the file's status",
+            )?
+            .ok_or_else(|| Error::Git(format!("git could not tell the status of {rel}")))?;
+        let mut states = Vec::new();
+        for record in out.split(|&b| b == 0).filter(|r| r.len() > 3) {
+            if &record[3..] != rel.as_bytes() {
+                continue;
+            }
+            match (record[0], record[1]) {
+                (b'?', b'?') => states.push("untracked"),
+                (b'!', b'!') => states.push("untracked, ignored"),
+                (b'U', _) | (_, b'U') | (b'A', b'A') | (b'D', b'D') => states.push("conflicted"),
+                (x, y) => {
+                    if x != b' ' {
+                        states.push("staged");
+                    }
+                    if y != b' ' {
+                        states.push("dirty");
+                    }
+                }
+            }
+        }
+        Ok(states)
+    }
+
     /// The blob `oid` as git would check it out at `rel`: through the path's filters
     /// (`.gitattributes` `filter`, `eol`, `ident`, Git LFS), fetched first from the
     /// promisor remote if a partial clone lacks it. Over `limit` bytes is refused.
@@ -271,7 +330,7 @@ impl Git {
         if read.is_ok() && bytes.len() as u64 > limit {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(Error::Io(format!(
+            return Err(Error::Refused(format!(
                 "{rel}: more than {limit} bytes once checked out (`max-file-size` in runqlint.toml)"
             )));
         }
@@ -296,7 +355,7 @@ impl Git {
     pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
         let Some(commit) = self.commit_of(rev)? else {
             if rev == "HEAD" {
-                return Ok(Blob::NoVersion);
+                return Ok(Blob::Missing);
             }
             return Err(Error::Git(format!(
                 "base revision `{}` is not in this repository; fetch it (for example `git fetch origin {}`) or name another",

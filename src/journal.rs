@@ -67,7 +67,7 @@ impl Journal {
     pub fn create(git_dir: &Path, intent: &Intent) -> Result<Journal> {
         let path = path_in(git_dir);
         let text = serde_json::to_string_pretty(intent)
-            .map_err(|e| Error::Io(format!("{}: cannot encode: {e}", path.display())))?;
+            .map_err(|e| Error::Bug(format!("{}: cannot encode: {e}", path.display())))?;
         let mut tmp = tempfile::Builder::new()
             .prefix("runqlint-fix.")
             .suffix(".tmp")

@@ -32,6 +32,8 @@ use crate::itemdiff;
 use crate::queue::{IdMap, Status};
 use crate::text;
 
+mod fast;
+
 /// How to merge.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -112,6 +114,12 @@ pub struct Outcome {
 
 /// Merges `ours` and `theirs` against `base` (empty when the file is new on both sides).
 pub fn merge(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> Outcome {
+    fast::merge(base, ours, theirs, opts).unwrap_or_else(|| merge_values(base, ours, theirs, opts))
+}
+
+/// [`merge`] on whole parsed values: the path for every input, and the only one for the
+/// inputs [`fast::merge`] declines.
+pub fn merge_values(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> Outcome {
     let (b, (o, t)) = std::thread::scope(|s| {
         let ob = s.spawn(|| document::parse(ours));
         let tb = s.spawn(|| document::parse(theirs));
@@ -181,19 +189,7 @@ pub fn merge(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> Outcome
         }
     }
     let base = base.filter(|b| shape(b) == shape(&o.value));
-    let mut m = Merger {
-        ours_text,
-        theirs_text,
-        opts: *opts,
-        ours_splicer: None,
-        theirs_splicer: None,
-        edits: Vec::new(),
-        conflicts: Vec::new(),
-        notes,
-        replaced: Vec::new(),
-        appended: Vec::new(),
-        root: Vec::new(),
-    };
+    let mut m = Merger::new(ours_text, theirs_text, *opts, notes);
     if let Err(reason) = m.run(base.as_ref(), &o.value, &t.value) {
         let mut notes = m.notes;
         notes.push(reason);
@@ -266,6 +262,16 @@ pub fn merge(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> Outcome
         conflicts,
         notes,
     }
+}
+
+/// The note for item `id` deleted `on` a side (`ours`, `theirs`, `both sides`).
+fn deletion_note(id: &str, on: &str) -> String {
+    let kept = match on {
+        "theirs" => "; ours kept (items are never deleted)",
+        "ours" => "; theirs kept (items are never deleted)",
+        _ => "",
+    };
+    format!("item {} was deleted on {on}{kept}", text::quote(id))
 }
 
 fn syntax(message: &str) -> document::SyntaxError {
@@ -501,6 +507,22 @@ struct Merger<'t> {
 }
 
 impl<'t> Merger<'t> {
+    fn new(ours_text: &'t str, theirs_text: &'t str, opts: Options, notes: Vec<String>) -> Self {
+        Merger {
+            ours_text,
+            theirs_text,
+            opts,
+            ours_splicer: None,
+            theirs_splicer: None,
+            edits: Vec::new(),
+            conflicts: Vec::new(),
+            notes,
+            replaced: Vec::new(),
+            appended: Vec::new(),
+            root: Vec::new(),
+        }
+    }
+
     fn ours(&mut self) -> &Splicer<'t> {
         let text = self.ours_text;
         self.ours_splicer.get_or_insert_with(|| Splicer::new(text))
@@ -539,10 +561,7 @@ impl<'t> Merger<'t> {
             let bv = bmap.get(id).map(|&j| &bi[j]);
             let Some(&ti_) = tmap.get(id) else {
                 if bv.is_some() {
-                    self.notes.push(format!(
-                        "item {} was deleted on theirs; ours kept (items are never deleted)",
-                        text::quote(id)
-                    ));
+                    self.notes.push(deletion_note(id, "theirs"));
                 }
                 continue;
             };
@@ -551,44 +570,8 @@ impl<'t> Merger<'t> {
                 continue;
             }
             let ptr = format!("{optr}/{i}");
-            if bv.is_none() {
-                if self.opts.ancestor {
-                    continue;
-                }
-                let c = Conflict {
-                    id: Some(id.to_string()),
-                    field: None,
-                    ours: "added".into(),
-                    theirs: "added with different content".into(),
-                };
-                let theirs_new =
-                    self.theirs()
-                        .ordered(&format!("{}/{ti_}", items_pointer(t)), Some(tv), tv);
-                self.item_region(&ptr, None, &theirs_new, c);
-                continue;
-            }
-            if bv == Some(ov) {
-                self.replace_item(i, &ptr, ov, tv.clone());
-                continue;
-            }
-            let mut fcs = Vec::new();
-            let (mo, mt) = merge_value(
-                &mut Vec::new(),
-                true,
-                bv,
-                Some(ov),
-                Some(tv),
-                self.opts.ancestor,
-                &mut fcs,
-            );
-            let (Some(mo), Some(mt)) = (mo, mt) else {
-                return Err(format!("item {} merged to nothing", text::quote(id)));
-            };
-            if fcs.is_empty() {
-                self.replace_item(i, &ptr, ov, mo);
-            } else {
-                self.conflicted_item(id, &ptr, ov, mo, mt, fcs);
-            }
+            let tptr = format!("{}/{ti_}", items_pointer(t));
+            self.merge_pair(id, i, (&ptr, &tptr), bv, ov, tv)?;
         }
         // Theirs' items ours does not have, in their order.
         let mut new = Vec::new();
@@ -602,10 +585,7 @@ impl<'t> Merger<'t> {
                         continue;
                     }
                     if bmap.contains_key(id) {
-                        self.notes.push(format!(
-                            "item {} was deleted on ours; theirs kept (items are never deleted)",
-                            text::quote(id)
-                        ));
+                        self.notes.push(deletion_note(id, "ours"));
                     }
                 }
                 // No id, or a repeated one: kept unless ours or the base has it already.
@@ -619,10 +599,7 @@ impl<'t> Merger<'t> {
         }
         for (id, _) in bmap.iter() {
             if !omap.contains_key(id) && !tmap.contains_key(id) {
-                self.notes.push(format!(
-                    "item {} was deleted on both sides",
-                    text::quote(id)
-                ));
+                self.notes.push(deletion_note(id, "both sides"));
             }
         }
         self.notes.sort();
@@ -651,6 +628,58 @@ impl<'t> Merger<'t> {
                     self.edits.extend(e);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Merges item `id`, at index `i` of ours, whose two sides differ and whose theirs
+    /// differs from the base (`bv`, `None` when the base lacks it). `ptr` points at the item
+    /// in ours' text, `ptr.1` in theirs'.
+    fn merge_pair(
+        &mut self,
+        id: &str,
+        i: usize,
+        ptr: (&str, &str),
+        bv: Option<&Value>,
+        ov: &Value,
+        tv: &Value,
+    ) -> Result<(), String> {
+        let (ptr, tptr) = ptr;
+        if bv.is_none() {
+            if self.opts.ancestor {
+                return Ok(());
+            }
+            let c = Conflict {
+                id: Some(id.to_string()),
+                field: None,
+                ours: "added".into(),
+                theirs: "added with different content".into(),
+            };
+            let theirs_new = self.theirs().ordered(tptr, Some(tv), tv);
+            self.item_region(ptr, None, &theirs_new, c);
+            return Ok(());
+        }
+        if bv == Some(ov) {
+            self.replace_item(i, ptr, ov, tv.clone());
+            return Ok(());
+        }
+        let mut fcs = Vec::new();
+        let (mo, mt) = merge_value(
+            &mut Vec::new(),
+            true,
+            bv,
+            Some(ov),
+            Some(tv),
+            self.opts.ancestor,
+            &mut fcs,
+        );
+        let (Some(mo), Some(mt)) = (mo, mt) else {
+            return Err(format!("item {} merged to nothing", text::quote(id)));
+        };
+        if fcs.is_empty() {
+            self.replace_item(i, ptr, ov, mo);
+        } else {
+            self.conflicted_item(id, ptr, ov, mo, mt, fcs);
         }
         Ok(())
     }

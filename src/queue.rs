@@ -343,6 +343,27 @@ impl<'v> ValueQueue<'v> {
         }
     }
 
+    /// The `running` items of a scanned queue, each parsed from its own bytes
+    /// ([`Running::parse`]): what `fix` surveys and repairs, without a value of the whole
+    /// file. Its `items` are those items only, each keeping its `index` in the document
+    /// and its byte range ([`Body::span`]); everything else about the document is the
+    /// scanned view's.
+    pub fn running(running: &'v Running<'v>) -> ValueQueue<'v> {
+        let (items, objects) = running
+            .items
+            .iter()
+            .filter_map(|(item, value)| Some((item.clone(), value.as_object()?)))
+            .unzip();
+        ValueQueue {
+            queue: Queue {
+                shape: running.shape,
+                items_pointer: running.items_pointer,
+                items,
+            },
+            objects,
+        }
+    }
+
     /// The item at `slot` of `items`.
     pub fn item(&self, slot: usize) -> ValueItem<'_, 'v> {
         ValueItem {
@@ -358,6 +379,39 @@ impl<'v> ValueQueue<'v> {
             .iter()
             .zip(&self.objects)
             .map(|(view, &object)| ValueItem { view, object })
+    }
+}
+
+/// The `running` items of a scanned queue with their parsed values: what
+/// [`ValueQueue::running`] reads from. Only a scanned item's own bytes are parsed, so the
+/// cost grows with the running items, not with the file.
+#[derive(Debug)]
+pub struct Running<'t> {
+    shape: Option<Shape>,
+    items_pointer: &'static str,
+    items: Vec<(Item<'t>, Value)>,
+}
+
+impl<'t> Running<'t> {
+    /// Parses the bytes of every `running` item of `scanned` (a queue the scanner built:
+    /// each item has its byte range). `None` when an item has no byte range or its bytes
+    /// do not parse to an object, which a scanned queue never gives.
+    pub fn parse(scanned: &Queue<'t>) -> Option<Running<'t>> {
+        let items = scanned
+            .items
+            .iter()
+            .filter(|item| item.status == Some(Status::Running))
+            .map(|item| {
+                let (text, _) = item.body.source()?;
+                let value: Value = serde_json::from_str(text).ok()?;
+                value.is_object().then(|| (item.clone(), value))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Running {
+            shape: scanned.shape,
+            items_pointer: scanned.items_pointer,
+            items,
+        })
     }
 }
 

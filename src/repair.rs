@@ -36,7 +36,7 @@ use serde_json::{json, Value};
 use crate::config::Mark;
 use crate::edit::{Edit, New, Splicer};
 use crate::fields::Field;
-use crate::queue::ValueQueue;
+use crate::queue::{Queue, ValueQueue};
 use crate::rules::stale_running::{self, Age};
 
 /// `run.error` of an item marked failed.
@@ -133,12 +133,17 @@ pub enum Finish {
 }
 
 impl Finish {
-    pub fn as_str(self) -> &'static str {
+    /// The status it sets (spelled once, by [`Status`]).
+    pub fn status(self) -> crate::queue::Status {
         match self {
-            Finish::Done => "done",
-            Finish::Canceled => "canceled",
-            Finish::Failed => "failed",
+            Finish::Done => crate::queue::Status::Done,
+            Finish::Canceled => crate::queue::Status::Canceled,
+            Finish::Failed => crate::queue::Status::Failed,
         }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.status().as_str()
     }
 }
 
@@ -253,8 +258,50 @@ pub struct Outcome {
 pub struct Plan {
     pub outcomes: Vec<Outcome>,
     pub edits: Vec<Edit>,
-    /// The document after the edits.
-    pub intended: Value,
+    /// What the edited text must parse to.
+    pub intended: Intended,
+}
+
+/// What the edited text must parse to: the original document with the changed items
+/// replaced and the requeued items appended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intended {
+    /// Pointer to the items array (`/items` or the empty pointer).
+    pub items_pointer: &'static str,
+    /// The changed items, in plan order.
+    pub changed: Vec<ChangedItem>,
+    /// The items appended to the array, in order.
+    pub appended: Vec<Value>,
+}
+
+/// An item the repair changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangedItem {
+    /// Its pointer (`/items/N`).
+    pub pointer: String,
+    /// Its byte range in the original text, when the scanner read it.
+    pub span: Option<(usize, usize)>,
+    /// The item after the edits.
+    pub value: Value,
+}
+
+impl Intended {
+    /// The whole document after the edits, given the original's value.
+    pub fn document(&self, original: &Value) -> Value {
+        let mut doc = original.clone();
+        for c in &self.changed {
+            if let Some(target) = doc.pointer_mut(&c.pointer) {
+                *target = c.value.clone();
+            }
+        }
+        if let Some(a) = doc
+            .pointer_mut(self.items_pointer)
+            .and_then(Value::as_array_mut)
+        {
+            a.extend(self.appended.iter().cloned());
+        }
+        doc
+    }
 }
 
 impl Plan {
@@ -293,7 +340,9 @@ fn set(obj: &mut Value, members: &[(String, New)]) {
 }
 
 /// Plans the repair of `survey.stale` (answers in `liveness`, same order) in `text`, whose
-/// parsed value is `doc`.
+/// parsed value is `doc` (the survey was made of `ValueQueue::new(doc)`). Locates the
+/// edits with a span index of the whole text: the path for a document the scanner
+/// declined.
 pub fn plan(
     text: &str,
     doc: &Value,
@@ -302,16 +351,76 @@ pub fn plan(
     opts: &Options,
 ) -> Plan {
     let queue = ValueQueue::new(doc);
-    let splicer = Splicer::new(text);
-    let mut intended = doc.clone();
-    let mut edits = Vec::new();
-    let mut outcomes = Vec::new();
-    let mut appended = Vec::new();
-    let mut ids: HashSet<String> = queue
+    let len = doc
+        .pointer(queue.items_pointer)
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let ids = queue
         .items
         .iter()
         .filter_map(|i| i.id.map(str::to_string))
         .collect();
+    let target = Target {
+        queue: &queue,
+        splicer: Splicer::new(text),
+        ids,
+        len,
+    };
+    plan_in(target, survey, liveness, opts)
+}
+
+/// [`plan`] for a document the scanner read (`scanned`), surveyed as
+/// `ValueQueue::running` (`running`): only the edited items are indexed (by the byte
+/// ranges the scanner recorded) and only the running items were parsed. Same plan as
+/// [`plan`] on the parsed document, with each changed item's byte range.
+pub fn plan_items(
+    text: &str,
+    scanned: &Queue,
+    running: &ValueQueue,
+    survey: &Survey,
+    liveness: &[Liveness],
+    opts: &Options,
+) -> Plan {
+    let spans = scanned
+        .items
+        .iter()
+        .map(|i| i.body.span().unwrap_or_default())
+        .collect();
+    let target = Target {
+        queue: running,
+        splicer: Splicer::for_items(text, scanned.items_pointer, spans),
+        ids: scanned
+            .items
+            .iter()
+            .filter_map(|i| i.id.map(str::to_string))
+            .collect(),
+        len: scanned.items.len(),
+    };
+    plan_in(target, survey, liveness, opts)
+}
+
+/// What a plan is made against.
+struct Target<'a, 'v> {
+    /// The queue surveyed (`Candidate::slot` indexes its items).
+    queue: &'a ValueQueue<'v>,
+    splicer: Splicer<'a>,
+    /// Every item id of the document, to keep requeued ids unique.
+    ids: HashSet<String>,
+    /// The length of the items array.
+    len: usize,
+}
+
+fn plan_in(target: Target, survey: &Survey, liveness: &[Liveness], opts: &Options) -> Plan {
+    let Target {
+        queue,
+        splicer,
+        mut ids,
+        len,
+    } = target;
+    let mut edits = Vec::new();
+    let mut outcomes = Vec::new();
+    let mut appended = Vec::new();
+    let mut changed = Vec::new();
     let now = opts.now_ms;
     for (candidate, live) in survey.stale.iter().zip(liveness) {
         let entry = queue.item(candidate.slot);
@@ -373,28 +482,33 @@ pub fn plan(
                 Action::Marked(opts.mark)
             }
         };
-        let target = intended
-            .pointer_mut(&candidate.pointer)
-            .expect("the item exists");
-        if !item_set.is_empty() {
-            edits.extend(splicer.set_members(&candidate.pointer, item_obj, &item_set));
-            set(target, &item_set);
-        }
-        if !run_set.is_empty() {
-            edits.extend(splicer.set_members(&run_pointer, run_obj, &run_set));
-            set(target.get_mut("run").expect("run exists"), &run_set);
-        }
-        if !triage_set.is_empty() {
-            let triage_obj = item_obj["triage"].as_object().expect("checked above");
-            edits.extend(splicer.set_members(
-                &format!("{}/triage", candidate.pointer),
-                triage_obj,
-                &triage_set,
-            ));
-            set(
-                target.get_mut("triage").expect("triage exists"),
-                &triage_set,
-            );
+        if !(item_set.is_empty() && run_set.is_empty() && triage_set.is_empty()) {
+            let mut target = Value::Object(item_obj.clone());
+            if !item_set.is_empty() {
+                edits.extend(splicer.set_members(&candidate.pointer, item_obj, &item_set));
+                set(&mut target, &item_set);
+            }
+            if !run_set.is_empty() {
+                edits.extend(splicer.set_members(&run_pointer, run_obj, &run_set));
+                set(target.get_mut("run").expect("run exists"), &run_set);
+            }
+            if !triage_set.is_empty() {
+                let triage_obj = item_obj["triage"].as_object().expect("checked above");
+                edits.extend(splicer.set_members(
+                    &format!("{}/triage", candidate.pointer),
+                    triage_obj,
+                    &triage_set,
+                ));
+                set(
+                    target.get_mut("triage").expect("triage exists"),
+                    &triage_set,
+                );
+            }
+            changed.push(ChangedItem {
+                pointer: candidate.pointer.clone(),
+                span: item.body.span(),
+                value: target,
+            });
         }
         let requeue = (opts.requeue && matches!(action, Action::Marked(_))).then(|| {
             let old = item.int(Field::Attempt).filter(|&a| a >= 1).unwrap_or(1);
@@ -441,23 +555,16 @@ pub fn plan(
         });
     }
     if !appended.is_empty() {
-        let items_pointer = queue.items_pointer;
-        let len = doc
-            .pointer(items_pointer)
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
-        edits.extend(splicer.append(items_pointer, len, &appended));
-        if let Some(a) = intended
-            .pointer_mut(items_pointer)
-            .and_then(Value::as_array_mut)
-        {
-            a.extend(appended.iter().map(New::to_value));
-        }
+        edits.extend(splicer.append(queue.items_pointer, len, &appended));
     }
     Plan {
         outcomes,
         edits,
-        intended,
+        intended: Intended {
+            items_pointer: queue.items_pointer,
+            changed,
+            appended: appended.iter().map(New::to_value).collect(),
+        },
     }
 }
 
@@ -492,8 +599,12 @@ mod tests {
         ];
         let p = plan(text, &doc, &s, &live, &opts(Mark::Failed, true));
         let out = crate::edit::apply(text, &p.edits).unwrap();
-        assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), p.intended);
-        let items = p.intended["items"].as_array().unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&out).unwrap(),
+            p.intended.document(&doc)
+        );
+        let intended = p.intended.document(&doc);
+        let items = intended["items"].as_array().unwrap();
         assert_eq!(items.len(), 5);
         assert_eq!(items[0]["status"], "failed");
         assert_eq!(items[0]["triage"]["reason"], "stale_running");

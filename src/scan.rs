@@ -18,6 +18,7 @@
 //! the same view"; `None` costs only time. [`verify`] holds the scanner to that against
 //! `serde_json`, `jsonschema` and [`ValueQueue::new`], in the tests and the fuzz target.
 
+use crate::document::KeySet;
 use crate::fields::{self, Field, Kind, Place};
 use crate::queue::{Body, Item, Queue, Shape, Status, ValueQueue};
 
@@ -70,30 +71,6 @@ struct Scanner<'t> {
     text: &'t str,
     b: &'t [u8],
     pos: usize,
-}
-
-/// Keys already seen in one object, to notice a repeated one.
-#[derive(Default)]
-struct Keys<'t> {
-    seen: Vec<&'t [u8]>,
-    set: Option<std::collections::HashSet<&'t [u8]>>,
-}
-
-impl<'t> Keys<'t> {
-    /// `false` when `key` was already there.
-    fn insert(&mut self, key: &'t [u8]) -> bool {
-        if let Some(set) = &mut self.set {
-            return set.insert(key);
-        }
-        if self.seen.contains(&key) {
-            return false;
-        }
-        self.seen.push(key);
-        if self.seen.len() > 16 {
-            self.set = Some(self.seen.drain(..).collect());
-        }
-        true
-    }
 }
 
 impl<'t> Scanner<'t> {
@@ -328,10 +305,10 @@ impl<'t> Scanner<'t> {
     /// An object: `member` reads the value of each key in turn. A repeated key declines.
     fn members(&mut self, mut member: impl FnMut(&mut Self, &'t [u8]) -> Option<()>) -> Option<()> {
         let mut more = self.open(b'{', b'}')?;
-        let mut keys = Keys::default();
+        let mut keys = KeySet::default();
         while more {
             let key = self.key()?;
-            if !keys.insert(key) {
+            if keys.insert(key, ()).is_some() {
                 return None;
             }
             member(self, key)?;
@@ -437,13 +414,13 @@ impl<'t> Scanner<'t> {
         // Item members are at depth 3 (root, items, item), `run`'s and `triage`'s at 4.
         let depth = if place == Place::Item { 3 } else { 4 };
         let mut more = self.open(b'{', b'}')?;
-        let mut other = Keys::default();
+        let mut other = KeySet::default();
         while more {
             let key_start = self.pos;
             let key = self.key()?;
             match fields::lookup(place, key) {
                 None => {
-                    if !other.insert(key) {
+                    if other.insert(key, ()).is_some() {
                         return None;
                     }
                     self.any(depth)?;

@@ -131,7 +131,7 @@ type Versions = (Option<Vec<u8>>, Option<Vec<u8>>);
 fn found(blob: Blob) -> Option<Vec<u8>> {
     match blob {
         Blob::Found(b) => Some(b),
-        Blob::Missing | Blob::NoVersion => None,
+        Blob::Missing => None,
     }
 }
 

@@ -21,9 +21,18 @@ pub const ANCESTOR_DRIVER: &str =
 
 pub fn run(args: &MergeDriverArgs) -> Result<bool> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| io(p, "read", e));
-    let base = read(&args.base)?;
-    let ours = read(&args.ours)?;
-    let theirs = read(&args.theirs)?;
+    // The three reads overlap: each is mostly the kernel copying a large file.
+    let (base, ours, theirs) = std::thread::scope(|s| {
+        let joined = |h: std::thread::ScopedJoinHandle<'_, Result<Vec<u8>>>| {
+            h.join()
+                .unwrap_or_else(|_| Err(Error::Io("a file reader stopped".into())))
+        };
+        let base = s.spawn(|| read(&args.base));
+        let theirs = s.spawn(|| read(&args.theirs));
+        let ours = read(&args.ours);
+        (joined(base), ours, joined(theirs))
+    });
+    let (base, ours, theirs) = (base?, ours?, theirs?);
     let opts = Options {
         marker_size: usize::from(args.marker_size),
         ancestor: args.ancestor,

@@ -120,7 +120,7 @@ pub fn file_history(
     let git = crate::gitcli::Git::at(&ws.root);
     let history = crate::history::walk(&git, &shown, since)?;
     if history.changes.is_empty() && since.is_none() {
-        return Err(Error::Io(format!(
+        return Err(Error::Usage(format!(
             "{}: not in the history of HEAD",
             crate::text::escape(&shown)
         )));
@@ -174,7 +174,7 @@ pub fn read_worktree(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
         )));
     }
     if meta.len() > limit {
-        return Err(Error::Io(format!(
+        return Err(Error::Refused(format!(
             "{}: {} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)",
             path.display(),
             meta.len()

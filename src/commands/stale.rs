@@ -24,7 +24,7 @@ pub fn run(args: &StaleArgs) -> Result<()> {
     let bytes = read_worktree(&path, ws.config.max_file_size)?
         .ok_or_else(|| Error::Io(format!("{shown}: no such file")))?;
     let parsed = document::parse(&bytes).map_err(|e| {
-        Error::Io(format!(
+        Error::Refused(format!(
             "{shown} is not valid JSON ({}); see `runqlint check`",
             e.message
         ))

@@ -127,6 +127,46 @@ impl Repo {
     }
 }
 
+/// The config files git is told to read and libgit2 does not read by itself: the ones
+/// `GIT_CONFIG_GLOBAL` and `GIT_CONFIG_SYSTEM` name (libgit2 reads its own global and
+/// system files instead; `GIT_CONFIG_NOSYSTEM` turns the system file off, as in git), in
+/// git's order of precedence (global before system).
+fn env_configs() -> Vec<git2::Config> {
+    let named = |var: &str| std::env::var_os(var).filter(|p| !p.is_empty());
+    let nosystem = std::env::var("GIT_CONFIG_NOSYSTEM").is_ok_and(|v| {
+        !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "" | "0" | "false" | "no" | "off"
+        )
+    });
+    [
+        named("GIT_CONFIG_GLOBAL"),
+        named("GIT_CONFIG_SYSTEM").filter(|_| !nosystem),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|p| git2::Config::open(Path::new(&p)).ok())
+    .collect()
+}
+
+/// Whether a setting given on git's command line (`git -c KEY=VALUE`, exported to hooks as
+/// `GIT_CONFIG_PARAMETERS`, or `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`), which libgit2 never
+/// reads, may name one of `keys` (lower case). Erring towards yes only costs asking git.
+fn command_line_config_names(keys: &[&str]) -> bool {
+    let names = |text: &str| {
+        let text = text.to_ascii_lowercase();
+        keys.iter().any(|k| text.contains(k))
+    };
+    if std::env::var("GIT_CONFIG_PARAMETERS").is_ok_and(|p| names(&p)) {
+        return true;
+    }
+    let count: usize = std::env::var("GIT_CONFIG_COUNT")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(0);
+    (0..count).any(|i| std::env::var(format!("GIT_CONFIG_KEY_{i}")).is_ok_and(|k| names(&k)))
+}
+
 /// `path` (absolute or relative to the current directory) relative to `workdir`, with `/`
 /// separators.
 pub fn relative_in(workdir: &Path, path: &Path) -> Result<String> {

@@ -5,16 +5,15 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid};
 
-use super::Repo;
+use super::{ObjectId, Repo};
 use crate::error::{Error, Result};
 
 /// A blob read from git, or the reason there is none.
 pub enum Blob {
     Found(Vec<u8>),
-    /// The path does not exist in that version.
+    /// The path does not exist in that version, or there is no such version: `HEAD` of a
+    /// repository with no commit yet holds no file.
     Missing,
-    /// There is no such version (a repository with no commits has no HEAD).
-    NoVersion,
 }
 
 impl Repo {
@@ -36,16 +35,34 @@ impl Repo {
     /// The file at `rel` in revision `rev` (`HEAD`, a branch, a SHA, a tag), as git would
     /// check it out (see [`Repo::content`]).
     pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
-        self.blob_at_as(rev, rel, limit, true)
+        self.blob_at_as(rev, rel, limit, true).map(|(blob, _)| blob)
     }
 
     /// The bytes stored in the object database for `rel` at `rev`, before any checkout
     /// conversion: what a byte-exact commit would be compared with.
     pub fn stored_blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
         self.blob_at_as(rev, rel, limit, false)
+            .map(|(blob, _)| blob)
     }
 
-    fn blob_at_as(&self, rev: &str, rel: &str, limit: u64, checkout: bool) -> Result<Blob> {
+    /// [`Repo::stored_blob_at`], with the blob's id when one was found: the id of those
+    /// very bytes, so that bytes equal to them need no hashing.
+    pub fn stored_blob_and_id_at(
+        &self,
+        rev: &str,
+        rel: &str,
+        limit: u64,
+    ) -> Result<(Blob, Option<ObjectId>)> {
+        self.blob_at_as(rev, rel, limit, false)
+    }
+
+    fn blob_at_as(
+        &self,
+        rev: &str,
+        rel: &str,
+        limit: u64,
+        checkout: bool,
+    ) -> Result<(Blob, Option<ObjectId>)> {
         let object = match self.repo.revparse_single(rev) {
             Ok(o) => o,
             Err(e)
@@ -55,7 +72,7 @@ impl Repo {
                         git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
                     ) =>
             {
-                return Ok(Blob::NoVersion)
+                return Ok((Blob::Missing, None))
             }
             // git reads revisions libgit2 does not (`main-worktree/HEAD`,
             // `worktrees/NAME/HEAD`, `:/text`, reflog dates): ask it before giving up.
@@ -74,16 +91,18 @@ impl Repo {
         let tree = commit.tree()?;
         let entry = match tree.get_path(Path::new(rel)) {
             Ok(entry) => entry,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(Blob::Missing),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok((Blob::Missing, None)),
             Err(e) => return Err(e.into()),
         };
         match entry.kind() {
             // A symbolic link at the base holds no queue: a regular file now is a new one.
-            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => Ok(Blob::Missing),
-            Some(ObjectType::Blob) if checkout => {
-                self.content(entry.id(), rel, limit).map(Blob::Found)
-            }
-            Some(ObjectType::Blob) => self.read_blob(entry.id(), rel, limit).map(Blob::Found),
+            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => Ok((Blob::Missing, None)),
+            Some(ObjectType::Blob) if checkout => self
+                .content(entry.id(), rel, limit)
+                .map(|b| (Blob::Found(b), None)),
+            Some(ObjectType::Blob) => self
+                .read_blob(entry.id(), rel, limit)
+                .map(|b| (Blob::Found(b), Some(ObjectId(entry.id())))),
             Some(ObjectType::Commit) => Err(Error::Usage(format!(
                 "{rel} is a submodule in {rev}, not a file"
             ))),
@@ -151,9 +170,10 @@ impl Repo {
     /// Whether git changes `rel`'s bytes between the object store and the working tree:
     /// a `filter` (Git LFS is one), `ident`, `working-tree-encoding`, an `eol`/`crlf`
     /// attribute, or `core.autocrlf`/`core.eol` asking for CRLF. The attributes are read
-    /// by libgit2 (`.gitattributes`, `info/attributes`, `core.attributesFile`); a
-    /// `core.attributesFile` only in `GIT_CONFIG_GLOBAL`, which libgit2 does not read,
-    /// sends every read to git.
+    /// by libgit2 (`.gitattributes`, `info/attributes`, `core.attributesFile`). Config
+    /// libgit2 does not read (the files `GIT_CONFIG_GLOBAL` and `GIT_CONFIG_SYSTEM` name,
+    /// `git -c`) is read here; a `core.attributesFile` named only there sends every read
+    /// to git.
     fn converts(&self, rel: &str) -> bool {
         let path = Path::new(rel);
         let set = |name: &str| {
@@ -170,20 +190,21 @@ impl Repo {
         {
             return true;
         }
-        let global = std::env::var_os("GIT_CONFIG_GLOBAL")
-            .filter(|p| !p.is_empty())
-            .and_then(|p| git2::Config::open(Path::new(&p)).ok());
-        if global
-            .as_ref()
-            .is_some_and(|c| c.get_string("core.attributesFile").is_ok())
+        if super::command_line_config_names(&["core.attributesfile", "core.autocrlf", "core.eol"]) {
+            return true;
+        }
+        let unread = super::env_configs();
+        if unread
+            .iter()
+            .any(|c| c.get_string("core.attributesFile").is_ok())
         {
             return true;
         }
-        let configs = [self.repo.config().ok(), global];
+        let local = self.repo.config().ok();
         let get = |key: &str| {
-            configs
+            local
                 .iter()
-                .flatten()
+                .chain(&unread)
                 .find_map(|c| c.get_string(key).ok())
                 .map(|v| v.to_ascii_lowercase())
         };
@@ -200,7 +221,7 @@ impl Repo {
         let odb = self.repo.odb()?;
         let (size, _) = odb.read_header(id)?;
         if size as u64 > limit {
-            return Err(Error::Io(format!(
+            return Err(Error::Refused(format!(
                 "{rel}: {size} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)"
             )));
         }

@@ -132,18 +132,17 @@ impl Repo {
 
     /// The author and committer, as git would pick them: `GIT_AUTHOR_NAME`/`_EMAIL` and
     /// `GIT_COMMITTER_NAME`/`_EMAIL` first, else `user.name`/`user.email` from git config
-    /// (the repository's config levels, then `GIT_CONFIG_GLOBAL` if set, which libgit2
-    /// does not read on its own). Missing: a clear error.
+    /// (the repository's config levels, then the files `GIT_CONFIG_GLOBAL` and
+    /// `GIT_CONFIG_SYSTEM` name, which libgit2 does not read on its own). Missing: a clear
+    /// error.
     fn signatures(&self) -> Result<(git2::Signature<'static>, git2::Signature<'static>)> {
         let config = self.repo.config().ok();
-        let global = std::env::var_os("GIT_CONFIG_GLOBAL")
-            .filter(|p| !p.is_empty())
-            .and_then(|p| git2::Config::open(Path::new(&p)).ok());
+        let unread = super::env_configs();
         let from_config = |key: &str| -> Option<String> {
             config
-                .as_ref()
-                .and_then(|c| c.get_string(key).ok())
-                .or_else(|| global.as_ref().and_then(|c| c.get_string(key).ok()))
+                .iter()
+                .chain(&unread)
+                .find_map(|c| c.get_string(key).ok())
                 .filter(|v| !v.trim().is_empty())
         };
         let env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());

@@ -123,8 +123,8 @@ pub fn ask_all(provider: &dyn Provider, survey: &Survey, now_ms: i64) -> Result<
         .collect();
     let answers = provider.ask(&keys)?;
     if answers.len() != keys.len() {
-        return Err(Error::Io(format!(
-            "a liveness provider gave {} answers for {} items (a bug in runqlint)",
+        return Err(Error::Bug(format!(
+            "a liveness provider gave {} answers for {} items",
             answers.len(),
             keys.len()
         )));

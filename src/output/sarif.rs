@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::lint::{Diagnostic, FileReport};
+use crate::lint::{Diagnostic, FileReport, Severity};
 use crate::rules::{Level, Rule, Side};
 
 pub fn render(reports: &[FileReport]) -> String {
@@ -55,12 +55,9 @@ pub fn render(reports: &[FileReport]) -> String {
     text
 }
 
+/// A rule's level in SARIF's words: a severity's own name, `none` when off.
 fn level(l: Level) -> &'static str {
-    match l {
-        Level::Error => "error",
-        Level::Warn => "warning",
-        Level::Off => "none",
-    }
+    Severity::of(l).map_or("none", Severity::as_str)
 }
 
 /// The rule's "What it does" section as one paragraph, else its summary.

@@ -420,6 +420,90 @@ fn sha256_object_format_is_read() {
 }
 
 #[test]
+fn before_the_first_commit_the_staged_queue_is_checked_as_new() {
+    // libgit2's reading and git's (a SHA-256 repository) agree: no HEAD holds no file.
+    for init in [&[][..], &["--object-format=sha256"]] {
+        let repo = Repo::init(init);
+        repo.write(Q, rewritten_history());
+        repo.add(Q);
+        let run = staged(&repo);
+        assert_eq!(run.code, 0, "{init:?}: {run:?}");
+        assert!(errors(&run).is_empty(), "{run:?}");
+        let dup = queue(vec![
+            item("a", "done", json!({})),
+            item("a", "queued", json!({})),
+        ]);
+        repo.write(Q, dup);
+        repo.add(Q);
+        let run = staged(&repo);
+        assert_eq!(errors(&run), ["duplicate-id"], "{init:?}: {run:?}");
+    }
+}
+
+/// `fix` in a repository libgit2 cannot open: refused before anything is written, in one
+/// line naming the format and `--no-commit`; `--no-commit` repairs the file and git
+/// commits it.
+fn assert_fix_refused_then_no_commit_works(init: &[&str], named: &[&str]) {
+    let repo = Repo::init(init);
+    let text = seed_queue();
+    repo.write(Q, &text);
+    repo.commit_all("queue");
+    let head = repo.head();
+    let r = fix(&repo, &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+    for word in named.iter().chain(&["--no-commit", "nothing was written"]) {
+        assert!(r.stderr.contains(word), "no {word}: {r:?}");
+    }
+    assert!(!r.stderr.contains("not in a git repository"), "{r:?}");
+    assert_eq!(repo.read(Q), text.as_bytes());
+    assert_eq!(repo.head(), head);
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+    assert!(!repo.root.join(".git/runqlint-fix.json").exists());
+
+    // `--no-commit` is held to a clean file there too (git's status), unless --allow-dirty.
+    let dirty = format!("{text}\n");
+    repo.write(Q, &dirty);
+    let r = fix(&repo, &["--no-commit"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("run_queue.json (dirty)"), "{r:?}");
+    assert_eq!(repo.read(Q), dirty.as_bytes());
+    repo.write(Q, &text);
+
+    let r = fix(&repo, &["--no-commit"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&repo.read(Q)).unwrap();
+    let stuck = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "run_stuck_1")
+        .unwrap();
+    assert_eq!(stuck["status"], "failed", "{doc}");
+    repo.git(&["commit", "-q", "-am", "repaired"]);
+    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]).trim(), "2");
+}
+
+#[test]
+fn fix_in_a_sha256_repository_is_refused_naming_the_format_and_no_commit_works() {
+    assert_fix_refused_then_no_commit_works(
+        &["--object-format=sha256"],
+        &["SHA-256", "extensions.objectFormat=sha256"],
+    );
+}
+
+#[test]
+fn fix_in_a_reftable_repository_is_refused_naming_the_format_and_no_commit_works() {
+    assert_fix_refused_then_no_commit_works(
+        &["--ref-format=reftable"],
+        &["reftable refs", "extensions.refStorage=reftable"],
+    );
+}
+
+#[test]
 fn a_blobless_partial_clone_fetches_a_missing_base_blob_as_git_would() {
     let server = Repo::new();
     let mut old = serde_json::from_str::<serde_json::Value>(&base_queue()).unwrap();
@@ -655,6 +739,60 @@ fn eol_crlf_versions_are_read_as_checked_out() {
     assert_eq!(run.findings(), staged(&plain).findings());
 }
 
+#[test]
+fn a_queue_git_checks_out_as_utf16_is_read_so_and_named_by_its_encoding() {
+    let repo = Repo::new();
+    repo.write(
+        ".gitattributes",
+        "run_queue.json working-tree-encoding=UTF-16LE-BOM\n",
+    );
+    let utf16 = |text: &str| -> Vec<u8> {
+        let mut out = vec![0xff, 0xfe];
+        out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        out
+    };
+    repo.write(Q, utf16(&base_queue()));
+    repo.commit_all("queue");
+    // git stores UTF-8 and checks out UTF-16.
+    assert_eq!(
+        repo.git(&["cat-file", "-p", "HEAD:run_queue.json"]),
+        base_queue()
+    );
+    assert_eq!(repo.read(Q)[..2], [0xff, 0xfe]);
+
+    repo.write(Q, utf16(&honest_change()));
+    repo.add(Q);
+    for args in [&["--staged"][..], &[]] {
+        let mut all = vec!["check", "--format", "json", "--now", NOW];
+        all.extend_from_slice(args);
+        let run = repo.run(&all);
+        assert_eq!(run.code, 1, "{run:?}");
+        let json = run.json();
+        let diagnostics = json["diagnostics"].as_array().unwrap();
+        // The checked version as an error at its first byte, the base as a warning: both
+        // as git checks them out, named by their encoding.
+        assert_eq!(diagnostics.len(), 2, "{run:?}");
+        for (d, severity) in diagnostics.iter().zip(["error", "warning"]) {
+            assert_eq!(d["rule"], "invalid-json", "{run:?}");
+            assert_eq!(d["severity"], severity, "{run:?}");
+            assert_eq!(
+                (d["line"].as_u64(), d["column"].as_u64()),
+                (Some(1), Some(1))
+            );
+            assert!(
+                d["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("encoded as UTF-16LE (with a byte order mark), not UTF-8"),
+                "{run:?}"
+            );
+        }
+    }
+    // The human output says what to do.
+    let run = repo.run(&["check", "--staged"]);
+    assert!(run.stdout.contains("working-tree-encoding"), "{run:?}");
+}
+
 /// A filter that stores the queue base64-encoded: the object store holds no JSON.
 fn base64_filtered() -> Repo {
     let repo = Repo::new();
@@ -674,6 +812,91 @@ fn base64_filtered() -> Repo {
 fn clean_and_smudge_filters_are_applied_as_on_checkout() {
     let repo = base64_filtered();
     assert_checks_like_plain(&repo);
+}
+
+#[test]
+fn attributes_only_in_the_system_config_s_attributes_file_are_applied() {
+    // The filter and the attributes file are named only in the file GIT_CONFIG_SYSTEM
+    // names, which git reads and libgit2 does not.
+    let repo = Repo::new();
+    let attributes = repo.scratch().join("system-attributes");
+    std::fs::write(&attributes, "run_queue.json filter=b64\n").unwrap();
+    let system = repo.scratch().join("system.gitconfig");
+    std::fs::write(
+        &system,
+        format!(
+            "[core]\n\tattributesFile = {}\n[filter \"b64\"]\n\tclean = base64 -w0\n\tsmudge = base64 -d\n\trequired = true\n",
+            attributes.display()
+        ),
+    )
+    .unwrap();
+    let with_system = |mut cmd: Command| {
+        cmd.env_remove("GIT_CONFIG_NOSYSTEM")
+            .env("GIT_CONFIG_SYSTEM", &system);
+        let run = run_cmd(cmd);
+        assert_ne!(run.code, 128, "{run:?}");
+        run
+    };
+    let git = |args: &[&str]| with_system(repo.git_cmd(args));
+    let check = |args: &[&str]| {
+        let mut all = vec!["check", "--format", "json", "--now", NOW];
+        all.extend_from_slice(args);
+        with_system(repo.runqlint_cmd(&all))
+    };
+    repo.write(Q, base_queue());
+    git(&["add", Q]);
+    git(&["commit", "-q", "-m", "queue"]);
+    // Stored base64-encoded: read without the filter, no version is JSON.
+    assert!(!git(&["cat-file", "-p", "HEAD:run_queue.json"])
+        .stdout
+        .contains("run_a"));
+
+    repo.write(Q, honest_change());
+    git(&["add", Q]);
+    let run = check(&["--staged"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    repo.write(Q, rewritten_history());
+    git(&["add", Q]);
+    let run = check(&["--staged"]);
+    assert_eq!(errors(&run), ["terminal-status-changed"], "{run:?}");
+    let run = check(&[]);
+    assert_eq!(errors(&run), ["terminal-status-changed"], "{run:?}");
+}
+
+#[test]
+fn attributes_named_on_git_s_command_line_are_applied_in_the_hook() {
+    // `git -c core.attributesFile=…` reaches the hook as GIT_CONFIG_PARAMETERS, which
+    // libgit2 never reads.
+    let repo = Repo::new();
+    repo.git(&["config", "filter.b64.clean", "base64 -w0"]);
+    repo.git(&["config", "filter.b64.smudge", "base64 -d"]);
+    repo.git(&["config", "filter.b64.required", "true"]);
+    let attributes = repo.scratch().join("attributes");
+    std::fs::write(&attributes, "run_queue.json filter=b64\n").unwrap();
+    let setting = format!("core.attributesFile={}", attributes.display());
+    let git_c = |args: &[&str]| {
+        let mut all = vec!["-c", setting.as_str()];
+        all.extend_from_slice(args);
+        git_hooked(&repo, &all)
+    };
+    repo.write(Q, base_queue());
+    assert_eq!(git_c(&["add", Q]).code, 0);
+    assert_eq!(git_c(&["commit", "-q", "-m", "queue"]).code, 0);
+    assert!(!git_c(&["cat-file", "-p", "HEAD:run_queue.json"])
+        .stdout
+        .contains("run_a"));
+    install(&repo);
+
+    repo.write(Q, honest_change());
+    assert_eq!(git_c(&["add", Q]).code, 0);
+    let run = git_c(&["commit", "-q", "-m", "honest"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let before = repo.head();
+    repo.write(Q, rewritten_history());
+    assert_eq!(git_c(&["add", Q]).code, 0);
+    let run = git_c(&["commit", "-q", "-m", "rewrite"]);
+    assert_refused(&run, "terminal-status-changed");
+    assert_eq!(repo.head(), before);
 }
 
 /// git-lfs must be installed; a missing one fails the test (never skips).

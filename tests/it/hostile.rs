@@ -1,26 +1,98 @@
 //! Hostile input to `check`: every case is a located finding (exit 1) or a clear one-line
 //! reason (exit 2); never a panic, never a hang, never a change to the file.
 
+use std::io::Read;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::support::*;
 
+/// What one run on hostile input may cost in CPU time (user + system of the process and
+/// the children it waited for). CPU time, unlike the wall clock, does not grow when other
+/// builds load the machine, so the bound can stay tight enough to catch work that grows
+/// with the square of the input.
+const CPU_LIMIT: Duration = Duration::from_secs(20);
+
+/// A hang guard, never a measurement: a run still alive after this long is killed and the
+/// test fails saying so (instead of the suite never ending).
+const HANG: Duration = Duration::from_secs(300);
+
+/// Runs `cmd` to its end (or kills it at [`HANG`]) and returns the run and the CPU time it
+/// used, read from `wait4`'s resource usage of that one child (`wait4` reaps it, which
+/// `Child::wait` would do without the usage).
+#[allow(clippy::zombie_processes)]
+fn guarded(mut cmd: Command) -> (Run, Duration) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                p.read_to_end(&mut buf).unwrap();
+            }
+            buf
+        })
+    };
+    let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let pid = child.id() as libc::pid_t;
+    let start = Instant::now();
+    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
+    let mut killed = false;
+    // Polled, so the process is killed only while it is certainly not yet reaped.
+    loop {
+        let flags = if killed { 0 } else { libc::WNOHANG };
+        let r = unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
+        assert!(r >= 0, "wait4: {}", std::io::Error::last_os_error());
+        if r == pid {
+            break;
+        }
+        if start.elapsed() > HANG {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            killed = true;
+        } else {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let (out, err) = (out.join().unwrap(), err.join().unwrap());
+    assert!(
+        !killed,
+        "still running after {HANG:?} (killed): {}",
+        String::from_utf8_lossy(&err)
+    );
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+    let status = std::os::unix::process::ExitStatusExt::from_raw(status);
+    let run = Run::from(std::process::Output {
+        status,
+        stdout: out,
+        stderr: err,
+    });
+    (run, cpu)
+}
+
+/// Runs `runqlint ARGS` in `repo` through [`guarded`], asserts it stayed within
+/// [`CPU_LIMIT`] and printed no panic, and returns the run.
+fn run_bounded(repo: &Repo, args: &[&str]) -> Run {
+    let (run, cpu) = guarded(repo.runqlint_cmd(args));
+    assert!(cpu < CPU_LIMIT, "used {cpu:?} of CPU time: {args:?}");
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run
+}
+
 /// Runs `check --format json` on `bytes` written as `run_queue.json` in a fresh repo (no
-/// base), asserts the file is untouched and the run ended in time, and returns the run.
+/// base), asserts the file is untouched and the run stayed within its CPU bound, and
+/// returns the run.
 fn check_bytes(bytes: &[u8]) -> Run {
     let repo = Repo::new();
     repo.write("run_queue.json", bytes);
-    let start = Instant::now();
-    let run = repo.run(&["check", "--format", "json", "--now", NOW]);
-    assert!(
-        start.elapsed() < Duration::from_secs(20),
-        "took {:?}",
-        start.elapsed()
-    );
+    let run = run_bounded(&repo, &["check", "--format", "json", "--now", NOW]);
     assert_eq!(repo.read("run_queue.json"), bytes, "the file was changed");
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     run
 }
 
@@ -123,7 +195,7 @@ fn a_ten_megabyte_id_is_reported_without_being_echoed() {
     }
     let repo = Repo::new();
     repo.write("run_queue.json", &doc);
-    let human = repo.run(&["check"]);
+    let human = run_bounded(&repo, &["check"]);
     assert_eq!(human.code, 1);
     assert!(
         human.stdout.len() < 10_000,
@@ -200,11 +272,10 @@ fn files_that_are_not_regular_files_are_refused_in_one_line() {
         .status()
         .unwrap();
     assert!(status.success());
-    let start = Instant::now();
-    let run = repo.run(&["check"]);
+    // A blocking read would never end: the hang guard fails the test instead.
+    let run = run_bounded(&repo, &["check"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
-    assert!(start.elapsed() < Duration::from_secs(10));
 }
 
 #[test]

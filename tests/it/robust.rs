@@ -522,10 +522,12 @@ mod props {
 
     use runqlint::config::{Levels, Mark};
     use runqlint::document::{self, SpanIndex};
+    use runqlint::edit::{apply_items, Changed, Edit};
     use runqlint::lint::{lint, Input, Settings, Severity};
-    use runqlint::queue::{Status, ValueQueue};
-    use runqlint::repair::{self, Action, Liveness, Options};
+    use runqlint::queue::{Running, Status, ValueQueue};
+    use runqlint::repair::{self, Action, Ended, Finish, Liveness, Options};
     use runqlint::rules::{Level, Rule};
+    use runqlint::scan;
 
     use crate::support::{FEB26_MS, NOW_MS};
 
@@ -638,12 +640,150 @@ mod props {
         let plan = repair::plan(text, &parsed.value, &survey, &liveness, opts);
         let new = runqlint::edit::apply(text, &plan.edits).unwrap();
         let reparsed = document::parse(new.as_bytes()).unwrap();
-        assert_eq!(reparsed.value, plan.intended, "the splice is not the plan");
+        assert_eq!(
+            reparsed.value,
+            plan.intended.document(&parsed.value),
+            "the splice is not the plan"
+        );
         (plan, new)
+    }
+
+    /// Any answer a provider gives, by `pick`.
+    fn any_answer(pick: u8, now: i64) -> Liveness {
+        match pick % 7 {
+            0 => Liveness::Dead("test".into()),
+            1 => Liveness::Alive("test".into()),
+            2 => Liveness::Unknown("test".into()),
+            3 => Liveness::Active {
+                why: "queued".into(),
+                last_event_ms: now - HOUR,
+            },
+            4 => Liveness::Active {
+                why: "old".into(),
+                last_event_ms: FEB26_MS,
+            },
+            5 => Liveness::Ended(Ended {
+                why: "lost \u{202e}".into(),
+                finish: Finish::Failed,
+                finished_ms: now - 2 * HOUR,
+                error: Some("gone \"away\"\n".into()),
+            }),
+            _ => Liveness::Ended(Ended {
+                why: "succeeded".into(),
+                finish: Finish::Done,
+                finished_ms: now,
+                error: None,
+            }),
+        }
     }
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, .. ProptestConfig::default() })]
+
+        /// The path `fix` takes for a file the scanner reads (only the running items
+        /// parsed, only the edited items indexed, the splice verified item by item) plans
+        /// exactly what the whole-document path plans, and writes the same bytes.
+        #[test]
+        fn item_path_and_whole_document_path_agree(
+            items in arb_queue(),
+            style in 0u8..4,
+            bare in any::<bool>(),
+            triaged in proptest::collection::vec(any::<bool>(), 10),
+            answers in proptest::collection::vec(0u8..7, 10),
+            stale_mark in any::<bool>(),
+            requeue in any::<bool>(),
+            max_attempts in 1u32..4,
+        ) {
+            // Non-empty titles, and a triage object on some running items, so that the
+            // scanner reads every document and both ways of setting triage are taken.
+            let items: Vec<Value> = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut v)| {
+                    v["title"] = json!(format!("t{}", v["title"].as_str().unwrap_or("")));
+                    if v["status"] == "running" && triaged[i % triaged.len()] {
+                        v["triage"] = json!({"status": "needs_review", "x-note": [1]});
+                    }
+                    v
+                })
+                .collect();
+            let text = render(&items, style, bare);
+            let opts = Options {
+                now_ms: NOW_MS,
+                mark: if stale_mark { Mark::Stale } else { Mark::Failed },
+                requeue,
+                max_attempts,
+            };
+            let answer = |id: &str| {
+                let i: usize = id.trim_start_matches("item-").parse().unwrap_or(0);
+                any_answer(answers[i % answers.len()], NOW_MS)
+            };
+
+            // The whole document.
+            let parsed = document::parse(text.as_bytes()).unwrap();
+            let whole_q = ValueQueue::new(&parsed.value);
+            let whole_s = repair::survey(&whole_q, NOW_MS, STALE_AFTER);
+            let live: Vec<Liveness> = whole_s.stale.iter().map(|c| answer(&c.id)).collect();
+            let whole = repair::plan(&text, &parsed.value, &whole_s, &live, &opts);
+
+            // The items.
+            let scanned = scan::scan(&text);
+            prop_assert!(scanned.is_some(), "the scanner declined {}", text);
+            let scanned = scanned.unwrap();
+            let running = Running::parse(&scanned).unwrap();
+            let items_q = ValueQueue::running(&running);
+            let items_s = repair::survey(&items_q, NOW_MS, STALE_AFTER);
+            let plan = repair::plan_items(&text, &scanned, &items_q, &items_s, &live, &opts);
+
+            // The same survey and plan (a candidate's slot indexes its own queue).
+            let strip = |s: &repair::Survey| {
+                let mut s = s.clone();
+                s.stale.iter_mut().for_each(|c| c.slot = 0);
+                format!("{s:?}")
+            };
+            prop_assert_eq!(strip(&items_s), strip(&whole_s));
+            prop_assert_eq!(&plan.edits, &whole.edits);
+            prop_assert_eq!(plan.outcomes.len(), whole.outcomes.len());
+            for (a, b) in plan.outcomes.iter().zip(&whole.outcomes) {
+                prop_assert_eq!(&a.action, &b.action);
+                prop_assert_eq!(&a.requeue, &b.requeue);
+                prop_assert_eq!(&a.candidate.pointer, &b.candidate.pointer);
+            }
+            prop_assert_eq!(&plan.intended.appended, &whole.intended.appended);
+            prop_assert_eq!(plan.intended.changed.len(), whole.intended.changed.len());
+            for (a, b) in plan.intended.changed.iter().zip(&whole.intended.changed) {
+                prop_assert_eq!(&a.pointer, &b.pointer);
+                prop_assert_eq!(&a.value, &b.value);
+                prop_assert!(a.span.is_some());
+            }
+
+            // The same bytes, verified item by item; and what they parse to is the plan.
+            let whole_text = runqlint::edit::apply(&text, &whole.edits).unwrap();
+            let changed: Vec<Changed> = plan
+                .intended
+                .changed
+                .iter()
+                .map(|c| Changed { span: c.span.unwrap(), value: &c.value })
+                .collect();
+            let end = scanned.items.last().and_then(|i| i.body.span()).map(|s| s.1);
+            let item_text =
+                apply_items(&text, &plan.edits, &changed, end, &plan.intended.appended).unwrap();
+            prop_assert_eq!(&item_text, &whole_text);
+            let reparsed = document::parse(item_text.as_bytes()).unwrap();
+            prop_assert_eq!(reparsed.value, whole.intended.document(&parsed.value));
+
+            // One more edit that leaves the document's value alone but touches a byte
+            // outside the changed items (whitespace before the first item) is refused.
+            let first = scanned.items[0].body.span().unwrap().0;
+            let mut more = plan.edits.clone();
+            more.push(Edit { start: first, end: first, text: " ".into() });
+            let harmless = runqlint::edit::apply(&text, &more).unwrap();
+            prop_assert_eq!(
+                document::parse(harmless.as_bytes()).unwrap().value,
+                whole.intended.document(&parsed.value)
+            );
+            prop_assert!(apply_items(&text, &more, &changed, end, &plan.intended.appended).is_err());
+        }
 
         #[test]
         fn repair_is_lint_clean_idempotent_and_minimal(

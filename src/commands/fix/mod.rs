@@ -10,6 +10,9 @@
 //!    progress; the queue file must be clean against HEAD (no `dirty`, `staged`,
 //!    `untracked` state) unless `--allow-dirty`, and a committed one tracked by git
 //!    whatever the flags. `--dry-run` skips the dirty and HEAD guards (it writes nothing).
+//!    In a repository only git opens (SHA-256 objects, reftable refs) a committing run is
+//!    refused, naming the format; `--no-commit` works there, with the file's status and
+//!    `HEAD`'s version read through `git`.
 //! 3. Read the working-tree file once; survey it ([`crate::repair::survey`]); ask the
 //!    liveness provider once about every stale item ([`crate::liveness`]; one that cannot
 //!    run at all is exit 2 here, before anything is written).
@@ -41,6 +44,7 @@ pub mod transaction;
 use crate::cli::FixArgs;
 use crate::error::{Error, Result};
 use crate::git::{self, Blob, Head, Repo};
+use crate::gitcli::Git;
 use crate::liveness;
 use crate::output::{self, fix::FixReport};
 use crate::repair::{Liveness, Survey};
@@ -55,18 +59,29 @@ pub fn run(args: &FixArgs) -> Result<()> {
     let (ws, s) = Settings::resolve(args)?;
     let shown = s.shown.as_str();
     let repo = ws.repo.as_ref();
-    let guarded = guard(repo, &s)?;
+    let guarded = guard(repo, ws.git_only.as_ref(), &s)?;
 
     // Read, survey, ask.
     let original = read_worktree(&s.path, s.max_file_size)?
         .ok_or_else(|| Error::Io(format!("{shown}: no such file in the working tree")))?;
-    let source = Source::parse(original, shown)?;
-    let base = match repo {
-        Some(r) => match r.stored_blob_at("HEAD", shown, s.max_file_size)? {
-            Blob::Found(b) => Some(b),
-            _ => None,
-        },
-        None => None,
+    let source = Source::new(original, shown)?;
+    // The file is scanned while HEAD's version (which the repaired text is linted
+    // against) and its blob id are read.
+    let (read, head) = std::thread::scope(|scope| {
+        let read = scope.spawn(|| source.read(shown));
+        let head = match (repo, &ws.git_only) {
+            (Some(r), _) => r.stored_blob_and_id_at("HEAD", shown, s.max_file_size),
+            (None, Some((git, _))) => git
+                .blob_at("HEAD", shown, s.max_file_size)
+                .map(|blob| (blob, None)),
+            (None, None) => Ok((Blob::Missing, None)),
+        };
+        (read.join(), head)
+    });
+    let read = read.map_err(|_| Error::Bug(format!("{shown}: reading the file panicked")))??;
+    let (base, base_id) = match head? {
+        (Blob::Found(b), id) => (Some(b), id),
+        _ => (None, None),
     };
     // git reports the file clean, yet its bytes differ from HEAD's blob: a clean/smudge
     // filter (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would
@@ -74,12 +89,15 @@ pub fn run(args: &FixArgs) -> Result<()> {
     if s.commits() && guarded.clean && base.as_ref().is_some_and(|b| b != source.bytes()) {
         return Err(filtered(shown));
     }
-    source.check_shape(shown)?;
-    let survey = source.survey(&s);
+    read.check_shape(shown)?;
+    let survey = read.survey(&s);
     let liveness = ask(&survey, &s)?;
 
     // Plan, splice, verify: pure.
-    let prepared = prepare::prepare(&source, base.as_deref(), &survey, &liveness, &s)?;
+    // The original's blob id: names the receipt and the journal's starting point. Bytes
+    // equal to HEAD's blob have its id; others are hashed (below, only when needed).
+    let head_id = base_id.filter(|_| base.as_deref() == Some(source.bytes()));
+    let prepared = prepare::prepare(&source, &read, base, &survey, &liveness, &s)?;
     let mut report = FixReport {
         path: s.shown.clone(),
         survey: &survey,
@@ -116,8 +134,10 @@ pub fn run(args: &FixArgs) -> Result<()> {
         ws.display_path(b)
             .unwrap_or_else(|_| b.to_string_lossy().into_owned())
     });
-    // The original's blob id: names the receipt and the journal's starting point.
-    let original_id = git::hash_blob(source.bytes());
+    let original_id = match head_id {
+        Some(id) => id.to_string(),
+        None => git::hash_blob(source.bytes()),
+    };
     let receipt = prepare::receipt(
         &prepared.plan,
         &s,
@@ -154,6 +174,44 @@ pub fn run(args: &FixArgs) -> Result<()> {
     Ok(())
 }
 
+/// Why a committing `fix` refuses a repository git reads and libgit2 cannot open: the
+/// commit, the branch's compare-and-swap, the index entry and the recovery of a killed run
+/// are libgit2's (see `transaction`). Named by the repository's format, with the way out.
+fn uncommittable(git: &Git, reason: &str) -> Result<Error> {
+    let (objects, refs) = git.formats()?;
+    let mut format = Vec::new();
+    if objects != "sha1" {
+        format.push(format!(
+            "{} object names (extensions.objectFormat={})",
+            objects.to_uppercase().replace("SHA", "SHA-"),
+            text::escape(&objects)
+        ));
+    }
+    if refs != "files" {
+        format.push(format!(
+            "{} refs (extensions.refStorage={})",
+            text::escape(&refs),
+            text::escape(&refs)
+        ));
+    }
+    let format = if format.is_empty() {
+        format!("a format libgit2 cannot open ({reason})")
+    } else {
+        format.join(" and ")
+    };
+    Ok(Error::Refused(format!(
+        "fix cannot commit in this repository: it uses {format}; nothing was written: repair the file with --no-commit, then commit it with git"
+    )))
+}
+
+fn uncommitted(shown: &str, state: &[&str]) -> Error {
+    let list: Vec<String> = state.iter().map(|st| format!("{shown} ({st})")).collect();
+    Error::Refused(format!(
+        "uncommitted changes to the queue file: {}; commit or stash them first, or use --allow-dirty",
+        list.join(", ")
+    ))
+}
+
 fn filtered(shown: &str) -> Error {
     Error::Refused(format!(
         "{shown} is converted by git filters (core.autocrlf or .gitattributes eol/filter); runqlint fix commits exact bytes, so repair it with --no-commit and commit it with git"
@@ -170,17 +228,27 @@ struct Guarded {
 
 /// Refuses, before anything is read or written, what `fix` must not do here (see the
 /// module documentation, step 2); a committing run first recovers a killed run's job.
-fn guard(repo: Option<&Repo>, s: &Settings) -> Result<Guarded> {
+fn guard(repo: Option<&Repo>, git_only: Option<&(Git, String)>, s: &Settings) -> Result<Guarded> {
     let mut guarded = Guarded {
         branch: None,
         clean: false,
     };
     let Some(repo) = repo else {
+        if let (true, Some((git, reason))) = (s.commits(), git_only) {
+            return Err(uncommittable(git, reason)?);
+        }
         if s.commits() {
             return Err(Error::Usage(format!(
                 "{} is not in a git repository; use --no-commit to repair it without a commit",
                 s.path.display()
             )));
+        }
+        // A repository only git opens: `--no-commit` is held to the same clean file.
+        if let (true, false, Some((git, _))) = (s.writes(), s.allow_dirty, git_only) {
+            let state = git.path_state(&s.shown)?;
+            if !state.is_empty() {
+                return Err(uncommitted(&s.shown, &state));
+            }
         }
         return Ok(guarded);
     };
@@ -230,11 +298,7 @@ fn guard(repo: Option<&Repo>, s: &Settings) -> Result<Guarded> {
             return Ok(guarded);
         }
         if !state.is_empty() {
-            let list: Vec<String> = state.iter().map(|st| format!("{shown} ({st})")).collect();
-            return Err(Error::Refused(format!(
-                "uncommitted changes to the queue file: {}; commit or stash them first, or use --allow-dirty",
-                list.join(", ")
-            )));
+            return Err(uncommitted(shown, &state));
         }
         guarded.clean = true;
     }

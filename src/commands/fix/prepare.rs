@@ -3,6 +3,7 @@
 //! happens before anything is written.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -10,47 +11,79 @@ use crate::document;
 use crate::edit;
 use crate::error::{Error, Result};
 use crate::lint::{self, Input, Severity};
-use crate::queue::ValueQueue;
+use crate::queue::{Queue, Running, ValueQueue};
 use crate::receipt::Receipt;
 use crate::repair::{self, Liveness, Plan, Survey};
 use crate::rules::Rule;
+use crate::scan;
 use crate::text;
 
 use super::settings::Settings;
 
-/// The queue file as read: its text and its parsed value.
+/// The queue file as read: its text, valid UTF-8.
 pub struct Source {
     pub text: String,
-    pub value: Value,
+}
+
+/// The queue file, read: by the scanner (the common case), or parsed whole.
+pub enum Read<'t> {
+    /// The scanner vouched for the text (valid JSON, no repeated key, valid for the
+    /// schema): its typed view, with only the running items parsed.
+    Scanned {
+        queue: Queue<'t>,
+        running: Running<'t>,
+    },
+    /// A text the scanner declined: its parsed value.
+    Parsed(Value),
 }
 
 impl Source {
-    /// Parses the file; refuses one `check` would not accept as JSON.
-    pub fn parse(bytes: Vec<u8>, shown: &str) -> Result<Source> {
-        let parsed = document::parse(&bytes).map_err(|e| {
-            Error::Refused(format!(
-                "{shown} is not valid JSON ({}); nothing to repair until `runqlint check` passes",
-                e.message
-            ))
-        })?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| Error::Refused(format!("{shown} is not UTF-8")))?;
-        Ok(Source {
-            text,
-            value: parsed.value,
-        })
+    /// Takes the file's bytes; refuses bytes that are not UTF-8 (as not valid JSON, the
+    /// reason `runqlint check` gives).
+    pub fn new(bytes: Vec<u8>, shown: &str) -> Result<Source> {
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(Source { text }),
+            Err(e) => Err(match document::parse(e.as_bytes()) {
+                Err(e) => not_json(shown, &e),
+                Ok(_) => Error::Refused(format!("{shown} is not UTF-8")),
+            }),
+        }
     }
 
     pub fn bytes(&self) -> &[u8] {
         self.text.as_bytes()
     }
 
+    /// Reads the file: the scanner's view, or (when it declines) the parsed value;
+    /// refuses one `check` would not accept as JSON.
+    pub fn read(&self, shown: &str) -> Result<Read<'_>> {
+        if let Some(queue) = scan::scan(&self.text) {
+            if let Some(running) = Running::parse(&queue) {
+                return Ok(Read::Scanned { queue, running });
+            }
+        }
+        let parsed = document::parse(self.bytes()).map_err(|e| not_json(shown, &e))?;
+        Ok(Read::Parsed(parsed.value))
+    }
+}
+
+fn not_json(shown: &str, e: &document::SyntaxError) -> Error {
+    Error::Refused(format!(
+        "{shown} is not valid JSON ({}); nothing to repair until `runqlint check` passes",
+        e.message
+    ))
+}
+
+impl Read<'_> {
     /// Refuses a file that is not a queue: an object with an `items` array, or an array.
+    /// (The scanner reads only queues of that shape.)
     pub fn check_shape(&self, shown: &str) -> Result<()> {
-        let queue = self.queue();
+        let Read::Parsed(value) = self else {
+            return Ok(());
+        };
+        let queue = ValueQueue::new(value);
         if queue.shape.is_none()
-            || self
-                .value
+            || value
                 .pointer(queue.items_pointer)
                 .and_then(|v| v.as_array())
                 .is_none()
@@ -62,8 +95,13 @@ impl Source {
         Ok(())
     }
 
+    /// The queue that is surveyed and repaired: every item of a parsed file, the running
+    /// items of a scanned one.
     pub fn queue(&self) -> ValueQueue<'_> {
-        ValueQueue::new(&self.value)
+        match self {
+            Read::Scanned { running, .. } => ValueQueue::running(running),
+            Read::Parsed(value) => ValueQueue::new(value),
+        }
     }
 
     /// The running items, aged ([`repair::survey`]).
@@ -79,40 +117,52 @@ pub struct Prepared {
     pub new_text: Option<String>,
 }
 
-/// Plans the repair of `survey`'s candidates (answers in `liveness`, same order), splices
-/// the edits, requires the result to parse to exactly the planned value, and lints it
-/// against `base` (HEAD's version): an error-severity finding the original did not already
-/// have refuses the repair.
+/// Plans the repair of `survey`'s candidates (answers in `liveness`, same order) and
+/// splices the edits. A scanned file is verified item by item
+/// ([`edit::apply_items`]: every edit inside a changed item or appended after the last,
+/// each changed item's new bytes parse to its intended value, the appended text to the
+/// appended items); a parsed one is re-parsed whole and compared with the planned
+/// document. Then the result is linted against `base` (HEAD's version): an
+/// error-severity finding the original did not already have refuses the repair.
 pub fn prepare(
     source: &Source,
-    base: Option<&[u8]>,
+    read: &Read,
+    base: Option<Vec<u8>>,
     survey: &Survey,
     liveness: &[Liveness],
     s: &Settings,
 ) -> Result<Prepared> {
     let shown = s.shown.as_str();
     let text = source.text.as_str();
-    let plan = repair::plan(text, &source.value, survey, liveness, &s.repair);
+    let plan = match read {
+        Read::Scanned { queue, .. } => {
+            repair::plan_items(text, queue, &read.queue(), survey, liveness, &s.repair)
+        }
+        Read::Parsed(value) => repair::plan(text, value, survey, liveness, &s.repair),
+    };
     if !plan.changes_anything() {
         return Ok(Prepared {
             plan,
             new_text: None,
         });
     }
-    let new_text = edit::apply(text, &plan.edits).map_err(|e| {
-        Error::Io(format!(
-            "{shown}: internal edit error: {e}; nothing written"
-        ))
-    })?;
-    match document::parse(new_text.as_bytes()) {
-        Ok(p) if p.value == plan.intended => {}
-        _ => {
-            return Err(Error::Io(format!(
-                "{shown}: the repaired text does not parse back to the intended document (a bug in runqlint); nothing written"
-            )))
+    let bug = |what: String| Error::Bug(format!("{shown}: {what}; nothing written"));
+    let new_text = match read {
+        Read::Scanned { queue, .. } => splice_items(text, queue, &plan).map_err(bug)?,
+        Read::Parsed(value) => {
+            let new_text = edit::apply(text, &plan.edits)
+                .map_err(|e| bug(format!("the repair's edits do not apply ({e})")))?;
+            match document::parse(new_text.as_bytes()) {
+                Ok(p) if p.value == plan.intended.document(value) => new_text,
+                _ => {
+                    return Err(bug(
+                        "the repaired text does not parse back to the intended document".into(),
+                    ))
+                }
+            }
         }
-    }
-    let errors = new_errors(source.bytes(), new_text.as_bytes(), base, s);
+    };
+    let (new_text, errors) = new_errors(source.bytes(), new_text, base, s)?;
     if !errors.is_empty() {
         return Err(Error::Refused(format!(
             "the repaired file would not pass `runqlint check` against HEAD, so nothing was written: {}",
@@ -125,56 +175,102 @@ pub fn prepare(
     })
 }
 
+/// The edits of `plan` applied to the scanned `text`, verified item by item
+/// ([`edit::apply_items`]).
+fn splice_items(text: &str, queue: &Queue, plan: &Plan) -> std::result::Result<String, String> {
+    let changed = plan
+        .intended
+        .changed
+        .iter()
+        .map(|c| {
+            Ok(edit::Changed {
+                span: c.span.ok_or("a changed item has no byte range")?,
+                value: &c.value,
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()?;
+    let end = queue.items.last().and_then(|i| i.body.span()).map(|s| s.1);
+    edit::apply_items(text, &plan.edits, &changed, end, &plan.intended.appended)
+}
+
 /// The error-severity findings of `new` against `base` that `original` did not already
-/// have. Errors the file already had (against HEAD) are a person's to triage, such as a
-/// running item without a start time: they neither block the repair nor are touched by it.
-/// Repairs never remove or move items, so pointers from before and after the repair name
-/// the same places.
-fn new_errors(original: &[u8], new: &[u8], base: Option<&[u8]>, s: &Settings) -> Vec<String> {
+/// have, and `new` given back. Errors the file already had (against HEAD) are a person's to
+/// triage, such as a running item without a start time: they neither block the repair nor
+/// are touched by it. Repairs never remove or move items, so pointers from before and after
+/// the repair name the same places.
+///
+/// The checker takes `new` and `base` as they are (no copy of either); HEAD's bytes are
+/// kept aside for a second lint only when they differ from the original's.
+fn new_errors(
+    original: &[u8],
+    new: String,
+    base: Option<Vec<u8>>,
+    s: &Settings,
+) -> Result<(String, Vec<String>)> {
     let settings = lint::Settings {
         levels: s.levels.clone(),
         now_ms: s.repair.now_ms,
         stale_after_ms: s.stale_after_ms,
     };
-    let lint = |current: &[u8]| {
-        lint::lint(
-            &Input {
-                path: &s.shown,
-                current: Some(current),
-                base: base.map(|b| ("HEAD", b)),
-            },
-            &settings,
-        )
-    };
-    let checked = lint(new);
+    let base_is_original = base.as_deref() == Some(original);
+    let kept_base = if base_is_original { None } else { base.clone() };
+    let checked = lint::lint_owned(
+        &s.shown,
+        Some(new.into_bytes()),
+        base.map(|b| ("HEAD", b)),
+        &settings,
+    );
     let errors: Vec<&lint::Diagnostic> = checked
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .collect();
-    if errors.is_empty() {
-        return Vec::new();
+    let mut added = Vec::new();
+    if !errors.is_empty() {
+        // Only when the result has errors is the original linted, to tell old from new.
+        let base = if base_is_original {
+            Some(original)
+        } else {
+            kept_base.as_deref()
+        };
+        let before = lint::lint(
+            &Input {
+                path: &s.shown,
+                current: Some(original),
+                base: base.map(|b| ("HEAD", b)),
+            },
+            &settings,
+        );
+        let existing: HashSet<(Rule, &str)> = before
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| (d.rule, d.pointer.as_str()))
+            .collect();
+        added = errors
+            .into_iter()
+            .filter(|d| !existing.contains(&(d.rule, d.pointer.as_str())))
+            .map(|d| {
+                format!(
+                    "{} at line {}: {}",
+                    d.rule.name(),
+                    d.location.line,
+                    text::escape(&d.message)
+                )
+            })
+            .collect();
     }
-    // Only when the result has errors is the original linted, to tell old from new.
-    let before = lint(original);
-    let existing: HashSet<(Rule, &str)> = before
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| (d.rule, d.pointer.as_str()))
-        .collect();
-    errors
-        .into_iter()
-        .filter(|d| !existing.contains(&(d.rule, d.pointer.as_str())))
-        .map(|d| {
-            format!(
-                "{} at line {}: {}",
-                d.rule.name(),
-                d.location.line,
-                text::escape(&d.message)
-            )
-        })
-        .collect()
+    let lint::FileReport {
+        current,
+        diagnostics,
+        ..
+    } = checked;
+    drop(diagnostics);
+    let text = current
+        .ok_or_else(|| Error::Bug(format!("{}: the repaired text was lost", s.shown)))?
+        .text;
+    let new = Arc::try_unwrap(text).unwrap_or_else(|shared| String::clone(&shared));
+    Ok((new, added))
 }
 
 /// The receipt of `plan`. The run id defaults to `fix_<stamp>_<first 8 digits of the
