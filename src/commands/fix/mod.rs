@@ -65,18 +65,23 @@ pub fn run(args: &FixArgs) -> Result<()> {
     let original = read_worktree(&s.path, s.max_file_size)?
         .ok_or_else(|| Error::Io(format!("{shown}: no such file in the working tree")))?;
     let source = Source::new(original, shown)?;
-    let read = source.read(shown)?;
-    // HEAD's version, which the repaired text is linted against, and its blob id.
-    let (base, base_id) = match (repo, &ws.git_only) {
-        (Some(r), _) => match r.stored_blob_and_id_at("HEAD", shown, s.max_file_size)? {
-            (Blob::Found(b), id) => (Some(b), id),
-            _ => (None, None),
-        },
-        (None, Some((git, _))) => match git.blob_at("HEAD", shown, s.max_file_size)? {
-            Blob::Found(b) => (Some(b), None),
-            Blob::Missing => (None, None),
-        },
-        (None, None) => (None, None),
+    // The file is scanned while HEAD's version (which the repaired text is linted
+    // against) and its blob id are read.
+    let (read, head) = std::thread::scope(|scope| {
+        let read = scope.spawn(|| source.read(shown));
+        let head = match (repo, &ws.git_only) {
+            (Some(r), _) => r.stored_blob_and_id_at("HEAD", shown, s.max_file_size),
+            (None, Some((git, _))) => git
+                .blob_at("HEAD", shown, s.max_file_size)
+                .map(|blob| (blob, None)),
+            (None, None) => Ok((Blob::Missing, None)),
+        };
+        (read.join(), head)
+    });
+    let read = read.map_err(|_| Error::Bug(format!("{shown}: reading the file panicked")))??;
+    let (base, base_id) = match head? {
+        (Blob::Found(b), id) => (Some(b), id),
+        _ => (None, None),
     };
     // git reports the file clean, yet its bytes differ from HEAD's blob: a clean/smudge
     // filter (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would
@@ -89,7 +94,10 @@ pub fn run(args: &FixArgs) -> Result<()> {
     let liveness = ask(&survey, &s)?;
 
     // Plan, splice, verify: pure.
-    let prepared = prepare::prepare(&source, &read, base.as_deref(), &survey, &liveness, &s)?;
+    // The original's blob id: names the receipt and the journal's starting point. Bytes
+    // equal to HEAD's blob have its id; others are hashed (below, only when needed).
+    let head_id = base_id.filter(|_| base.as_deref() == Some(source.bytes()));
+    let prepared = prepare::prepare(&source, &read, base, &survey, &liveness, &s)?;
     let mut report = FixReport {
         path: s.shown.clone(),
         survey: &survey,
@@ -126,11 +134,9 @@ pub fn run(args: &FixArgs) -> Result<()> {
         ws.display_path(b)
             .unwrap_or_else(|_| b.to_string_lossy().into_owned())
     });
-    // The original's blob id: names the receipt and the journal's starting point. Bytes
-    // equal to HEAD's blob have its id; others are hashed.
-    let original_id = match base_id {
-        Some(id) if base.as_deref() == Some(source.bytes()) => id.to_string(),
-        _ => git::hash_blob(source.bytes()),
+    let original_id = match head_id {
+        Some(id) => id.to_string(),
+        None => git::hash_blob(source.bytes()),
     };
     let receipt = prepare::receipt(
         &prepared.plan,

@@ -3,6 +3,7 @@
 //! happens before anything is written.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -126,7 +127,7 @@ pub struct Prepared {
 pub fn prepare(
     source: &Source,
     read: &Read,
-    base: Option<&[u8]>,
+    base: Option<Vec<u8>>,
     survey: &Survey,
     liveness: &[Liveness],
     s: &Settings,
@@ -161,7 +162,7 @@ pub fn prepare(
             }
         }
     };
-    let errors = new_errors(source.bytes(), new_text.as_bytes(), base, s);
+    let (new_text, errors) = new_errors(source.bytes(), new_text, base, s)?;
     if !errors.is_empty() {
         return Err(Error::Refused(format!(
             "the repaired file would not pass `runqlint check` against HEAD, so nothing was written: {}",
@@ -193,55 +194,83 @@ fn splice_items(text: &str, queue: &Queue, plan: &Plan) -> std::result::Result<S
 }
 
 /// The error-severity findings of `new` against `base` that `original` did not already
-/// have. Errors the file already had (against HEAD) are a person's to triage, such as a
-/// running item without a start time: they neither block the repair nor are touched by it.
-/// Repairs never remove or move items, so pointers from before and after the repair name
-/// the same places.
-fn new_errors(original: &[u8], new: &[u8], base: Option<&[u8]>, s: &Settings) -> Vec<String> {
+/// have, and `new` given back. Errors the file already had (against HEAD) are a person's to
+/// triage, such as a running item without a start time: they neither block the repair nor
+/// are touched by it. Repairs never remove or move items, so pointers from before and after
+/// the repair name the same places.
+///
+/// The checker takes `new` and `base` as they are (no copy of either); HEAD's bytes are
+/// kept aside for a second lint only when they differ from the original's.
+fn new_errors(
+    original: &[u8],
+    new: String,
+    base: Option<Vec<u8>>,
+    s: &Settings,
+) -> Result<(String, Vec<String>)> {
     let settings = lint::Settings {
         levels: s.levels.clone(),
         now_ms: s.repair.now_ms,
         stale_after_ms: s.stale_after_ms,
     };
-    let lint = |current: &[u8]| {
-        lint::lint(
-            &Input {
-                path: &s.shown,
-                current: Some(current),
-                base: base.map(|b| ("HEAD", b)),
-            },
-            &settings,
-        )
-    };
-    let checked = lint(new);
+    let base_is_original = base.as_deref() == Some(original);
+    let kept_base = if base_is_original { None } else { base.clone() };
+    let checked = lint::lint_owned(
+        &s.shown,
+        Some(new.into_bytes()),
+        base.map(|b| ("HEAD", b)),
+        &settings,
+    );
     let errors: Vec<&lint::Diagnostic> = checked
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .collect();
-    if errors.is_empty() {
-        return Vec::new();
+    let mut added = Vec::new();
+    if !errors.is_empty() {
+        // Only when the result has errors is the original linted, to tell old from new.
+        let base = if base_is_original {
+            Some(original)
+        } else {
+            kept_base.as_deref()
+        };
+        let before = lint::lint(
+            &Input {
+                path: &s.shown,
+                current: Some(original),
+                base: base.map(|b| ("HEAD", b)),
+            },
+            &settings,
+        );
+        let existing: HashSet<(Rule, &str)> = before
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| (d.rule, d.pointer.as_str()))
+            .collect();
+        added = errors
+            .into_iter()
+            .filter(|d| !existing.contains(&(d.rule, d.pointer.as_str())))
+            .map(|d| {
+                format!(
+                    "{} at line {}: {}",
+                    d.rule.name(),
+                    d.location.line,
+                    text::escape(&d.message)
+                )
+            })
+            .collect();
     }
-    // Only when the result has errors is the original linted, to tell old from new.
-    let before = lint(original);
-    let existing: HashSet<(Rule, &str)> = before
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| (d.rule, d.pointer.as_str()))
-        .collect();
-    errors
-        .into_iter()
-        .filter(|d| !existing.contains(&(d.rule, d.pointer.as_str())))
-        .map(|d| {
-            format!(
-                "{} at line {}: {}",
-                d.rule.name(),
-                d.location.line,
-                text::escape(&d.message)
-            )
-        })
-        .collect()
+    let lint::FileReport {
+        current,
+        diagnostics,
+        ..
+    } = checked;
+    drop(diagnostics);
+    let text = current
+        .ok_or_else(|| Error::Bug(format!("{}: the repaired text was lost", s.shown)))?
+        .text;
+    let new = Arc::try_unwrap(text).unwrap_or_else(|shared| String::clone(&shared));
+    Ok((new, added))
 }
 
 /// The receipt of `plan`. The run id defaults to `fix_<stamp>_<first 8 digits of the
