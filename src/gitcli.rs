@@ -16,7 +16,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use crate::error::{Error, Result};
 use crate::git::Blob;
@@ -135,6 +135,32 @@ impl Git {
     fn output(&self, args: &[&str], what: &str) -> Result<Option<Vec<u8>>> {
         let out = run(self.cmd(args), what)?;
         Ok(out.status.success().then_some(out.stdout))
+    }
+
+    /// Runs `git ARGS` to completion and returns its stdout; a failure is git's last line
+    /// of stderr, after the subcommand's name.
+    pub fn checked(&self, args: &[&str]) -> Result<Vec<u8>> {
+        let name = args.first().copied().unwrap_or("");
+        let out = run(self.cmd(args), &format!("run `git {name}`"))?;
+        if !out.status.success() {
+            return Err(Error::Git(format!(
+                "git {name}: {}",
+                last_line(&out.stderr)
+            )));
+        }
+        Ok(out.stdout)
+    }
+
+    /// Starts `git ARGS` with its stdin and stdout piped and its stderr dropped: a
+    /// long-lived process fed questions and read as it answers (`cat-file --batch`).
+    pub fn spawn(&self, args: &[&str]) -> Result<Child> {
+        let name = args.first().copied().unwrap_or("");
+        self.cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| Error::Git(format!("cannot run `git {name}`: {e}")))
     }
 
     /// Where git runs hooks: `git rev-parse --git-path hooks`, which reads `core.hooksPath`

@@ -15,101 +15,11 @@
 //!   that git inflates the next one while the caller reads this one.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout};
 
 use crate::error::{Error, Result};
-
-/// Runs `git` in one repository.
-#[derive(Debug, Clone)]
-pub struct Git {
-    root: PathBuf,
-}
-
-impl Git {
-    /// `git` run in `root` (the working tree's top); `GIT_DIR` and the rest of git's
-    /// environment are inherited, as a hook expects.
-    pub fn new(root: &Path) -> Git {
-        Git {
-            root: root.to_path_buf(),
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("git");
-        cmd.current_dir(&self.root)
-            // No pager, no colour, no replacement of what the user asked git to show.
-            .env("GIT_PAGER", "cat")
-            .env_remove("GIT_EXTERNAL_DIFF")
-            .args([
-                "-c",
-                "core.quotePath=false",
-                "-c",
-                "log.showSignature=false",
-            ])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
-    }
-
-    /// Runs git to completion and returns its stdout; a failure is one line of its stderr.
-    fn output(&self, args: &[&str]) -> Result<Vec<u8>> {
-        let out = self
-            .command(args)
-            .output()
-            .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
-        if !out.status.success() {
-            return Err(git_failed(args, &out.stderr));
-        }
-        Ok(out.stdout)
-    }
-
-    fn spawn(&self, args: &[&str]) -> Result<Child> {
-        self.command(args)
-            .stdin(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| Error::Git(format!("cannot run git: {e}")))
-    }
-
-    /// The full id of the commit `rev` names, or `None` for an unborn `HEAD`.
-    pub fn commit_id(&self, rev: &str) -> Result<Option<String>> {
-        let spec = format!("{rev}^{{commit}}");
-        let out = self
-            .command(&[
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                "--end-of-options",
-                &spec,
-            ])
-            .output()
-            .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
-        if !out.status.success() {
-            return Ok(None);
-        }
-        Ok(Some(
-            String::from_utf8_lossy(&out.stdout).trim().to_string(),
-        ))
-    }
-}
-
-fn git_failed(args: &[&str], stderr: &[u8]) -> Error {
-    let msg = String::from_utf8_lossy(stderr);
-    let line = msg
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("failed");
-    Error::Git(format!(
-        "git {}: {}",
-        args.first().copied().unwrap_or(""),
-        crate::text::escape(line)
-    ))
-}
+use crate::gitcli::Git;
 
 /// A commit's identity and what `git log` says about it.
 #[derive(Debug, Clone)]
@@ -144,8 +54,10 @@ pub struct Parent {
     pub commit: String,
     /// The file's name in that parent (differs from the child's after a rename).
     pub path: String,
-    /// `None`: the parent has no such file.
+    /// `None`: the parent has no such file, or has a symbolic link there.
     pub blob: Option<String>,
+    /// The path is a symbolic link in that commit (`blob` is `None`).
+    pub link: bool,
 }
 
 /// A commit whose version of the file differs from its parent's; for a merge, from a
@@ -155,8 +67,11 @@ pub struct Change {
     pub commit: Commit,
     /// The file's name in this commit.
     pub path: String,
-    /// `None`: the file was deleted by this commit.
+    /// `None`: the file was deleted by this commit, or made a symbolic link.
     pub blob: Option<String>,
+    /// The path is a symbolic link in this commit (`blob` is `None`): a link holds no
+    /// queue, so it is read as no file, the way `check` reads a link at its base.
+    pub link: bool,
     pub parents: Vec<Parent>,
     /// For a merge: the file at the parents' merge base (`git merge-base --octopus`), to
     /// tell what each side changed from what the merge decided itself.
@@ -177,13 +92,14 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
             crate::text::escape(path)
         )));
     }
-    let Some(head) = git.commit_id("HEAD")? else {
+    let Some(head) = git.commit_of("HEAD")? else {
         return Ok(History::default());
     };
     let mut args = vec![
         "log",
         "--topo-order",
         "--no-color",
+        "--no-show-signature",
         "--encoding=UTF-8",
         "-z",
         "--format=%H%x00%P%x00%an <%ae>%x00%aI%x00%ct%x00%s",
@@ -191,7 +107,7 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
     let since_id;
     args.push(&head);
     if let Some(rev) = since {
-        since_id = git.commit_id(rev)?.ok_or_else(|| {
+        since_id = git.commit_of(rev)?.ok_or_else(|| {
             Error::Usage(format!(
                 "--since: `{}` is not a commit in this repository",
                 crate::text::escape(rev)
@@ -200,7 +116,7 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
         args.push("--not");
         args.push(&since_id);
     }
-    let out = git.output(&args)?;
+    let out = git.checked(&args)?;
     let commits = parse_log(&out)?;
 
     // Every commit's blob at `path`, streamed through one process; parents outside the
@@ -231,6 +147,7 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
                 commit: p.clone(),
                 path: name.clone(),
                 blob: blobs.get(git, p, &name)?,
+                link: false,
             };
             if parent.blob.is_none() && blob.is_some() {
                 if let Some(old) = rename_source(git, p, &commit.id, &name)? {
@@ -268,13 +185,72 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
                 commit,
                 path: name,
                 blob,
+                link: false,
                 parents,
                 base,
             });
         }
     }
     changes.reverse();
+    unlink(git, &mut blobs, &mut changes)?;
     Ok(History { changes })
+}
+
+impl History {
+    /// One line for each commit whose version is a symbolic link: it was read as no file.
+    pub fn link_notes(&self) -> Vec<String> {
+        self.changes
+            .iter()
+            .filter(|c| c.link)
+            .map(|c| {
+                format!(
+                    "runqlint: note: {} is a symbolic link in commit {}, not a queue: read as no file there",
+                    crate::text::escape(&c.path),
+                    c.commit.short()
+                )
+            })
+            .collect()
+    }
+}
+
+/// The longest symbolic link [`unlink`] looks for: a link's blob is its target's path, and
+/// no system git runs on makes a longer one (Linux's `PATH_MAX`).
+const LONGEST_LINK: u64 = 4096;
+
+/// Marks the versions that are symbolic links (tree mode 120000) and takes their blob away.
+/// `--batch-check` does not tell a link's blob from a file's, so each version small enough
+/// to be a link is looked up in its directory's tree, all through one `cat-file` process.
+fn unlink(git: &Git, blobs: &mut BlobIds, changes: &mut [Change]) -> Result<()> {
+    let mut trees = Lookup::new(git);
+    let mut modes: HashMap<(String, String), bool> = HashMap::new();
+    let mut is_link = |commit: &str, path: &str, blob: &Option<String>| -> Result<bool> {
+        let Some(blob) = blob else {
+            return Ok(false);
+        };
+        if blobs.size.get(blob).is_none_or(|&n| n > LONGEST_LINK) {
+            return Ok(false);
+        }
+        let key = (commit.to_string(), path.to_string());
+        if let Some(&link) = modes.get(&key) {
+            return Ok(link);
+        }
+        let link = trees.mode(commit, path)? == Some(0o120000);
+        modes.insert(key, link);
+        Ok(link)
+    };
+    for c in changes.iter_mut() {
+        if is_link(&c.commit.id, &c.path, &c.blob)? {
+            c.blob = None;
+            c.link = true;
+        }
+        for p in c.parents.iter_mut().chain(c.base.as_mut()) {
+            if is_link(&p.commit, &p.path, &p.blob)? {
+                p.blob = None;
+                p.link = true;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_log(out: &[u8]) -> Result<Vec<Commit>> {
@@ -306,7 +282,7 @@ fn parse_log(out: &[u8]) -> Result<Vec<Commit>> {
 fn merge_base(git: &Git, blobs: &mut BlobIds, parents: &[Parent]) -> Result<Option<Parent>> {
     let mut args = vec!["merge-base", "--octopus"];
     args.extend(parents.iter().map(|p| p.commit.as_str()));
-    let out = match git.output(&args) {
+    let out = match git.checked(&args) {
         Ok(out) => out,
         // No common ancestor (unrelated histories, or a shallow clone).
         Err(_) => return Ok(None),
@@ -324,6 +300,7 @@ fn merge_base(git: &Git, blobs: &mut BlobIds, parents: &[Parent]) -> Result<Opti
                 commit,
                 path: p.path.clone(),
                 blob: Some(blob),
+                link: false,
             }));
         }
     }
@@ -331,13 +308,14 @@ fn merge_base(git: &Git, blobs: &mut BlobIds, parents: &[Parent]) -> Result<Opti
         commit,
         path: parents[0].path.clone(),
         blob: None,
+        link: false,
     }))
 }
 
 /// The name the file had in `parent` when `commit` renamed it to `name`, as `git diff-tree
 /// -M` (the rename detection `git log --follow` uses) sees it.
 fn rename_source(git: &Git, parent: &str, commit: &str, name: &str) -> Result<Option<String>> {
-    let out = git.output(&[
+    let out = git.checked(&[
         "diff-tree",
         "-r",
         "-M",
@@ -371,12 +349,17 @@ fn rename_source(git: &Git, parent: &str, commit: &str, name: &str) -> Result<Op
 #[derive(Default)]
 struct BlobIds {
     known: HashMap<(String, String), Option<String>>,
+    /// Each blob's size in bytes.
+    size: HashMap<String, u64>,
     /// A process for the lookups the prefetch did not cover (after a rename).
     more: Option<(Child, ChildStdin, BufReader<ChildStdout>)>,
 }
 
 impl BlobIds {
-    const ARGS: [&'static str; 2] = ["cat-file", "--batch-check=%(objectname) %(objecttype)"];
+    const ARGS: [&'static str; 2] = [
+        "cat-file",
+        "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+    ];
 
     /// Asks for every commit's blob at `path` in one stream: a thread writes the questions
     /// while this one reads the answers.
@@ -391,18 +374,20 @@ impl BlobIds {
         let writer = std::thread::spawn(move || stdin.write_all(&questions));
         let mut reader = BufReader::new(stdout);
         let mut line = String::new();
+        let mut answered = 0;
         for c in commits {
             line.clear();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
                 break;
             }
-            self.known
-                .insert((c.clone(), path.to_string()), answer(&line));
+            answered += 1;
+            let blob = self.answer(&line);
+            self.known.insert((c.clone(), path.to_string()), blob);
         }
         let _ = writer.join();
         let _ = child.kill();
         let _ = child.wait();
-        if self.known.len() < commits.len() {
+        if answered < commits.len() {
             return Err(Error::Git(
                 "git cat-file: answered fewer lookups than asked".into(),
             ));
@@ -428,9 +413,23 @@ impl BlobIds {
             .and_then(|()| stdin.flush())
             .and_then(|()| stdout.read_line(&mut line))
             .map_err(|e| Error::Git(format!("git cat-file: {e}")))?;
-        let blob = answer(&line);
+        let blob = self.answer(&line);
         self.known.insert(key, blob.clone());
         Ok(blob)
+    }
+
+    /// The blob id in a `--batch-check` answer, its size noted; anything but a blob
+    /// (missing, a directory, a submodule) is no version of the file.
+    fn answer(&mut self, line: &str) -> Option<String> {
+        let mut parts = line.split_whitespace();
+        let (id, kind, size) = (parts.next()?, parts.next()?, parts.next());
+        if kind != "blob" {
+            return None;
+        }
+        if let Some(n) = size.and_then(|s| s.parse().ok()) {
+            self.size.insert(id.to_string(), n);
+        }
+        Some(id.to_string())
     }
 }
 
@@ -443,12 +442,49 @@ impl Drop for BlobIds {
     }
 }
 
-/// The blob id in a `--batch-check` answer; anything but a blob (missing, a directory, a
-/// submodule) is no version of the file.
-fn answer(line: &str) -> Option<String> {
-    let mut parts = line.split_whitespace();
-    let (id, kind) = (parts.next()?, parts.next()?);
-    (kind == "blob").then(|| id.to_string())
+/// The reader's buffer on a `cat-file` pipe, and the most copied out of it at a time.
+/// Versions are megabytes, yet reading them from the pipe in pieces through a buffer that
+/// stays in the CPU's cache costs half the system time of reading each straight into its
+/// destination (measured: BENCHMARKS.md, history section).
+const PIPE_BUFFER: usize = 1 << 16;
+const PIECE: u64 = 1 << 15;
+
+/// Reads one `--batch` answer from `stdout` into `buf` (cleared first; its allocation is
+/// reused and never zeroed): the header, the content, the newline after it. `Ok(None)`:
+/// the object is missing or is not what was asked.
+fn read_object(
+    stdout: &mut BufReader<ChildStdout>,
+    buf: &mut Vec<u8>,
+    limit: Option<(&str, u64)>,
+) -> Result<Option<String>> {
+    let fail = |e: std::io::Error| Error::Git(format!("git cat-file: {e}"));
+    let mut header = String::new();
+    stdout.read_line(&mut header).map_err(fail)?;
+    let mut parts = header.split_whitespace();
+    let (Some(_id), Some(kind), Some(size)) = (parts.next(), parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    let size: u64 = size
+        .parse()
+        .map_err(|_| Error::Git("git cat-file: unexpected output".into()))?;
+    if let Some((what, limit)) = limit {
+        if size > limit {
+            return Err(Error::Io(format!(
+                "{what}: {size} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)"
+            )));
+        }
+    }
+    buf.clear();
+    buf.reserve(size as usize + 1);
+    // Into the reserved space, which `read_to_end` fills without zeroing it first.
+    while (buf.len() as u64) < size + 1 {
+        let piece = PIECE.min(size + 1 - buf.len() as u64);
+        if stdout.by_ref().take(piece).read_to_end(buf).map_err(fail)? == 0 {
+            return Err(Error::Git("git cat-file: output ended early".into()));
+        }
+    }
+    buf.pop();
+    Ok(Some(kind.to_string()))
 }
 
 /// Objects read by `git cat-file --batch`, in an order given up front: git inflates the
@@ -465,13 +501,15 @@ impl Objects {
     pub fn stream(git: &Git, ids: Vec<String>, limit: u64) -> Result<Objects> {
         let mut child = git.spawn(&["cat-file", "--batch"])?;
         let mut stdin = child.stdin.take().expect("piped");
-        let stdout = BufReader::with_capacity(1 << 16, child.stdout.take().expect("piped"));
+        let stdout = BufReader::with_capacity(PIPE_BUFFER, child.stdout.take().expect("piped"));
         let writer = std::thread::spawn(move || {
+            let mut questions = BufWriter::new(&mut stdin);
             for id in ids {
-                if stdin.write_all(format!("{id}\n").as_bytes()).is_err() {
+                if writeln!(questions, "{id}").is_err() {
                     return;
                 }
             }
+            let _ = questions.flush();
         });
         Ok(Objects {
             child,
@@ -481,35 +519,19 @@ impl Objects {
         })
     }
 
-    /// The next object's content.
+    /// The next object's content, in a new buffer.
     pub fn next(&mut self, what: &str) -> Result<Vec<u8>> {
-        let mut header = String::new();
-        self.stdout
-            .read_line(&mut header)
-            .map_err(|e| Error::Git(format!("git cat-file: {e}")))?;
-        let mut parts = header.split_whitespace();
-        let (Some(_id), Some(_kind), Some(size)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Error::Git(format!(
-                "git cat-file: cannot read {what}: {}",
-                crate::text::escape(header.trim())
-            )));
-        };
-        let size: u64 = size
-            .parse()
-            .map_err(|_| Error::Git("git cat-file: unexpected output".into()))?;
-        if size > self.limit {
-            return Err(Error::Io(format!(
-                "{what}: {size} bytes is over the limit of {} (`max-file-size` in runqlint.toml)",
-                self.limit
-            )));
-        }
-        let mut buf = vec![0; size as usize + 1];
-        self.stdout
-            .read_exact(&mut buf)
-            .map_err(|e| Error::Git(format!("git cat-file: {e}")))?;
-        buf.pop();
+        let mut buf = Vec::new();
+        self.next_into(what, &mut buf)?;
         Ok(buf)
+    }
+
+    /// The next object's content, read into `buf` (which keeps its allocation).
+    pub fn next_into(&mut self, what: &str, buf: &mut Vec<u8>) -> Result<()> {
+        match read_object(&mut self.stdout, buf, Some((what, self.limit)))? {
+            Some(_) => Ok(()),
+            None => Err(Error::Git(format!("git cat-file: cannot read {what}"))),
+        }
     }
 }
 
@@ -524,7 +546,7 @@ impl Drop for Objects {
     }
 }
 
-/// Reads single objects on demand (commit messages), one process for all of them.
+/// Reads single objects on demand (commit messages, trees), one process for all of them.
 pub struct Lookup {
     git: Git,
     process: Option<(Child, ChildStdin, BufReader<ChildStdout>)>,
@@ -538,31 +560,28 @@ impl Lookup {
         }
     }
 
-    /// The raw object `id` (for a commit: headers, a blank line, the message).
-    pub fn read(&mut self, id: &str) -> Result<Vec<u8>> {
+    /// The raw object `spec` names and its type; `None` when there is no such object.
+    fn object(&mut self, spec: &str) -> Result<Option<(String, Vec<u8>)>> {
         if self.process.is_none() {
             let mut child = self.git.spawn(&["cat-file", "--batch"])?;
             let stdin = child.stdin.take().expect("piped");
-            let stdout = BufReader::new(child.stdout.take().expect("piped"));
+            let stdout = BufReader::with_capacity(PIPE_BUFFER, child.stdout.take().expect("piped"));
             self.process = Some((child, stdin, stdout));
         }
         let (_, stdin, stdout) = self.process.as_mut().expect("just set");
-        let fail = |e: std::io::Error| Error::Git(format!("git cat-file: {e}"));
         stdin
-            .write_all(format!("{id}\n").as_bytes())
+            .write_all(format!("{spec}\n").as_bytes())
             .and_then(|()| stdin.flush())
-            .map_err(fail)?;
-        let mut header = String::new();
-        stdout.read_line(&mut header).map_err(fail)?;
-        let size: usize = header
-            .split_whitespace()
-            .nth(2)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| Error::Git(format!("git cat-file: cannot read {id}")))?;
-        let mut buf = vec![0; size + 1];
-        stdout.read_exact(&mut buf).map_err(fail)?;
-        buf.pop();
-        Ok(buf)
+            .map_err(|e| Error::Git(format!("git cat-file: {e}")))?;
+        let mut buf = Vec::new();
+        Ok(read_object(stdout, &mut buf, None)?.map(|kind| (kind, buf)))
+    }
+
+    /// The raw object `id` (for a commit: headers, a blank line, the message).
+    pub fn read(&mut self, id: &str) -> Result<Vec<u8>> {
+        self.object(id)?
+            .map(|(_, bytes)| bytes)
+            .ok_or_else(|| Error::Git(format!("git cat-file: cannot read {id}")))
     }
 
     /// A commit's message (everything after its headers).
@@ -574,6 +593,38 @@ impl Lookup {
             .map_or(raw.len(), |i| i + 2);
         Ok(String::from_utf8_lossy(&raw[start..]).into_owned())
     }
+
+    /// The tree mode of `path` in `commit` (`0o100644`, `0o120000` for a symbolic link),
+    /// read from its directory's tree; `None` when the path is not there.
+    pub fn mode(&mut self, commit: &str, path: &str) -> Result<Option<u32>> {
+        let (dir, name) = match path.rsplit_once('/') {
+            Some((dir, name)) => (format!("{commit}:{dir}"), name),
+            None => (format!("{commit}^{{tree}}"), path),
+        };
+        let Some((kind, tree)) = self.object(&dir)? else {
+            return Ok(None);
+        };
+        if kind != "tree" {
+            return Ok(None);
+        }
+        // A commit id's digits are twice its object format's hash length in bytes.
+        Ok(tree_mode(&tree, name.as_bytes(), commit.len() / 2))
+    }
+}
+
+/// The mode of entry `name` in a raw tree object (`<octal mode> SP <name> NUL <hash>`...).
+fn tree_mode(tree: &[u8], name: &[u8], hash_len: usize) -> Option<u32> {
+    let mut rest = tree;
+    while !rest.is_empty() {
+        let space = memchr::memchr(b' ', rest)?;
+        let nul = space + memchr::memchr(0, &rest[space..])?;
+        if &rest[space + 1..nul] == name {
+            let mode = std::str::from_utf8(&rest[..space]).ok()?;
+            return u32::from_str_radix(mode, 8).ok();
+        }
+        rest = rest.get(nul + 1 + hash_len..)?;
+    }
+    None
 }
 
 impl Drop for Lookup {
@@ -582,5 +633,27 @@ impl Drop for Lookup {
             drop(stdin);
             let _ = child.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tree_mode;
+
+    #[test]
+    fn tree_mode_finds_the_entry_by_its_whole_name() {
+        let hash = [7u8; 20];
+        let mut tree = Vec::new();
+        for (mode, name) in [
+            ("100644", "run_queue.json.bak"),
+            ("120000", "run_queue.json"),
+        ] {
+            tree.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+            tree.extend_from_slice(&hash);
+        }
+        assert_eq!(tree_mode(&tree, b"run_queue.json", 20), Some(0o120000));
+        assert_eq!(tree_mode(&tree, b"run_queue.json.bak", 20), Some(0o100644));
+        assert_eq!(tree_mode(&tree, b"run_queue", 20), None);
+        assert_eq!(tree_mode(&tree[..30], b"run_queue.json", 20), None);
     }
 }

@@ -210,12 +210,6 @@ pub fn lint_owned(
             base.map(|h| h.join().expect("validating UTF-8 does not panic")),
         )
     });
-    let input = Input {
-        path,
-        current: current_src.as_ref().map(Source::bytes),
-        base: base_src.as_ref().map(|s| (base_name, s.bytes())),
-    };
-    let enabled = |rule: Rule| settings.levels.get(rule) != Level::Off;
     let (current, base) = std::thread::scope(|s| {
         let base = base_src.as_ref().map(|src| s.spawn(move || src.read()));
         let current = current_src.as_ref().map(Source::read);
@@ -224,22 +218,98 @@ pub fn lint_owned(
             base.map(|h| h.join().expect("parsing does not panic")),
         )
     });
+    judge(
+        path,
+        current_src.as_ref().zip(current.as_ref()),
+        base_src.as_ref().zip(base.as_ref()).map(|b| (base_name, b)),
+        settings,
+    )
+}
+
+/// One version, read once to be checked several times: `audit` checks each version of a
+/// file's history as a commit and again as each of its children's parent.
+pub struct Prepared {
+    /// Borrows `src`'s text. Declared first, so it is dropped before the text.
+    read: Result<Read<'static>, document::SyntaxError>,
+    src: Source,
+}
+
+impl Prepared {
+    pub fn new(bytes: Vec<u8>) -> Prepared {
+        let src = Source::new(bytes);
+        let read = src.read();
+        // SAFETY: `read` borrows the text behind `src`: a heap buffer owned through an
+        // `Arc<String>` (or the `Vec` of invalid bytes) that nothing mutates, that moving a
+        // `Prepared` does not move, and that outlives `read` (dropped first, above). It is
+        // only handed out with the lifetime of a borrow of `self` (see [`Prepared::read`]).
+        let read = unsafe {
+            std::mem::transmute::<
+                Result<Read<'_>, document::SyntaxError>,
+                Result<Read<'static>, document::SyntaxError>,
+            >(read)
+        };
+        Prepared { read, src }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        self.src.bytes()
+    }
+
+    fn read(&self) -> &Result<Read<'_>, document::SyntaxError> {
+        &self.read
+    }
+}
+
+/// [`lint`] of versions read beforehand.
+pub fn lint_prepared(
+    path: &str,
+    current: Option<&Prepared>,
+    base: Option<(&str, &Prepared)>,
+    settings: &Settings,
+) -> FileReport {
+    judge(
+        path,
+        current.map(|p| (&p.src, p.read())),
+        base.map(|(name, p)| (name, (&p.src, p.read()))),
+        settings,
+    )
+}
+
+type ReadResult<'t> = Result<Read<'t>, document::SyntaxError>;
+
+/// The check proper, on versions already read.
+fn judge(
+    path: &str,
+    current: Option<(&Source, &ReadResult)>,
+    base: Option<(&str, (&Source, &ReadResult))>,
+    settings: &Settings,
+) -> FileReport {
+    let base_name = base.map_or("HEAD", |(name, _)| name);
+    let current_src = current.map(|(src, _)| src);
+    let base_src = base.map(|(_, (src, _))| src);
+    let input = Input {
+        path,
+        current: current_src.map(Source::bytes),
+        base: base_src.map(|s| (base_name, s.bytes())),
+    };
+    let enabled = |rule: Rule| settings.levels.get(rule) != Level::Off;
 
     // Syntax errors are located by offset, not pointer; a broken base is only a warning.
     let mut syntax: Vec<(Side, Option<Severity>, document::SyntaxError)> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
 
-    let current = match current {
+    let current: Option<&Read> = match current.map(|(_, r)| r) {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
-            syntax.push((Side::Current, None, e));
+            syntax.push((Side::Current, None, copy_error(e)));
             None
         }
         None => None,
     };
-    let base = match base {
+    let base: Option<&Read> = match base.map(|(_, (_, r))| r) {
         Some(Ok(p)) => Some(p),
-        Some(Err(mut e)) => {
+        Some(Err(e)) => {
+            let mut e = copy_error(e);
             e.message = format!("{base_name} version is not valid JSON: {}", e.message);
             e.help = Some(
                 "history rules were skipped; the checked version is still checked on its own"
@@ -283,7 +353,7 @@ pub fn lint_owned(
 
     // Item rules run on the checked version; a deleted file is an empty queue.
     let empty = serde_json::Value::Array(Vec::new());
-    let (current_slow, base_slow) = (slow_queue(current.as_ref()), slow_queue(base.as_ref()));
+    let (current_slow, base_slow) = (slow_queue(current), slow_queue(base));
     let current_queue: Option<&Queue> = match &current {
         Some(Read::Fast(q)) => Some(q),
         _ => current_slow.as_deref(),
@@ -324,10 +394,8 @@ pub fn lint_owned(
     // Locate every finding first (byte spans), then turn all their offsets into lines and
     // columns in one sweep per version.
     let mut locator = Locator::new(
-        current_version
-            .as_ref()
-            .map(|v| (v, fast(current.as_ref()))),
-        base_version.as_ref().map(|v| (v, fast(base.as_ref()))),
+        current_version.as_ref().map(|v| (v, fast(current))),
+        base_version.as_ref().map(|v| (v, fast(base))),
     );
     let mut placed = Vec::new();
     for (side, severity, e) in syntax {
@@ -416,6 +484,15 @@ pub fn lint_owned(
         current: current_version,
         base: base_version,
         diagnostics,
+    }
+}
+
+/// A copy of a syntax error, to report it again.
+fn copy_error(e: &document::SyntaxError) -> document::SyntaxError {
+    document::SyntaxError {
+        offset: e.offset,
+        message: e.message.clone(),
+        help: e.help.clone(),
     }
 }
 

@@ -15,12 +15,12 @@
 //!   branch.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use crate::cli::AuditArgs;
 use crate::error::{Error, Result};
-use crate::history::{self, Change, Git, Objects};
-use crate::lint::{self, Diagnostic, FileReport, Settings};
+use crate::gitcli::Git;
+use crate::history::{self, Change, Objects};
+use crate::lint::{self, Diagnostic, FileReport, Prepared, Settings};
 use crate::output::{self, Summary};
 use crate::rules::{Rule, Side};
 
@@ -54,6 +54,9 @@ pub fn run(args: &AuditArgs) -> Result<Summary> {
     };
     let stale_after = stale_after_ms(&args.common, &ws.config)?;
     let (git, shown, history) = file_history(&ws, args.path.as_deref(), args.since.as_deref())?;
+    for note in history.link_notes() {
+        output::stderr(&note);
+    }
     let total = history.changes.len();
     let reports = audit(&git, history.changes, ws.config.max_file_size, |time| {
         Settings {
@@ -103,20 +106,54 @@ pub fn audit(
 ) -> Result<Vec<CommitReport>> {
     // Each blob is read once, in the order it is first needed; a version is kept only
     // until the last change that needs it.
-    let mut order: Vec<String> = Vec::new();
+    let mut order: Vec<(String, String)> = Vec::new();
     let mut uses: HashMap<String, usize> = HashMap::new();
     for c in &changes {
         for blob in needed(c) {
             let n = uses.entry(blob.clone()).or_insert(0);
             if *n == 0 {
-                order.push(blob.clone());
+                order.push((blob.clone(), c.path.clone()));
             }
             *n += 1;
         }
     }
-    let mut objects = Objects::stream(git, order.clone(), limit)?;
-    let mut next = order.into_iter();
-    let mut texts: HashMap<String, Arc<Vec<u8>>> = HashMap::new();
+    // Reading a version (from git, UTF-8 checked, scanned) runs on its own thread, a
+    // version or two ahead of the checking on this one.
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(String, Prepared)>>(2);
+        s.spawn(move || {
+            let ids = order.iter().map(|(id, _)| id.clone()).collect();
+            let mut objects = match Objects::stream(git, ids, limit) {
+                Ok(objects) => objects,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            for (id, path) in order {
+                let read = objects
+                    .next(&format!("{path} in {id}"))
+                    .map(|bytes| (id, Prepared::new(bytes)));
+                let failed = read.is_err();
+                if tx.send(read).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        check_all(changes, &rx, &mut uses, settings_at)
+    })
+}
+
+/// [`audit`]'s loop: the versions arrive through `versions_in`, in the order they are
+/// first needed.
+fn check_all(
+    changes: Vec<Change>,
+    versions_in: &std::sync::mpsc::Receiver<Result<(String, Prepared)>>,
+    uses: &mut HashMap<String, usize>,
+    settings_at: impl Fn(i64) -> Settings,
+) -> Result<Vec<CommitReport>> {
+    // Each version read (UTF-8 checked, scanned or parsed) once, for all its uses.
+    let mut versions: HashMap<String, Prepared> = HashMap::new();
     // The keys of each version's single-file findings.
     let mut keys: HashMap<String, Vec<Key>> = HashMap::new();
     let mut out = Vec::new();
@@ -124,127 +161,148 @@ pub fn audit(
     for change in changes {
         let needed: Vec<String> = needed(&change).into_iter().cloned().collect();
         for blob in &needed {
-            while !texts.contains_key(blob) {
-                let id = next.next().expect("every needed blob is in the order");
-                let bytes = objects.next(&format!("{} in {}", change.path, id))?;
-                texts.insert(id, Arc::new(bytes));
+            while !versions.contains_key(blob) {
+                let (id, version) = versions_in.recv().map_err(|_| {
+                    Error::Git("git cat-file: stopped before the last version".into())
+                })??;
+                versions.insert(id, version);
             }
         }
-        let settings = settings_at(change.commit.time);
-        let text_of = |p: &history::Parent| p.blob.as_ref().map(|b| texts[b].clone());
-        let current = change.blob.as_ref().map(|b| texts[b].clone());
-        let current_bytes: &[u8] = current.as_deref().map_or(&[], |b| &b[..]);
-        let with_file: Vec<(&history::Parent, Arc<Vec<u8>>)> = change
-            .parents
-            .iter()
-            .filter_map(|p| Some((p, text_of(p)?)))
-            .collect();
-
-        // The version against each parent that has the file (or alone).
-        let mut linted: Vec<FileReport> = with_file
-            .iter()
-            .map(|(parent, bytes)| {
-                lint::lint_owned(
-                    &change.path,
-                    current.as_ref().map(|c| c.to_vec()),
-                    Some((history::short(&parent.commit), bytes.to_vec())),
-                    &settings,
-                )
-            })
-            .collect();
-        if linted.is_empty() {
-            linted.push(lint::lint_owned(
-                &change.path,
-                current.as_ref().map(|c| c.to_vec()),
-                None,
-                &settings,
-            ));
-        }
-
-        // What the parents' versions already had.
-        let mut had: Vec<Key> = Vec::new();
-        for (parent, bytes) in &with_file {
-            let blob = parent.blob.as_ref().expect("filtered");
-            if !keys.contains_key(blob) {
-                let alone = lint::lint_owned(&parent.path, Some(bytes.to_vec()), None, &settings);
-                keys.insert(blob.clone(), single_file_keys(&alone, bytes));
-            }
-            had.extend(keys[blob].iter().cloned());
-        }
-        if let Some(blob) = &change.blob {
-            keys.entry(blob.clone())
-                .or_insert_with(|| single_file_keys(&linted[0], current_bytes));
-        }
-
-        // A merge's history findings that one side already brought: found on that side
-        // between the merge base and that parent.
-        let brought: Vec<Vec<Key>> = match (&change.base, with_file.len() > 1) {
-            (Some(base), true) => {
-                let base_text = text_of(base);
-                with_file
-                    .iter()
-                    .map(|(parent, bytes)| {
-                        let Some(base_text) = &base_text else {
-                            return Vec::new();
-                        };
-                        let side = lint::lint_owned(
-                            &parent.path,
-                            Some(bytes.to_vec()),
-                            Some((history::short(&base.commit), base_text.to_vec())),
-                            &settings,
-                        );
-                        keyed(&side, bytes, is_history_finding)
-                            .into_iter()
-                            .map(|(_, k)| k)
-                            .collect()
-                    })
-                    .collect()
-            }
-            _ => Vec::new(),
+        let new = if change.link {
+            // Not a queue: nothing to check here, and its children start afresh.
+            None
+        } else {
+            new_findings(
+                &change,
+                &versions,
+                &mut keys,
+                &settings_at(change.commit.time),
+            )
         };
-
-        let mut new: Vec<Diagnostic> = Vec::new();
-        let mut taken: Vec<Key> = Vec::new();
-        for (d, key) in keyed(&linted[0], current_bytes, is_single_file) {
-            if !had.contains(&key) {
-                new.push(d.clone());
-            }
-        }
-        for (p, report) in linted.iter().enumerate() {
-            for (d, key) in keyed(report, current_bytes, is_history_finding) {
-                let explained = brought
-                    .iter()
-                    .enumerate()
-                    .any(|(q, keys)| q != p && keys.contains(&key));
-                if !explained && !taken.contains(&key) {
-                    taken.push(key);
-                    new.push(d.clone());
-                }
-            }
-        }
         // Release versions no later change needs.
         for blob in &needed {
             let n = uses.get_mut(blob).expect("counted");
             *n -= 1;
             if *n == 0 {
-                texts.remove(blob);
+                versions.remove(blob);
+                keys.remove(blob);
             }
         }
-        if new.is_empty() {
+        let Some(mut report) = new else {
             continue;
-        }
-        for d in &mut new {
+        };
+        for d in &mut report.diagnostics {
             d.commit = Some(change.commit.id.clone());
         }
-        new.sort_by_key(|d| (d.location.side == Side::Base, d.location.span.start, d.rule));
-        let mut report = linted.swap_remove(0);
-        report.diagnostics = new;
         if let Some(v) = &mut report.current {
             v.name = format!("{} ({})", change.path, change.commit.short());
         }
         out.push(CommitReport { change, report });
     }
     Ok(out)
+}
+
+/// The report of `change`'s version with only the findings new at that commit; `None` when
+/// there are none. `keys` holds (and gains) each version's single-file findings.
+fn new_findings(
+    change: &Change,
+    versions: &HashMap<String, Prepared>,
+    keys: &mut HashMap<String, Vec<Key>>,
+    settings: &Settings,
+) -> Option<FileReport> {
+    let version_of = |p: &history::Parent| p.blob.as_ref().map(|b| &versions[b]);
+    let current = change.blob.as_ref().map(|b| &versions[b]);
+    let current_bytes: &[u8] = current.map_or(&[], |c| c.bytes());
+    let with_file: Vec<(&history::Parent, &Prepared)> = change
+        .parents
+        .iter()
+        .filter_map(|p| Some((p, version_of(p)?)))
+        .collect();
+
+    // The version against each parent that has the file (or alone).
+    let mut linted: Vec<FileReport> = with_file
+        .iter()
+        .map(|(parent, version)| {
+            lint::lint_prepared(
+                &change.path,
+                current,
+                Some((history::short(&parent.commit), version)),
+                settings,
+            )
+        })
+        .collect();
+    if linted.is_empty() {
+        linted.push(lint::lint_prepared(&change.path, current, None, settings));
+    }
+
+    // What the parents' versions already had.
+    let mut had: Vec<Key> = Vec::new();
+    for (parent, version) in &with_file {
+        let blob = parent.blob.as_ref().expect("filtered");
+        if !keys.contains_key(blob) {
+            let alone = lint::lint_prepared(&parent.path, Some(version), None, settings);
+            keys.insert(blob.clone(), single_file_keys(&alone, version.bytes()));
+        }
+        had.extend(keys[blob].iter().cloned());
+    }
+    if let Some(blob) = &change.blob {
+        keys.entry(blob.clone())
+            .or_insert_with(|| single_file_keys(&linted[0], current_bytes));
+    }
+
+    // A merge's history findings that one side already brought: found on that side
+    // between the merge base and that parent.
+    let brought: Vec<Vec<Key>> = match (&change.base, with_file.len() > 1) {
+        (Some(base), true) => {
+            let base_version = version_of(base);
+            with_file
+                .iter()
+                .map(|(parent, version)| {
+                    let Some(base_version) = base_version else {
+                        return Vec::new();
+                    };
+                    let side = lint::lint_prepared(
+                        &parent.path,
+                        Some(version),
+                        Some((history::short(&base.commit), base_version)),
+                        settings,
+                    );
+                    keyed(&side, version.bytes(), is_history_finding)
+                        .into_iter()
+                        .map(|(_, k)| k)
+                        .collect()
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+
+    let mut new: Vec<Diagnostic> = Vec::new();
+    let mut taken: Vec<Key> = Vec::new();
+    for (d, key) in keyed(&linted[0], current_bytes, is_single_file) {
+        if !had.contains(&key) {
+            new.push(d.clone());
+        }
+    }
+    for (p, report) in linted.iter().enumerate() {
+        for (d, key) in keyed(report, current_bytes, is_history_finding) {
+            let explained = brought
+                .iter()
+                .enumerate()
+                .any(|(q, keys)| q != p && keys.contains(&key));
+            if !explained && !taken.contains(&key) {
+                taken.push(key);
+                new.push(d.clone());
+            }
+        }
+    }
+    if new.is_empty() {
+        return None;
+    }
+    new.sort_by_key(|d| (d.location.side == Side::Base, d.location.span.start, d.rule));
+    let mut report = linted.swap_remove(0);
+    report.diagnostics = new;
+    Some(report)
 }
 
 fn is_single_file(d: &Diagnostic) -> bool {

@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use crate::cli::LogArgs;
 use crate::error::{Error, Result};
-use crate::history::{self, Commit, Git, Lookup, Objects};
+use crate::gitcli::Git;
+use crate::history::{self, Commit, Lookup, Objects};
 use crate::output;
 use crate::queue::{Queue, ValueQueue};
 
@@ -98,6 +99,9 @@ pub fn run(args: &LogArgs) -> Result<bool> {
         )));
     }
     let (git, shown, history) = file_history(&ws, args.path.as_deref(), args.since.as_deref())?;
+    for note in history.link_notes() {
+        output::stderr(&note);
+    }
     let mut events = timeline(&git, history.changes, &args.id, ws.config.max_file_size)?;
     if events.is_empty() {
         output::stderr(&format!(
@@ -147,6 +151,8 @@ fn timeline(git: &Git, changes: Vec<history::Change>, id: &str, limit: u64) -> R
     let mut next = order.into_iter();
     let mut states: HashMap<String, State> = HashMap::new();
     let mut last: Option<Last> = None;
+    // Two buffers take turns: the version being read and the last one, to compare with.
+    let mut spare: Vec<u8> = Vec::new();
     let mut events = Vec::new();
 
     for change in changes {
@@ -161,14 +167,17 @@ fn timeline(git: &Git, changes: Vec<history::Change>, id: &str, limit: u64) -> R
             };
             while !states.contains_key(blob) {
                 let id = next.next().expect("every needed blob is in the order");
-                let bytes = objects.next(&format!("{} in {}", p.path, id))?;
-                let (state, span) = finder.read(&bytes, &State::Absent, None);
+                objects.next_into(&format!("{} in {}", p.path, id), &mut spare)?;
+                let (state, span) = finder.read(&spare, &State::Absent, None);
                 states.insert(id.clone(), state);
-                *last = Some(Last {
+                let bytes = std::mem::take(&mut spare);
+                if let Some(old) = last.replace(Last {
                     blob: id,
                     bytes,
                     span,
-                });
+                }) {
+                    spare = old.bytes;
+                }
             }
             Ok(states[blob].clone())
         };
@@ -186,19 +195,22 @@ fn timeline(git: &Git, changes: Vec<history::Change>, id: &str, limit: u64) -> R
             Some(blob) => {
                 while !states.contains_key(blob) {
                     let id = next.next().expect("every needed blob is in the order");
-                    let bytes = objects.next(&format!("{} in {}", change.path, id))?;
+                    objects.next_into(&format!("{} in {}", change.path, id), &mut spare)?;
                     let first_parent = change.parents.first().and_then(|p| p.blob.as_ref());
                     let from = last
                         .as_ref()
                         .filter(|l| Some(&l.blob) == first_parent)
                         .and_then(|l| Some((&l.bytes[..], l.span?)));
-                    let (state, span) = finder.read(&bytes, &first, from);
+                    let (state, span) = finder.read(&spare, &first, from);
                     states.insert(id.clone(), state);
-                    last = Some(Last {
+                    let bytes = std::mem::take(&mut spare);
+                    if let Some(old) = last.replace(Last {
                         blob: id,
                         bytes,
                         span,
-                    });
+                    }) {
+                        spare = old.bytes;
+                    }
                 }
                 states[blob].clone()
             }

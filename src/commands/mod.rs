@@ -115,9 +115,9 @@ pub fn file_history(
     ws: &Workspace,
     explicit: Option<&Path>,
     since: Option<&str>,
-) -> Result<(crate::history::Git, String, crate::history::History)> {
+) -> Result<(crate::gitcli::Git, String, crate::history::History)> {
     let shown = ws.display_path(&ws.queue_path(explicit))?;
-    let git = crate::history::Git::new(&ws.root);
+    let git = crate::gitcli::Git::at(&ws.root);
     let history = crate::history::walk(&git, &shown, since)?;
     if history.changes.is_empty() && since.is_none() {
         return Err(Error::Usage(format!(

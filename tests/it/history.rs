@@ -692,3 +692,43 @@ fn a_fix_commit_shows_its_receipt() {
     // The repair itself breaks no rule.
     assert!(h.blamed(&[]).iter().all(|(_, commit, _)| *commit != fixed));
 }
+
+#[test]
+fn a_version_that_is_a_symbolic_link_is_read_as_no_file() {
+    let mut h = History::new();
+    for dir in ["", "sub/"] {
+        let path = format!("{dir}{Q}");
+        let c1 = h.commit_queue(&path, vec![queued("a"), finished("t", "done", 1, 2)], "add");
+        // The queue becomes a link to a valid queue elsewhere; git records the link.
+        h.repo
+            .write(&format!("{dir}elsewhere.json"), queue(vec![queued("a")]));
+        std::fs::remove_file(h.repo.root.join(&path)).unwrap();
+        std::os::unix::fs::symlink("elsewhere.json", h.repo.root.join(&path)).unwrap();
+        h.repo.git(&["add", "-A"]);
+        let c2 = h.git_at(&["commit", "-q", "--no-verify", "-m", "link"]);
+        std::fs::remove_file(h.repo.root.join(&path)).unwrap();
+        // Back to a regular file, where `t` is queued again: after no file, it is new.
+        let c3 = h.commit_queue(&path, vec![queued("a"), queued("t")], "file again");
+
+        let note = format!(
+            "runqlint: note: {path} is a symbolic link in commit {}, not a queue: read as no file there\n",
+            &c2[..12]
+        );
+        let run = h.audit(&["--format", "json", &path]);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert_eq!(run.json()["diagnostics"], json!([]));
+        assert_eq!(run.stderr, note);
+
+        let run = h.log(&["a", &path, "--format", "json"]);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert_eq!(run.stderr, note);
+        assert_eq!(
+            events(&run.json()),
+            vec![
+                (c1, "added".into(), Value::Null, s("queued")),
+                (c2, "removed".into(), s("queued"), Value::Null),
+                (c3, "added".into(), Value::Null, s("queued")),
+            ]
+        );
+    }
+}
