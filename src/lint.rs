@@ -160,6 +160,8 @@ impl Source {
 enum Read<'t> {
     /// Valid JSON, no repeated key, valid for the schema: only the typed view was built.
     Fast(Queue<'t>),
+    /// The same, scanned by the caller beforehand ([`lint_against_scanned`]).
+    Scanned(&'t Queue<'t>),
     /// Anything else, parsed into a value.
     Slow(Parsed),
 }
@@ -168,6 +170,7 @@ enum Read<'t> {
 fn fast<'a>(read: Option<&'a Read<'a>>) -> Option<&'a Queue<'a>> {
     match read {
         Some(Read::Fast(q)) => Some(q),
+        Some(Read::Scanned(q)) => Some(q),
         _ => None,
     }
 }
@@ -222,6 +225,33 @@ pub fn lint_owned(
         path,
         current_src.as_ref().zip(current.as_ref()),
         base_src.as_ref().zip(base.as_ref()).map(|b| (base_name, b)),
+        settings,
+    )
+}
+
+/// [`lint_owned`] against a base version the caller has already scanned: `base_text` is
+/// the base's text and `base_queue` what [`scan::scan`] returned for exactly that text
+/// (so the base is neither validated as UTF-8 nor scanned again). `fix` lints the repaired
+/// file against HEAD's version, which is the original it has just scanned.
+pub fn lint_against_scanned(
+    path: &str,
+    current: Vec<u8>,
+    base_name: &str,
+    base_text: Arc<String>,
+    base_queue: &Queue,
+    settings: &Settings,
+) -> FileReport {
+    let base_src = Source {
+        text: base_text,
+        invalid: None,
+    };
+    let base_read: ReadResult = Ok(Read::Scanned(base_queue));
+    let current_src = Source::new(current);
+    let current_read = current_src.read();
+    judge(
+        path,
+        Some((&current_src, &current_read)),
+        Some((base_name, (&base_src, &base_read))),
         settings,
     )
 }
@@ -354,14 +384,8 @@ fn judge(
     // Item rules run on the checked version; a deleted file is an empty queue.
     let empty = serde_json::Value::Array(Vec::new());
     let (current_slow, base_slow) = (slow_queue(current), slow_queue(base));
-    let current_queue: Option<&Queue> = match &current {
-        Some(Read::Fast(q)) => Some(q),
-        _ => current_slow.as_deref(),
-    };
-    let base_queue: Option<&Queue> = match &base {
-        Some(Read::Fast(q)) => Some(q),
-        _ => base_slow.as_deref(),
-    };
+    let current_queue: Option<&Queue> = fast(current).or(current_slow.as_deref());
+    let base_queue: Option<&Queue> = fast(base).or(base_slow.as_deref());
     let deleted_queue = ValueQueue::new(&empty);
     let queue = current_queue.or(if input.current.is_none() {
         Some(&*deleted_queue)
@@ -799,5 +823,64 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Linting against a base the caller scanned gives exactly what linting both versions
+    /// does: the same diagnostics (base-side locations included) and the same versions.
+    #[test]
+    fn a_base_scanned_beforehand_lints_like_one_scanned_here() {
+        let settings = Settings {
+            levels: Levels::default(),
+            now_ms: 1_800_000_000_000,
+            stale_after_ms: 3_600_000,
+        };
+        let mut base_located = 0;
+        for base in texts() {
+            let queue = scan::scan(&base).expect("the scanner reads the base");
+            let text = Arc::new(base.clone());
+            let currents = [
+                base.clone(),
+                // Item `a` deleted, a terminal item reopened, a running item done.
+                base.replacen("\"id\": \"a\"", "\"id\": \"a2\"", 1),
+                base.replace("\"done\"", "\"running\""),
+                base.replace("\"stale\"", "\"queued\""),
+                base.replace("\"items\"", "\"items\": 1, \"items\""),
+                base[..base.len() / 2].to_string(),
+            ];
+            for current in currents {
+                let whole = lint(
+                    &Input {
+                        path: "q.json",
+                        current: Some(current.as_bytes()),
+                        base: Some(("HEAD", base.as_bytes())),
+                    },
+                    &settings,
+                );
+                let reused = lint_against_scanned(
+                    "q.json",
+                    current.clone().into_bytes(),
+                    "HEAD",
+                    Arc::clone(&text),
+                    &queue,
+                    &settings,
+                );
+                assert_eq!(
+                    format!("{:?}", whole.diagnostics),
+                    format!("{:?}", reused.diagnostics),
+                    "{base}\n->\n{current}"
+                );
+                let shown = |r: &FileReport| {
+                    [&r.current, &r.base]
+                        .map(|v| v.as_ref().map(|v| (v.name.clone(), v.text.clone())))
+                };
+                assert_eq!(shown(&whole), shown(&reused));
+                base_located += reused
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.related.is_some_and(|l| l.side == Side::Base))
+                    .count();
+            }
+        }
+        assert!(base_located > 0, "no finding pointed into the base");
     }
 }

@@ -20,9 +20,10 @@ use crate::text;
 
 use super::settings::Settings;
 
-/// The queue file as read: its text, valid UTF-8.
+/// The queue file as read: its text, valid UTF-8 (shared, so that the lint of the
+/// repaired file shows it as HEAD's version without a copy when the two are the same).
 pub struct Source {
-    pub text: String,
+    pub text: Arc<String>,
 }
 
 /// The queue file, read: by the scanner (the common case), or parsed whole.
@@ -42,7 +43,9 @@ impl Source {
     /// reason `runqlint check` gives).
     pub fn new(bytes: Vec<u8>, shown: &str) -> Result<Source> {
         match String::from_utf8(bytes) {
-            Ok(text) => Ok(Source { text }),
+            Ok(text) => Ok(Source {
+                text: Arc::new(text),
+            }),
             Err(e) => Err(match document::parse(e.as_bytes()) {
                 Err(e) => not_json(shown, &e),
                 Ok(_) => Error::Refused(format!("{shown} is not UTF-8")),
@@ -169,7 +172,7 @@ pub fn prepare(
             }
         }
     };
-    let (new_text, errors) = new_errors(source.bytes(), new_text, base, s)?;
+    let (new_text, errors) = new_errors(source, read, new_text, base, s)?;
     if !errors.is_empty() {
         return Err(Error::Refused(format!(
             "the repaired file would not pass `runqlint check` against HEAD, so nothing was written: {}",
@@ -207,9 +210,12 @@ fn splice_items(text: &str, queue: &Queue, plan: &Plan) -> std::result::Result<S
 /// the repair name the same places.
 ///
 /// The checker takes `new` and `base` as they are (no copy of either); HEAD's bytes are
-/// kept aside for a second lint only when they differ from the original's.
+/// kept aside for a second lint only when they differ from the original's. When they are
+/// the original's and the scanner read it, HEAD's version is not scanned again: the lint
+/// takes the original's text and scan ([`lint::lint_against_scanned`]).
 fn new_errors(
-    original: &[u8],
+    source: &Source,
+    read: &Read,
     new: String,
     base: Option<Base>,
     s: &Settings,
@@ -224,12 +230,26 @@ fn new_errors(
         Some(b) if !b.is_original => Some(b.bytes.clone()),
         _ => None,
     };
-    let checked = lint::lint_owned(
-        &s.shown,
-        Some(new.into_bytes()),
-        base.map(|b| ("HEAD", b.bytes)),
-        &settings,
-    );
+    let original = source.bytes();
+    let checked = match (read, base) {
+        (Read::Scanned { queue, .. }, Some(b)) if b.is_original => {
+            drop(b);
+            lint::lint_against_scanned(
+                &s.shown,
+                new.into_bytes(),
+                "HEAD",
+                Arc::clone(&source.text),
+                queue,
+                &settings,
+            )
+        }
+        (_, base) => lint::lint_owned(
+            &s.shown,
+            Some(new.into_bytes()),
+            base.map(|b| ("HEAD", b.bytes)),
+            &settings,
+        ),
+    };
     let errors: Vec<&lint::Diagnostic> = checked
         .diagnostics
         .iter()
