@@ -231,11 +231,13 @@ pub fn lint_owned(
 
 /// [`lint_owned`] against a base version the caller has already scanned: `base_text` is
 /// the base's text and `base_queue` what [`scan::scan`] returned for exactly that text
-/// (so the base is neither validated as UTF-8 nor scanned again). `fix` lints the repaired
-/// file against HEAD's version, which is the original it has just scanned.
+/// (so the base is neither validated as UTF-8 nor scanned again). The current version is
+/// text, shared (the caller may read it meanwhile, as `fix` does to write it as a blob).
+/// `fix` lints the repaired file against HEAD's version, which is the original it has just
+/// scanned.
 pub fn lint_against_scanned(
     path: &str,
-    current: Vec<u8>,
+    current: Arc<String>,
     base_name: &str,
     base_text: Arc<String>,
     base_queue: &Queue,
@@ -246,7 +248,10 @@ pub fn lint_against_scanned(
         invalid: None,
     };
     let base_read: ReadResult = Ok(Read::Scanned(base_queue));
-    let current_src = Source::new(current);
+    let current_src = Source {
+        text: current,
+        invalid: None,
+    };
     let current_read = current_src.read();
     judge(
         path,
@@ -858,7 +863,7 @@ mod tests {
                 );
                 let reused = lint_against_scanned(
                     "q.json",
-                    current.clone().into_bytes(),
+                    Arc::new(current.clone()),
                     "HEAD",
                     Arc::clone(&text),
                     &queue,

@@ -105,7 +105,21 @@ pub fn run(args: &FixArgs) -> Result<()> {
         bytes,
         is_original: base_is_original,
     });
-    let prepared = prepare::prepare(&source, &read, base, &survey, &liveness, &s)?;
+    // A committing run writes the repaired text's blob while the text is linted.
+    let write_blob = |bytes: &[u8]| match repo {
+        Some(r) => r.write_blob(bytes),
+        None => Err(Error::Bug(format!("{shown}: no repository to write to"))),
+    };
+    let commits = s.commits() && repo.is_some() && guarded.branch.is_some();
+    let prepared = prepare::prepare(
+        &source,
+        &read,
+        base,
+        &survey,
+        &liveness,
+        &s,
+        commits.then_some(&write_blob as prepare::WriteBlob),
+    )?;
     let mut report = FixReport {
         path: s.shown.clone(),
         survey: &survey,
@@ -170,6 +184,7 @@ pub fn run(args: &FixArgs) -> Result<()> {
         original: source.bytes(),
         original_id: &original_id,
         new: new_text.as_bytes(),
+        new_blob: prepared.blob,
         backup: backup_path.as_deref().zip(backup_shown.as_deref()),
         message: &message,
         run_id: &receipt.run_id,

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::document;
 use crate::edit;
 use crate::error::{Error, Result};
+use crate::git::ObjectId;
 use crate::lint::{self, Input, Severity};
 use crate::queue::{Queue, Running, ValueQueue};
 use crate::receipt::Receipt;
@@ -125,7 +126,12 @@ pub struct Prepared {
     pub plan: Plan,
     /// The repaired text; `None` when the plan changes nothing.
     pub new_text: Option<String>,
+    /// The repaired text's blob id, when [`prepare`] was asked to write it.
+    pub blob: Option<ObjectId>,
 }
+
+/// Writes the repaired text as a blob and returns its id (the caller's repository).
+pub type WriteBlob<'a> = &'a dyn Fn(&[u8]) -> Result<ObjectId>;
 
 /// Plans the repair of `survey`'s candidates (answers in `liveness`, same order) and
 /// splices the edits. A scanned file is verified item by item
@@ -134,6 +140,12 @@ pub struct Prepared {
 /// appended items); a parsed one is re-parsed whole and compared with the planned
 /// document. Then the result is linted against `base` (HEAD's version): an
 /// error-severity finding the original did not already have refuses the repair.
+///
+/// `write_blob`, when given, is called with the repaired text while it is linted (on this
+/// thread; the lint runs on another), so that a committing run's blob is hashed and
+/// compressed side by side with the lint. Its result counts only if the lint accepts the
+/// text; a blob written for a refused repair is an unreferenced object (see
+/// ARCHITECTURE.md).
 pub fn prepare(
     source: &Source,
     read: &Read,
@@ -141,6 +153,7 @@ pub fn prepare(
     survey: &Survey,
     liveness: &[Liveness],
     s: &Settings,
+    write_blob: Option<WriteBlob>,
 ) -> Result<Prepared> {
     let shown = s.shown.as_str();
     let text = source.text.as_str();
@@ -154,6 +167,7 @@ pub fn prepare(
         return Ok(Prepared {
             plan,
             new_text: None,
+            blob: None,
         });
     }
     let bug = |what: String| Error::Bug(format!("{shown}: {what}; nothing written"));
@@ -172,7 +186,7 @@ pub fn prepare(
             }
         }
     };
-    let (new_text, errors) = new_errors(source, read, new_text, base, s)?;
+    let (new_text, errors, blob) = new_errors(source, read, new_text, base, s, write_blob)?;
     if !errors.is_empty() {
         return Err(Error::Refused(format!(
             "the repaired file would not pass `runqlint check` against HEAD, so nothing was written: {}",
@@ -182,6 +196,7 @@ pub fn prepare(
     Ok(Prepared {
         plan,
         new_text: Some(new_text),
+        blob: blob.transpose()?,
     })
 }
 
@@ -212,14 +227,18 @@ fn splice_items(text: &str, queue: &Queue, plan: &Plan) -> std::result::Result<S
 /// The checker takes `new` and `base` as they are (no copy of either); HEAD's bytes are
 /// kept aside for a second lint only when they differ from the original's. When they are
 /// the original's and the scanner read it, HEAD's version is not scanned again: the lint
-/// takes the original's text and scan ([`lint::lint_against_scanned`]).
+/// takes the original's text and scan ([`lint::lint_against_scanned`]), on a second thread
+/// while `write_blob` (if any) writes `new` on this one. On the other path `write_blob` is
+/// called after the lint, and not at all when the result has new errors. Returns `new`,
+/// the new errors and what `write_blob` returned.
 fn new_errors(
     source: &Source,
     read: &Read,
     new: String,
     base: Option<Base>,
     s: &Settings,
-) -> Result<(String, Vec<String>)> {
+    write_blob: Option<WriteBlob>,
+) -> Result<(String, Vec<String>, Option<Result<ObjectId>>)> {
     let settings = lint::Settings {
         levels: s.levels.clone(),
         now_ms: s.repair.now_ms,
@@ -231,17 +250,29 @@ fn new_errors(
         _ => None,
     };
     let original = source.bytes();
+    let mut blob = None;
     let checked = match (read, base) {
         (Read::Scanned { queue, .. }, Some(b)) if b.is_original => {
             drop(b);
-            lint::lint_against_scanned(
-                &s.shown,
-                new.into_bytes(),
-                "HEAD",
-                Arc::clone(&source.text),
-                queue,
-                &settings,
-            )
+            let new = Arc::new(new);
+            let (shown, settings, linted) = (s.shown.as_str(), &settings, Arc::clone(&new));
+            let checked = std::thread::scope(|scope| {
+                let lint = scope.spawn(move || {
+                    lint::lint_against_scanned(
+                        shown,
+                        linted,
+                        "HEAD",
+                        Arc::clone(&source.text),
+                        queue,
+                        settings,
+                    )
+                });
+                blob = write_blob.map(|write| write(new.as_bytes()));
+                lint.join()
+            });
+            checked.map_err(|_| {
+                Error::Bug(format!("{}: linting the repaired file panicked", s.shown))
+            })?
         }
         (_, base) => lint::lint_owned(
             &s.shown,
@@ -300,7 +331,10 @@ fn new_errors(
         .ok_or_else(|| Error::Bug(format!("{}: the repaired text was lost", s.shown)))?
         .text;
     let new = Arc::try_unwrap(text).unwrap_or_else(|shared| String::clone(&shared));
-    Ok((new, added))
+    if let (None, Some(write), true) = (&blob, write_blob, added.is_empty()) {
+        blob = Some(write(new.as_bytes()));
+    }
+    Ok((new, added, blob))
 }
 
 /// The receipt of `plan`. The run id defaults to `fix_<stamp>_<first 8 digits of the

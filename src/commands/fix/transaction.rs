@@ -38,6 +38,9 @@ pub struct Job<'a> {
     pub original: &'a [u8],
     pub original_id: &'a str,
     pub new: &'a [u8],
+    /// `new`'s blob id when it was already written (`prepare` writes it while the repaired
+    /// file is linted); else the transaction writes it.
+    pub new_blob: Option<ObjectId>,
     /// The backup to make (a free name), and as shown.
     pub backup: Option<(&'a Path, &'a str)>,
     /// The commit message (the receipt) and its run id.
@@ -54,7 +57,10 @@ pub fn run(job: &Job, commit: Option<(&Repo, &Branch)>) -> Result<Option<ObjectI
     let mut held = None;
     if let Some((r, branch)) = commit {
         atomic::remove_stale_temps(job.path);
-        let blob = r.write_blob(job.new)?;
+        let blob = match job.new_blob {
+            Some(blob) => blob,
+            None => r.write_blob(job.new)?,
+        };
         let token = format!(
             "runqlint fix pid {} run {}\n",
             std::process::id(),
