@@ -14,7 +14,13 @@
 //!   tab: the smallest indentation found), its line ending (CRLF when the file uses it), or
 //!   on one line without spaces when the file is minified (no line break inside it).
 //!
-//! The caller re-parses the result and compares it with the value it meant to produce.
+//! The caller verifies the result against the value it meant to produce: by re-parsing it
+//! whole, or, when only items changed, item by item with [`apply_items`].
+//!
+//! A [`Splicer`] locates values with a span index of the whole text, or
+//! ([`Splicer::for_items`]) of only the items it is asked about, given every item's byte
+//! range (as the scanner records them): editing a few items of a large file then indexes
+//! those items, not the file.
 
 use serde_json::{Map, Value};
 

@@ -23,6 +23,10 @@
 //!
 //! A clean result is checked before it is returned: it must parse to exactly the merged
 //! value, else the whole-file conflict is returned instead.
+//!
+//! Two paths give the same result: `fast` scans the versions, compares items as bytes and
+//! parses, merges and checks only the items whose text differs; [`merge_values`] parses the
+//! three versions whole, for the inputs the fast path declines.
 
 use serde_json::{Map, Value};
 
@@ -118,7 +122,7 @@ pub fn merge(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> Outcome
 }
 
 /// [`merge`] on whole parsed values: the path for every input, and the only one for the
-/// inputs [`fast::merge`] declines.
+/// inputs the fast path (`merge::fast`) declines.
 pub fn merge_values(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> Outcome {
     let (b, (o, t)) = std::thread::scope(|s| {
         let ob = s.spawn(|| document::parse(ours));

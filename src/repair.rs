@@ -26,8 +26,11 @@
 //!      one (a missing attempt counts as 1) and `createdAtMs` = now; refused, and
 //!      reported, when that exceeds `max_attempts` (the old item is still marked).
 //!
-//! The plan also carries the value the edited text must parse to, so the command can
-//! verify the splice before writing anything.
+//! The plan also carries what the edited text must parse to ([`Intended`]: each changed
+//! item's value, the appended items), so the command can verify the splice before writing
+//! anything. [`plan`] works on a parsed document; [`plan_items`] on a scanned one, reading
+//! values only of its running items and indexing only the items it edits. Both run the
+//! same policy and give the same plan.
 
 use std::collections::HashSet;
 
@@ -133,7 +136,7 @@ pub enum Finish {
 }
 
 impl Finish {
-    /// The status it sets (spelled once, by [`Status`]).
+    /// The status it sets (spelled once, by [`Status`](crate::queue::Status)).
     pub fn status(self) -> crate::queue::Status {
         match self {
             Finish::Done => crate::queue::Status::Done,

@@ -1,12 +1,13 @@
 //! The fast path of [`super::merge`]: the same merge, reading the three versions with the
 //! scanner ([`crate::scan`]) instead of building whole `Value` trees.
 //!
-//! A queue that changed on two branches differs in a few items out of many. So the items are
-//! matched by id through the scanned views and compared as byte slices: an item whose text is
-//! the same on both sides (or unchanged on theirs since the base) is settled without being
-//! parsed. Only an item whose texts differ is parsed, three small values, and merged by the
-//! very code of the full path ([`Merger::merge_pair`]); textually different but equal items
-//! (reformatted, keys reordered) are recognised there and left alone.
+//! A queue that changed on two branches differs in a few items out of many. So the items
+//! are matched by id through the scanned views (at the same index first, else by a hash of
+//! the id) and compared as byte slices: an item whose text is the same on both sides (or
+//! unchanged on theirs since the base) is settled without being parsed. Only an item whose
+//! texts differ is parsed, three small values, and merged by the very code of the full path
+//! ([`Merger::merge_pair`]); textually different but equal items (reformatted, keys
+//! reordered) are recognised there and left alone.
 //!
 //! Edits are computed on a small context document per changed item instead of a span index
 //! of the whole file: the item's own lines, wrapped as `[\n<lines>\n]` (with a second
@@ -24,12 +25,12 @@
 //!
 //! The path declines (returns `None`, and the caller takes the full path) whenever its
 //! picture would be incomplete: a version the scanner declines (not valid JSON, against the
-//! schema, escaped ids, CRLF is fine), an item without an id or with a repeated one, sides of
-//! different shapes, an empty items array, top-level members other than `items` that differ
-//! between the sides, an item sharing a line with other values (minified files, one-line
-//! arrays), an edit or a verification that does not come out as planned. Declining costs
-//! time, never a different result: where this path answers, it answers what the full path
-//! does (the tests compare the two on random queues).
+//! schema, an escaped id; CRLF files scan), an item without an id or with a repeated one
+//! (in the base too), sides of different shapes, an empty items array, top-level members
+//! other than `items` that differ between the sides, an item sharing a line with other
+//! values (minified files, one-line arrays), an edit or a verification that does not come
+//! out as planned. Declining costs time, never a different result: where this path answers,
+//! it answers what the full path does (the tests compare the two on random queues).
 
 use std::cell::OnceCell;
 use std::collections::HashMap;

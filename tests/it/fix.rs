@@ -459,6 +459,42 @@ fn keeps_the_files_own_style() {
     }
 }
 
+/// A file the scanner declines (here for an escaped key) takes the whole-document path:
+/// parsed whole, spliced with a span index of all of it, re-parsed and compared. It gets
+/// exactly the bytes the item-by-item path writes for the same queue.
+#[test]
+fn a_file_the_scanner_declines_is_repaired_byte_for_byte_as_a_scanned_one() {
+    let mut triaged = stuck("t");
+    triaged["triage"] = json!({"status": "needs_review", "x-note": "kept"});
+    let done = item(
+        "d",
+        "done",
+        json!({"run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1}}),
+    );
+    let scanned = pretty(&json!({"items": [stuck("s"), done, triaged], "owner": "hq"}));
+    let declined = scanned.replace("\"owner\"", "\"own\\u0065r\"");
+    assert!(runqlint::scan::scan(&scanned).is_some());
+    assert!(runqlint::scan::scan(&declined).is_none(), "{declined}");
+    let mut after = Vec::new();
+    for text in [&scanned, &declined] {
+        let repo = setup(text);
+        let r = fix(&repo, &["--requeue"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(commits(&repo), 2);
+        after.push(String::from_utf8(repo.read(Q)).unwrap());
+    }
+    assert_ne!(after[0], scanned);
+    assert_eq!(after[1], after[0].replace("\"owner\"", "\"own\\u0065r\""));
+    // The untouched item and the text around the items keep their bytes.
+    let (prefix, blocks, suffix) = blocks(&scanned);
+    assert!(after[0].starts_with(&prefix) && after[0].ends_with(&suffix));
+    assert!(after[0].contains(&blocks[1]), "{}", after[0]);
+    let d: Value = serde_json::from_str(&after[0]).unwrap();
+    assert_eq!(find(&d, "s")["status"], "failed");
+    assert_eq!(find(&d, "t")["triage"]["x-note"], "kept");
+    assert_eq!(items(&d).len(), 5);
+}
+
 #[test]
 fn mark_stale_sets_status_and_triage_only() {
     let repo = setup(&queue(vec![stuck("s")]));

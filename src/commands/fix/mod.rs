@@ -13,11 +13,14 @@
 //!    In a repository only git opens (SHA-256 objects, reftable refs) a committing run is
 //!    refused, naming the format; `--no-commit` works there, with the file's status and
 //!    `HEAD`'s version read through `git`.
-//! 3. Read the working-tree file once; survey it ([`crate::repair::survey`]); ask the
+//! 3. Read the working-tree file once and scan it (while HEAD's version is read); survey
+//!    its running items ([`crate::repair::survey`]); ask the
 //!    liveness provider once about every stale item ([`crate::liveness`]; one that cannot
 //!    run at all is exit 2 here, before anything is written).
-//! 4. [`prepare`], pure: plan ([`crate::repair::plan`]; nothing to change: exit 0, nothing
-//!    written), splice the edits, re-parse and require exactly the planned value; lint the
+//! 4. [`prepare`], pure: plan ([`crate::repair::plan_items`] on a file the scanner read,
+//!    [`crate::repair::plan`] on one it declined; nothing to change: exit 0, nothing
+//!    written), splice the edits and require exactly the planned value (item by item,
+//!    [`crate::edit::apply_items`], or by re-parsing a declined file whole); lint the
 //!    result against HEAD with the configured levels (`stale-running` counts as a warning
 //!    here: items whose liveness is unknown are deliberately left running); an
 //!    error-severity finding the original file did not already have refuses the fix.
@@ -86,7 +89,8 @@ pub fn run(args: &FixArgs) -> Result<()> {
     // git reports the file clean, yet its bytes differ from HEAD's blob: a clean/smudge
     // filter (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would
     // rewrite every line.
-    if s.commits() && guarded.clean && base.as_ref().is_some_and(|b| b != source.bytes()) {
+    let base_is_original = base.as_deref() == Some(source.bytes());
+    if s.commits() && guarded.clean && base.is_some() && !base_is_original {
         return Err(filtered(shown));
     }
     read.check_shape(shown)?;
@@ -96,7 +100,11 @@ pub fn run(args: &FixArgs) -> Result<()> {
     // Plan, splice, verify: pure.
     // The original's blob id: names the receipt and the journal's starting point. Bytes
     // equal to HEAD's blob have its id; others are hashed (below, only when needed).
-    let head_id = base_id.filter(|_| base.as_deref() == Some(source.bytes()));
+    let head_id = base_id.filter(|_| base_is_original);
+    let base = base.map(|bytes| prepare::Base {
+        bytes,
+        is_original: base_is_original,
+    });
     let prepared = prepare::prepare(&source, &read, base, &survey, &liveness, &s)?;
     let mut report = FixReport {
         path: s.shown.clone(),

@@ -110,6 +110,13 @@ impl Read<'_> {
     }
 }
 
+/// HEAD's version of the file, which the repaired text is linted against.
+pub struct Base {
+    pub bytes: Vec<u8>,
+    /// The bytes are the original's (a file clean against HEAD).
+    pub is_original: bool,
+}
+
 /// What the repair changes, verified.
 pub struct Prepared {
     pub plan: Plan,
@@ -127,7 +134,7 @@ pub struct Prepared {
 pub fn prepare(
     source: &Source,
     read: &Read,
-    base: Option<Vec<u8>>,
+    base: Option<Base>,
     survey: &Survey,
     liveness: &[Liveness],
     s: &Settings,
@@ -204,7 +211,7 @@ fn splice_items(text: &str, queue: &Queue, plan: &Plan) -> std::result::Result<S
 fn new_errors(
     original: &[u8],
     new: String,
-    base: Option<Vec<u8>>,
+    base: Option<Base>,
     s: &Settings,
 ) -> Result<(String, Vec<String>)> {
     let settings = lint::Settings {
@@ -212,12 +219,15 @@ fn new_errors(
         now_ms: s.repair.now_ms,
         stale_after_ms: s.stale_after_ms,
     };
-    let base_is_original = base.as_deref() == Some(original);
-    let kept_base = if base_is_original { None } else { base.clone() };
+    let base_is_original = base.as_ref().is_some_and(|b| b.is_original);
+    let kept_base = match &base {
+        Some(b) if !b.is_original => Some(b.bytes.clone()),
+        _ => None,
+    };
     let checked = lint::lint_owned(
         &s.shown,
         Some(new.into_bytes()),
-        base.map(|b| ("HEAD", b)),
+        base.map(|b| ("HEAD", b.bytes)),
         &settings,
     );
     let errors: Vec<&lint::Diagnostic> = checked
