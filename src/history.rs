@@ -449,31 +449,27 @@ impl Drop for BlobIds {
 const PIPE_BUFFER: usize = 1 << 16;
 const PIECE: u64 = 1 << 15;
 
-/// Reads one `--batch` answer from `stdout` into `buf` (cleared first; its allocation is
-/// reused and never zeroed): the header, the content, the newline after it. `Ok(None)`:
-/// the object is missing or is not what was asked.
-fn read_object(
-    stdout: &mut BufReader<ChildStdout>,
-    buf: &mut Vec<u8>,
-    limit: Option<(&str, u64)>,
-) -> Result<Option<String>> {
-    let fail = |e: std::io::Error| Error::Git(format!("git cat-file: {e}"));
+/// The header of the next `--batch` answer: the object's type and size; `None` when it
+/// is missing.
+fn read_header(stdout: &mut BufReader<ChildStdout>) -> Result<Option<(String, u64)>> {
     let mut header = String::new();
-    stdout.read_line(&mut header).map_err(fail)?;
+    stdout
+        .read_line(&mut header)
+        .map_err(|e| Error::Git(format!("git cat-file: {e}")))?;
     let mut parts = header.split_whitespace();
     let (Some(_id), Some(kind), Some(size)) = (parts.next(), parts.next(), parts.next()) else {
         return Ok(None);
     };
-    let size: u64 = size
+    let size = size
         .parse()
         .map_err(|_| Error::Git("git cat-file: unexpected output".into()))?;
-    if let Some((what, limit)) = limit {
-        if size > limit {
-            return Err(Error::Io(format!(
-                "{what}: {size} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)"
-            )));
-        }
-    }
+    Ok(Some((kind.to_string(), size)))
+}
+
+/// The content of a `--batch` answer whose header said `size`, and the newline after it,
+/// read into `buf` (cleared first; its allocation is reused and never zeroed).
+fn read_body(stdout: &mut BufReader<ChildStdout>, buf: &mut Vec<u8>, size: u64) -> Result<()> {
+    let fail = |e: std::io::Error| Error::Git(format!("git cat-file: {e}"));
     buf.clear();
     buf.reserve(size as usize + 1);
     // Into the reserved space, which `read_to_end` fills without zeroing it first.
@@ -484,15 +480,27 @@ fn read_object(
         }
     }
     buf.pop();
-    Ok(Some(kind.to_string()))
+    Ok(())
 }
 
-/// Objects read by `git cat-file --batch`, in an order given up front: git inflates the
-/// next object while the caller works on this one.
+/// Why [`Objects`] gave no more.
+enum Stop {
+    /// The object is missing, or is not what was asked.
+    Missing,
+    /// Its size, over the limit.
+    TooBig(u64),
+    Failed(Error),
+}
+
+/// Objects read by `git cat-file --batch`, in an order given up front. Three things run at
+/// once: git inflating, a thread copying git's answers out of the pipe, and the caller
+/// working on an earlier version, so that neither side waits on the other's work.
 pub struct Objects {
     child: Child,
-    stdout: BufReader<ChildStdout>,
-    writer: Option<std::thread::JoinHandle<()>>,
+    got: Option<std::sync::mpsc::Receiver<std::result::Result<Vec<u8>, Stop>>>,
+    /// Buffers the caller is done with, for the reading thread to fill again.
+    spare: std::sync::mpsc::Sender<Vec<u8>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
     limit: u64,
 }
 
@@ -501,7 +509,8 @@ impl Objects {
     pub fn stream(git: &Git, ids: Vec<String>, limit: u64) -> Result<Objects> {
         let mut child = git.spawn(&["cat-file", "--batch"])?;
         let mut stdin = child.stdin.take().expect("piped");
-        let stdout = BufReader::with_capacity(PIPE_BUFFER, child.stdout.take().expect("piped"));
+        let mut stdout = BufReader::with_capacity(PIPE_BUFFER, child.stdout.take().expect("piped"));
+        let count = ids.len();
         let writer = std::thread::spawn(move || {
             let mut questions = BufWriter::new(&mut stdin);
             for id in ids {
@@ -511,10 +520,31 @@ impl Objects {
             }
             let _ = questions.flush();
         });
+        // Two versions ahead at most: memory stays a few versions whatever the history.
+        let (tx, got) = std::sync::mpsc::sync_channel(2);
+        let (spare, spares) = std::sync::mpsc::channel::<Vec<u8>>();
+        let reader = std::thread::spawn(move || {
+            for _ in 0..count {
+                let mut buf = spares.try_recv().unwrap_or_default();
+                let answer = match read_header(&mut stdout) {
+                    Err(e) => Err(Stop::Failed(e)),
+                    Ok(None) => Err(Stop::Missing),
+                    Ok(Some((_, size))) if size > limit => Err(Stop::TooBig(size)),
+                    Ok(Some((_, size))) => read_body(&mut stdout, &mut buf, size)
+                        .map(|()| buf)
+                        .map_err(Stop::Failed),
+                };
+                let stop = answer.is_err();
+                if tx.send(answer).is_err() || stop {
+                    return;
+                }
+            }
+        });
         Ok(Objects {
             child,
-            stdout,
-            writer: Some(writer),
+            got: Some(got),
+            spare,
+            threads: vec![writer, reader],
             limit,
         })
     }
@@ -526,22 +556,39 @@ impl Objects {
         Ok(buf)
     }
 
-    /// The next object's content, read into `buf` (which keeps its allocation).
+    /// The next object's content, put into `buf`; the buffer `buf` held goes back to be
+    /// filled again.
     pub fn next_into(&mut self, what: &str, buf: &mut Vec<u8>) -> Result<()> {
-        match read_object(&mut self.stdout, buf, Some((what, self.limit)))? {
-            Some(_) => Ok(()),
-            None => Err(Error::Git(format!("git cat-file: cannot read {what}"))),
+        let got = self.got.as_ref().expect("until dropped");
+        match got.recv() {
+            Ok(Ok(bytes)) => {
+                let old = std::mem::replace(buf, bytes);
+                if old.capacity() > 0 {
+                    let _ = self.spare.send(old);
+                }
+                Ok(())
+            }
+            Ok(Err(Stop::TooBig(size))) => Err(Error::Io(format!(
+                "{what}: {size} bytes is over the limit of {} (`max-file-size` in runqlint.toml)",
+                self.limit
+            ))),
+            Ok(Err(Stop::Failed(e))) => Err(e),
+            Ok(Err(Stop::Missing)) | Err(_) => {
+                Err(Error::Git(format!("git cat-file: cannot read {what}")))
+            }
         }
     }
 }
 
 impl Drop for Objects {
     fn drop(&mut self) {
-        // Unread objects are abandoned: stop git rather than read them.
+        // Unread objects are abandoned: stop git rather than read them, and the reading
+        // thread with it (its pipe ends, or its next answer has nobody to go to).
+        self.got = None;
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if let Some(w) = self.writer.take() {
-            let _ = w.join();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
         }
     }
 }
@@ -573,8 +620,12 @@ impl Lookup {
             .write_all(format!("{spec}\n").as_bytes())
             .and_then(|()| stdin.flush())
             .map_err(|e| Error::Git(format!("git cat-file: {e}")))?;
+        let Some((kind, size)) = read_header(stdout)? else {
+            return Ok(None);
+        };
         let mut buf = Vec::new();
-        Ok(read_object(stdout, &mut buf, None)?.map(|kind| (kind, buf)))
+        read_body(stdout, &mut buf, size)?;
+        Ok(Some((kind, buf)))
     }
 
     /// The raw object `id` (for a commit: headers, a blank line, the message).

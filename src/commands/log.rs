@@ -309,7 +309,7 @@ impl Finder {
         before: &State,
         parent: Option<(&[u8], (usize, usize))>,
     ) -> (State, Option<(usize, usize)>) {
-        if self.surely_absent(bytes) && *before == State::Absent {
+        if *before == State::Absent && self.surely_absent(bytes) {
             // Absent before and not spelled here: absent, or in a broken version unknown,
             // which also leaves it absent.
             return (State::Absent, None);

@@ -732,3 +732,25 @@ fn a_version_that_is_a_symbolic_link_is_read_as_no_file() {
         );
     }
 }
+
+#[test]
+fn a_version_over_the_size_limit_stops_log_and_audit_with_one_line() {
+    let mut h = History::new();
+    let big: Vec<Value> = (0..40).map(|i| queued(&format!("item-{i:02}"))).collect();
+    h.commit(big, "many items");
+    h.commit(vec![queued("item-00")], "few items");
+    h.repo.write("runqlint.toml", "max-file-size = \"1KiB\"\n");
+    let limit = format!("{Q} in ");
+    for run in [h.audit(&["--format", "json"]), h.log(&["item-00"])] {
+        assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+        assert_eq!(run.stdout, "");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(run.stderr.contains(&limit), "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("bytes is over the limit of 1024 (`max-file-size` in runqlint.toml)"),
+            "{}",
+            run.stderr
+        );
+    }
+}
