@@ -120,44 +120,71 @@ fn process_exists(_pid: u32) -> bool {
 /// symbolic link, dangling or not) is there: it is never followed or overwritten. On a
 /// file system without hard links the file is created with O_EXCL instead.
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    let exists = || {
-        Error::Refused(format!(
-            "{} already exists; a backup is never overwritten or followed, so nothing was written (run fix again, or use --no-backup)",
-            path.display()
-        ))
-    };
+    stage_new(path, bytes)?.link(path, bytes)
+}
+
+/// The bytes of a new file, written and fsynced to a temporary file in `beside`'s
+/// directory ahead of time (named like `beside`'s temporary files, so a killed run's copy
+/// is removed by the next run); [`Staged::link`] gives it its name. Dropped unlinked, the
+/// temporary file is removed.
+pub struct Staged(tempfile::NamedTempFile);
+
+/// Stages `bytes` beside `beside` (see [`Staged`]).
+pub fn stage_new(beside: &Path, bytes: &[u8]) -> Result<Staged> {
     let failed = |e: std::io::Error| {
         Error::Io(format!(
             "{}: cannot write the backup: {}; nothing was written",
-            path.display(),
+            beside.display(),
             plain(e)
         ))
     };
-    let mut tmp = temp_beside(path).map_err(failed)?;
+    let mut tmp = temp_beside(beside).map_err(failed)?;
     tmp.as_file_mut()
         .write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(failed)?;
-    match fs::hard_link(tmp.path(), path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
-        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
-            drop(tmp);
-            let mut f = match OpenOptions::new().write(true).create_new(true).open(path) {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
-                Err(e) => return Err(io(path, "create the backup", e)),
-            };
-            return f
-                .write_all(bytes)
-                .and_then(|()| f.sync_all())
-                .map_err(|e| io(path, "write the backup", e));
+    Ok(Staged(tmp))
+}
+
+impl Staged {
+    /// Hard-links the staged file to `path` (in the same directory), which fails if
+    /// anything is there (see [`write_new`]); `bytes` are the staged bytes, written afresh
+    /// with O_EXCL on a file system without hard links.
+    pub fn link(self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let exists = || {
+            Error::Refused(format!(
+                "{} already exists; a backup is never overwritten or followed, so nothing was written (run fix again, or use --no-backup)",
+                path.display()
+            ))
+        };
+        let tmp = self.0;
+        match fs::hard_link(tmp.path(), path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                drop(tmp);
+                let mut f = match OpenOptions::new().write(true).create_new(true).open(path) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
+                    Err(e) => return Err(io(path, "create the backup", e)),
+                };
+                return f
+                    .write_all(bytes)
+                    .and_then(|()| f.sync_all())
+                    .map_err(|e| io(path, "write the backup", e));
+            }
+            Err(e) => {
+                return Err(Error::Io(format!(
+                    "{}: cannot write the backup: {}; nothing was written",
+                    path.display(),
+                    plain(e)
+                )))
+            }
         }
-        Err(e) => return Err(failed(e)),
+        drop(tmp);
+        sync_dir(&dir_of(path));
+        Ok(())
     }
-    drop(tmp);
-    sync_dir(&dir_of(path));
-    Ok(())
 }
 
 /// Replaces `path` with `bytes` atomically: a temporary file in the same directory (same

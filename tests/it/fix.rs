@@ -29,6 +29,15 @@ fn backups(repo: &Repo) -> Vec<String> {
     v
 }
 
+/// Temporary files left beside the queue file (a staged backup, a replace's new bytes).
+fn temporaries(repo: &Repo) -> Vec<String> {
+    std::fs::read_dir(&repo.root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".runqlint-tmp."))
+        .collect()
+}
+
 fn commits(repo: &Repo) -> usize {
     repo.git(&["rev-list", "--count", "HEAD"])
         .trim()
@@ -631,6 +640,7 @@ fn a_held_index_lock_stops_everything() {
     assert_eq!(commits(&repo), 1);
     assert_eq!(repo.read(Q), text.as_bytes());
     assert!(backups(&repo).is_empty());
+    assert_eq!(temporaries(&repo), Vec::<String>::new());
 }
 
 #[test]
@@ -653,6 +663,7 @@ fn a_branch_that_moved_or_a_file_that_changed_is_not_overwritten() {
     assert_eq!(repo.read(Q), format!("{text} ").as_bytes());
     assert_eq!(commits(&repo), 1);
     assert!(backups(&repo).is_empty());
+    assert_eq!(temporaries(&repo), Vec::<String>::new());
 }
 
 #[test]

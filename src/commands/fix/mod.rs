@@ -111,15 +111,29 @@ pub fn run(args: &FixArgs) -> Result<()> {
         None => Err(Error::Bug(format!("{shown}: no repository to write to"))),
     };
     let commits = s.commits() && repo.is_some() && guarded.branch.is_some();
-    let prepared = prepare::prepare(
-        &source,
-        &read,
-        base,
-        &survey,
-        &liveness,
-        &s,
-        commits.then_some(&write_blob as prepare::WriteBlob),
-    )?;
+    // A run that will back the file up writes the backup's bytes to a temporary file
+    // meanwhile (named when the transaction takes the backup; removed if it does not).
+    let stage = s.writes() && s.backup && !survey.stale.is_empty();
+    let (prepared, staged) = std::thread::scope(|scope| {
+        let staged =
+            stage.then(|| scope.spawn(|| crate::atomic::stage_new(&s.path, source.bytes())));
+        let prepared = prepare::prepare(
+            &source,
+            &read,
+            base,
+            &survey,
+            &liveness,
+            &s,
+            commits.then_some(&write_blob as prepare::WriteBlob),
+        );
+        (prepared, staged.map(|h| h.join()))
+    });
+    let prepared = prepared?;
+    let staged_backup = match staged {
+        Some(Ok(staged)) => Some(staged?),
+        Some(Err(_)) => return Err(Error::Bug(format!("{shown}: writing the backup panicked"))),
+        None => None,
+    };
     let mut report = FixReport {
         path: s.shown.clone(),
         survey: &survey,
@@ -186,11 +200,12 @@ pub fn run(args: &FixArgs) -> Result<()> {
         new: new_text.as_bytes(),
         new_blob: prepared.blob,
         backup: backup_path.as_deref().zip(backup_shown.as_deref()),
+        staged_backup,
         message: &message,
         run_id: &receipt.run_id,
     };
     let commit = repo.zip(guarded.branch.as_ref());
-    let made = transaction::run(&job, commit)?;
+    let made = transaction::run(job, commit)?;
     report.backup = backup_shown.clone();
     report.commit = made.map(|id| id.to_string());
     emit(&s, &report)?;

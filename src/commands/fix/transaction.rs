@@ -43,6 +43,9 @@ pub struct Job<'a> {
     pub new_blob: Option<ObjectId>,
     /// The backup to make (a free name), and as shown.
     pub backup: Option<(&'a Path, &'a str)>,
+    /// The backup's bytes (`original`), already written to a temporary file in the same
+    /// directory while the repaired file was prepared; else the backup is written here.
+    pub staged_backup: Option<atomic::Staged>,
     /// The commit message (the receipt) and its run id.
     pub message: &'a str,
     pub run_id: &'a str,
@@ -50,7 +53,7 @@ pub struct Job<'a> {
 
 /// Writes `job`: backup and atomic replace, and with `commit`, the commit of that one path
 /// on the branch and its index entry. Returns the commit made.
-pub fn run(job: &Job, commit: Option<(&Repo, &Branch)>) -> Result<Option<ObjectId>> {
+pub fn run(mut job: Job, commit: Option<(&Repo, &Branch)>) -> Result<Option<ObjectId>> {
     // A committing run first records its intent (see `journal`), so that a rerun can finish
     // or discard the job of a run that was killed; the lock is released before the journal
     // is removed (drop order: `lock`, then `journal`).
@@ -115,7 +118,10 @@ pub fn run(job: &Job, commit: Option<(&Repo, &Branch)>) -> Result<Option<ObjectI
         prepared = Some((r.make_commit(&c)?, c));
     }
     if let Some((b, _)) = job.backup {
-        atomic::write_new(b, job.original)?;
+        match job.staged_backup.take() {
+            Some(staged) => staged.link(b, job.original)?,
+            None => atomic::write_new(b, job.original)?,
+        }
         failpoint::hit("after-backup");
     }
     let stat = atomic::replace(job.path, job.original, job.new)?;
