@@ -568,7 +568,7 @@ impl Objects {
                 }
                 Ok(())
             }
-            Ok(Err(Stop::TooBig(size))) => Err(Error::Io(format!(
+            Ok(Err(Stop::TooBig(size))) => Err(Error::Refused(format!(
                 "{what}: {size} bytes is over the limit of {} (`max-file-size` in runqlint.toml)",
                 self.limit
             ))),
