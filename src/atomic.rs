@@ -198,25 +198,74 @@ impl Staged {
 /// temporary file's before the rename, which then differs from the file on disk so that git
 /// looks at its content.
 pub fn replace(path: &Path, original: &[u8], bytes: &[u8]) -> Result<fs::Metadata> {
-    let perms = fs::metadata(path)
-        .map_err(|e| io(path, "stat", e))?
-        .permissions();
-    let failed = |e: std::io::Error| {
-        Error::Io(format!(
-            "{}: cannot write the repaired file: {}; the original is untouched and nothing was committed",
-            path.display(),
-            plain(e)
-        ))
-    };
-    let mut tmp = temp_beside(path).map_err(failed)?;
+    let perms = permissions(path)?;
+    let mut tmp = temp_beside(path).map_err(|e| repair_failed(path, e))?;
     let (first, second) = bytes.split_at(bytes.len() / 2);
-    tmp.as_file_mut().write_all(first).map_err(failed)?;
+    tmp.as_file_mut()
+        .write_all(first)
+        .map_err(|e| repair_failed(path, e))?;
     failpoint::hit("mid-write");
     tmp.as_file_mut()
         .write_all(second)
         .and_then(|()| tmp.as_file().set_permissions(perms))
         .and_then(|()| tmp.as_file().sync_all())
-        .map_err(failed)?;
+        .map_err(|e| repair_failed(path, e))?;
+    rename_over(path, original, tmp)
+}
+
+/// The repaired bytes of a file, written and fsynced to a temporary file beside it (with
+/// the file's permissions) ahead of time; [`replace_staged`] renames it over the file.
+/// Dropped unused, the temporary file is removed.
+pub struct Replacement {
+    tmp: tempfile::NamedTempFile,
+    perms: fs::Permissions,
+}
+
+/// Stages `bytes` to replace `path` later (see [`Replacement`]).
+pub fn stage_replacement(path: &Path, bytes: &[u8]) -> Result<Replacement> {
+    let perms = permissions(path)?;
+    let mut tmp = temp_beside(path).map_err(|e| repair_failed(path, e))?;
+    tmp.as_file_mut()
+        .write_all(bytes)
+        .and_then(|()| tmp.as_file().set_permissions(perms.clone()))
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| repair_failed(path, e))?;
+    Ok(Replacement { tmp, perms })
+}
+
+/// [`replace`] with the bytes `staged` holds: the same failpoints, last check, rename and
+/// directory fsync, at the point the caller calls it. Permissions changed since the bytes
+/// were staged are carried over.
+pub fn replace_staged(path: &Path, original: &[u8], staged: Replacement) -> Result<fs::Metadata> {
+    let perms = permissions(path)?;
+    failpoint::hit("mid-write");
+    let Replacement { tmp, perms: was } = staged;
+    if perms != was {
+        tmp.as_file()
+            .set_permissions(perms)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| repair_failed(path, e))?;
+    }
+    rename_over(path, original, tmp)
+}
+
+fn permissions(path: &Path) -> Result<fs::Permissions> {
+    Ok(fs::metadata(path)
+        .map_err(|e| io(path, "stat", e))?
+        .permissions())
+}
+
+fn repair_failed(path: &Path, e: std::io::Error) -> Error {
+    Error::Io(format!(
+        "{}: cannot write the repaired file: {}; the original is untouched and nothing was committed",
+        path.display(),
+        plain(e)
+    ))
+}
+
+/// The end of [`replace`]: `tmp` is complete and fsynced; the last check, the rename, the
+/// directory fsync.
+fn rename_over(path: &Path, original: &[u8], tmp: tempfile::NamedTempFile) -> Result<fs::Metadata> {
     failpoint::hit("before-rename");
     let now = fs::read(path).map_err(|e| io(path, "re-read", e))?;
     if now != original {
@@ -253,5 +302,53 @@ fn same_write(_: &fs::Metadata, _: &fs::Metadata) -> bool {
 fn sync_dir(dir: &Path) {
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn temps(dir: &Path) -> usize {
+        fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(".runqlint-tmp.")
+            })
+            .count()
+    }
+
+    #[test]
+    fn a_staged_replacement_takes_the_file_s_mode_at_the_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.json");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let staged = stage_replacement(&path, b"new").unwrap();
+        assert_eq!(temps(dir.path()), 1);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        replace_staged(&path, b"old", staged).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        assert_eq!(temps(dir.path()), 0);
+    }
+
+    #[test]
+    fn a_staged_replacement_of_a_changed_file_is_refused_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.json");
+        fs::write(&path, "old").unwrap();
+        let staged = stage_replacement(&path, b"new").unwrap();
+        fs::write(&path, "theirs").unwrap();
+        let err = replace_staged(&path, b"old", staged).unwrap_err();
+        assert!(matches!(err, Error::Refused(_)), "{err:?}");
+        assert_eq!(fs::read(&path).unwrap(), b"theirs");
+        assert_eq!(temps(dir.path()), 0);
     }
 }

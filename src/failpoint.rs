@@ -7,7 +7,8 @@
 //!   and waits (at most 60 s) until `$RUNQLINT_FAILPOINT_FILE` exists, so a test can act at
 //!   exactly that moment.
 //!
-//! Points in `fix`: `after-backup`, `mid-write` (half the new bytes in the temporary file),
+//! Points in `fix`: `after-backup`, `mid-write` (half the new bytes in the temporary file;
+//! all of them when a committing run staged them while the repaired file was linted),
 //! `before-rename` (temporary file complete and fsynced, before the last "unchanged on disk"
 //! check), `after-rename` (queue file replaced, nothing committed), `after-commit` (commit
 //! made and branch moved, index entry not yet updated).

@@ -1000,6 +1000,8 @@ fn a_file_converted_by_git_filters_is_not_committed_byte_for_byte() {
     assert!(r.stderr.contains("git filters"), "{}", r.stderr);
     assert_eq!(repo.read(Q), text.as_bytes());
     assert_eq!(commits(&repo), 1);
+    // Refused after the repaired bytes and the backup were staged: both removed.
+    assert_eq!(temporaries(&repo), Vec::<String>::new());
     let r = fix(&repo, &["--no-commit"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(find(&doc(&repo), "s")["status"], "failed");

@@ -105,9 +105,17 @@ pub fn run(args: &FixArgs) -> Result<()> {
         bytes,
         is_original: base_is_original,
     });
-    // A committing run writes the repaired text's blob while the text is linted.
+    // A committing run writes the repaired text's blob while the text is linted, and
+    // meanwhile, on a thread of its own, the repaired bytes to a temporary file beside the
+    // file (renamed over it by the transaction; removed if it does not).
+    let staged_new = std::cell::RefCell::new(None);
     let write_blob = |bytes: &[u8]| match repo {
-        Some(r) => r.write_blob(bytes),
+        Some(r) => std::thread::scope(|scope| {
+            let staged = scope.spawn(|| crate::atomic::stage_replacement(&s.path, bytes));
+            let blob = r.write_blob(bytes);
+            *staged_new.borrow_mut() = Some(staged.join());
+            blob
+        }),
         None => Err(Error::Bug(format!("{shown}: no repository to write to"))),
     };
     let commits = s.commits() && repo.is_some() && guarded.branch.is_some();
@@ -132,6 +140,15 @@ pub fn run(args: &FixArgs) -> Result<()> {
     let staged_backup = match staged {
         Some(Ok(staged)) => Some(staged?),
         Some(Err(_)) => return Err(Error::Bug(format!("{shown}: writing the backup panicked"))),
+        None => None,
+    };
+    let staged_new = match staged_new.into_inner() {
+        Some(Ok(staged)) => Some(staged?),
+        Some(Err(_)) => {
+            return Err(Error::Bug(format!(
+                "{shown}: writing the repaired file panicked"
+            )))
+        }
         None => None,
     };
     let mut report = FixReport {
@@ -201,6 +218,7 @@ pub fn run(args: &FixArgs) -> Result<()> {
         new_blob: prepared.blob,
         backup: backup_path.as_deref().zip(backup_shown.as_deref()),
         staged_backup,
+        staged_new,
         message: &message,
         run_id: &receipt.run_id,
     };

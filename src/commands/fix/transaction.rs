@@ -7,8 +7,9 @@
 //! token). It checks the branch has not moved and the file is unchanged on disk, writes the
 //! commit object (signed when `commit.gpgsign` is on: a signature git cannot make refuses
 //! the fix here, with nothing written), the backup (a temporary file, then an exclusive
-//! hard link at the first free name), replaces the file atomically (abort if it changed on
-//! disk), moves the branch with compare-and-swap and updates only that path's index entry,
+//! hard link at the first free name), replaces the file atomically (renaming the repaired
+//! bytes' temporary file, written ahead of time when `prepare` wrote the blob; abort if it
+//! changed on disk), moves the branch with compare-and-swap and updates only that path's index entry,
 //! with the stat data of the bytes it wrote (so a later write shows in `git status`); it
 //! releases the lock, then removes the journal. `--no-commit` keeps no journal (an atomic
 //! replace is all it needs).
@@ -46,6 +47,9 @@ pub struct Job<'a> {
     /// The backup's bytes (`original`), already written to a temporary file in the same
     /// directory while the repaired file was prepared; else the backup is written here.
     pub staged_backup: Option<atomic::Staged>,
+    /// `new`, already written to a temporary file beside `path` while the repaired file was
+    /// linted; else the replace writes it.
+    pub staged_new: Option<atomic::Replacement>,
     /// The commit message (the receipt) and its run id.
     pub message: &'a str,
     pub run_id: &'a str,
@@ -124,7 +128,10 @@ pub fn run(mut job: Job, commit: Option<(&Repo, &Branch)>) -> Result<Option<Obje
         }
         failpoint::hit("after-backup");
     }
-    let stat = atomic::replace(job.path, job.original, job.new)?;
+    let stat = match job.staged_new.take() {
+        Some(staged) => atomic::replace_staged(job.path, job.original, staged)?,
+        None => atomic::replace(job.path, job.original, job.new)?,
+    };
     failpoint::hit("after-rename");
     let mut made = None;
     if let (Some((lock, _, _)), Some((r, _)), Some((id, c))) = (&held, commit, &prepared) {
