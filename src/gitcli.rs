@@ -467,8 +467,9 @@ fn run(mut cmd: Command, what: &str) -> Result<std::process::Output> {
         .map_err(|e| Error::Git(format!("cannot run `git` to {what}: {e}")))
 }
 
-/// The last non-empty line git wrote to stderr, escaped (it may quote file content).
-fn last_line(err: &[u8]) -> String {
+/// The last non-empty line git wrote to stderr, escaped (it may quote file content): the
+/// one-line reason of every failed `git` command, here and in `git::write`.
+pub(crate) fn last_line(err: &[u8]) -> String {
     let text = String::from_utf8_lossy(err);
     let line = text
         .lines()

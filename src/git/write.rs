@@ -15,6 +15,7 @@ use git2::Oid;
 
 use super::{ObjectId, Repo};
 use crate::error::{Error, Result};
+use crate::gitcli::last_line;
 
 /// Where `HEAD` points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -508,17 +509,6 @@ impl Repo {
 
 fn cannot_run(e: std::io::Error) -> Error {
     Error::Git(format!("cannot run git: {e}"))
-}
-
-/// The last non-empty line of a program's stderr, escaped: one line for a message.
-fn last_line(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
-    crate::text::escape(line.trim())
 }
 
 /// The index entry for `rel`. Without `stat` the entry's stat data is zero, which never
