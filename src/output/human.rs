@@ -353,16 +353,21 @@ fn excerpt(name: &str, text: &str, loc: &Location) -> String {
         .take(EXCERPT_CHARS)
         .collect();
     // More characters before than shown: some were not read at all, or were not kept.
-    let lead = if from > line_start || before.chars().count() < chars.len() {
-        "…"
-    } else {
-        ""
-    };
-    let tail = if after.len() < line_end - start {
-        "…"
-    } else {
-        ""
-    };
+    let cut_before = from > line_start || before.chars().count() < chars.len();
+    let cut_after = after.len() < line_end - start;
+    excerpt_lines(name, loc, (cut_before, &before), (&after, cut_after))
+}
+
+/// The excerpt's three lines: the location, the text shown (`…` where the line goes on),
+/// and the caret under the location.
+fn excerpt_lines(
+    name: &str,
+    loc: &Location,
+    (cut_before, before): (bool, &str),
+    (after, cut_after): (&str, bool),
+) -> String {
+    let lead = if cut_before { "…" } else { "" };
+    let tail = if cut_after { "…" } else { "" };
     let line = format!("{lead}{before}{after}{tail}").replace('\t', " ");
     let caret = " ".repeat(lead.chars().count() + before.chars().count());
     format!(
@@ -563,7 +568,7 @@ mod tests {
         }
     }
 
-    /// The excerpt as it was computed before: from the whole neutralized line.
+    /// The excerpt's window as it was computed before: from the whole neutralized line.
     fn whole_line_excerpt(name: &str, text: &str, loc: &Location) -> String {
         let start = loc.span.start.min(text.len());
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -573,22 +578,9 @@ mod tests {
         let chars: Vec<char> = text[..start].chars().collect();
         let before: String = chars[chars.len().saturating_sub(60)..].iter().collect();
         let after: String = text[start..line_end].chars().take(60).collect();
-        let lead = if before.chars().count() < chars.len() {
-            "…"
-        } else {
-            ""
-        };
-        let tail = if after.len() < line_end - start {
-            "…"
-        } else {
-            ""
-        };
-        let line = format!("{lead}{before}{after}{tail}").replace('\t', " ");
-        let caret = " ".repeat(lead.chars().count() + before.chars().count());
-        format!(
-            "  at {name}:{}:{}\n  │ {line}\n  │ {caret}^",
-            loc.line, loc.column
-        )
+        let cut_before = before.chars().count() < chars.len();
+        let cut_after = after.len() < line_end - start;
+        excerpt_lines(name, loc, (cut_before, &before), (&after, cut_after))
     }
 
     #[test]
