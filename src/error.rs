@@ -36,6 +36,16 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// A version of `what` that is larger than `max-file-size` allows: every reader (the
+    /// working file, a blob through libgit2, a version from git's history) refuses so.
+    pub fn too_big(what: impl fmt::Display, size: u64, limit: u64) -> Error {
+        Error::Refused(format!(
+            "{what}: {size} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)"
+        ))
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// An I/O error with the path it concerns.

@@ -568,10 +568,7 @@ impl Objects {
                 }
                 Ok(())
             }
-            Ok(Err(Stop::TooBig(size))) => Err(Error::Refused(format!(
-                "{what}: {size} bytes is over the limit of {} (`max-file-size` in runqlint.toml)",
-                self.limit
-            ))),
+            Ok(Err(Stop::TooBig(size))) => Err(Error::too_big(what, size, self.limit)),
             Ok(Err(Stop::Failed(e))) => Err(e),
             Ok(Err(Stop::Missing)) | Err(_) => {
                 Err(Error::Git(format!("git cat-file: cannot read {what}")))

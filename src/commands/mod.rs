@@ -174,11 +174,7 @@ pub fn read_worktree(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
         )));
     }
     if meta.len() > limit {
-        return Err(Error::Refused(format!(
-            "{}: {} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)",
-            path.display(),
-            meta.len()
-        )));
+        return Err(Error::too_big(path.display(), meta.len(), limit));
     }
     std::fs::read(path)
         .map(Some)

@@ -221,9 +221,7 @@ impl Repo {
         let odb = self.repo.odb()?;
         let (size, _) = odb.read_header(id)?;
         if size as u64 > limit {
-            return Err(Error::Refused(format!(
-                "{rel}: {size} bytes is over the limit of {limit} (`max-file-size` in runqlint.toml)"
-            )));
+            return Err(Error::too_big(rel, size as u64, limit));
         }
         // A loose object (what `git add` and a fresh commit write) inflates straight into
         // one buffer; anything else (a packed object) is read whole and copied.
