@@ -33,7 +33,7 @@ impl Repo {
     }
 
     /// The file at `rel` in revision `rev` (`HEAD`, a branch, a SHA, a tag), as git would
-    /// check it out (see [`Repo::content`]).
+    /// check it out (see `Repo::content`).
     pub fn blob_at(&self, rev: &str, rel: &str, limit: u64) -> Result<Blob> {
         self.blob_at_as(rev, rel, limit, true).map(|(blob, _)| blob)
     }
