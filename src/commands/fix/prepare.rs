@@ -1,6 +1,8 @@
-//! The pure half of `fix`: from the file's bytes, its HEAD version and the liveness
-//! answers to the repaired text, verified, and its receipt. No I/O; every refusal here
-//! happens before anything is written.
+//! The planning half of `fix`: from the file's bytes, its HEAD version and the liveness
+//! answers to the repaired text, verified, and its receipt. No I/O of its own: the one
+//! write it overlaps with its lint is the caller's `write_blob` (the new blob, and the
+//! staged copy of the new file), which counts only if the lint accepts. Every refusal
+//! here happens before the queue file, the index or a ref is touched.
 
 use std::collections::HashSet;
 use std::sync::Arc;
