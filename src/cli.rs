@@ -36,6 +36,7 @@ pub enum Command {
     Log(LogArgs),
     Audit(AuditArgs),
     MergeDriver(MergeDriverArgs),
+    Completions(CompletionsArgs),
 }
 
 /// Check queue files: the JSON Schema, the single-file rules, and the history rules against
@@ -309,4 +310,18 @@ pub struct AuditArgs {
     pub format: Format,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// Print a shell completion script for runqlint.
+///
+/// bash: `runqlint completions bash > ~/.local/share/bash-completion/completions/runqlint`;
+/// zsh: `runqlint completions zsh > "${fpath[1]}/_runqlint"`; fish:
+/// `runqlint completions fish > ~/.config/fish/completions/runqlint.fish`; PowerShell:
+/// `runqlint completions powershell | Out-String | Invoke-Expression` in `$PROFILE`;
+/// elvish: `eval (runqlint completions elvish | slurp)` in `rc.elv`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::gitcli::Git;
 use crate::history::{self, Change, Objects};
 use crate::lint::{self, Diagnostic, FileReport, Prepared, Settings};
-use crate::output::{self, Summary};
+use crate::output::{self, progress::Progress, Summary};
 use crate::rules::{Rule, Side};
 
 use super::{file_history, now_ms, stale_after_ms, Workspace};
@@ -53,18 +53,25 @@ pub fn run(args: &AuditArgs) -> Result<Summary> {
         None => None,
     };
     let stale_after = stale_after_ms(&args.common, &ws.config)?;
+    let progress = Progress::spinner("reading the history");
     let (git, shown, history) = file_history(&ws, args.path.as_deref(), args.since.as_deref())?;
     for note in history.link_notes() {
         output::stderr(&note);
     }
     let total = history.changes.len();
-    let reports = audit(&git, history.changes, ws.config.max_file_size, |time| {
-        Settings {
+    progress.count("checking commits", total as u64);
+    let reports = audit(
+        &git,
+        history.changes,
+        ws.config.max_file_size,
+        |time| Settings {
             levels: ws.config.levels.clone(),
             now_ms: fixed_now.unwrap_or(time * 1000),
             stale_after_ms: stale_after,
-        }
-    })?;
+        },
+        &progress,
+    )?;
+    progress.clear();
     let summary = Summary::of(&reports.iter().map(|r| r.report.clone()).collect::<Vec<_>>());
     output::stdout(&output::history::render_audit(
         args.format,
@@ -103,6 +110,7 @@ pub fn audit(
     changes: Vec<Change>,
     limit: u64,
     settings_at: impl Fn(i64) -> Settings,
+    progress: &Progress,
 ) -> Result<Vec<CommitReport>> {
     // Each blob is read once, in the order it is first needed; a version is kept only
     // until the last change that needs it.
@@ -140,7 +148,7 @@ pub fn audit(
                 }
             }
         });
-        check_all(changes, &rx, &mut uses, settings_at)
+        check_all(changes, &rx, &mut uses, settings_at, progress)
     })
 }
 
@@ -151,6 +159,7 @@ fn check_all(
     versions_in: &std::sync::mpsc::Receiver<Result<(String, Prepared)>>,
     uses: &mut HashMap<String, usize>,
     settings_at: impl Fn(i64) -> Settings,
+    progress: &Progress,
 ) -> Result<Vec<CommitReport>> {
     // Each version read (UTF-8 checked, scanned or parsed) once, for all its uses.
     let mut versions: HashMap<String, Prepared> = HashMap::new();
@@ -159,6 +168,7 @@ fn check_all(
     let mut out = Vec::new();
 
     for change in changes {
+        progress.step();
         let needed: Vec<String> = needed(&change).into_iter().cloned().collect();
         for blob in &needed {
             while !versions.contains_key(blob) {

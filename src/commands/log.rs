@@ -16,7 +16,7 @@ use crate::cli::LogArgs;
 use crate::error::{Error, Result};
 use crate::gitcli::Git;
 use crate::history::{self, Commit, Lookup, Objects};
-use crate::output;
+use crate::output::{self, progress::Progress};
 use crate::queue::{Queue, ValueQueue};
 
 use super::{file_history, Workspace};
@@ -98,11 +98,20 @@ pub fn run(args: &LogArgs) -> Result<bool> {
             ws.root.display()
         )));
     }
+    let progress = Progress::spinner("reading the history");
     let (git, shown, history) = file_history(&ws, args.path.as_deref(), args.since.as_deref())?;
     for note in history.link_notes() {
         output::stderr(&note);
     }
-    let mut events = timeline(&git, history.changes, &args.id, ws.config.max_file_size)?;
+    progress.count("reading versions", history.changes.len() as u64);
+    let mut events = timeline(
+        &git,
+        history.changes,
+        &args.id,
+        ws.config.max_file_size,
+        &progress,
+    )?;
+    progress.clear();
     if events.is_empty() {
         output::stderr(&format!(
             "runqlint: no item with id {} in the history of {}",
@@ -130,7 +139,13 @@ pub fn run(args: &LogArgs) -> Result<bool> {
 }
 
 /// The events of item `id` over `changes` (oldest first).
-fn timeline(git: &Git, changes: Vec<history::Change>, id: &str, limit: u64) -> Result<Vec<Event>> {
+fn timeline(
+    git: &Git,
+    changes: Vec<history::Change>,
+    id: &str,
+    limit: u64,
+    progress: &Progress,
+) -> Result<Vec<Event>> {
     let finder = Finder::new(id);
     let mut order: Vec<String> = Vec::new();
     let mut listed = std::collections::HashSet::new();
@@ -156,6 +171,7 @@ fn timeline(git: &Git, changes: Vec<history::Change>, id: &str, limit: u64) -> R
     let mut events = Vec::new();
 
     for change in changes {
+        progress.step();
         // Versions first met here (the `--since` boundary, a merge base) are read on
         // their own.
         let mut side_state = |p: &history::Parent,

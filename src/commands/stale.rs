@@ -9,7 +9,7 @@ use crate::document;
 use crate::error::{Error, Result};
 use crate::fields::Field;
 use crate::liveness;
-use crate::output;
+use crate::output::{self, progress::Progress};
 use crate::queue::ValueQueue;
 use crate::repair;
 
@@ -35,11 +35,17 @@ pub fn run(args: &StaleArgs) -> Result<()> {
     // once per key, too costly for a report logged every cycle.
     let spec = liveness::Spec::runtime(&args.alive, &ws.config.fix, &ws.root)?;
     let answers = match spec.runtime {
-        Some(_) => Some(liveness::ask_all(
-            liveness::provider(&spec)?.as_ref(),
-            &survey,
-            now,
-        )?),
+        Some(_) => {
+            let _progress = Progress::spinner(&format!(
+                "asking the runtime about {} stale item(s)",
+                survey.stale.len()
+            ));
+            Some(liveness::ask_all(
+                liveness::provider(&spec)?.as_ref(),
+                &survey,
+                now,
+            )?)
+        }
         None => None,
     };
     let heartbeats: Vec<Option<i64>> = survey

@@ -12,6 +12,11 @@ use crate::lint::{Diagnostic, FileReport, Location, Severity};
 use crate::rules::Side;
 use crate::text::neutralize_source;
 
+/// The width of human output when stdout is not a terminal of known width.
+pub const DEFAULT_WIDTH: usize = 100;
+/// Narrower terminals are drawn at this width (and wrap), so snippets stay readable.
+const MIN_WIDTH: usize = 40;
+
 /// Colour and width.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
@@ -21,14 +26,22 @@ pub struct Style {
 
 impl Style {
     /// Colour only on a terminal and when `NO_COLOR` is unset (or empty); `CLICOLOR_FORCE`
-    /// forces it off a terminal, but `NO_COLOR` always wins.
+    /// forces it off a terminal, but `NO_COLOR` always wins. The width is the terminal's
+    /// when stdout is one whose width is known, else [`DEFAULT_WIDTH`].
     pub fn detect() -> Style {
         use std::io::IsTerminal;
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let force = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
+        let stdout = std::io::stdout();
+        let width = match terminal_size::terminal_size_of(&stdout) {
+            Some((terminal_size::Width(w), _)) if stdout.is_terminal() => {
+                usize::from(w).max(MIN_WIDTH)
+            }
+            _ => DEFAULT_WIDTH,
+        };
         Style {
-            color: !no_color && (force || std::io::stdout().is_terminal()),
-            width: 100,
+            color: !no_color && (force || stdout.is_terminal()),
+            width,
         }
     }
 }

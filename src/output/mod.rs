@@ -9,6 +9,7 @@ pub mod github;
 pub mod history;
 pub mod human;
 pub mod json;
+pub mod progress;
 pub mod sarif;
 pub mod stale;
 

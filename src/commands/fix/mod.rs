@@ -365,6 +365,10 @@ fn guard(repo: Option<&Repo>, git_only: Option<&(Git, String)>, s: &Settings) ->
 /// asked once for every item ([`liveness::ask_all`]).
 fn ask(survey: &Survey, s: &Settings) -> Result<Vec<Liveness>> {
     let provider = liveness::provider(&s.alive)?;
+    let _progress = crate::output::progress::Progress::spinner(&format!(
+        "asking whether {} stale item(s) are alive",
+        survey.stale.len()
+    ));
     liveness::ask_all(provider.as_ref(), survey, s.repair.now_ms)
 }
 
