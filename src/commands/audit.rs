@@ -83,17 +83,6 @@ pub fn run(args: &AuditArgs) -> Result<Summary> {
     Ok(summary)
 }
 
-/// The history rules: the ones that compare a version with its parent.
-fn is_history(rule: Rule) -> bool {
-    matches!(
-        rule,
-        Rule::TerminalStatusChanged
-            | Rule::ItemDeleted
-            | Rule::InvalidTransition
-            | Rule::TerminalItemChanged
-    )
-}
-
 /// The blobs a change needs: its parents', its merge base's, its own.
 fn needed(c: &Change) -> Vec<&String> {
     c.parents
@@ -316,11 +305,11 @@ fn new_findings(
 }
 
 fn is_single_file(d: &Diagnostic) -> bool {
-    d.location.side == Side::Current && !is_history(d.rule)
+    d.location.side == Side::Current && !d.rule.is_history()
 }
 
 fn is_history_finding(d: &Diagnostic) -> bool {
-    is_history(d.rule)
+    d.rule.is_history()
 }
 
 /// The keys of a version's single-file findings.

@@ -5,7 +5,7 @@ pub(super) const RULE: Def = Def {
     name: "invalid-transition",
     default: Level::Error,
     doc: DOC,
-    check: Check::Items(check),
+    check: Check::History(check),
 };
 
 const DOC: &str = r#"# invalid-transition

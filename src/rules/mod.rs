@@ -86,8 +86,12 @@ pub enum Check {
     /// While the document is read, by [`crate::lint`]: syntax (`invalid-json`), repeated
     /// keys (`duplicate-key`), the schema (`schema`).
     Document,
-    /// Over the typed items of the checked version (and of the base, when there is one).
+    /// Over the typed items of the checked version alone.
     Items(fn(&Context, &Facts, &mut Vec<Finding>)),
+    /// Over the items of the checked version matched by id with the base's ([`Facts::pairs`],
+    /// [`Facts::deleted`]); finds nothing without a base. `audit` blames these on the
+    /// change between a version and its parent, the others on the version alone.
+    History(fn(&Context, &Facts, &mut Vec<Finding>)),
 }
 
 /// Whether `kebab` (`duplicate-id`), `snake` (`duplicate_id`) and `camel` (`DuplicateId`)
@@ -169,6 +173,11 @@ impl Rule {
 
     pub fn from_name(name: &str) -> Option<Rule> {
         Rule::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Whether the rule compares the checked version with a base ([`Check::History`]).
+    pub fn is_history(self) -> bool {
+        matches!(self.def().check, Check::History(_))
     }
 
     pub fn default_level(self) -> Level {
@@ -294,8 +303,14 @@ pub fn check_items(ctx: &Context, sink: &mut Vec<Finding>) {
         deleted,
     };
     for rule in Rule::ALL {
-        if let Check::Items(check) = rule.def().check {
-            check(ctx, &facts, sink);
+        match rule.def().check {
+            Check::Document => {}
+            Check::Items(check) => check(ctx, &facts, sink),
+            Check::History(check) => {
+                if ctx.base.is_some() {
+                    check(ctx, &facts, sink);
+                }
+            }
         }
     }
 }
@@ -487,6 +502,67 @@ mod tests {
             .map(|r| (r.name(), r.default_level().as_str()))
             .collect();
         assert_eq!(listed, ours);
+    }
+
+    /// A rule's kind is what its check reads: an item rule finds the same with or without a
+    /// base, a history rule nothing without one and something with a base that it judges.
+    /// `audit` (and the gate at a merge) trust this kind to tell which findings belong to a
+    /// change between versions.
+    #[test]
+    fn each_rules_kind_is_what_its_check_reads() {
+        let base = serde_json::json!({"items": [
+            {"id": "a", "status": "done", "run": {"startedAtMs": 1772064000000u64, "finishedAtMs": 1772064001000u64}},
+            {"id": "b", "status": "running", "run": {"startedAtMs": 1772064000000u64}},
+            {"id": "gone", "status": "queued"},
+            {"id": "t", "status": "failed", "title": "old"},
+        ]});
+        let current = serde_json::json!({"items": [
+            {"id": "a", "status": "running", "run": {"startedAtMs": 1772064000000u64}},
+            {"id": "b", "status": "queued"},
+            {"id": "t", "status": "failed", "title": "new"},
+            {"id": "s", "status": "stale"},
+            {"id": "r", "status": "running"},
+        ]});
+        let (base, current) = (
+            crate::queue::ValueQueue::new(&base),
+            crate::queue::ValueQueue::new(&current),
+        );
+        let run = |rule: Rule, with_base: bool| -> Vec<String> {
+            let ctx = Context {
+                current: &current,
+                base: with_base.then_some(&*base),
+                base_name: "HEAD",
+                now_ms: 1_795_564_800_000,
+                stale_after_ms: 6 * 3_600_000,
+            };
+            let ids = Ids::new(ctx.current);
+            let (pairs, deleted) = match ctx.base {
+                Some(b) => history(ctx.current, b, &ids),
+                None => (Vec::new(), Vec::new()),
+            };
+            let facts = Facts {
+                ids,
+                pairs,
+                deleted,
+            };
+            let mut sink = Vec::new();
+            match rule.def().check {
+                Check::Document => {}
+                Check::Items(check) | Check::History(check) => check(&ctx, &facts, &mut sink),
+            }
+            sink.iter()
+                .map(|f| format!("{} {}", f.pointer, f.message))
+                .collect()
+        };
+        for rule in Rule::ALL {
+            let (with, without) = (run(rule, true), run(rule, false));
+            if rule.is_history() {
+                assert!(without.is_empty(), "{}: {without:?}", rule.name());
+                assert!(!with.is_empty(), "{} finds nothing here", rule.name());
+            } else {
+                assert_eq!(with, without, "{} reads the base", rule.name());
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub(super) const RULE: Def = Def {
     name: "terminal-item-changed",
     default: Level::Warn,
     doc: DOC,
-    check: Check::Items(check),
+    check: Check::History(check),
 };
 
 const DOC: &str = r#"# terminal-item-changed

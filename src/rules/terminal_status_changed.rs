@@ -5,7 +5,7 @@ pub(super) const RULE: Def = Def {
     name: "terminal-status-changed",
     default: Level::Error,
     doc: DOC,
-    check: Check::Items(check),
+    check: Check::History(check),
 };
 
 const DOC: &str = r#"# terminal-status-changed
