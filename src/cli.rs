@@ -36,6 +36,7 @@ pub enum Command {
     Log(LogArgs),
     Audit(AuditArgs),
     MergeDriver(MergeDriverArgs),
+    Trust(TrustArgs),
 }
 
 /// Check queue files: the JSON Schema, the single-file rules, and the history rules against
@@ -216,6 +217,25 @@ pub struct MergeDriverArgs {
     /// value instead of marking it.
     #[arg(long)]
     pub ancestor: bool,
+}
+
+/// Approve this repository's runqlint.toml, so that `fix` and `stale` may run the programs
+/// it names (`[fix] alive-cmd`, `[fix] openclaw-bin`).
+///
+/// Records the file's path and the SHA-256 of its contents in your trust store (outside the
+/// repository); any edit to the file needs a new approval. Programs given on the command
+/// line, in the environment or in your own config file need none.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// List every approved file, and whether it still matches its approval.
+    #[arg(long, conflicts_with_all = ["revoke", "config"])]
+    pub show: bool,
+    /// Withdraw the approval of the file.
+    #[arg(long)]
+    pub revoke: bool,
+    /// Approve (or revoke) this config file instead of runqlint.toml at the repository root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// A command-line error as the one line `main` prints after `runqlint: error: `: clap's

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Log(args) => commands::log::run(args),
         Command::Audit(args) => commands::audit::run(args).map(|s| s.errors == 0),
         Command::MergeDriver(args) => commands::merge_driver::run(args),
+        Command::Trust(args) => commands::trust::run(args).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
