@@ -17,3 +17,4 @@ mod messages;
 mod openclaw;
 mod props;
 mod robust;
+mod trust;
