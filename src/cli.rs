@@ -110,7 +110,9 @@ pub struct FixArgs {
     #[arg(long, value_name = "N")]
     pub max_attempts: Option<u32>,
     /// Command that tells whether a child session is alive: run without a shell, with the
-    /// item's `run.childSessionKey` appended; exit 0 alive, 1 dead, else unknown.
+    /// item's `run.childSessionKey` appended; exit 0 alive, 1 dead, else unknown [default:
+    /// $RUNQLINT_ALIVE_CMD, else `[fix] alive-cmd` of an approved runqlint.toml (see `runqlint
+    /// trust`), else of your own config file].
     #[arg(long, value_name = "CMD")]
     pub alive_cmd: Option<String>,
     /// File listing live session keys (one per line, or a JSON array of strings).
@@ -144,7 +146,9 @@ pub struct AliveArgs {
     /// and --alive-sessions) [default: `[fix] alive`].
     #[arg(long, value_enum, value_name = "RUNTIME")]
     pub alive: Option<crate::liveness::Runtime>,
-    /// The `openclaw` executable [default: `[fix] openclaw-bin`, else `openclaw` on PATH].
+    /// The `openclaw` executable [default: $RUNQLINT_OPENCLAW_BIN, else `[fix] openclaw-bin`
+    /// of an approved runqlint.toml (see `runqlint trust`), else of your own config file, else
+    /// `openclaw` on PATH].
     #[arg(long, value_name = "PATH")]
     pub openclaw_bin: Option<PathBuf>,
     /// How long a liveness process may run before its answer counts as unknown (it is

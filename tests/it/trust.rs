@@ -492,3 +492,80 @@ fn read_only_commands_hooks_merge_driver_and_action_never_run_a_configured_progr
     assert!(!sang(&repo), "the Action ran a configured program");
     assert!(!repo.root.join("canary").exists());
 }
+
+#[test]
+fn the_refusal_names_the_exact_command_that_approves_the_file() {
+    // A config file named on the command line, run from another directory.
+    let repo = setup(&stuck_queue());
+    plant(&repo.root.join("ci/evil.sh"), &canary(&repo), 1);
+    repo.write(
+        "ci/runqlint.toml",
+        ALIVE_CMD.replace("./evil.sh", "ci/evil.sh"),
+    );
+    repo.commit_all("ci config");
+    let elsewhere = repo.scratch().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let config = repo.root.join("ci/runqlint.toml");
+    let queue = repo.root.join(Q);
+    let args = [
+        "fix",
+        "--dry-run",
+        "--now",
+        NOW,
+        "--config",
+        config.to_str().unwrap(),
+        queue.to_str().unwrap(),
+    ];
+    let run = repo.run_in(&elsewhere, &args);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(!sang(&repo));
+    let command = run
+        .stderr
+        .split("run `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no command in {}", run.stderr));
+    let words = shell_words::split(command).unwrap();
+    assert_eq!(words[..3], ["runqlint", "trust", "--config"], "{command}");
+    // That command, as printed, from the same directory, approves the file.
+    let approved = repo.run_in(
+        &elsewhere,
+        &words[1..].iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(approved.code, 0, "{approved:?}");
+    let run = repo.run_in(&elsewhere, &args);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        sang(&repo),
+        "the approved command ran (relative to the repository root)"
+    );
+    // The repository's own runqlint.toml is another file, with an approval of its own.
+    repo.write(
+        "runqlint.toml",
+        ALIVE_CMD.replace("./evil.sh", "ci/evil.sh"),
+    );
+    let run = repo.run(&["fix", "--dry-run", "--now", NOW]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("run `runqlint trust`"), "{run:?}");
+    assert!(!sang(&repo));
+}
+
+#[test]
+fn a_file_that_is_not_a_valid_config_is_not_approved() {
+    let repo = setup(&stuck_queue());
+    repo.write(
+        "runqlint.toml",
+        "[fix]\nalive-cmd = \"./evil.sh\"\ncolour = true\n",
+    );
+    let run = repo.run(&["trust"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("colour"), "{run:?}");
+    assert!(!repo
+        .home()
+        .join(".local/share/runqlint/trusted.json")
+        .exists());
+    // Revoking needs no valid file.
+    let run = repo.run(&["trust", "--revoke"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("was not approved"), "{run:?}");
+}
