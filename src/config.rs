@@ -191,11 +191,10 @@ impl Config {
             .map_err(|m| Error::Usage(format!("{}: {m}", path.display())))
     }
 
-    /// Parses and validates config text, as if read from an unapproved `runqlint.toml`;
-    /// the error is one line.
+    /// Parses and validates config text, read from no file (its programs can never be
+    /// approved); the error is one line.
     pub fn parse(text: &str) -> std::result::Result<Config, String> {
-        let file = ConfigFile::new(Path::new(FILE_NAME), text.as_bytes(), Path::new("."), false);
-        Config::parse_file(text, Arc::new(file))
+        Config::parse_file(text, Arc::new(ConfigFile::unread(text.as_bytes())))
     }
 
     fn parse_file(text: &str, file: Arc<ConfigFile>) -> std::result::Result<Config, String> {

@@ -122,6 +122,17 @@ impl ConfigFile {
             approve,
         }
     }
+
+    /// Text read from no file: no approval can match it (an approval's path is absolute).
+    pub fn unread(bytes: &[u8]) -> ConfigFile {
+        ConfigFile {
+            path: PathBuf::from(crate::config::FILE_NAME),
+            canonical: PathBuf::new(),
+            sha256: sha256(bytes),
+            root: PathBuf::from("."),
+            approve: "runqlint trust".to_string(),
+        }
+    }
 }
 
 /// Where a program was named.
