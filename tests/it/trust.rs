@@ -177,6 +177,16 @@ fn a_branch_naming_alive_cmd_runs_nothing_until_the_file_is_approved() {
         let run = repo.run(args);
         assert_refused(&repo, &run, "[fix] alive-cmd", &head, "is not approved");
     }
+    // The same program from the command line or the environment needs no approval.
+    let run = repo.run(&["fix", "--dry-run", "--now", NOW, "--alive-cmd", "./evil.sh"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(sang(&repo));
+    let mut cmd = repo.runqlint_cmd(&["fix", "--dry-run", "--now", NOW]);
+    cmd.env("RUNQLINT_ALIVE_CMD", repo.root.join("evil.sh"));
+    let run = run_cmd(cmd);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(sang(&repo));
+    assert_eq!(repo.head(), head);
     // `stale` asks only a runtime, never the generic command: it reports, runs nothing.
     let stale = repo.run(&["stale", "--now", NOW]);
     assert_eq!(stale.code, 0, "{stale:?}");
