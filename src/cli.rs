@@ -37,6 +37,7 @@ pub enum Command {
     Audit(AuditArgs),
     MergeDriver(MergeDriverArgs),
     Completions(CompletionsArgs),
+    Trust(TrustArgs),
 }
 
 /// Check queue files: the JSON Schema, the single-file rules, and the history rules against
@@ -110,7 +111,9 @@ pub struct FixArgs {
     #[arg(long, value_name = "N")]
     pub max_attempts: Option<u32>,
     /// Command that tells whether a child session is alive: run without a shell, with the
-    /// item's `run.childSessionKey` appended; exit 0 alive, 1 dead, else unknown.
+    /// item's `run.childSessionKey` appended; exit 0 alive, 1 dead, else unknown [default:
+    /// $RUNQLINT_ALIVE_CMD, else `[fix] alive-cmd` of an approved runqlint.toml (see `runqlint
+    /// trust`), else of your own config file].
     #[arg(long, value_name = "CMD")]
     pub alive_cmd: Option<String>,
     /// File listing live session keys (one per line, or a JSON array of strings).
@@ -144,7 +147,9 @@ pub struct AliveArgs {
     /// and --alive-sessions) [default: `[fix] alive`].
     #[arg(long, value_enum, value_name = "RUNTIME")]
     pub alive: Option<crate::liveness::Runtime>,
-    /// The `openclaw` executable [default: `[fix] openclaw-bin`, else `openclaw` on PATH].
+    /// The `openclaw` executable [default: $RUNQLINT_OPENCLAW_BIN, else `[fix] openclaw-bin`
+    /// of an approved runqlint.toml (see `runqlint trust`), else of your own config file, else
+    /// `openclaw` on PATH].
     #[arg(long, value_name = "PATH")]
     pub openclaw_bin: Option<PathBuf>,
     /// How long a liveness process may run before its answer counts as unknown (it is
@@ -217,6 +222,25 @@ pub struct MergeDriverArgs {
     /// value instead of marking it.
     #[arg(long)]
     pub ancestor: bool,
+}
+
+/// Approve this repository's runqlint.toml, so that `fix` and `stale` may run the programs
+/// it names (`[fix] alive-cmd`, `[fix] openclaw-bin`).
+///
+/// Records the file's path and the SHA-256 of its contents in your trust store (outside the
+/// repository); any edit to the file needs a new approval. Programs given on the command
+/// line, in the environment or in your own config file need none.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// List every approved file, and whether it still matches its approval.
+    #[arg(long, conflicts_with_all = ["revoke", "config"])]
+    pub show: bool,
+    /// Withdraw the approval of the file.
+    #[arg(long)]
+    pub revoke: bool,
+    /// Approve (or revoke) this config file instead of runqlint.toml at the repository root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// A command-line error as the one line `main` prints after `runqlint: error: `: clap's

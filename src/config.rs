@@ -18,14 +18,21 @@
 //! alive = "openclaw"              # a runtime answers instead (replaces the two above)
 //! openclaw-bin = "openclaw"       # its executable: a name on PATH, or a path
 //! ```
+//!
+//! The keys that name a program (`alive-cmd`, `openclaw-bin`) are read as
+//! [`Untrusted`](crate::trust::Untrusted): a repository file's run only once the file is
+//! approved (`runqlint trust`). The user's own file ([`UserConfig`], outside the repository)
+//! holds only `[fix] alive`, `alive-cmd` and `openclaw-bin`, and is trusted.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::rules::{Level, Rule};
+use crate::trust::{ConfigFile, Source, Untrusted};
 
 pub const FILE_NAME: &str = "runqlint.toml";
 pub const DEFAULT_PATH: &str = "run_queue.json";
@@ -97,6 +104,8 @@ pub struct Config {
     pub max_file_size: u64,
     pub levels: Levels,
     pub fix: FixDefaults,
+    /// The file the settings came from (none: the defaults).
+    pub file: Option<Arc<ConfigFile>>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,10 +114,12 @@ pub struct FixDefaults {
     pub requeue: bool,
     pub max_attempts: u32,
     pub backup: bool,
-    pub alive_cmd: Option<String>,
+    /// `alive-cmd`: runs only once the file is approved.
+    pub alive_cmd: Option<Untrusted>,
     pub alive_sessions: Option<PathBuf>,
     pub alive: Option<crate::liveness::Runtime>,
-    pub openclaw_bin: Option<PathBuf>,
+    /// `openclaw-bin`: runs only once the file is approved.
+    pub openclaw_bin: Option<Untrusted>,
 }
 
 impl Default for Config {
@@ -128,6 +139,7 @@ impl Default for Config {
                 alive: None,
                 openclaw_bin: None,
             },
+            file: None,
         }
     }
 }
@@ -153,7 +165,9 @@ impl Levels {
 
 impl Config {
     /// Reads `file` if given (it must exist), else `runqlint.toml` in `root` if present.
-    pub fn load(file: Option<&Path>, root: &Path) -> Result<Config> {
+    /// `named`: the repository was found from a path on the command line (so the command
+    /// that approves the file names it).
+    pub fn load(file: Option<&Path>, root: &Path, named: bool) -> Result<Config> {
         let path = match file {
             Some(f) => f.to_path_buf(),
             None => {
@@ -164,23 +178,27 @@ impl Config {
                 p
             }
         };
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| crate::error::io(&path, "read", e))?;
-        Config::parse(&text).map_err(|m| Error::Usage(format!("{}: {m}", path.display())))
+        let bytes = std::fs::read(&path).map_err(|e| crate::error::io(&path, "read", e))?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::Usage(format!("{}: is not UTF-8 text", path.display())))?;
+        let source = Arc::new(ConfigFile::new(
+            &path,
+            &bytes,
+            root,
+            named || file.is_some(),
+        ));
+        Config::parse_file(text, source)
+            .map_err(|m| Error::Usage(format!("{}: {m}", path.display())))
     }
 
-    /// Parses and validates config text; the error is one line.
+    /// Parses and validates config text, read from no file (its programs can never be
+    /// approved); the error is one line.
     pub fn parse(text: &str) -> std::result::Result<Config, String> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let msg = e.message().trim().to_string();
-            match e.span() {
-                Some(span) => {
-                    let (line, col) = crate::document::line_col(text, span.start);
-                    format!("line {line} column {col}: {msg}")
-                }
-                None => msg,
-            }
-        })?;
+        Config::parse_file(text, Arc::new(ConfigFile::unread(text.as_bytes())))
+    }
+
+    fn parse_file(text: &str, file: Arc<ConfigFile>) -> std::result::Result<Config, String> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let mut config = Config::default();
         if let Some(paths) = raw.paths {
             if paths.is_empty() || paths.iter().any(|p| p.trim().is_empty()) {
@@ -228,11 +246,99 @@ impl Config {
         if let Some(b) = f.backup {
             config.fix.backup = b;
         }
-        config.fix.alive_cmd = f.alive_cmd;
+        let source = Source::Repository(file.clone());
+        config.fix.alive_cmd = f
+            .alive_cmd
+            .map(|c| Untrusted::command_line(ALIVE_CMD, &c, source.clone()))
+            .transpose()
+            .map_err(|e| e.to_string())?;
         config.fix.alive_sessions = f.alive_sessions;
         config.fix.alive = f.alive;
-        config.fix.openclaw_bin = f.openclaw_bin;
+        config.fix.openclaw_bin = f
+            .openclaw_bin
+            .map(|p| Untrusted::executable(OPENCLAW_BIN, p, source))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        config.file = Some(file);
         Ok(config)
+    }
+}
+
+/// The keys that name a program, as messages name them.
+pub const ALIVE_CMD: &str = "[fix] alive-cmd";
+pub const OPENCLAW_BIN: &str = "[fix] openclaw-bin";
+
+/// A TOML error as one line with its position.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let (line, col) = crate::document::line_col(text, span.start);
+            format!("line {line} column {col}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUser {
+    #[serde(default)]
+    fix: RawUserFix,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawUserFix {
+    alive: Option<crate::liveness::Runtime>,
+    alive_cmd: Option<String>,
+    openclaw_bin: Option<PathBuf>,
+}
+
+/// The user's own configuration ([`crate::trust::user_config_path`]): the runtime and the
+/// programs `fix` and `stale` ask when neither the command line, the environment nor the
+/// repository's `runqlint.toml` names one. Read only by those two commands.
+#[derive(Debug, Default)]
+pub struct UserConfig {
+    pub alive: Option<crate::liveness::Runtime>,
+    pub alive_cmd: Option<Untrusted>,
+    pub openclaw_bin: Option<Untrusted>,
+}
+
+impl UserConfig {
+    /// Reads the user's file if there is one.
+    pub fn load() -> Result<UserConfig> {
+        let Some(path) = crate::trust::user_config_path() else {
+            return Ok(UserConfig::default());
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(UserConfig::default()),
+            Err(e) => return Err(crate::error::io(&path, "read", e)),
+        };
+        let usage = |m: String| Error::Usage(format!("{}: {m}", path.display()));
+        let raw: RawUser = toml::from_str(&text).map_err(|e| {
+            usage(format!(
+                "{} (it holds only [fix] alive, alive-cmd and openclaw-bin)",
+                toml_error(&text, &e)
+            ))
+        })?;
+        let source = Source::User(path.clone());
+        Ok(UserConfig {
+            alive: raw.fix.alive,
+            alive_cmd: raw
+                .fix
+                .alive_cmd
+                .map(|c| Untrusted::command_line(ALIVE_CMD, &c, source.clone()))
+                .transpose()
+                .map_err(|e| usage(e.to_string()))?,
+            openclaw_bin: raw
+                .fix
+                .openclaw_bin
+                .map(|p| Untrusted::executable(OPENCLAW_BIN, p, source))
+                .transpose()
+                .map_err(|e| usage(e.to_string()))?,
+        })
     }
 }
 

@@ -29,3 +29,4 @@ pub mod rules;
 pub mod scan;
 pub mod schema;
 pub mod text;
+pub mod trust;

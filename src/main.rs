@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::run(args).map(|s| s.errors == 0),
         Command::MergeDriver(args) => commands::merge_driver::run(args),
         Command::Completions(args) => commands::completions::run(args).map(|()| true),
+        Command::Trust(args) => commands::trust::run(args).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

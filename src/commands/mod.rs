@@ -1,5 +1,6 @@
 //! The subcommands: the only places that combine git, files, rules and output.
 
+pub mod alive;
 pub mod audit;
 pub mod check;
 pub mod completions;
@@ -9,6 +10,7 @@ pub mod install_hook;
 pub mod log;
 pub mod merge_driver;
 pub mod stale;
+pub mod trust;
 
 use std::path::{Path, PathBuf};
 
@@ -60,7 +62,7 @@ impl Workspace {
             (None, Some((git, _))) => git.top().to_path_buf(),
             (None, None) => cwd,
         };
-        let config = Config::load(config_file, &root)?;
+        let config = Config::load(config_file, &root, hint.is_some())?;
         Ok(Workspace {
             repo,
             git_only,

@@ -5,6 +5,7 @@
 //! says of it; a runtime that cannot run at all is exit 2, like `fix`.
 
 use crate::cli::StaleArgs;
+use crate::config::UserConfig;
 use crate::document;
 use crate::error::{Error, Result};
 use crate::fields::Field;
@@ -13,7 +14,7 @@ use crate::output::{self, progress::Progress};
 use crate::queue::ValueQueue;
 use crate::repair;
 
-use super::{now_ms, read_worktree, stale_after_ms, Workspace};
+use super::{alive, now_ms, read_worktree, stale_after_ms, Workspace};
 
 pub fn run(args: &StaleArgs) -> Result<()> {
     let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
@@ -21,6 +22,10 @@ pub fn run(args: &StaleArgs) -> Result<()> {
     let shown = ws.display_path(&path)?;
     let now = now_ms(&args.common)?;
     let after = stale_after_ms(&args.common, &ws.config)?;
+    // Only a runtime is asked here (`--alive`, `[fix] alive`): the generic command runs
+    // once per key, too costly for a report logged every cycle. Its program is cleared
+    // before the file is read.
+    let spec = alive::runtime(&args.alive, &ws, &UserConfig::load()?)?;
     let bytes = read_worktree(&path, ws.config.max_file_size)?
         .ok_or_else(|| Error::Io(format!("{shown}: no such file")))?;
     let parsed = document::parse(&bytes).map_err(|e| {
@@ -31,9 +36,6 @@ pub fn run(args: &StaleArgs) -> Result<()> {
     })?;
     let queue = ValueQueue::new(&parsed.value);
     let survey = repair::survey(&queue, now, after);
-    // Only a runtime is asked here (`--alive`, `[fix] alive`): the generic command runs
-    // once per key, too costly for a report logged every cycle.
-    let spec = liveness::Spec::runtime(&args.alive, &ws.config.fix, &ws.root)?;
     let answers = match spec.runtime {
         Some(_) => {
             let _progress = Progress::spinner(&format!(

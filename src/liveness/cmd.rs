@@ -1,39 +1,30 @@
-//! `--alive-cmd CMD`: the command's words (split like a shell would, but never run by one)
-//! plus the key as one extra argument. Exit 0 alive, 1 not alive; any other exit, a signal
-//! or the timeout (the child is killed) is unknown. A configured command runs in the
-//! repository root.
+//! `--alive-cmd CMD`: the command's words (split like a shell would, but never run by one,
+//! [`crate::trust::Untrusted::command_line`]) plus the key as one extra argument. Exit 0
+//! alive, 1 not alive; any other exit, a signal or the timeout (the child is killed) is
+//! unknown. A command from the repository's configuration runs in the repository root.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::repair::Liveness;
-
-/// Splits `--alive-cmd` into words.
-pub fn words(cmd: &str) -> Result<Vec<String>> {
-    let words = shell_words::split(cmd).map_err(|e| Error::Usage(format!("--alive-cmd: {e}")))?;
-    if words.is_empty() {
-        return Err(Error::Usage("--alive-cmd is empty".into()));
-    }
-    Ok(words)
-}
+use crate::trust::Program;
 
 /// Runs the command for one key.
-pub fn ask(words: &[String], key: &str, timeout: Duration, dir: Option<&Path>) -> Result<Liveness> {
-    let program = Path::new(&words[0]);
-    let mut command = match dir {
-        // A relative program path is the directory's too, not the caller's.
-        Some(dir) if program.is_relative() && words[0].contains('/') => {
-            Command::new(dir.join(program))
-        }
-        _ => Command::new(program),
-    };
+pub fn ask(
+    program: &Program,
+    key: &str,
+    timeout: Duration,
+    dir: Option<&Path>,
+) -> Result<Liveness> {
+    let mut command = program
+        .command()
+        .map_err(|e| Error::Usage(format!("--alive-cmd: {e}")))?;
     if let Some(dir) = dir {
         command.current_dir(dir);
     }
     let mut child = command
-        .args(&words[1..])
         .arg(key)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -42,7 +33,7 @@ pub fn ask(words: &[String], key: &str, timeout: Duration, dir: Option<&Path>) -
         .map_err(|e| {
             Error::Usage(format!(
                 "--alive-cmd: cannot run {}: {e}",
-                crate::text::quote(&words[0])
+                crate::text::quote(&program.name())
             ))
         })?;
     let start = Instant::now();

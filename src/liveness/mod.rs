@@ -24,10 +24,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::cli::AliveArgs;
-use crate::config::FixDefaults;
 use crate::error::{Error, Result};
 use crate::repair::{self, Liveness, Survey};
+use crate::trust::Program;
 
 /// Answers whether the child runs behind stale items are alive.
 pub trait Provider {
@@ -46,48 +45,19 @@ pub enum Runtime {
     OpenClaw,
 }
 
-/// How to ask, as the command line and `runqlint.toml` say.
+/// How to ask, as the command layer resolved it from the flags, the environment and the
+/// configuration files: every program here was cleared by [`crate::trust`].
 #[derive(Debug, Default, Clone)]
 pub struct Spec {
     pub runtime: Option<Runtime>,
     /// The `openclaw` executable [default: `openclaw` on `PATH`].
-    pub openclaw_bin: Option<PathBuf>,
-    pub cmd: Option<String>,
-    /// Where the command runs (and what its relative program path is relative to) [default:
-    /// the current directory].
+    pub openclaw_bin: Option<Program>,
+    pub cmd: Option<Program>,
+    /// Where the command runs [default: the current directory].
     pub cmd_dir: Option<PathBuf>,
     pub sessions: Option<PathBuf>,
     /// How long one provider process may run [default: 10s, 60s for a runtime].
     pub timeout: Option<Duration>,
-}
-
-impl Spec {
-    /// The runtime part of the spec: the flags, else `[fix]`. A configured `openclaw-bin`
-    /// that names a path (it has a `/`) is relative to the repository root; a bare name
-    /// is looked up on `PATH`.
-    pub fn runtime(args: &AliveArgs, fix: &FixDefaults, root: &Path) -> Result<Spec> {
-        let openclaw_bin = args.openclaw_bin.clone().or_else(|| {
-            fix.openclaw_bin.as_ref().map(|p| {
-                if p.is_relative() && p.components().count() > 1 {
-                    root.join(p)
-                } else {
-                    p.clone()
-                }
-            })
-        });
-        Ok(Spec {
-            runtime: args.alive.or(fix.alive),
-            openclaw_bin,
-            cmd: None,
-            cmd_dir: None,
-            sessions: None,
-            timeout: args
-                .alive_timeout
-                .as_deref()
-                .map(parse_timeout)
-                .transpose()?,
-        })
-    }
 }
 
 /// The provider `spec` describes. A runtime replaces the generic providers.
@@ -95,13 +65,13 @@ pub fn provider(spec: &Spec) -> Result<Box<dyn Provider>> {
     match spec.runtime {
         Some(Runtime::OpenClaw) => Ok(Box::new(openclaw::OpenClaw::new(
             spec.openclaw_bin
-                .as_deref()
-                .unwrap_or(Path::new(openclaw::DEFAULT_BIN)),
+                .clone()
+                .unwrap_or_else(|| Program::on_path(openclaw::DEFAULT_BIN)),
             spec.timeout.unwrap_or(openclaw::DEFAULT_TIMEOUT),
         ))),
         None => Ok(Box::new(
             Generic::new(
-                spec.cmd.as_deref(),
+                spec.cmd.clone(),
                 spec.sessions.as_deref(),
                 spec.timeout.unwrap_or(Duration::from_secs(10)),
             )?
@@ -139,16 +109,20 @@ pub fn ask_all(provider: &dyn Provider, survey: &Survey, now_ms: i64) -> Result<
 /// `--alive-sessions` and/or `--alive-cmd`.
 pub struct Generic {
     sessions: Option<HashSet<String>>,
-    cmd: Option<Vec<String>>,
+    cmd: Option<Program>,
     timeout: Duration,
     dir: Option<PathBuf>,
 }
 
 impl Generic {
-    pub fn new(cmd: Option<&str>, sessions: Option<&Path>, timeout: Duration) -> Result<Generic> {
+    pub fn new(
+        cmd: Option<Program>,
+        sessions: Option<&Path>,
+        timeout: Duration,
+    ) -> Result<Generic> {
         Ok(Generic {
             sessions: sessions.map(sessions::read).transpose()?,
-            cmd: cmd.map(cmd::words).transpose()?,
+            cmd,
             timeout,
             dir: None,
         })
@@ -172,7 +146,7 @@ impl Generic {
             return Ok(Liveness::Alive("listed in alive-sessions".into()));
         }
         match &self.cmd {
-            Some(words) => cmd::ask(words, key, self.timeout, self.dir.as_deref()),
+            Some(program) => cmd::ask(program, key, self.timeout, self.dir.as_deref()),
             None => Ok(Liveness::Dead("not listed in alive-sessions".into())),
         }
     }

@@ -27,8 +27,7 @@
 //! expected JSON. A CLI that cannot be started at all is an error (exit 2).
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -37,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::repair::{Ended, Finish, Liveness};
 use crate::rules::fmt_ms;
 use crate::text;
+use crate::trust::Program;
 
 use super::{fmt_timeout, Provider};
 
@@ -48,7 +48,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_OUTPUT: u64 = 256 * 1024 * 1024;
 
 pub struct OpenClaw {
-    bin: PathBuf,
+    bin: Program,
     timeout: Duration,
 }
 
@@ -69,16 +69,17 @@ pub fn is_subagent_key(key: &str) -> bool {
 }
 
 impl OpenClaw {
-    pub fn new(bin: &Path, timeout: Duration) -> OpenClaw {
-        OpenClaw {
-            bin: bin.to_path_buf(),
-            timeout,
-        }
+    pub fn new(bin: Program, timeout: Duration) -> OpenClaw {
+        OpenClaw { bin, timeout }
     }
 
     /// Runs `openclaw tasks list --json`: its stdout, or why there is no answer.
     fn list(&self) -> Result<std::result::Result<Vec<u8>, String>> {
-        let mut command = Command::new(&self.bin);
+        let hint = "(install OpenClaw, or set `[fix] openclaw-bin` / --openclaw-bin)";
+        let mut command = self
+            .bin
+            .command()
+            .map_err(|e| Error::Usage(format!("--alive openclaw: {e} {hint}")))?;
         command
             .args(["tasks", "list", "--json"])
             .env("OPENCLAW_DISABLE_ROUTE_FIRST", "1")
@@ -93,8 +94,8 @@ impl OpenClaw {
         }
         let mut child = command.spawn().map_err(|e| {
             Error::Usage(format!(
-                "--alive openclaw: cannot run {}: {e} (install OpenClaw, or set `[fix] openclaw-bin` / --openclaw-bin)",
-                text::quote(&self.bin.to_string_lossy())
+                "--alive openclaw: cannot run {}: {e} {hint}",
+                text::quote(&self.bin.name())
             ))
         })?;
         let out = reader(child.stdout.take());

@@ -502,6 +502,8 @@ fn config_paths_resolve_against_the_repository_root_from_any_directory() {
         );
         repo.write("deep/er/README", "a subdirectory\n");
         repo.commit_all("queue");
+        let approved = repo.run(&["trust"]);
+        assert_eq!(approved.code, 0, "{approved:?}");
         let r = repo.run_in(
             &repo.root.join("deep/er"),
             &["fix", "--now", NOW, "--format", "json"],

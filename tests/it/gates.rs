@@ -23,7 +23,7 @@ fn bin_dir() -> PathBuf {
 }
 
 /// PATH with the binary under test first.
-fn path_with_runqlint() -> std::ffi::OsString {
+pub(crate) fn path_with_runqlint() -> std::ffi::OsString {
     let mut dirs = vec![bin_dir()];
     dirs.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
@@ -394,7 +394,7 @@ fn install_hook_outside_a_repository_is_a_usage_error() {
 
 /// A git repository holding only this project's `.pre-commit-hooks.yaml`, committed; its
 /// path and commit, for `repo:` and `rev:` in a `.pre-commit-config.yaml`.
-fn hooks_repo(repo: &Repo) -> (PathBuf, String) {
+pub(crate) fn hooks_repo(repo: &Repo) -> (PathBuf, String) {
     let dir = repo.scratch().join("runqlint-hooks");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(
@@ -419,7 +419,7 @@ fn hooks_repo(repo: &Repo) -> (PathBuf, String) {
 }
 
 /// `FRAMEWORK ARGS` (pre-commit or prek) in `repo`, with runqlint on PATH.
-fn framework(name: &str, repo: &Repo, args: &[&str]) -> Run {
+pub(crate) fn framework(name: &str, repo: &Repo, args: &[&str]) -> Run {
     let mut cmd = Command::new(tool(name));
     cmd.args(args).current_dir(&repo.root);
     isolate(&mut cmd, repo.home());

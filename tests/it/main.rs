@@ -18,3 +18,4 @@ mod openclaw;
 mod props;
 mod robust;
 mod terminal;
+mod trust;

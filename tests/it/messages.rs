@@ -41,6 +41,8 @@ fn every_usage_error_is_one_line_with_exit_2() {
         (&["stale", "--now"], "'--now <TIME>'"),
         (&["schema", "x"], "'x'"),
         (&["install-hook", "--force=yes"], "--force"),
+        (&["trust", "--show", "--revoke"], "--revoke"),
+        (&["trust"], "nothing to approve"),
         // Errors found after parsing keep the same shape.
         (&["explain", "no-such-rule"], "unknown rule"),
         (&["check", "--deny", "no-such-rule"], "unknown rule"),

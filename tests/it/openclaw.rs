@@ -504,6 +504,9 @@ fn a_hundred_stale_items_cost_one_openclaw_process() {
         ),
     );
     repo.commit_all("config");
+    // A program named by the repository's config runs once the file is approved.
+    let approved = repo.run(&["trust"]);
+    assert_eq!(approved.code, 0, "{approved:?}");
     let fixed = run(&repo, &ledger, &["fix", "--format", "json"]);
     assert_eq!(fixed.code, 0, "{}", fixed.stderr);
     assert_eq!(ledger.calls(), ["tasks list --json"]);

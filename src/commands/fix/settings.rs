@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use crate::cli::FixArgs;
-use crate::commands::{now_ms, stale_after_ms, Workspace};
-use crate::config::Levels;
+use crate::commands::{alive, now_ms, stale_after_ms, Workspace};
+use crate::config::{Levels, UserConfig};
 use crate::error::{Error, Result};
 use crate::liveness;
 use crate::output::ReportFormat;
@@ -42,9 +42,11 @@ pub struct Settings {
     /// warning (items whose liveness is unknown are deliberately left running).
     pub levels: Levels,
     pub max_file_size: u64,
-    /// Who answers for child runs: `--alive`/`alive` (a runtime, with `--openclaw-bin`/
-    /// `openclaw-bin`), else `--alive-cmd`/`alive-cmd` and `--alive-sessions`/
-    /// `alive-sessions` (relative to the repository root); `--alive-timeout`.
+    /// Who answers for child runs ([`alive`]): `--alive`/`alive` (a runtime, with
+    /// `--openclaw-bin`/`RUNQLINT_OPENCLAW_BIN`/`openclaw-bin`), else `--alive-cmd`/
+    /// `RUNQLINT_ALIVE_CMD`/`alive-cmd` and `--alive-sessions`/`alive-sessions` (relative to
+    /// the repository root); `--alive-timeout`. Its programs are cleared by
+    /// [`crate::trust`].
     pub alive: liveness::Spec,
     /// `--run-id`, `--artifact`: one line of safe text each.
     pub run_id: Option<String>,
@@ -85,7 +87,9 @@ impl Settings {
             (false, true) => Mode::NoCommit,
             (false, false) => Mode::Commit,
         };
-        let mut alive = liveness::Spec::runtime(&args.alive, fixc, &ws.root)?;
+        // Every program is cleared here, before anything runs or is written.
+        let user = UserConfig::load()?;
+        let mut alive = alive::runtime(&args.alive, &ws, &user)?;
         if alive.runtime.is_some() && (args.alive_cmd.is_some() || args.alive_sessions.is_some()) {
             return Err(Error::Usage(
                 "--alive asks a runtime instead of --alive-cmd/--alive-sessions; give one or the other"
@@ -93,11 +97,12 @@ impl Settings {
             ));
         }
         if alive.runtime.is_none() {
-            alive.cmd = args.alive_cmd.clone().or_else(|| fixc.alive_cmd.clone());
-            // The configured command's relative paths are the repository's, wherever `fix`
-            // runs; the flag's are the current directory's.
-            alive.cmd_dir =
-                (args.alive_cmd.is_none() && fixc.alive_cmd.is_some()).then(|| ws.root.clone());
+            // The repository's command runs in its root (its relative paths are the
+            // repository's, wherever `fix` runs); the flag's in the current directory.
+            if let Some((program, dir)) = alive::command(args.alive_cmd.as_deref(), &ws, &user)? {
+                alive.cmd = Some(program);
+                alive.cmd_dir = dir;
+            }
             alive.sessions = args
                 .alive_sessions
                 .clone()

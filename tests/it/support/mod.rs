@@ -23,7 +23,8 @@ pub const NOW_MS: i64 = 1_795_564_800_000;
 pub const FEB26_MS: i64 = 1_772_064_000_000;
 
 /// Environment every child process gets: no user or system git config, a pinned identity,
-/// no colour, and none of the variables a surrounding hook may have exported.
+/// no colour, a user config directory and trust store of its own (under `home`), and none
+/// of the variables a surrounding hook or the user's shell may have exported.
 pub fn isolate(cmd: &mut Command, home: &Path) {
     for var in [
         "GIT_DIR",
@@ -32,11 +33,16 @@ pub fn isolate(cmd: &mut Command, home: &Path) {
         "GIT_PREFIX",
         "GIT_OBJECT_DIRECTORY",
         "GIT_COMMON_DIR",
+        "RUNQLINT_ALIVE_CMD",
+        "RUNQLINT_OPENCLAW_BIN",
     ] {
         cmd.env_remove(var);
     }
     cmd.env("HOME", home)
+        .env("USERPROFILE", home)
+        .env("APPDATA", home.join("AppData").join("Roaming"))
         .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local").join("share"))
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", home.join("gitconfig"))
         .env("GIT_AUTHOR_NAME", "Runq Tester")
