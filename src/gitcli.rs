@@ -207,6 +207,59 @@ impl Git {
             .filter(|s| !s.is_empty()))
     }
 
+    /// The commits a merge in progress brings into HEAD ([`crate::git::merge_heads`]):
+    /// `$GIT_DIR/MERGE_HEAD`, found by `git rev-parse --git-path`, and `GITHEAD_*`.
+    pub fn merge_heads(&self) -> Result<Vec<crate::git::MergeHead>> {
+        let out = self.checked(&[
+            "rev-parse",
+            "--path-format=absolute",
+            "--git-path",
+            "MERGE_HEAD",
+        ])?;
+        let file = PathBuf::from(String::from_utf8_lossy(&out).trim_end());
+        match std::fs::read(&file) {
+            Ok(bytes) => Ok(crate::git::merge_heads(Some(&bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(crate::git::merge_heads(None)),
+            Err(e) => Err(crate::error::io(&file, "read", e)),
+        }
+    }
+
+    /// The best common ancestor of `commits` (`git merge-base --octopus`, as `audit` asks
+    /// of a merge's parents); `None` when they have none.
+    pub fn merge_base(&self, commits: &[&str]) -> Result<Option<String>> {
+        for c in commits {
+            refuse_option(c)?;
+        }
+        let mut args = vec!["merge-base", "--octopus"];
+        args.extend_from_slice(commits);
+        Ok(self.output(&args, "find the merge base")?.and_then(|o| {
+            String::from_utf8_lossy(&o)
+                .split_whitespace()
+                .next()
+                .map(str::to_string)
+        }))
+    }
+
+    /// The short names of the branches (local first, then remote-tracking) and tags that
+    /// point at `commit`: `git for-each-ref --points-at`.
+    pub fn names_of(&self, commit: &str) -> Result<Vec<String>> {
+        refuse_option(commit)?;
+        let points_at = format!("--points-at={commit}");
+        let out = self.checked(&[
+            "for-each-ref",
+            &points_at,
+            "--format=%(refname:short)",
+            "refs/heads",
+            "refs/remotes",
+            "refs/tags",
+        ])?;
+        Ok(String::from_utf8_lossy(&out)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+
     /// `rel`'s entry in the tree of `commit` (a full object id), if any.
     pub fn tree_entry(&self, commit: &str, rel: &str) -> Result<Option<Entry>> {
         let out = self
