@@ -1182,3 +1182,270 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(!repo.root.join("pwned").exists() && !repo.root.join("pwned2").exists());
 }
+
+// ---------------------------------------------------------------------------------------
+// Merges: judged against every parent, as `audit` judges the merge commit
+
+/// The queue of the merge tests: `x` running, three queued items between it and the end
+/// (so that a change to `x` and an append merge line by line), `extra` appended.
+fn merge_queue(x_done: bool, drop: &[&str], extra: &[&str]) -> String {
+    let x = if x_done {
+        item(
+            "x",
+            "done",
+            json!({"run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
+        )
+    } else {
+        item("x", "running", json!({"run": {"startedAtMs": FEB26_MS}}))
+    };
+    let mut items = vec![x];
+    for id in ["q1", "q2", "q3"] {
+        if !drop.contains(&id) {
+            items.push(item(id, "queued", json!({"title": id})));
+        }
+    }
+    for id in extra {
+        items.push(item(id, "queued", json!({"title": id})));
+    }
+    queue(items)
+}
+
+/// A repository with runqlint's hooks installed (`install-hook`, no `.gitattributes`: git's
+/// own line merge) whose `main` holds `merge_queue(false, [], [])`; each `(branch, text)`
+/// branches off it and commits `text` (without the hook); then `main` commits `main_text`,
+/// or a change to another file.
+fn merging_repo(branches: &[(&str, String)], main_text: Option<String>) -> Repo {
+    let repo = Repo::new();
+    assert_eq!(install(&repo, &[]).code, 0);
+    repo.write(Q, merge_queue(false, &[], &[]));
+    repo.write("notes.txt", "base\n");
+    repo.commit_all("base");
+    for (branch, text) in branches {
+        repo.git(&["checkout", "-q", "-b", branch, "main"]);
+        repo.write(Q, text);
+        repo.commit_all(branch);
+    }
+    repo.git(&["checkout", "-q", "main"]);
+    match main_text {
+        Some(text) => repo.write(Q, text),
+        None => repo.write("notes.txt", "main\n"),
+    }
+    repo.commit_all("main");
+    repo
+}
+
+/// The message of `item-deleted` for `id`, which was in `text` as `parent` holds it.
+fn deleted_at(text: &str, id: &str, parent: &str) -> String {
+    let line = line_of(text, &format!("\"id\": \"{id}\"")) - 1;
+    format!("item \"{id}\" was deleted; it was at line {line} in {parent}")
+}
+
+fn assert_merge_refused(run: &Run, repo: &Repo, before: &str, expected: &[(&str, &str)]) {
+    assert_ne!(run.code, 0, "the merge went through: {run:?}");
+    assert_eq!(repo.head(), before, "HEAD moved");
+    for (rule, parent) in expected {
+        assert!(
+            run.stderr
+                .lines()
+                .any(|l| l.contains(parent) && run.stderr.contains(rule)),
+            "no {rule} naming {parent}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// `(rule, item)` of the history findings in `--format json` output (the time-based rules
+/// judge `audit`'s versions at their commit time, the gate's at the wall clock).
+fn history_findings(
+    run: &Run,
+    commit: Option<&str>,
+) -> std::collections::BTreeSet<(String, String)> {
+    run.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| commit.is_none_or(|c| d["commit"] == c))
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["itemId"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .filter(|(rule, _)| {
+            [
+                "item-deleted",
+                "terminal-status-changed",
+                "invalid-transition",
+                "terminal-item-changed",
+            ]
+            .contains(&rule.as_str())
+        })
+        .collect()
+}
+
+#[test]
+fn merge_s_ours_is_refused_by_the_merge_hook_and_an_honest_merge_accepted() {
+    // b finishes x and queues n1; main changes another file.
+    let b = merge_queue(true, &[], &["n1"]);
+    let repo = merging_repo(&[("b", b.clone())], None);
+    let before = repo.head();
+    let run = git_with_hook(&repo, &["merge", "-s", "ours", "--no-edit", "b"]);
+    assert_merge_refused(
+        &run,
+        &repo,
+        &before,
+        &[
+            ("item-deleted", &deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+            (
+                "terminal-status-changed",
+                "item \"x\" was `done` in MERGE_HEAD (b)",
+            ),
+        ],
+    );
+    repo.git(&["merge", "--abort"]);
+
+    let run = git_with_hook(&repo, &["merge", "--no-ff", "--no-edit", "b"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        repo.git(&["rev-parse", "HEAD^2"]),
+        repo.git(&["rev-parse", "b"])
+    );
+    assert!(run.stderr.contains("0 errors"), "{run:?}");
+}
+
+#[test]
+fn a_conflicted_merge_resolved_with_ours_is_refused_at_git_commit() {
+    // Both append an item: git's line merge conflicts.
+    let b = merge_queue(true, &[], &["n1"]);
+    let repo = merging_repo(&[("b", b.clone())], Some(merge_queue(false, &[], &["m1"])));
+    let before = repo.head();
+    let run = git_with_hook(&repo, &["merge", "--no-edit", "b"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("CONFLICT"), "{run:?}");
+    repo.git(&["checkout", "--ours", "--", Q]);
+    repo.add(Q);
+    let run = git_with_hook(&repo, &["commit", "--no-edit"]);
+    assert_merge_refused(
+        &run,
+        &repo,
+        &before,
+        &[
+            ("item-deleted", &deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+            (
+                "terminal-status-changed",
+                "item \"x\" was `done` in MERGE_HEAD (b)",
+            ),
+        ],
+    );
+    assert!(repo.root.join(".git/MERGE_HEAD").exists());
+
+    // Resolved with both sides' changes: committed.
+    repo.write(Q, merge_queue(true, &[], &["m1", "n1"]));
+    repo.add(Q);
+    let run = git_with_hook(&repo, &["commit", "--no-edit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(repo.git(&["rev-parse", "HEAD^1"]).trim(), before);
+}
+
+#[test]
+fn an_octopus_merge_is_judged_against_each_merged_head() {
+    // b queues n1, c finishes x: each merges line by line with the other.
+    let b = merge_queue(false, &[], &["n1"]);
+    let repo = merging_repo(
+        &[("b", b.clone()), ("c", merge_queue(true, &[], &[]))],
+        None,
+    );
+    let before = repo.head();
+    let run = git_with_hook(&repo, &["merge", "-s", "ours", "--no-edit", "b", "c"]);
+    assert_merge_refused(
+        &run,
+        &repo,
+        &before,
+        &[
+            ("item-deleted", &deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+            (
+                "terminal-status-changed",
+                "item \"x\" was `done` in MERGE_HEAD (c)",
+            ),
+        ],
+    );
+    repo.git(&["merge", "--abort"]);
+
+    let run = git_with_hook(&repo, &["merge", "--no-edit", "b", "c"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        repo.git(&["rev-parse", "HEAD^3"]),
+        repo.git(&["rev-parse", "c"])
+    );
+    assert_eq!(
+        String::from_utf8(repo.read(Q)).unwrap(),
+        merge_queue(true, &[], &["n1"])
+    );
+}
+
+#[test]
+fn the_gate_before_a_merge_commit_agrees_with_audit_after_it() {
+    type Resolve = fn(&Repo);
+    let cases: [(&str, Vec<(&str, String)>, &[&str], Resolve, usize); 4] = [
+        // -s ours undoes b's changes: the merge's own.
+        (
+            "-s ours",
+            vec![("b", merge_queue(true, &[], &["n1"]))],
+            &["merge", "-q", "-s", "ours", "--no-commit", "b"],
+            |_| {},
+            2,
+        ),
+        // b deleted q1 itself (without the hook): b's commit is to blame, not the merge.
+        (
+            "a branch's own deletion",
+            vec![("b", merge_queue(false, &["q1"], &["n1"]))],
+            &["merge", "-q", "--no-ff", "--no-commit", "b"],
+            |_| {},
+            0,
+        ),
+        // The resolution deletes q2, which every parent has: the merge's own, against HEAD.
+        (
+            "a resolution's deletion",
+            vec![("b", merge_queue(true, &[], &["n1"]))],
+            &["merge", "-q", "--no-ff", "--no-commit", "b"],
+            |repo| {
+                repo.write(Q, merge_queue(true, &["q2"], &["n1"]));
+                repo.add(Q);
+            },
+            1,
+        ),
+        // An octopus undoing c's change only.
+        (
+            "an octopus resolution",
+            vec![
+                ("b", merge_queue(false, &[], &["n1"])),
+                ("c", merge_queue(true, &[], &[])),
+            ],
+            &["merge", "-q", "--no-ff", "--no-commit", "b", "c"],
+            |repo| {
+                repo.write(Q, merge_queue(false, &[], &["n1"]));
+                repo.add(Q);
+            },
+            1,
+        ),
+    ];
+    for (name, branches, merge, resolve, count) in cases {
+        let repo = merging_repo(&branches, None);
+        repo.git(&merge.iter().map(|s| &**s).collect::<Vec<_>>());
+        resolve(&repo);
+        assert!(repo.root.join(".git/MERGE_HEAD").exists(), "{name}");
+        let gate = repo.run(&["check", "--staged", "--format", "json"]);
+        let found = history_findings(&gate, None);
+        assert_eq!(gate.code, if count > 0 { 1 } else { 0 }, "{name}: {gate:?}");
+        repo.git(&["commit", "-q", "--no-verify", "--no-edit"]);
+        let audit = repo.run(&["audit", "--format", "json"]);
+        let head = repo.head();
+        assert_eq!(
+            found,
+            history_findings(&audit, Some(&head)),
+            "{name}: {}",
+            audit.stdout
+        );
+        assert_eq!(found.len(), count, "{name}: {found:?}");
+    }
+}
