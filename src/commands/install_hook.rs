@@ -52,6 +52,10 @@ pub fn run(args: &InstallHookArgs) -> Result<()> {
     route(&ws.root, &ws.config.paths, args.gitattributes)
 }
 
+/// A `.gitattributes` that `route` appends to (as shown from the root), its new lines and
+/// its bytes before (`None`: it did not exist).
+type Edit = (String, Vec<String>, Option<Vec<u8>>);
+
 /// Routes the queue files to the merge driver, as far as git says: for each path, `git
 /// check-attr merge` tells whether it already is, and [`crate::attributes::decide`] names
 /// the line that keeps it from the driver. With `write`, the routing line is appended to
@@ -143,7 +147,7 @@ fn route(root: &Path, paths: &[String], write: bool) -> Result<()> {
         )));
     }
     // Each file's new lines, in order, and its bytes before.
-    let mut files: Vec<(String, Vec<String>, Option<Vec<u8>>)> = Vec::new();
+    let mut files: Vec<Edit> = Vec::new();
     for (path, d) in &open {
         let (file, line) = target(path, d);
         match files.iter_mut().find(|(f, _, _)| *f == file) {
@@ -159,7 +163,7 @@ fn route(root: &Path, paths: &[String], write: bool) -> Result<()> {
             }
         }
     }
-    let undo = |files: &[(String, Vec<String>, Option<Vec<u8>>)]| -> Result<()> {
+    let undo = |files: &[Edit]| -> Result<()> {
         for (file, _, before) in files {
             let full = root.join(file);
             match before {

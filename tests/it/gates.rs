@@ -1385,8 +1385,16 @@ fn an_octopus_merge_is_judged_against_each_merged_head() {
 
 #[test]
 fn the_gate_before_a_merge_commit_agrees_with_audit_after_it() {
-    type Resolve = fn(&Repo);
-    let cases: [(&str, Vec<(&str, String)>, &[&str], Resolve, usize); 4] = [
+    /// Name, branches, the `git merge` that stops before committing, the resolution, and
+    /// how many history findings the merge makes.
+    type Case = (
+        &'static str,
+        Vec<(&'static str, String)>,
+        &'static [&'static str],
+        fn(&Repo),
+        usize,
+    );
+    let cases: [Case; 4] = [
         // -s ours undoes b's changes: the merge's own.
         (
             "-s ours",
