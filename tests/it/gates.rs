@@ -1457,3 +1457,59 @@ fn the_gate_before_a_merge_commit_agrees_with_audit_after_it() {
         assert_eq!(found.len(), count, "{name}: {found:?}");
     }
 }
+
+#[test]
+fn pre_commit_framework_refuses_a_conflicted_merge_resolved_with_ours() {
+    let b = merge_queue(true, &[], &["n1"]);
+    let repo = Repo::new();
+    let (hooks, sha) = hooks_repo(&repo);
+    repo.write(
+        ".pre-commit-config.yaml",
+        format!(
+            "repos:\n  - repo: {}\n    rev: {sha}\n    hooks:\n      - id: runqlint-system\n",
+            hooks.display()
+        ),
+    );
+    repo.write(Q, merge_queue(false, &[], &[]));
+    repo.commit_all("base");
+    repo.git(&["checkout", "-q", "-b", "b"]);
+    repo.write(Q, &b);
+    repo.commit_all("b");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(Q, merge_queue(false, &[], &["m1"]));
+    repo.commit_all("main");
+    let run = framework(
+        "pre-commit",
+        &repo,
+        &[
+            "install",
+            "--hook-type",
+            "pre-commit",
+            "--hook-type",
+            "pre-merge-commit",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let git = |args: &[&str]| {
+        let mut cmd = repo.git_cmd(args);
+        cmd.env("PATH", path_with_runqlint())
+            .env("PRE_COMMIT_HOME", repo.scratch().join("pre-commit-home"));
+        run_cmd(cmd)
+    };
+    let before = repo.head();
+    assert_eq!(git(&["merge", "--no-edit", "b"]).code, 1);
+    repo.git(&["checkout", "--ours", "--", Q]);
+    repo.add(Q);
+    let run = git(&["commit", "--no-edit"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        out.contains(&deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+        "{out}"
+    );
+    assert!(
+        out.contains("item \"x\" was `done` in MERGE_HEAD (b)"),
+        "{out}"
+    );
+    assert_eq!(repo.head(), before);
+}
