@@ -299,8 +299,9 @@ fn new_findings(
 /// (`current`) checked against parent `p`'s version, `brought[q]` the [`history_keys`] of
 /// parent `q`'s version checked against the merge base (empty without one). A finding is
 /// the merge's own unless another parent's side already had it; each is kept once, at the
-/// first parent that finds it. `check` judges a merge in progress with the same function,
-/// so the gate refuses what `audit` would blame on the merge.
+/// first parent that finds it. `check` judges a merge in progress with the same function
+/// (giving it only HEAD's side), so the gate refuses whatever `audit` would blame on the
+/// merge.
 pub(crate) fn own_history<'r>(
     linted: &'r [FileReport],
     current: &[u8],

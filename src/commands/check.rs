@@ -271,12 +271,14 @@ impl Merging {
     }
 }
 
-/// A merge's result (`current`) judged as `audit` judges a merge commit: against HEAD and
-/// each merged head. Single-file findings are reported once, against the first parent that
-/// has the file; a history finding only when it is the merge's own (not already brought by
-/// another parent's side since the merge base, [`super::audit::own_history`]), once. The
-/// findings against a merged head come in a report of their own whose base is that head's
-/// version, so that they are located in it.
+/// A merge's result (`current`) judged against HEAD and each merged head, with `audit`'s
+/// rule for a merge ([`super::audit::own_history`]) seen from HEAD's branch. Single-file
+/// findings are reported once, against the first parent that has the file; a history
+/// finding once, unless HEAD's own side already had it between the merge base and HEAD.
+/// So whatever `audit` would blame on the merge commit is refused, and so is what a merged
+/// branch brings that the gate would refuse as a commit of its own. The findings against a
+/// merged head come in a report of their own whose base is that head's version, so that
+/// they are located in it.
 fn judge_merge(
     shown: &str,
     current: Option<Vec<u8>>,
@@ -297,16 +299,21 @@ fn judge_merge(
     if linted.is_empty() {
         return vec![lint::lint_prepared(shown, current.as_ref(), None, settings)];
     }
+    // What HEAD's side already had since the merge base is HEAD's history, which the gate
+    // judged when it was committed: not the merge's. What a merged head's side brings is
+    // new to HEAD's branch, so the gate refuses it even where `audit` blames the branch's
+    // own commit for it.
     let base = versions.base.map(lint::Prepared::new);
-    let brought: Vec<Vec<_>> = match (&base, parents.len() > 1) {
-        (Some(base), true) => parents
-            .iter()
-            .map(|(_, v)| {
-                let side =
-                    lint::lint_prepared(shown, Some(v), Some(("the merge base", base)), settings);
-                history_keys(&side, v.bytes())
-            })
-            .collect(),
+    let head_has_file = parents.first().is_some_and(|(name, _)| name == "HEAD");
+    let brought: Vec<Vec<_>> = match (&base, parents.len() > 1 && head_has_file) {
+        (Some(base), true) => {
+            let head = &parents[0].1;
+            let side =
+                lint::lint_prepared(shown, Some(head), Some(("the merge base", base)), settings);
+            let mut brought = vec![history_keys(&side, head.bytes())];
+            brought.resize(parents.len(), Vec::new());
+            brought
+        }
         _ => Vec::new(),
     };
     let bytes = current.as_ref().map_or(&[][..], |c| c.bytes());

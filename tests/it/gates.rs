@@ -1383,78 +1383,118 @@ fn an_octopus_merge_is_judged_against_each_merged_head() {
     );
 }
 
+/// One merge of [`the_gate_before_a_merge_commit_agrees_with_audit_after_it`].
+struct MergeCase {
+    name: &'static str,
+    branches: Vec<(&'static str, String)>,
+    /// `main`'s own commit after the branches (`None`: another file).
+    main: Option<String>,
+    /// The `git merge` that stops before committing.
+    merge: &'static [&'static str],
+    resolve: fn(&Repo),
+    /// `(rule, item)` the gate refuses the merge for.
+    gate: &'static [(&'static str, &'static str)],
+    /// Those `audit` blames on the merge commit.
+    audit: &'static [(&'static str, &'static str)],
+}
+
 #[test]
 fn the_gate_before_a_merge_commit_agrees_with_audit_after_it() {
-    /// Name, branches, the `git merge` that stops before committing, the resolution, and
-    /// how many history findings the merge makes.
-    type Case = (
-        &'static str,
-        Vec<(&'static str, String)>,
-        &'static [&'static str],
-        fn(&Repo),
-        usize,
-    );
-    let cases: [Case; 4] = [
+    let cases = [
         // -s ours undoes b's changes: the merge's own.
-        (
-            "-s ours",
-            vec![("b", merge_queue(true, &[], &["n1"]))],
-            &["merge", "-q", "-s", "ours", "--no-commit", "b"],
-            |_| {},
-            2,
-        ),
-        // b deleted q1 itself (without the hook): b's commit is to blame, not the merge.
-        (
-            "a branch's own deletion",
-            vec![("b", merge_queue(false, &["q1"], &["n1"]))],
-            &["merge", "-q", "--no-ff", "--no-commit", "b"],
-            |_| {},
-            0,
-        ),
+        MergeCase {
+            name: "-s ours",
+            branches: vec![("b", merge_queue(true, &[], &["n1"]))],
+            main: None,
+            merge: &["merge", "-q", "-s", "ours", "--no-commit", "b"],
+            resolve: |_| {},
+            gate: &[("item-deleted", "n1"), ("terminal-status-changed", "x")],
+            audit: &[("item-deleted", "n1"), ("terminal-status-changed", "x")],
+        },
         // The resolution deletes q2, which every parent has: the merge's own, against HEAD.
-        (
-            "a resolution's deletion",
-            vec![("b", merge_queue(true, &[], &["n1"]))],
-            &["merge", "-q", "--no-ff", "--no-commit", "b"],
-            |repo| {
+        MergeCase {
+            name: "a resolution's deletion",
+            branches: vec![("b", merge_queue(true, &[], &["n1"]))],
+            main: None,
+            merge: &["merge", "-q", "--no-ff", "--no-commit", "b"],
+            resolve: |repo| {
                 repo.write(Q, merge_queue(true, &["q2"], &["n1"]));
                 repo.add(Q);
             },
-            1,
-        ),
+            gate: &[("item-deleted", "q2")],
+            audit: &[("item-deleted", "q2")],
+        },
         // An octopus undoing c's change only.
-        (
-            "an octopus resolution",
-            vec![
+        MergeCase {
+            name: "an octopus resolution",
+            branches: vec![
                 ("b", merge_queue(false, &[], &["n1"])),
                 ("c", merge_queue(true, &[], &[])),
             ],
-            &["merge", "-q", "--no-ff", "--no-commit", "b", "c"],
-            |repo| {
+            main: None,
+            merge: &["merge", "-q", "--no-ff", "--no-commit", "b", "c"],
+            resolve: |repo| {
                 repo.write(Q, merge_queue(false, &[], &["n1"]));
                 repo.add(Q);
             },
-            1,
-        ),
+            gate: &[("terminal-status-changed", "x")],
+            audit: &[("terminal-status-changed", "x")],
+        },
+        // main deleted q3 itself (without the hook) before the merge: HEAD's history, not
+        // the merge's, for both.
+        MergeCase {
+            name: "HEAD's own deletion",
+            branches: vec![("b", merge_queue(true, &[], &[]))],
+            main: Some(merge_queue(false, &["q3"], &[])),
+            merge: &["merge", "-q", "--no-ff", "--no-commit", "b"],
+            resolve: |_| {},
+            gate: &[],
+            audit: &[],
+        },
+        // b deleted q1 itself (without the hook): audit blames b's commit; the gate still
+        // refuses to bring it into main, as it would have refused b's commit.
+        MergeCase {
+            name: "a branch's own deletion",
+            branches: vec![("b", merge_queue(false, &["q1"], &["n1"]))],
+            main: None,
+            merge: &["merge", "-q", "--no-ff", "--no-commit", "b"],
+            resolve: |_| {},
+            gate: &[("item-deleted", "q1")],
+            audit: &[],
+        },
     ];
-    for (name, branches, merge, resolve, count) in cases {
-        let repo = merging_repo(&branches, None);
-        repo.git(&merge.iter().map(|s| &**s).collect::<Vec<_>>());
-        resolve(&repo);
+    let set = |pairs: &[(&str, &str)]| -> std::collections::BTreeSet<(String, String)> {
+        pairs
+            .iter()
+            .map(|(r, i)| (r.to_string(), i.to_string()))
+            .collect()
+    };
+    for case in cases {
+        let name = case.name;
+        let repo = merging_repo(&case.branches, case.main.clone());
+        repo.git(case.merge);
+        (case.resolve)(&repo);
         assert!(repo.root.join(".git/MERGE_HEAD").exists(), "{name}");
         let gate = repo.run(&["check", "--staged", "--format", "json"]);
-        let found = history_findings(&gate, None);
-        assert_eq!(gate.code, if count > 0 { 1 } else { 0 }, "{name}: {gate:?}");
+        let refused = history_findings(&gate, None);
+        let code = if case.gate.is_empty() { 0 } else { 1 };
+        assert_eq!(gate.code, code, "{name}: {gate:?}");
+        assert_eq!(refused, set(case.gate), "{name}: {}", gate.stdout);
         repo.git(&["commit", "-q", "--no-verify", "--no-edit"]);
         let audit = repo.run(&["audit", "--format", "json"]);
-        let head = repo.head();
-        assert_eq!(
-            found,
-            history_findings(&audit, Some(&head)),
-            "{name}: {}",
-            audit.stdout
-        );
-        assert_eq!(found.len(), count, "{name}: {found:?}");
+        let blamed = history_findings(&audit, Some(&repo.head()));
+        assert_eq!(blamed, set(case.audit), "{name}: {}", audit.stdout);
+        // Whatever audit blames on the merge, the gate refused.
+        assert!(blamed.is_subset(&refused), "{name}");
+        if name == "a branch's own deletion" {
+            let b = repo.git(&["rev-parse", "b"]);
+            assert_eq!(
+                history_findings(&audit, Some(b.trim())),
+                set(&[("item-deleted", "q1")]),
+                "{}",
+                audit.stdout
+            );
+        }
     }
 }
 
