@@ -1215,7 +1215,11 @@ fn merge_queue(x_done: bool, drop: &[&str], extra: &[&str]) -> String {
 /// branches off it and commits `text` (without the hook); then `main` commits `main_text`,
 /// or a change to another file.
 fn merging_repo(branches: &[(&str, String)], main_text: Option<String>) -> Repo {
-    let repo = Repo::new();
+    merging_repo_in(Repo::new(), branches, main_text)
+}
+
+/// [`merging_repo`] in a repository made by the caller.
+fn merging_repo_in(repo: Repo, branches: &[(&str, String)], main_text: Option<String>) -> Repo {
     assert_eq!(install(&repo, &[]).code, 0);
     repo.write(Q, merge_queue(false, &[], &[]));
     repo.write("notes.txt", "base\n");
@@ -1311,6 +1315,48 @@ fn merge_s_ours_is_refused_by_the_merge_hook_and_an_honest_merge_accepted() {
         repo.git(&["rev-parse", "b"])
     );
     assert!(run.stderr.contains("0 errors"), "{run:?}");
+}
+
+#[test]
+fn merge_s_ours_is_refused_in_a_sha256_repository_and_a_stray_githead_changes_nothing() {
+    // libgit2 cannot open it: everything is read through git.
+    let b = merge_queue(true, &[], &["n1"]);
+    let repo = merging_repo_in(
+        Repo::init(&["--object-format=sha256"]),
+        &[("b", b.clone())],
+        None,
+    );
+    let before = repo.head();
+    assert_eq!(before.len(), 64);
+    let run = git_with_hook(&repo, &["merge", "-s", "ours", "--no-edit", "b"]);
+    assert_merge_refused(
+        &run,
+        &repo,
+        &before,
+        &[
+            ("item-deleted", &deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+            (
+                "terminal-status-changed",
+                "item \"x\" was `done` in MERGE_HEAD (b)",
+            ),
+        ],
+    );
+    repo.git(&["merge", "--abort"]);
+
+    // Outside a merge, a GITHEAD_ variable naming no commit (or HEAD) is no merge.
+    let stray = |var: String| {
+        let mut cmd = repo.runqlint_cmd(&["check", "--staged", "--format", "json"]);
+        cmd.env(var, "elsewhere");
+        Run::from(cmd.output().unwrap())
+    };
+    for var in [
+        format!("GITHEAD_{}", "ab".repeat(32)),
+        format!("GITHEAD_{before}"),
+    ] {
+        let run = stray(var);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(history_findings(&run, None).is_empty(), "{run:?}");
+    }
 }
 
 #[test]
