@@ -1394,6 +1394,37 @@ fn a_conflicted_merge_resolved_with_ours_is_refused_at_git_commit() {
 }
 
 #[test]
+fn a_conflicted_merge_in_a_linked_worktree_reads_that_worktree_s_merge_head() {
+    let b = merge_queue(true, &[], &["n1"]);
+    let repo = merging_repo(&[("b", b.clone())], None);
+    repo.git(&["branch", "side", "main"]);
+    let wt = repo.scratch().join("side-wt");
+    repo.git(&["worktree", "add", "-q", wt.to_str().unwrap(), "side"]);
+    let in_wt = |args: &[&str]| {
+        let mut cmd = repo.git_cmd(args);
+        cmd.current_dir(&wt).env("RUNQLINT", bin());
+        run_cmd(cmd)
+    };
+    std::fs::write(wt.join(Q), merge_queue(false, &[], &["s1"])).unwrap();
+    assert_eq!(in_wt(&["commit", "-qam", "side", "--no-verify"]).code, 0);
+    let before = in_wt(&["rev-parse", "HEAD"]).stdout;
+    assert_eq!(in_wt(&["merge", "--no-edit", "b"]).code, 1);
+    assert_eq!(in_wt(&["checkout", "--ours", "--", Q]).code, 0);
+    assert_eq!(in_wt(&["add", Q]).code, 0);
+    let run = in_wt(&["commit", "--no-edit"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(&deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(in_wt(&["rev-parse", "HEAD"]).stdout, before);
+    // The main worktree, in no merge, is judged against its HEAD alone.
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
 fn an_octopus_merge_is_judged_against_each_merged_head() {
     // b queues n1, c finishes x: each merges line by line with the other.
     let b = merge_queue(false, &[], &["n1"]);
