@@ -71,7 +71,7 @@ fn collect(ws: &Workspace, args: &CheckArgs, settings: &Settings) -> Result<Vec<
             (None, Some((git, _))) => git.commit_of(base_rev)?.is_some(),
             (None, None) => false,
         };
-    // A merge is judged against every parent, as `audit` judges the merge commit.
+    // A merge in progress is judged against every parent ([`judge_merge`]).
     let merging = match (&args.base, amend) {
         (None, false) => merging(ws)?,
         _ => None,
