@@ -195,7 +195,8 @@ pub struct InstallHookArgs {
     #[arg(long)]
     pub force: bool,
     /// Also write the `.gitattributes` line that routes queue files to the merge driver
-    /// (`run_queue.json merge=runqlint`).
+    /// (`run_queue.json merge=runqlint`), after the line that decides today as `git
+    /// check-attr` says (in a subdirectory's `.gitattributes` when that one decides).
     #[arg(long)]
     pub gitattributes: bool,
 }

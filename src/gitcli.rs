@@ -207,6 +207,109 @@ impl Git {
             .filter(|s| !s.is_empty()))
     }
 
+    /// The commits a merge in progress brings into HEAD ([`crate::git::merge_heads`]):
+    /// `$GIT_DIR/MERGE_HEAD`, found by `git rev-parse --git-path`, and `GITHEAD_*`.
+    pub fn merge_heads(&self) -> Result<Vec<crate::git::MergeHead>> {
+        let out = self.checked(&[
+            "rev-parse",
+            "--path-format=absolute",
+            "--git-path",
+            "MERGE_HEAD",
+        ])?;
+        let file = PathBuf::from(String::from_utf8_lossy(&out).trim_end());
+        match std::fs::read(&file) {
+            Ok(bytes) => Ok(crate::git::merge_heads(Some(&bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(crate::git::merge_heads(None)),
+            Err(e) => Err(crate::error::io(&file, "read", e)),
+        }
+    }
+
+    /// The best common ancestor of `commits` (`git merge-base --octopus`, as `audit` asks
+    /// of a merge's parents); `None` when they have none.
+    pub fn merge_base(&self, commits: &[&str]) -> Result<Option<String>> {
+        for c in commits {
+            refuse_option(c)?;
+        }
+        let mut args = vec!["merge-base", "--octopus"];
+        args.extend_from_slice(commits);
+        Ok(self.output(&args, "find the merge base")?.and_then(|o| {
+            String::from_utf8_lossy(&o)
+                .split_whitespace()
+                .next()
+                .map(str::to_string)
+        }))
+    }
+
+    /// The short names of the branches (local first, then remote-tracking) and tags that
+    /// point at `commit`: `git for-each-ref --points-at`.
+    pub fn names_of(&self, commit: &str) -> Result<Vec<String>> {
+        refuse_option(commit)?;
+        let points_at = format!("--points-at={commit}");
+        let out = self.checked(&[
+            "for-each-ref",
+            &points_at,
+            "--format=%(refname:short)",
+            "refs/heads",
+            "refs/remotes",
+            "refs/tags",
+        ])?;
+        Ok(String::from_utf8_lossy(&out)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// The value git gives `attr` at `rel` (`unspecified`, `unset`, `set` or the value):
+    /// `git check-attr -z ATTR -- REL`.
+    pub fn attribute(&self, rel: &str, attr: &str) -> Result<String> {
+        let out = self.checked(&["check-attr", "-z", attr, "--", rel])?;
+        // `<path> NUL <attribute> NUL <info> NUL`
+        let fields: Vec<&[u8]> = out.split(|&b| b == 0).collect();
+        Ok(fields
+            .get(2)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_else(|| "unspecified".into()))
+    }
+
+    /// The attributes set (or unset, or given a value) at `rel` when `file` is the global
+    /// attributes file: `git -c core.attributesFile=FILE check-attr -z -a -- REL`.
+    pub fn attributes_set(&self, rel: &str, file: &Path) -> Result<Vec<String>> {
+        let setting = format!("core.attributesFile={}", file.display());
+        let out = self
+            .output(
+                &["-c", &setting, "check-attr", "-z", "-a", "--", rel],
+                "read attributes",
+            )?
+            .ok_or_else(|| Error::Git(format!("git could not read the attributes of {rel}")))?;
+        let fields: Vec<&[u8]> = out.split(|&b| b == 0).collect();
+        Ok(fields
+            .chunks(3)
+            .filter(|c| c.len() == 3)
+            .map(|c| String::from_utf8_lossy(c[1]).into_owned())
+            .collect())
+    }
+
+    /// `git rev-parse --git-path REL`, absolute: where git keeps `REL` of its directory.
+    pub fn git_path(&self, rel: &str) -> Result<Option<PathBuf>> {
+        Ok(self
+            .output(
+                &["rev-parse", "--path-format=absolute", "--git-path", rel],
+                "find a file of the git directory",
+            )?
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o).trim_end()))
+            .filter(|p| !p.as_os_str().is_empty()))
+    }
+
+    /// A path `git var` names (`GIT_ATTR_GLOBAL`, `GIT_ATTR_SYSTEM`); `None` when git has
+    /// none (`GIT_ATTR_NOSYSTEM`).
+    pub fn var_path(&self, var: &str) -> Result<Option<PathBuf>> {
+        Ok(self
+            .output(&["var", var], "read a git variable")?
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o).trim_end()))
+            .filter(|p| !p.as_os_str().is_empty()))
+    }
+
     /// `rel`'s entry in the tree of `commit` (a full object id), if any.
     pub fn tree_entry(&self, commit: &str, rel: &str) -> Result<Option<Entry>> {
         let out = self

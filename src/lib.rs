@@ -5,6 +5,7 @@
 
 pub mod amend;
 pub mod atomic;
+pub mod attributes;
 pub mod cli;
 pub mod commands;
 pub mod config;

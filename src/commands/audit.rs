@@ -28,7 +28,7 @@ use super::{file_history, now_ms, stale_after_ms, Workspace};
 
 /// What one finding is, whatever its position: rule, item, place inside the item, and the
 /// how-manieth such finding of its version it is.
-type Key = (Rule, Option<String>, String, usize);
+pub(crate) type Key = (Rule, Option<String>, String, usize);
 
 /// The report of one commit's new findings.
 pub struct CommitReport {
@@ -266,10 +266,7 @@ fn new_findings(
                         Some((history::short(&base.commit), base_version)),
                         settings,
                     );
-                    keyed(&side, version.bytes(), is_history_finding)
-                        .into_iter()
-                        .map(|(_, k)| k)
-                        .collect()
+                    history_keys(&side, version.bytes())
                 })
                 .collect()
         }
@@ -277,24 +274,17 @@ fn new_findings(
     };
 
     let mut new: Vec<Diagnostic> = Vec::new();
-    let mut taken: Vec<Key> = Vec::new();
     for (d, key) in keyed(&linted[0], current_bytes, is_single_file) {
         if !had.contains(&key) {
             new.push(d.clone());
         }
     }
-    for (p, report) in linted.iter().enumerate() {
-        for (d, key) in keyed(report, current_bytes, is_history_finding) {
-            let explained = brought
-                .iter()
-                .enumerate()
-                .any(|(q, keys)| q != p && keys.contains(&key));
-            if !explained && !taken.contains(&key) {
-                taken.push(key);
-                new.push(d.clone());
-            }
-        }
-    }
+    new.extend(
+        own_history(&linted, current_bytes, &brought)
+            .into_iter()
+            .flatten()
+            .cloned(),
+    );
     if new.is_empty() {
         return None;
     }
@@ -302,6 +292,45 @@ fn new_findings(
     let mut report = linted.swap_remove(0);
     report.diagnostics = new;
     Some(report)
+}
+
+/// A merge's own history findings, by parent: `linted[p]` is the merge's version
+/// (`current`) checked against parent `p`'s version, `brought[q]` the [`history_keys`] of
+/// parent `q`'s version checked against the merge base (empty without one). A finding is
+/// the merge's own unless another parent's side already had it; each is kept once, at the
+/// first parent that finds it. `check` judges a merge in progress with the same function
+/// (giving it only HEAD's side), so the gate refuses whatever `audit` would blame on the
+/// merge.
+pub(crate) fn own_history<'r>(
+    linted: &'r [FileReport],
+    current: &[u8],
+    brought: &[Vec<Key>],
+) -> Vec<Vec<&'r Diagnostic>> {
+    let mut taken: Vec<Key> = Vec::new();
+    let mut own = Vec::with_capacity(linted.len());
+    for (p, report) in linted.iter().enumerate() {
+        let mut kept = Vec::new();
+        for (d, key) in keyed(report, current, is_history_finding) {
+            let explained = brought
+                .iter()
+                .enumerate()
+                .any(|(q, keys)| q != p && keys.contains(&key));
+            if !explained && !taken.contains(&key) {
+                taken.push(key);
+                kept.push(d);
+            }
+        }
+        own.push(kept);
+    }
+    own
+}
+
+/// The keys of a report's history findings; `bytes` is its checked version.
+pub(crate) fn history_keys(report: &FileReport, bytes: &[u8]) -> Vec<Key> {
+    keyed(report, bytes, is_history_finding)
+        .into_iter()
+        .map(|(_, k)| k)
+        .collect()
 }
 
 fn is_single_file(d: &Diagnostic) -> bool {

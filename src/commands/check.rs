@@ -5,9 +5,9 @@ use crate::config::Levels;
 use crate::error::{Error, Result};
 use crate::git::{Blob, Repo};
 use crate::gitcli::Git;
-use crate::lint::{self, FileReport, Settings};
+use crate::lint::{self, Diagnostic, FileReport, Settings};
 use crate::output::{self, Format, Summary};
-use crate::rules::{Level, Rule};
+use crate::rules::{Level, Rule, Side};
 
 use super::{now_ms, read_worktree, stale_after_ms, Workspace};
 
@@ -71,11 +71,17 @@ fn collect(ws: &Workspace, args: &CheckArgs, settings: &Settings) -> Result<Vec<
             (None, Some((git, _))) => git.commit_of(base_rev)?.is_some(),
             (None, None) => false,
         };
+    // A merge in progress is judged against every parent ([`judge_merge`]).
+    let merging = match (&args.base, amend) {
+        (None, false) => merging(ws)?,
+        _ => None,
+    };
     let mut reports = Vec::new();
     for (path, explicit) in ws.queue_paths(&args.paths) {
         let shown = ws.display_path(&path)?;
-        let (current, base) = if let Some((sub, prefix, rest)) = submodule_of(ws, &shown) {
-            submodule_versions(ws, args, &path, (&sub, &prefix, &rest), base_rev, has_base)?
+        let submodule = submodule_of(ws, &shown);
+        let (current, base) = if let Some((sub, prefix, rest)) = &submodule {
+            submodule_versions(ws, args, &path, (sub, prefix, rest), base_rev, has_base)?
         } else if let Some((git, _)) = &ws.git_only {
             let current = if args.staged {
                 found(git.blob_in_index(&shown, limit)?)
@@ -93,7 +99,15 @@ fn collect(ws: &Workspace, args: &CheckArgs, settings: &Settings) -> Result<Vec<
         } else {
             read_versions(ws, args, &path, &shown, base_rev, has_base)?
         };
-        if current.is_none() && base.is_none() {
+        // Inside a submodule the superproject's merge heads name gitlinks, not the file.
+        let merge = match (&merging, &submodule) {
+            (Some(m), None) => Some(m.versions(ws, &shown)?),
+            _ => None,
+        };
+        let in_a_parent = merge
+            .as_ref()
+            .is_some_and(|v| v.others.iter().any(|(_, v)| v.is_some()));
+        if current.is_none() && base.is_none() && !in_a_parent {
             if explicit {
                 let where_ = if args.staged {
                     "in the index"
@@ -109,12 +123,17 @@ fn collect(ws: &Workspace, args: &CheckArgs, settings: &Settings) -> Result<Vec<
             }
             continue;
         }
-        reports.push(lint::lint_owned(
-            &shown,
-            current,
-            base.map(|b| (base_rev, b)),
-            settings,
-        ));
+        match merge {
+            Some(versions) => {
+                reports.extend(judge_merge(&shown, current, base, versions, settings))
+            }
+            None => reports.push(lint::lint_owned(
+                &shown,
+                current,
+                base.map(|b| (base_rev, b)),
+                settings,
+            )),
+        }
     }
     if reports.is_empty() && args.format == Format::Human {
         output::stderr(&format!(
@@ -174,6 +193,149 @@ fn read_versions(
         (current, base)
     });
     Ok((current?, base?))
+}
+
+/// A merge in progress: the commits it brings into HEAD, as named in messages, and the
+/// merge base of HEAD and them.
+struct Merging {
+    heads: Vec<(String, String)>,
+    base: Option<String>,
+}
+
+/// A path's versions in a merge's other parents and at its merge base.
+struct MergeVersions {
+    /// `(name, version)` of each merged head (`None`: no such file there).
+    others: Vec<(String, Option<Vec<u8>>)>,
+    base: Option<Vec<u8>>,
+}
+
+/// The merge in progress, if any (`MERGE_HEAD`, or `git merge`'s `GITHEAD_*` in its
+/// `pre-merge-commit` hook). Outside a merge this reads one file's absence and the
+/// environment; only a merge starts `git` (merge base, branch names).
+fn merging(ws: &Workspace) -> Result<Option<Merging>> {
+    let (heads, git) = match (&ws.repo, &ws.git_only) {
+        (Some(repo), _) => (repo.merge_heads()?, Git::at(&ws.root)),
+        (None, Some((git, _))) => (git.merge_heads()?, git.clone()),
+        (None, None) => return Ok(None),
+    };
+    if heads.is_empty() {
+        return Ok(None);
+    }
+    let Some(head) = git.commit_of("HEAD")? else {
+        return Ok(None);
+    };
+    let mut named = Vec::new();
+    for h in heads {
+        // A variable left from elsewhere may name no commit here, or HEAD itself.
+        if h.id == head || git.commit_of(&h.id)?.is_none() {
+            continue;
+        }
+        let name = match h.name {
+            Some(name) => name,
+            None => git
+                .names_of(&h.id)?
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| h.id[..7].to_string()),
+        };
+        named.push((h.id, format!("MERGE_HEAD ({})", crate::text::escape(&name))));
+    }
+    if named.is_empty() {
+        return Ok(None);
+    }
+    let mut commits = vec![head.as_str()];
+    commits.extend(named.iter().map(|(id, _)| id.as_str()));
+    let base = git.merge_base(&commits)?;
+    Ok(Some(Merging { heads: named, base }))
+}
+
+impl Merging {
+    fn versions(&self, ws: &Workspace, shown: &str) -> Result<MergeVersions> {
+        let limit = ws.config.max_file_size;
+        let at = |rev: &str| -> Result<Option<Vec<u8>>> {
+            match (&ws.repo, &ws.git_only) {
+                (Some(repo), _) => repo.blob_at(rev, shown, limit).map(found),
+                (None, Some((git, _))) => git.blob_at(rev, shown, limit).map(found),
+                (None, None) => Ok(None),
+            }
+        };
+        let mut others = Vec::new();
+        for (id, name) in &self.heads {
+            others.push((name.clone(), at(id)?));
+        }
+        let base = match &self.base {
+            Some(id) => at(id)?,
+            None => None,
+        };
+        Ok(MergeVersions { others, base })
+    }
+}
+
+/// A merge's result (`current`) judged against HEAD and each merged head, with `audit`'s
+/// rule for a merge ([`super::audit::own_history`]) seen from HEAD's branch. Single-file
+/// findings are reported once, against the first parent that has the file; a history
+/// finding once, unless HEAD's own side already had it between the merge base and HEAD.
+/// So whatever `audit` would blame on the merge commit is refused, and so is what a merged
+/// branch brings that the gate would refuse as a commit of its own. The findings against a
+/// merged head come in a report of their own whose base is that head's version, so that
+/// they are located in it.
+fn judge_merge(
+    shown: &str,
+    current: Option<Vec<u8>>,
+    head: Option<Vec<u8>>,
+    versions: MergeVersions,
+    settings: &Settings,
+) -> Vec<FileReport> {
+    use super::audit::{history_keys, own_history};
+    let current = current.map(lint::Prepared::new);
+    let parents: Vec<(String, lint::Prepared)> = std::iter::once(("HEAD".to_string(), head))
+        .chain(versions.others)
+        .filter_map(|(name, v)| Some((name, lint::Prepared::new(v?))))
+        .collect();
+    let linted: Vec<FileReport> = parents
+        .iter()
+        .map(|(name, v)| lint::lint_prepared(shown, current.as_ref(), Some((name, v)), settings))
+        .collect();
+    if linted.is_empty() {
+        return vec![lint::lint_prepared(shown, current.as_ref(), None, settings)];
+    }
+    // What HEAD's side already had since the merge base is HEAD's history, which the gate
+    // judged when it was committed: not the merge's. What a merged head's side brings is
+    // new to HEAD's branch, so the gate refuses it even where `audit` blames the branch's
+    // own commit for it.
+    let base = versions.base.map(lint::Prepared::new);
+    let head_has_file = parents.first().is_some_and(|(name, _)| name == "HEAD");
+    let brought: Vec<Vec<_>> = match (&base, parents.len() > 1 && head_has_file) {
+        (Some(base), true) => {
+            let head = &parents[0].1;
+            let side =
+                lint::lint_prepared(shown, Some(head), Some(("the merge base", base)), settings);
+            let mut brought = vec![history_keys(&side, head.bytes())];
+            brought.resize(parents.len(), Vec::new());
+            brought
+        }
+        _ => Vec::new(),
+    };
+    let bytes = current.as_ref().map_or(&[][..], |c| c.bytes());
+    let own: Vec<Vec<Diagnostic>> = own_history(&linted, bytes, &brought)
+        .into_iter()
+        .map(|ds| ds.into_iter().cloned().collect())
+        .collect();
+    let mut reports = Vec::new();
+    for (p, (mut report, own)) in linted.into_iter().zip(own).enumerate() {
+        report.diagnostics.retain(|d| {
+            !d.rule.is_history()
+                && (p == 0 || (d.location.side == Side::Base && d.rule == Rule::InvalidJson))
+        });
+        report.diagnostics.extend(own);
+        report
+            .diagnostics
+            .sort_by_key(|d| (d.location.side == Side::Base, d.location.span.start, d.rule));
+        if p == 0 || !report.diagnostics.is_empty() {
+            reports.push(report);
+        }
+    }
+    reports
 }
 
 /// `(submodule working tree, its path in the superproject, the path inside it)` when

@@ -48,7 +48,175 @@ const BACKUP_SUFFIX: &str = ".runqlint-backup";
 pub fn run(args: &InstallHookArgs) -> Result<()> {
     install_pre_commit(args)?;
     let ws = super::Workspace::open(None, None)?;
-    super::merge_driver::register(&ws.root, &ws.config.paths, args.gitattributes)
+    super::merge_driver::register(&ws.root)?;
+    route(&ws.root, &ws.config.paths, args.gitattributes)
+}
+
+/// A `.gitattributes` that `route` appends to (as shown from the root), its new lines and
+/// its bytes before (`None`: it did not exist).
+type Edit = (String, Vec<String>, Option<Vec<u8>>);
+
+/// Routes the queue files to the merge driver, as far as git says: for each path, `git
+/// check-attr merge` tells whether it already is, and [`crate::attributes::decide`] names
+/// the line that keeps it from the driver. With `write`, the routing line is appended to
+/// the `.gitattributes` that holds that line (a subdirectory's, with the pattern anchored
+/// there), else to the root's, and git is asked again; a write git does not confirm is
+/// undone. A path that `$GIT_DIR/info/attributes` holds (local, above every
+/// `.gitattributes`) is refused before anything is written. Without `write`, the line to
+/// add is shown.
+fn route(root: &Path, paths: &[String], write: bool) -> Result<()> {
+    use super::merge_driver::attributes_line;
+    use crate::attributes::{decide, Decision, Place};
+    use crate::text::escape;
+
+    let git = Git::at(root);
+    let mut open: Vec<(&str, Decision)> = Vec::new();
+    for path in paths.iter().map(|p| p.trim_start_matches("./")) {
+        let decision = decide(&git, root, path, "merge")?;
+        if decision.value != "runqlint" {
+            open.push((path, decision));
+        }
+    }
+    if open.is_empty() {
+        return say("git already routes the queue files to it (`git check-attr merge`: runqlint)");
+    }
+    // Why a path is not routed: git's value, and the line that gives it.
+    let why = |path: &str, d: &Decision| match &d.line {
+        Some(l) => format!(
+            "{}: `git check-attr merge` says `{}`, from {}:{} (`{}`)",
+            escape(path),
+            escape(&d.value),
+            escape(&l.file),
+            l.number,
+            escape(&l.text)
+        ),
+        None => format!(
+            "{}: `git check-attr merge` says `{}`",
+            escape(path),
+            escape(&d.value)
+        ),
+    };
+    // Where each path's line goes: the deciding subdirectory's file, else the root's.
+    let target = |path: &str, d: &Decision| -> (String, String) {
+        match d.line.as_ref().map(|l| &l.place) {
+            Some(Place::Directory(dir)) => {
+                let inside = path.strip_prefix(&format!("{dir}/")).unwrap_or(path);
+                (
+                    format!("{dir}/.gitattributes"),
+                    attributes_line(&format!("/{inside}")),
+                )
+            }
+            _ => (".gitattributes".to_string(), attributes_line(path)),
+        }
+    };
+    let mut out = String::new();
+    for (path, d) in &open {
+        if d.value != "unspecified" {
+            out.push_str(&format!("{}\n", why(path, d)));
+        }
+    }
+    if !write {
+        for (path, d) in &open {
+            let (file, line) = target(path, d);
+            out.push_str(&format!(
+                "route {} to it with this line in {} (commit it), or rerun with --gitattributes:\n    {}\n",
+                escape(path),
+                escape(&file),
+                escape(&line)
+            ));
+        }
+        return say(out.trim_end());
+    }
+    if let Some((path, d)) = open
+        .iter()
+        .find(|(_, d)| matches!(d.line.as_ref().map(|l| &l.place), Some(Place::Info)))
+    {
+        return Err(Error::Refused(format!(
+            "{}, which outranks every .gitattributes and is not committed; remove that line or put `{}` after it, then rerun (nothing was written to .gitattributes)",
+            why(path, d),
+            escape(&attributes_line(path))
+        )));
+    }
+    if let Some(bad) = open.iter().map(|(p, _)| *p).find(|p| {
+        p.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+    }) {
+        return Err(Error::Usage(format!(
+            "{} cannot be written as a .gitattributes pattern as it is; add its line by hand",
+            crate::text::quote(bad)
+        )));
+    }
+    // Each file's new lines, in order, and its bytes before.
+    let mut files: Vec<Edit> = Vec::new();
+    for (path, d) in &open {
+        let (file, line) = target(path, d);
+        match files.iter_mut().find(|(f, _, _)| *f == file) {
+            Some((_, lines, _)) => lines.push(line),
+            None => {
+                let full = root.join(&file);
+                let before = match std::fs::read(&full) {
+                    Ok(bytes) => Some(bytes),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(io(&full, "read", e)),
+                };
+                files.push((file, vec![line], before));
+            }
+        }
+    }
+    let undo = |files: &[Edit]| -> Result<()> {
+        for (file, _, before) in files {
+            let full = root.join(file);
+            match before {
+                Some(bytes) => super::merge_driver::write_atomic(&full, bytes)?,
+                None => match std::fs::remove_file(&full) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(io(&full, "remove", e))
+                    }
+                    _ => {}
+                },
+            }
+        }
+        Ok(())
+    };
+    for (n, (file, lines, before)) in files.iter().enumerate() {
+        let full = root.join(file);
+        let mut text = before.clone().unwrap_or_default();
+        if !text.is_empty() && !text.ends_with(b"\n") {
+            text.push(b'\n');
+        }
+        for line in lines {
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
+        }
+        let written = match before {
+            Some(_) => super::merge_driver::write_atomic(&full, &text),
+            None => std::fs::write(&full, &text).map_err(|e| io(&full, "write", e)),
+        };
+        if let Err(e) = written {
+            undo(&files[..n])?;
+            return Err(e);
+        }
+        for line in lines {
+            out.push_str(&format!("added to {}: {}\n", escape(file), escape(line)));
+        }
+    }
+    // git has the last word: a line runqlint misread is undone, not left half-working.
+    for (path, _) in &open {
+        let now = decide(&git, root, path, "merge")?;
+        if now.value != "runqlint" {
+            undo(&files)?;
+            return Err(Error::Refused(format!(
+                "{} even with the line added; the .gitattributes files are left as they were",
+                why(path, &now)
+            )));
+        }
+    }
+    let names: Vec<String> = files.iter().map(|(f, _, _)| escape(f)).collect();
+    out.push_str(&format!(
+        "commit {} so that every clone routes queue files to the driver",
+        names.join(" and ")
+    ));
+    say(&out)
 }
 
 fn install_pre_commit(args: &InstallHookArgs) -> Result<()> {

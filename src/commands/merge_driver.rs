@@ -64,7 +64,7 @@ pub fn run(args: &MergeDriverArgs) -> Result<bool> {
 
 /// Replaces `path` by a complete new file: temporary file in the same directory with the
 /// same permissions, fsync, rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -92,9 +92,8 @@ pub fn attributes_line(path: &str) -> String {
 
 /// Registers the driver in the repository's own config (`git config --local`):
 /// `merge.runqlint.{name,driver,recursive}` and the ancestor driver `recursive` names.
-/// With `write_attributes`, also appends the routing line for each queue path to the
-/// `.gitattributes` at the root (once). Says what it did on stdout.
-pub fn register(root: &Path, paths: &[String], write_attributes: bool) -> Result<()> {
+/// Says what it did on stdout. `install-hook` then routes the queue files to it.
+pub fn register(root: &Path) -> Result<()> {
     let settings = [
         ("merge.runqlint.name", "runqlint: merge queue items by id"),
         ("merge.runqlint.driver", DRIVER),
@@ -119,59 +118,8 @@ pub fn register(root: &Path, paths: &[String], write_attributes: bool) -> Result
             )));
         }
     }
-    let lines: Vec<String> = paths
-        .iter()
-        .map(|p| attributes_line(p.trim_start_matches("./")))
-        .collect();
-    let mut say = format!(
+    output::stdout(&format!(
         "registered the merge driver in this repository's config: merge.runqlint.driver = {DRIVER}\n"
-    );
-    if write_attributes {
-        if let Some(bad) = paths.iter().find(|p| {
-            p.chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == '"')
-        }) {
-            return Err(Error::Usage(format!(
-                "{} cannot be written as a .gitattributes pattern as it is; add its line by hand",
-                text::quote(bad)
-            )));
-        }
-        let file = root.join(".gitattributes");
-        let existing = match std::fs::read_to_string(&file) {
-            Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(io(&file, "read", e)),
-        };
-        let missing: Vec<&String> = lines
-            .iter()
-            .filter(|l| !existing.lines().any(|e| e.trim() == l.as_str()))
-            .collect();
-        if missing.is_empty() {
-            say.push_str(".gitattributes already routes the queue files to it\n");
-        } else {
-            let mut text = existing.clone();
-            if !text.is_empty() && !text.ends_with('\n') {
-                text.push('\n');
-            }
-            for l in &missing {
-                text.push_str(l);
-                text.push('\n');
-                say.push_str(&format!("added to .gitattributes: {}\n", text::escape(l)));
-            }
-            if existing.is_empty() {
-                std::fs::write(&file, text).map_err(|e| io(&file, "write", e))?;
-            } else {
-                write_atomic(&file, text.as_bytes())?;
-            }
-            say.push_str(
-                "commit .gitattributes so that every clone routes queue files to the driver\n",
-            );
-        }
-    } else {
-        say.push_str("route queue files to it with this line in .gitattributes (commit it), or rerun with --gitattributes:\n");
-        for l in &lines {
-            say.push_str(&format!("    {}\n", text::escape(l)));
-        }
-    }
-    output::stdout(&say).map_err(|e| Error::Io(format!("stdout: {e}")))
+    ))
+    .map_err(|e| Error::Io(format!("stdout: {e}")))
 }

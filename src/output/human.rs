@@ -393,7 +393,12 @@ fn excerpt_lines(
 pub fn render(reports: &[FileReport], style: Style) -> String {
     let mut out = render_diagnostics(reports, style);
     let s = super::Summary::of(reports);
-    let files = reports.len();
+    // A merge's findings against another parent come in a report of their own for the same
+    // file.
+    let mut paths: Vec<&str> = reports.iter().map(|r| r.path.as_str()).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    let files = paths.len();
     out.push_str(&format!(
         "{} in {} {}\n",
         s.counts(),

@@ -1182,3 +1182,451 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(!repo.root.join("pwned").exists() && !repo.root.join("pwned2").exists());
 }
+
+// ---------------------------------------------------------------------------------------
+// Merges: judged against every parent, as `audit` judges the merge commit
+
+/// The queue of the merge tests: `x` running, three queued items between it and the end
+/// (so that a change to `x` and an append merge line by line), `extra` appended.
+fn merge_queue(x_done: bool, drop: &[&str], extra: &[&str]) -> String {
+    let x = if x_done {
+        item(
+            "x",
+            "done",
+            json!({"run": {"startedAtMs": FEB26_MS, "finishedAtMs": FEB26_MS + 1000}}),
+        )
+    } else {
+        item("x", "running", json!({"run": {"startedAtMs": FEB26_MS}}))
+    };
+    let mut items = vec![x];
+    for id in ["q1", "q2", "q3"] {
+        if !drop.contains(&id) {
+            items.push(item(id, "queued", json!({"title": id})));
+        }
+    }
+    for id in extra {
+        items.push(item(id, "queued", json!({"title": id})));
+    }
+    queue(items)
+}
+
+/// A repository with runqlint's hooks installed (`install-hook`, no `.gitattributes`: git's
+/// own line merge) whose `main` holds `merge_queue(false, [], [])`; each `(branch, text)`
+/// branches off it and commits `text` (without the hook); then `main` commits `main_text`,
+/// or a change to another file.
+fn merging_repo(branches: &[(&str, String)], main_text: Option<String>) -> Repo {
+    merging_repo_in(Repo::new(), branches, main_text)
+}
+
+/// [`merging_repo`] in a repository made by the caller.
+fn merging_repo_in(repo: Repo, branches: &[(&str, String)], main_text: Option<String>) -> Repo {
+    assert_eq!(install(&repo, &[]).code, 0);
+    repo.write(Q, merge_queue(false, &[], &[]));
+    repo.write("notes.txt", "base\n");
+    repo.commit_all("base");
+    for (branch, text) in branches {
+        repo.git(&["checkout", "-q", "-b", branch, "main"]);
+        repo.write(Q, text);
+        repo.commit_all(branch);
+    }
+    repo.git(&["checkout", "-q", "main"]);
+    match main_text {
+        Some(text) => repo.write(Q, text),
+        None => repo.write("notes.txt", "main\n"),
+    }
+    repo.commit_all("main");
+    repo
+}
+
+/// The message of `item-deleted` for `id`, which was in `text` as `parent` holds it.
+fn deleted_at(text: &str, id: &str, parent: &str) -> String {
+    let line = line_of(text, &format!("\"id\": \"{id}\"")) - 1;
+    format!("item \"{id}\" was deleted; it was at line {line} in {parent}")
+}
+
+fn assert_merge_refused(run: &Run, repo: &Repo, before: &str, expected: &[(&str, &str)]) {
+    assert_ne!(run.code, 0, "the merge went through: {run:?}");
+    assert_eq!(repo.head(), before, "HEAD moved");
+    for (rule, parent) in expected {
+        assert!(
+            run.stderr
+                .lines()
+                .any(|l| l.contains(parent) && run.stderr.contains(rule)),
+            "no {rule} naming {parent}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// `(rule, item)` of the history findings in `--format json` output (the time-based rules
+/// judge `audit`'s versions at their commit time, the gate's at the wall clock).
+fn history_findings(
+    run: &Run,
+    commit: Option<&str>,
+) -> std::collections::BTreeSet<(String, String)> {
+    run.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| commit.is_none_or(|c| d["commit"] == c))
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["itemId"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .filter(|(rule, _)| {
+            [
+                "item-deleted",
+                "terminal-status-changed",
+                "invalid-transition",
+                "terminal-item-changed",
+            ]
+            .contains(&rule.as_str())
+        })
+        .collect()
+}
+
+#[test]
+fn merge_s_ours_is_refused_by_the_merge_hook_and_an_honest_merge_accepted() {
+    // b finishes x and queues n1; main changes another file.
+    let b = merge_queue(true, &[], &["n1"]);
+    let repo = merging_repo(&[("b", b.clone())], None);
+    let before = repo.head();
+    let run = git_with_hook(&repo, &["merge", "-s", "ours", "--no-edit", "b"]);
+    assert_merge_refused(
+        &run,
+        &repo,
+        &before,
+        &[
+            ("item-deleted", &deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+            (
+                "terminal-status-changed",
+                "item \"x\" was `done` in MERGE_HEAD (b)",
+            ),
+        ],
+    );
+    repo.git(&["merge", "--abort"]);
+
+    let run = git_with_hook(&repo, &["merge", "--no-ff", "--no-edit", "b"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        repo.git(&["rev-parse", "HEAD^2"]),
+        repo.git(&["rev-parse", "b"])
+    );
+    assert!(run.stderr.contains("0 errors"), "{run:?}");
+}
+
+#[test]
+fn merge_s_ours_is_refused_in_a_sha256_repository_and_a_stray_githead_changes_nothing() {
+    // libgit2 cannot open it: everything is read through git.
+    let b = merge_queue(true, &[], &["n1"]);
+    let repo = merging_repo_in(
+        Repo::init(&["--object-format=sha256"]),
+        &[("b", b.clone())],
+        None,
+    );
+    let before = repo.head();
+    assert_eq!(before.len(), 64);
+    let run = git_with_hook(&repo, &["merge", "-s", "ours", "--no-edit", "b"]);
+    assert_merge_refused(
+        &run,
+        &repo,
+        &before,
+        &[
+            ("item-deleted", &deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+            (
+                "terminal-status-changed",
+                "item \"x\" was `done` in MERGE_HEAD (b)",
+            ),
+        ],
+    );
+    repo.git(&["merge", "--abort"]);
+
+    // Outside a merge, a GITHEAD_ variable naming no commit (or HEAD) is no merge.
+    let stray = |var: String| {
+        let mut cmd = repo.runqlint_cmd(&["check", "--staged", "--format", "json"]);
+        cmd.env(var, "elsewhere");
+        Run::from(cmd.output().unwrap())
+    };
+    for var in [
+        format!("GITHEAD_{}", "ab".repeat(32)),
+        format!("GITHEAD_{before}"),
+    ] {
+        let run = stray(var);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(history_findings(&run, None).is_empty(), "{run:?}");
+    }
+}
+
+#[test]
+fn a_conflicted_merge_resolved_with_ours_is_refused_at_git_commit() {
+    // Both append an item: git's line merge conflicts.
+    let b = merge_queue(true, &[], &["n1"]);
+    let repo = merging_repo(&[("b", b.clone())], Some(merge_queue(false, &[], &["m1"])));
+    let before = repo.head();
+    let run = git_with_hook(&repo, &["merge", "--no-edit", "b"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("CONFLICT"), "{run:?}");
+    repo.git(&["checkout", "--ours", "--", Q]);
+    repo.add(Q);
+    let run = git_with_hook(&repo, &["commit", "--no-edit"]);
+    assert_merge_refused(
+        &run,
+        &repo,
+        &before,
+        &[
+            ("item-deleted", &deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+            (
+                "terminal-status-changed",
+                "item \"x\" was `done` in MERGE_HEAD (b)",
+            ),
+        ],
+    );
+    assert!(repo.root.join(".git/MERGE_HEAD").exists());
+
+    // Resolved with both sides' changes: committed.
+    repo.write(Q, merge_queue(true, &[], &["m1", "n1"]));
+    repo.add(Q);
+    let run = git_with_hook(&repo, &["commit", "--no-edit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(repo.git(&["rev-parse", "HEAD^1"]).trim(), before);
+}
+
+#[test]
+fn a_conflicted_merge_in_a_linked_worktree_reads_that_worktree_s_merge_head() {
+    let b = merge_queue(true, &[], &["n1"]);
+    let repo = merging_repo(&[("b", b.clone())], None);
+    repo.git(&["branch", "side", "main"]);
+    let wt = repo.scratch().join("side-wt");
+    repo.git(&["worktree", "add", "-q", wt.to_str().unwrap(), "side"]);
+    let in_wt = |args: &[&str]| {
+        let mut cmd = repo.git_cmd(args);
+        cmd.current_dir(&wt).env("RUNQLINT", bin());
+        run_cmd(cmd)
+    };
+    std::fs::write(wt.join(Q), merge_queue(false, &[], &["s1"])).unwrap();
+    assert_eq!(in_wt(&["commit", "-qam", "side", "--no-verify"]).code, 0);
+    let before = in_wt(&["rev-parse", "HEAD"]).stdout;
+    assert_eq!(in_wt(&["merge", "--no-edit", "b"]).code, 1);
+    assert_eq!(in_wt(&["checkout", "--ours", "--", Q]).code, 0);
+    assert_eq!(in_wt(&["add", Q]).code, 0);
+    let run = in_wt(&["commit", "--no-edit"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(&deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(in_wt(&["rev-parse", "HEAD"]).stdout, before);
+    // The main worktree, in no merge, is judged against its HEAD alone.
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn an_octopus_merge_is_judged_against_each_merged_head() {
+    // b queues n1, c finishes x: each merges line by line with the other.
+    let b = merge_queue(false, &[], &["n1"]);
+    let repo = merging_repo(
+        &[("b", b.clone()), ("c", merge_queue(true, &[], &[]))],
+        None,
+    );
+    let before = repo.head();
+    let run = git_with_hook(&repo, &["merge", "-s", "ours", "--no-edit", "b", "c"]);
+    assert_merge_refused(
+        &run,
+        &repo,
+        &before,
+        &[
+            ("item-deleted", &deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+            (
+                "terminal-status-changed",
+                "item \"x\" was `done` in MERGE_HEAD (c)",
+            ),
+        ],
+    );
+    repo.git(&["merge", "--abort"]);
+
+    let run = git_with_hook(&repo, &["merge", "--no-edit", "b", "c"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        repo.git(&["rev-parse", "HEAD^3"]),
+        repo.git(&["rev-parse", "c"])
+    );
+    assert_eq!(
+        String::from_utf8(repo.read(Q)).unwrap(),
+        merge_queue(true, &[], &["n1"])
+    );
+}
+
+/// One merge of [`the_gate_before_a_merge_commit_agrees_with_audit_after_it`].
+struct MergeCase {
+    name: &'static str,
+    branches: Vec<(&'static str, String)>,
+    /// `main`'s own commit after the branches (`None`: another file).
+    main: Option<String>,
+    /// The `git merge` that stops before committing.
+    merge: &'static [&'static str],
+    resolve: fn(&Repo),
+    /// `(rule, item)` the gate refuses the merge for.
+    gate: &'static [(&'static str, &'static str)],
+    /// Those `audit` blames on the merge commit.
+    audit: &'static [(&'static str, &'static str)],
+}
+
+#[test]
+fn the_gate_before_a_merge_commit_agrees_with_audit_after_it() {
+    let cases = [
+        // -s ours undoes b's changes: the merge's own.
+        MergeCase {
+            name: "-s ours",
+            branches: vec![("b", merge_queue(true, &[], &["n1"]))],
+            main: None,
+            merge: &["merge", "-q", "-s", "ours", "--no-commit", "b"],
+            resolve: |_| {},
+            gate: &[("item-deleted", "n1"), ("terminal-status-changed", "x")],
+            audit: &[("item-deleted", "n1"), ("terminal-status-changed", "x")],
+        },
+        // The resolution deletes q2, which every parent has: the merge's own, against HEAD.
+        MergeCase {
+            name: "a resolution's deletion",
+            branches: vec![("b", merge_queue(true, &[], &["n1"]))],
+            main: None,
+            merge: &["merge", "-q", "--no-ff", "--no-commit", "b"],
+            resolve: |repo| {
+                repo.write(Q, merge_queue(true, &["q2"], &["n1"]));
+                repo.add(Q);
+            },
+            gate: &[("item-deleted", "q2")],
+            audit: &[("item-deleted", "q2")],
+        },
+        // An octopus undoing c's change only.
+        MergeCase {
+            name: "an octopus resolution",
+            branches: vec![
+                ("b", merge_queue(false, &[], &["n1"])),
+                ("c", merge_queue(true, &[], &[])),
+            ],
+            main: None,
+            merge: &["merge", "-q", "--no-ff", "--no-commit", "b", "c"],
+            resolve: |repo| {
+                repo.write(Q, merge_queue(false, &[], &["n1"]));
+                repo.add(Q);
+            },
+            gate: &[("terminal-status-changed", "x")],
+            audit: &[("terminal-status-changed", "x")],
+        },
+        // main deleted q3 itself (without the hook) before the merge: HEAD's history, not
+        // the merge's, for both.
+        MergeCase {
+            name: "HEAD's own deletion",
+            branches: vec![("b", merge_queue(true, &[], &[]))],
+            main: Some(merge_queue(false, &["q3"], &[])),
+            merge: &["merge", "-q", "--no-ff", "--no-commit", "b"],
+            resolve: |_| {},
+            gate: &[],
+            audit: &[],
+        },
+        // b deleted q1 itself (without the hook): audit blames b's commit; the gate still
+        // refuses to bring it into main, as it would have refused b's commit.
+        MergeCase {
+            name: "a branch's own deletion",
+            branches: vec![("b", merge_queue(false, &["q1"], &["n1"]))],
+            main: None,
+            merge: &["merge", "-q", "--no-ff", "--no-commit", "b"],
+            resolve: |_| {},
+            gate: &[("item-deleted", "q1")],
+            audit: &[],
+        },
+    ];
+    let set = |pairs: &[(&str, &str)]| -> std::collections::BTreeSet<(String, String)> {
+        pairs
+            .iter()
+            .map(|(r, i)| (r.to_string(), i.to_string()))
+            .collect()
+    };
+    for case in cases {
+        let name = case.name;
+        let repo = merging_repo(&case.branches, case.main.clone());
+        repo.git(case.merge);
+        (case.resolve)(&repo);
+        assert!(repo.root.join(".git/MERGE_HEAD").exists(), "{name}");
+        let gate = repo.run(&["check", "--staged", "--format", "json"]);
+        let refused = history_findings(&gate, None);
+        let code = if case.gate.is_empty() { 0 } else { 1 };
+        assert_eq!(gate.code, code, "{name}: {gate:?}");
+        assert_eq!(refused, set(case.gate), "{name}: {}", gate.stdout);
+        repo.git(&["commit", "-q", "--no-verify", "--no-edit"]);
+        let audit = repo.run(&["audit", "--format", "json"]);
+        let blamed = history_findings(&audit, Some(&repo.head()));
+        assert_eq!(blamed, set(case.audit), "{name}: {}", audit.stdout);
+        // Whatever audit blames on the merge, the gate refused.
+        assert!(blamed.is_subset(&refused), "{name}");
+        if name == "a branch's own deletion" {
+            let b = repo.git(&["rev-parse", "b"]);
+            assert_eq!(
+                history_findings(&audit, Some(b.trim())),
+                set(&[("item-deleted", "q1")]),
+                "{}",
+                audit.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn pre_commit_framework_refuses_a_conflicted_merge_resolved_with_ours() {
+    let b = merge_queue(true, &[], &["n1"]);
+    let repo = Repo::new();
+    let (hooks, sha) = hooks_repo(&repo);
+    repo.write(
+        ".pre-commit-config.yaml",
+        format!(
+            "repos:\n  - repo: {}\n    rev: {sha}\n    hooks:\n      - id: runqlint-system\n",
+            hooks.display()
+        ),
+    );
+    repo.write(Q, merge_queue(false, &[], &[]));
+    repo.commit_all("base");
+    repo.git(&["checkout", "-q", "-b", "b"]);
+    repo.write(Q, &b);
+    repo.commit_all("b");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(Q, merge_queue(false, &[], &["m1"]));
+    repo.commit_all("main");
+    let run = framework(
+        "pre-commit",
+        &repo,
+        &[
+            "install",
+            "--hook-type",
+            "pre-commit",
+            "--hook-type",
+            "pre-merge-commit",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let git = |args: &[&str]| {
+        let mut cmd = repo.git_cmd(args);
+        cmd.env("PATH", path_with_runqlint())
+            .env("PRE_COMMIT_HOME", repo.scratch().join("pre-commit-home"));
+        run_cmd(cmd)
+    };
+    let before = repo.head();
+    assert_eq!(git(&["merge", "--no-edit", "b"]).code, 1);
+    repo.git(&["checkout", "--ours", "--", Q]);
+    repo.add(Q);
+    let run = git(&["commit", "--no-edit"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        out.contains(&deleted_at(&b, "n1", "MERGE_HEAD (b)")),
+        "{out}"
+    );
+    assert!(
+        out.contains("item \"x\" was `done` in MERGE_HEAD (b)"),
+        "{out}"
+    );
+    assert_eq!(repo.head(), before);
+}

@@ -191,6 +191,148 @@ fn install_hook_registers_the_driver_and_says_which_attributes_line_routes_to_it
     assert_eq!(attr, "run_queue.json: merge: runqlint\n");
 }
 
+/// What `git check-attr merge` says of `path`.
+fn merge_attr(repo: &Repo, path: &str) -> String {
+    repo.git(&["check-attr", "merge", "--", path])
+        .rsplit(": ")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn install_hook_names_a_later_root_line_that_overrides_the_route_and_writes_after_it() {
+    let repo = Repo::new();
+    let before = "run_queue.json merge=runqlint\n*.json binary\n";
+    repo.write(".gitattributes", before);
+    assert_eq!(merge_attr(&repo, Q), "unset");
+
+    // Shown, not written.
+    let run = repo.run(&["install-hook"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "run_queue.json: `git check-attr merge` says `unset`, from .gitattributes:2 (`*.json binary`)\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("already routes"), "{}", run.stdout);
+    assert_eq!(
+        String::from_utf8(repo.read(".gitattributes")).unwrap(),
+        before
+    );
+
+    // Written after it: git now routes the file to the driver.
+    let run = repo.run(&["install-hook", "--gitattributes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("added to .gitattributes: run_queue.json merge=runqlint\n"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        String::from_utf8(repo.read(".gitattributes")).unwrap(),
+        format!("{before}run_queue.json merge=runqlint\n")
+    );
+    assert_eq!(merge_attr(&repo, Q), "runqlint");
+    let again = repo.run(&["install-hook", "--gitattributes"]);
+    assert!(again.stdout.contains("already routes"), "{}", again.stdout);
+
+    // A later `-merge` for the file alone, likewise.
+    repo.write(
+        ".gitattributes",
+        "run_queue.json merge=runqlint\nrun_queue.json -merge\n",
+    );
+    let run = repo.run(&["install-hook", "--gitattributes"]);
+    assert!(
+        run.stdout
+            .contains("says `unset`, from .gitattributes:2 (`run_queue.json -merge`)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(merge_attr(&repo, Q), "runqlint");
+}
+
+#[test]
+fn install_hook_routes_a_queue_a_subdirectory_gitattributes_holds_in_that_file() {
+    let repo = Repo::new();
+    repo.write("runqlint.toml", "paths = [\"ops/queues/run_queue.json\"]\n");
+    repo.write(
+        ".gitattributes",
+        "ops/queues/run_queue.json merge=runqlint\n",
+    );
+    repo.write("ops/.gitattributes", "queues/*.json -merge\n");
+    let path = "ops/queues/run_queue.json";
+    assert_eq!(merge_attr(&repo, path), "unset");
+
+    let run = repo.run(&["install-hook", "--gitattributes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "ops/queues/run_queue.json: `git check-attr merge` says `unset`, from ops/.gitattributes:1 (`queues/*.json -merge`)\n\
+             added to ops/.gitattributes: /queues/run_queue.json merge=runqlint\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        String::from_utf8(repo.read("ops/.gitattributes")).unwrap(),
+        "queues/*.json -merge\n/queues/run_queue.json merge=runqlint\n"
+    );
+    assert_eq!(
+        String::from_utf8(repo.read(".gitattributes")).unwrap(),
+        "ops/queues/run_queue.json merge=runqlint\n"
+    );
+    assert_eq!(merge_attr(&repo, path), "runqlint");
+}
+
+#[test]
+fn install_hook_refuses_to_route_what_info_attributes_overrides_and_writes_nothing() {
+    let repo = Repo::new();
+    repo.write(".git/info/attributes", "# local\n*.json binary\n");
+    repo.write(".gitattributes", "*.png binary\n");
+    let run = repo.run(&["install-hook", "--gitattributes"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        run.stderr.trim_end(),
+        "runqlint: error: run_queue.json: `git check-attr merge` says `unset`, from .git/info/attributes:2 (`*.json binary`), \
+         which outranks every .gitattributes and is not committed; remove that line or put `run_queue.json merge=runqlint` after it, \
+         then rerun (nothing was written to .gitattributes)"
+    );
+    assert_eq!(
+        String::from_utf8(repo.read(".gitattributes")).unwrap(),
+        "*.png binary\n"
+    );
+    // Once the local line is gone, the route is written.
+    repo.write(".git/info/attributes", "# local\n");
+    let run = repo.run(&["install-hook", "--gitattributes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(merge_attr(&repo, Q), "runqlint");
+}
+
+#[test]
+fn install_hook_names_a_global_attributes_line_and_outranks_it() {
+    let repo = Repo::new();
+    let global = repo.home().join("attributes");
+    std::fs::write(&global, "run_queue.json merge=union\n").unwrap();
+    repo.git(&["config", "core.attributesFile", global.to_str().unwrap()]);
+    assert_eq!(merge_attr(&repo, Q), "union");
+    let run = repo.run(&["install-hook", "--gitattributes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "says `union`, from {}:1 (`run_queue.json merge=union`)",
+            global.display()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(merge_attr(&repo, Q), "runqlint");
+}
+
 #[test]
 fn rebase_and_cherry_pick_use_the_driver() {
     let base = queue(base_items());
