@@ -19,7 +19,7 @@ use std::path::Path;
 use crate::atomic;
 use crate::error::{Error, Result};
 use crate::failpoint;
-use crate::git::{self, FileCommit, Head, ObjectId, Repo};
+use crate::git::{FileCommit, Head, ObjectId, Writer};
 use crate::journal::{Intent, Journal};
 use crate::text;
 
@@ -57,7 +57,7 @@ pub struct Job<'a> {
 
 /// Writes `job`: backup and atomic replace, and with `commit`, the commit of that one path
 /// on the branch and its index entry. Returns the commit made.
-pub fn run(mut job: Job, commit: Option<(&Repo, &Branch)>) -> Result<Option<ObjectId>> {
+pub fn run(mut job: Job, commit: Option<(&Writer, &Branch)>) -> Result<Option<ObjectId>> {
     // A committing run first records its intent (see `journal`), so that a rerun can finish
     // or discard the job of a run that was killed; the lock is released before the journal
     // is removed (drop order: `lock`, then `journal`).
@@ -159,7 +159,7 @@ pub fn run(mut job: Job, commit: Option<(&Repo, &Branch)>) -> Result<Option<Obje
 ///
 /// `index.lock` is taken over when it holds the journal's token (the killed run's lock).
 /// Returns a note for stderr when something was done.
-pub fn recover(repo: &Repo) -> Result<Option<String>> {
+pub fn recover(repo: &Writer) -> Result<Option<String>> {
     let (journal, intent) = match Journal::find(repo.git_dir())? {
         None => return Ok(None),
         Some(found) => found,
@@ -170,10 +170,7 @@ pub fn recover(repo: &Repo) -> Result<Option<String>> {
         None => repo.lock_index(&intent.lock_token)?,
     };
     let rel = intent.path.as_str();
-    let file = repo
-        .workdir()
-        .ok_or_else(|| Error::Usage("a bare repository has no working tree".into()))?
-        .join(rel);
+    let file = repo.workdir().join(rel);
     atomic::remove_stale_temps(&file);
     let base = ObjectId::parse(&intent.base)?;
     let new_blob = ObjectId::parse(&intent.new)?;
@@ -182,7 +179,7 @@ pub fn recover(repo: &Repo) -> Result<Option<String>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(crate::error::io(&file, "read", e)),
     };
-    let content = bytes.as_deref().map(git::hash_blob);
+    let content = bytes.as_deref().map(|b| repo.hash(b)).transpose()?;
     let content = content.as_deref();
     let head = repo.head()?;
     let at = match &head {
