@@ -98,7 +98,9 @@ impl Ident {
         let (rest, tz) = line.rsplit_once(' ')?;
         let (person, when) = rest.rsplit_once(' ')?;
         let open = person.rfind('<')?;
-        let close = person.rfind('>').filter(|&c| c > open && c == person.len() - 1)?;
+        let close = person
+            .rfind('>')
+            .filter(|&c| c > open && c == person.len() - 1)?;
         let tz_ok = tz.len() == 5
             && matches!(tz.as_bytes()[0], b'+' | b'-')
             && tz[1..].bytes().all(|b| b.is_ascii_digit());
@@ -302,9 +304,9 @@ impl<'r> Writer<'r> {
         match self.git.tree_entry(&commit, rel)? {
             None => Ok((super::Blob::Missing, None)),
             Some(e) if e.mode == 0o120000 => Ok((super::Blob::Missing, None)),
-            Some(e) if e.mode == 0o160000 || e.mode == 0o040000 => Err(Error::Usage(format!(
-                "{rel} is not a file in {rev}"
-            ))),
+            Some(e) if e.mode == 0o160000 || e.mode == 0o040000 => {
+                Err(Error::Usage(format!("{rel} is not a file in {rev}")))
+            }
             Some(e) => {
                 let bytes = self.git.stored_bytes(rel, &e.oid, limit)?;
                 Ok((super::Blob::Found(bytes), Some(ObjectId::parse(&e.oid)?)))
@@ -413,7 +415,10 @@ impl<'r> Writer<'r> {
         let tree = self
             .git
             .checked_with(&[&plain[..], &["write-tree"]].concat(), &env, None)?;
-        Ok((ObjectId::parse(String::from_utf8_lossy(&tree).trim())?, mode))
+        Ok((
+            ObjectId::parse(String::from_utf8_lossy(&tree).trim())?,
+            mode,
+        ))
     }
 
     /// `git commit-tree` (`-S` when `sign`): the commit object, made by git with the
@@ -441,9 +446,7 @@ impl<'r> Writer<'r> {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_os_str()))
             .collect();
-        let out = self
-            .git
-            .run_with(&args, &env, Some(message.as_bytes()))?;
+        let out = self.git.run_with(&args, &env, Some(message.as_bytes()))?;
         match (out.status.success(), ObjectId::parse(String::from_utf8_lossy(&out.stdout).trim())) {
             (true, Ok(id)) => Ok(id),
             _ if sign => Err(Error::Refused(format!(
@@ -477,7 +480,9 @@ impl<'r> Writer<'r> {
             ))
         };
         match self.lib {
-            Some(r) => r.move_branch(c.branch, commit, c.expected, &reflog).map_err(moved)?,
+            Some(r) => r
+                .move_branch(c.branch, commit, c.expected, &reflog)
+                .map_err(moved)?,
             None => {
                 let (new, old) = (commit.to_string(), c.expected.to_string());
                 let out = self.git.run_with(
@@ -661,9 +666,9 @@ impl<'r> Writer<'r> {
     /// clean filters and line-ending conversion applied. It differs from
     /// [`Writer::hash`] exactly when git would not commit these bytes as they are.
     pub fn hash_as_git_stores(&self, rel: &str, bytes: &[u8]) -> Result<String> {
-        let out = self
-            .git
-            .checked_with(&["hash-object", "--path", rel, "--stdin"], &[], Some(bytes))?;
+        let out =
+            self.git
+                .checked_with(&["hash-object", "--path", rel, "--stdin"], &[], Some(bytes))?;
         Ok(String::from_utf8_lossy(&out).trim().to_string())
     }
 
@@ -900,7 +905,12 @@ impl Repo {
 
 /// The index entry for `rel`. Without `stat` the entry's stat data is zero, which never
 /// matches a file, so git compares the content before it trusts the entry.
-fn index_entry(rel: &str, id: Oid, mode: u32, stat: Option<&std::fs::Metadata>) -> git2::IndexEntry {
+fn index_entry(
+    rel: &str,
+    id: Oid,
+    mode: u32,
+    stat: Option<&std::fs::Metadata>,
+) -> git2::IndexEntry {
     let zero = git2::IndexTime::new(0, 0);
     let Some(meta) = stat else {
         return git2::IndexEntry {
@@ -960,8 +970,17 @@ mod tests {
         assert_eq!(i.when, 1_772_064_000);
         assert_eq!(i.offset_minutes(), -90);
         let odd = Ident::parse("Name <with> <e@x> 5 +0000").unwrap();
-        assert_eq!((odd.name.as_str(), odd.email.as_str()), ("Name <with>", "e@x"));
-        for bad in ["", "Name <e@x>", "Name <e@x> x +0000", "Name e@x 5 +0000", "N <e> 5 0000"] {
+        assert_eq!(
+            (odd.name.as_str(), odd.email.as_str()),
+            ("Name <with>", "e@x")
+        );
+        for bad in [
+            "",
+            "Name <e@x>",
+            "Name <e@x> x +0000",
+            "Name e@x 5 +0000",
+            "N <e> 5 0000",
+        ] {
             assert!(Ident::parse(bad).is_none(), "{bad}");
         }
     }

@@ -142,8 +142,20 @@ fn fix_signs_its_commit_as_git_commit_would_when_commit_gpgsign_is_set() {
 
 #[test]
 fn fix_signs_with_an_ssh_key_when_gpg_format_is_ssh() {
+    signs_with_an_ssh_key(Format::Plain);
+}
+
+#[test]
+fn fix_signs_in_sha256_reftable_and_split_index_repositories() {
+    for format in [Format::Sha256, Format::Reftable, Format::SplitIndex] {
+        signs_with_an_ssh_key(format);
+    }
+}
+
+/// `gpg.format=ssh`: git signs the fix commit with the key git is configured with.
+fn signs_with_an_ssh_key(format: Format) {
     let text = seed_queue();
-    let repo = setup(&text);
+    let repo = setup_as(format, &text);
     let key = repo.scratch().join("id_ed25519");
     let out = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", "tester", "-f"])
@@ -163,13 +175,21 @@ fn fix_signs_with_an_ssh_key_when_gpg_format_is_ssh() {
         allowed.to_str().unwrap(),
     ]);
     let r = fix(&repo, &[]);
-    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.code, 0, "{format:?}: {r:?}");
     assert_eq!(commits(&repo), 2);
     let verify = repo.git_run(&["verify-commit", "HEAD"]);
-    assert_eq!(verify.code, 0, "{verify:?}");
+    assert_eq!(verify.code, 0, "{format:?}: {verify:?}");
     assert!(
         verify.stderr.contains("Good \"git\" signature"),
         "{verify:?}"
+    );
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "run_queue.json\n"
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=no"]),
+        ""
     );
 }
 
