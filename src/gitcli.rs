@@ -242,23 +242,6 @@ impl Git {
         ))
     }
 
-    /// The repository's object and ref formats as git names them (`sha1`/`sha256`,
-    /// `files`/`reftable`): `git rev-parse --show-object-format --show-ref-format`.
-    pub fn formats(&self) -> Result<(String, String)> {
-        let out = self
-            .output(
-                &["rev-parse", "--show-object-format", "--show-ref-format"],
-                "read the repository format",
-            )?
-            .ok_or_else(|| Error::Git("git could not name the repository's format".into()))?;
-        let text = String::from_utf8_lossy(&out);
-        let mut lines = text.lines().map(|l| l.trim().to_string());
-        Ok((
-            lines.next().unwrap_or_default(),
-            lines.next().unwrap_or_default(),
-        ))
-    }
-
     /// The commit `rev` names: `Ok(None)` when it names none.
     pub fn commit_of(&self, rev: &str) -> Result<Option<String>> {
         refuse_option(rev)?;

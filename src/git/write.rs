@@ -203,11 +203,9 @@ impl<'r> Writer<'r> {
         &self.workdir
     }
 
-    /// Which program writes objects and refs, and which the index (for the code map's
-    /// "git2 or git" table, and tests): `("git2" | "git", "git2" | "git")`.
-    pub fn backends(&self) -> (&'static str, &'static str) {
-        let name = |lib: bool| if lib { "git2" } else { "git" };
-        (name(self.lib.is_some()), name(self.lib_index))
+    /// Removes the temporary indexes of runs that were killed (see `TempFile`).
+    pub fn remove_stale_temps(&self) {
+        crate::atomic::remove_stale_temps(&self.git_dir.join("index"));
     }
 
     pub fn head(&self) -> Result<Head> {
@@ -723,15 +721,17 @@ fn in_progress_in(git_dir: &Path) -> Option<InProgress> {
     Some(InProgress { what, resolve })
 }
 
-/// A temporary file in the git directory, `runqlint-<what>.<pid>.tmp`, removed (with the
-/// lock git may leave beside it) on drop unless renamed away.
+/// A temporary file in the git directory, `.index.runqlint-tmp.<pid>.<what>` (named like
+/// [`crate::atomic`]'s, so a killed run's is removed by the next run:
+/// [`Writer::remove_stale_temps`]), removed (with the lock git may leave beside it) on
+/// drop unless renamed away.
 struct TempFile {
     path: PathBuf,
 }
 
 impl TempFile {
     fn new(git_dir: &Path, what: &str) -> TempFile {
-        let path = git_dir.join(format!("runqlint-{what}.{}.tmp", std::process::id()));
+        let path = git_dir.join(format!(".index.runqlint-tmp.{}.{what}", std::process::id()));
         let _ = std::fs::remove_file(&path);
         TempFile { path }
     }

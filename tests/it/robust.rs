@@ -353,6 +353,42 @@ fn a_second_fix_while_one_is_running_is_refused() {
     assert_no_leftovers(&repo);
 }
 
+#[test]
+fn a_branch_moved_under_the_lock_is_never_overwritten_in_any_format() {
+    // Moved after fix checked it (under index.lock) and replaced the file: only the
+    // compare-and-swap of the ref stands between the two, libgit2's or `git update-ref`'s.
+    for format in Format::ALL {
+        let text = seed_queue();
+        let repo = setup_as(format, &text);
+        repo.git(&[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "--no-verify",
+            "-m",
+            "other",
+        ]);
+        let other = repo.head();
+        repo.git(&["reset", "-q", "--soft", "HEAD~1"]);
+        let (child, go) = spawn_paused(&repo, "after-rename", &[]);
+        repo.git(&["update-ref", "refs/heads/main", &other]);
+        let r = finish(child, &go);
+        assert_eq!(r.code, 2, "{format:?}: {r:?}");
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("refs/heads/main moved while fix ran")
+                && r.stderr.contains("the file was written but not committed"),
+            "{format:?}: {}",
+            r.stderr
+        );
+        assert_eq!(repo.head(), other, "{format:?}");
+        assert_eq!(repo.read(Q), reference(&text), "{format:?}");
+        assert!(!repo.root.join(".git/runqlint-fix.json").exists());
+        assert!(!repo.root.join(".git/index.lock").exists());
+        assert_repository_sound(&repo);
+    }
+}
+
 /// Backup names for the seconds around now (`fix` takes its stamp from the wall clock).
 fn stamps_around_now() -> Vec<String> {
     let now = chrono::Utc::now();

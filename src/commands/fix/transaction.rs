@@ -64,6 +64,7 @@ pub fn run(mut job: Job, commit: Option<(&Writer, &Branch)>) -> Result<Option<Ob
     let mut held = None;
     if let Some((r, branch)) = commit {
         atomic::remove_stale_temps(job.path);
+        r.remove_stale_temps();
         let blob = match job.new_blob {
             Some(blob) => blob,
             None => r.write_blob(job.new)?,
@@ -172,6 +173,7 @@ pub fn recover(repo: &Writer) -> Result<Option<String>> {
     let rel = intent.path.as_str();
     let file = repo.workdir().join(rel);
     atomic::remove_stale_temps(&file);
+    repo.remove_stale_temps();
     let base = ObjectId::parse(&intent.base)?;
     let new_blob = ObjectId::parse(&intent.new)?;
     let bytes = match std::fs::read(&file) {
