@@ -380,23 +380,19 @@ impl<'r> Writer<'r> {
     pub fn make_commit(&self, c: &FileCommit) -> Result<ObjectId> {
         let idents = self.identity()?.clone();
         let sign = self.config_bool("commit.gpgsign")? == Some(true);
-        let (tree, _) = self.tree_with(c.expected, c.rel, c.blob)?;
+        let tree = self.tree_with(c.expected, c.rel, c.blob)?;
         match self.lib {
             Some(r) if !sign => r.commit(tree, c.expected, &idents, c.message),
             _ => self.commit_tree(tree, c.expected, &idents, c.message, sign),
         }
     }
 
-    /// The tree of `parent` with `rel` set to `blob` (keeping an executable bit), and the
-    /// mode used.
-    fn tree_with(&self, parent: ObjectId, rel: &str, blob: ObjectId) -> Result<(ObjectId, u32)> {
+    /// The tree of `parent` with `rel` set to `blob` (keeping an executable bit).
+    fn tree_with(&self, parent: ObjectId, rel: &str, blob: ObjectId) -> Result<ObjectId> {
         if let Some(r) = self.lib {
             return r.tree_with(parent, rel, blob);
         }
-        let mode = match self.git.tree_entry(&parent.to_string(), rel)? {
-            Some(e) if e.mode == 0o100755 => 0o100755,
-            _ => 0o100644,
-        };
+        let mode = self.mode_in(parent, rel)?;
         let index = TempFile::new(&self.git_dir, "tree");
         let env = [("GIT_INDEX_FILE", index.path.as_os_str())];
         // A plain index: no shared index or sparse directories left behind for it.
@@ -413,10 +409,23 @@ impl<'r> Writer<'r> {
         let tree = self
             .git
             .checked_with(&[&plain[..], &["write-tree"]].concat(), &env, None)?;
-        Ok((
-            ObjectId::parse(String::from_utf8_lossy(&tree).trim())?,
-            mode,
-        ))
+        ObjectId::parse(String::from_utf8_lossy(&tree).trim())
+    }
+
+    /// The mode `rel` gets in a commit on `parent`: executable if it is in `parent`, else
+    /// a plain file.
+    fn mode_in(&self, parent: ObjectId, rel: &str) -> Result<u32> {
+        let mode = match self.lib {
+            Some(r) => r.mode_in(parent, rel)?,
+            None => self
+                .git
+                .tree_entry(&parent.to_string(), rel)?
+                .map(|e| e.mode),
+        };
+        Ok(match mode {
+            Some(0o100755) => 0o100755,
+            _ => 0o100644,
+        })
     }
 
     /// `git commit-tree` (`-S` when `sign`): the commit object, made by git with the
@@ -494,7 +503,7 @@ impl<'r> Writer<'r> {
             }
         }
         crate::failpoint::hit("after-commit");
-        let (_, mode) = self.tree_with(c.expected, c.rel, c.blob)?;
+        let mode = self.mode_in(c.expected, c.rel)?;
         self.update_index_entry(c.rel, c.blob, mode, stat)
             .map_err(|e| {
                 Error::Git(format!(
@@ -541,7 +550,7 @@ impl<'r> Writer<'r> {
         if parents != [parent] || raw_message != message.as_bytes() {
             return Ok(false);
         }
-        Ok(tree == Some(self.tree_with(parent, rel, blob)?.0))
+        Ok(tree == Some(self.tree_with(parent, rel, blob)?))
     }
 
     /// Points the index entry of `rel` at its blob in `HEAD`, leaving every other entry as it
@@ -808,9 +817,8 @@ impl Repo {
         Ok(out)
     }
 
-    /// The tree of `parent` with `rel` set to `blob` (keeping an executable bit), and the
-    /// mode used.
-    fn tree_with(&self, parent: ObjectId, rel: &str, blob: ObjectId) -> Result<(ObjectId, u32)> {
+    /// The tree of `parent` with `rel` set to `blob` (keeping an executable bit).
+    fn tree_with(&self, parent: ObjectId, rel: &str, blob: ObjectId) -> Result<ObjectId> {
         let tree = self.repo.find_commit(parent.oid()?)?.tree()?;
         let mode = match tree.get_path(Path::new(rel)) {
             Ok(e) if e.filemode() == 0o100755 => git2::FileMode::BlobExecutable,
@@ -818,10 +826,18 @@ impl Repo {
         };
         let mut update = git2::build::TreeUpdateBuilder::new();
         update.upsert(rel, blob.oid()?, mode);
-        Ok((
-            ObjectId::from_oid(update.create_updated(&self.repo, &tree)?),
-            u32::from(mode),
+        Ok(ObjectId::from_oid(
+            update.create_updated(&self.repo, &tree)?,
         ))
+    }
+
+    /// `rel`'s mode in `parent`, if it is there.
+    fn mode_in(&self, parent: ObjectId, rel: &str) -> Result<Option<u32>> {
+        let tree = self.repo.find_commit(parent.oid()?)?.tree()?;
+        Ok(tree
+            .get_path(Path::new(rel))
+            .ok()
+            .map(|e| e.filemode() as u32))
     }
 
     /// `rel`'s blob and mode in `HEAD`.
