@@ -1,4 +1,5 @@
-//! Reading through the installed `git`, for what libgit2 reads differently or not at all.
+//! Reading through the installed `git`, for what libgit2 reads differently or not at all,
+//! and the runner every `git` command of `fix`'s writes goes through (`git::write`).
 //!
 //! The hook runs inside git and CI runs beside it, so the `git` on PATH is the reference.
 //! libgit2 (`src/git/`) stays the fast path for a plain repository; this module answers
@@ -319,7 +320,7 @@ impl Git {
             .any(|r| r.starts_with(b"S ") && &r[2..] == rel.as_bytes()))
     }
 
-    /// How `rel` differs from `HEAD`, in the words of [`crate::git::Repo::path_state`]
+    /// How `rel` differs from `HEAD`, in the words of [`crate::git::Writer::path_state`]
     /// (`staged`, `dirty`, `untracked`, `untracked, ignored`, `conflicted`; empty when
     /// clean): `git status --porcelain -z --ignored`, without taking optional locks.
     pub fn path_state(&self, rel: &str) -> Result<Vec<&'static str>> {

@@ -5,14 +5,14 @@
 //! 1. [`settings`]: flags and config resolved once; `--run-id`/`--artifact` must be one
 //!    line of safe text.
 //! 2. Guards (`guard`): a repository is needed unless `--no-commit`/`--dry-run`; a
-//!    detached (or unborn) HEAD and a missing git identity are refused unless
-//!    `--no-commit`, and so is a merge, cherry-pick, revert, rebase, `git am` or bisect in
-//!    progress; the queue file must be clean against HEAD (no `dirty`, `staged`,
-//!    `untracked` state) unless `--allow-dirty`, and a committed one tracked by git
-//!    whatever the flags. `--dry-run` skips the dirty and HEAD guards (it writes nothing).
-//!    In a repository only git opens (SHA-256 objects, reftable refs) a committing run is
-//!    refused, naming the format; `--no-commit` works there, with the file's status and
-//!    `HEAD`'s version read through `git`.
+//!    detached (or unborn) HEAD and a missing git identity (`git var`, as `git commit`
+//!    takes it) are refused unless `--no-commit`, and so is a merge, cherry-pick, revert,
+//!    rebase, `git am` or bisect in progress; the queue file must be clean against HEAD
+//!    (no `dirty`, `staged`, `untracked` state) unless `--allow-dirty`, and a committed
+//!    one tracked by git whatever the flags. `--dry-run` skips the dirty and HEAD guards
+//!    (it writes nothing). Every repository question goes to one [`Writer`]: libgit2 where
+//!    it opens the repository and reads its index, else the `git` program (SHA-256
+//!    objects, reftable refs, a split index), with the same steps and guarantees.
 //! 3. Read the working-tree file once and scan it (while HEAD's version is read); survey
 //!    its running items ([`crate::repair::survey`]); ask the
 //!    liveness provider once about every stale item ([`crate::liveness`]; one that cannot
@@ -27,7 +27,9 @@
 //!    Errors already committed (a running item with no start time) are left for triage.
 //!    Then the receipt ([`crate::receipt`]).
 //! 5. `--dry-run`: print the diff and the commit message, stop. A committing run refuses
-//!    bytes git would store otherwise (`git hash-object --path`: filters, line endings).
+//!    bytes git would store otherwise (`git hash-object --path`: filters, line endings),
+//!    and a file git reports clean although it differs from HEAD (an `assume-unchanged` or
+//!    `skip-worktree` flag, named, else a filter).
 //! 6. [`transaction`]: journal, `index.lock`, backup, atomic replace, the one-path commit,
 //!    the index entry.
 //!

@@ -13,6 +13,10 @@
 //! with the stat data of the bytes it wrote (so a later write shows in `git status`); it
 //! releases the lock, then removes the journal. `--no-commit` keeps no journal (an atomic
 //! replace is all it needs).
+//!
+//! Each step asks the [`Writer`], which answers through libgit2 or through the `git`
+//! program as the repository allows (see `git::write`): the order, the journal, the lock
+//! and the recovery are the same in every repository format.
 
 use std::path::Path;
 
