@@ -237,10 +237,15 @@ impl<'r> Writer<'r> {
 
     /// The operation git is in the middle of, if any (merge, cherry-pick, revert, rebase of
     /// either kind, `git am`, bisect).
-    pub fn in_progress(&self) -> Option<InProgress> {
+    pub fn in_progress(&self) -> Result<Option<InProgress>> {
         match self.lib {
-            Some(r) => r.in_progress(),
-            None => in_progress_in(&self.git_dir),
+            Some(r) => Ok(r.in_progress()),
+            None => in_progress_in(&self.git_dir, |name| {
+                let out = self
+                    .git
+                    .run_with(&["rev-parse", "-q", "--verify", name], &[], None)?;
+                Ok(out.status.success())
+            }),
         }
     }
 
@@ -702,9 +707,14 @@ impl<'r> Writer<'r> {
     }
 }
 
-/// The operation in progress, read from the files git keeps in `git_dir` while it runs
-/// (the same files, in the same order, as libgit2's `git_repository_state`).
-fn in_progress_in(git_dir: &Path) -> Option<InProgress> {
+/// The operation in progress, read as `git commit` reads it: the files git keeps in
+/// `git_dir` (`rebase-merge/`, `rebase-apply/`, `MERGE_HEAD`, `BISECT_LOG`), and the
+/// pseudorefs `REVERT_HEAD` and `CHERRY_PICK_HEAD`, which a reftable repository keeps in
+/// its ref store (`is_ref`), in libgit2's order.
+fn in_progress_in(
+    git_dir: &Path,
+    is_ref: impl Fn(&str) -> Result<bool>,
+) -> Result<Option<InProgress>> {
     let has = |name: &str| git_dir.join(name).exists();
     let (what, resolve) = if has("rebase-merge") || has("rebase-apply/rebasing") {
         ("a rebase", "git rebase --continue, or git rebase --abort")
@@ -715,9 +725,9 @@ fn in_progress_in(git_dir: &Path) -> Option<InProgress> {
         )
     } else if has("MERGE_HEAD") {
         ("a merge", "git merge --continue, or git merge --abort")
-    } else if has("REVERT_HEAD") {
+    } else if is_ref("REVERT_HEAD")? {
         ("a revert", "git revert --continue, or git revert --abort")
-    } else if has("CHERRY_PICK_HEAD") {
+    } else if is_ref("CHERRY_PICK_HEAD")? {
         (
             "a cherry-pick",
             "git cherry-pick --continue, or git cherry-pick --abort",
@@ -725,9 +735,9 @@ fn in_progress_in(git_dir: &Path) -> Option<InProgress> {
     } else if has("BISECT_LOG") {
         ("a bisect", "git bisect reset")
     } else {
-        return None;
+        return Ok(None);
     };
-    Some(InProgress { what, resolve })
+    Ok(Some(InProgress { what, resolve }))
 }
 
 /// A temporary file in the git directory, `.index.runqlint-tmp.<pid>.<what>` (named like

@@ -300,7 +300,7 @@ fn guard(repo: Option<&Writer>, s: &Settings) -> Result<Guarded> {
     if s.commits() {
         // git refuses `git commit <path>` in these states; so does fix (before it resumes
         // anything).
-        if let Some(op) = repo.in_progress() {
+        if let Some(op) = repo.in_progress()? {
             return Err(Error::Refused(format!(
                 "{} is in progress, and git makes no commit of one file then; finish or abort it first ({}), or use --no-commit",
                 op.what, op.resolve
