@@ -272,7 +272,7 @@ impl<'r> Writer<'r> {
             let out = self.git.run_with(&["var", var], &[], None)?;
             if !out.status.success() {
                 return Err(Error::Refused(format!(
-                    "no git identity to commit with (git: {}); set user.name and user.email (`git config user.name \"Your Name\"`, `git config user.email you@example.com`), or use --no-commit",
+                    "git names no identity to commit with (`git var {var}`: {}); nothing was written: set user.name and user.email (`git config user.name \"Your Name\"`, `git config user.email you@example.com`), or use --no-commit",
                     last_line(&out.stderr)
                 )));
             }
@@ -613,8 +613,10 @@ impl<'r> Writer<'r> {
                     Some(entry.as_bytes()),
                 )?;
                 if stat.is_some() {
+                    // Only the stat data: where git declines (a path outside a sparse
+                    // checkout), the entry keeps none and git compares the content.
                     self.git
-                        .checked_with(&["add", "--refresh", "--", rel], &env, None)?;
+                        .run_with(&["add", "--refresh", "--", rel], &env, None)?;
                 }
             }
         }

@@ -631,18 +631,20 @@ fn refuses_a_detached_head_unless_no_commit() {
 
 #[test]
 fn a_held_index_lock_stops_everything() {
-    let text = seed_queue();
-    let repo = setup(&text);
-    let lock = repo.root.join(".git/index.lock");
-    std::fs::write(&lock, "").unwrap();
-    let r = fix(&repo, &[]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("index.lock"), "{}", r.stderr);
-    assert!(lock.exists(), "someone else's lock was removed");
-    assert_eq!(commits(&repo), 1);
-    assert_eq!(repo.read(Q), text.as_bytes());
-    assert!(backups(&repo).is_empty());
-    assert_eq!(temporaries(&repo), Vec::<String>::new());
+    for format in Format::ALL {
+        let text = seed_queue();
+        let repo = setup_as(format, &text);
+        let lock = repo.root.join(".git/index.lock");
+        std::fs::write(&lock, "").unwrap();
+        let r = fix(&repo, &[]);
+        assert_eq!(r.code, 2, "{format:?}: {r:?}");
+        assert!(r.stderr.contains("index.lock"), "{}", r.stderr);
+        assert!(lock.exists(), "someone else's lock was removed");
+        assert_eq!(commits(&repo), 1);
+        assert_eq!(repo.read(Q), text.as_bytes());
+        assert!(backups(&repo).is_empty());
+        assert_eq!(temporaries(&repo), Vec::<String>::new());
+    }
 }
 
 #[test]
@@ -867,8 +869,14 @@ fn stale_reports_in_human_and_json() {
 
 #[test]
 fn a_branch_that_moves_while_fix_runs_is_left_alone() {
+    for format in Format::ALL {
+        branch_moves_while_fix_runs(format);
+    }
+}
+
+fn branch_moves_while_fix_runs(format: Format) {
     let text = queue(vec![keyed("a", "k")]);
-    let repo = setup(&text);
+    let repo = setup_as(format, &text);
     let script = repo.scratch().join("commit.sh");
     std::fs::write(&script, "#!/bin/sh\ngit commit -q --allow-empty --no-verify -m moved >/dev/null 2>&1 || exit 7\nexit 1\n").unwrap();
     let r = fix(&repo, &["--alive-cmd", &format!("sh {}", script.display())]);
