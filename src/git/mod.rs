@@ -4,9 +4,10 @@
 //!
 //! - [`read`]: the versions of a file that `check` compares (a revision's tree, the index)
 //!   and where git keeps its hooks. Nothing there writes.
-//! - [`write`](mod@write): what `fix` needs to commit one file: HEAD's state, the path's status, the
-//!   identity, git's `index.lock`, blobs, the one-path commit with compare-and-swap on the
-//!   branch, and the one-entry index rewrite.
+//! - [`write`](mod@write): [`Writer`], what `fix` needs to commit one file: HEAD's state,
+//!   the path's status, the identity, git's `index.lock`, blobs, the one-path commit with
+//!   compare-and-swap on the branch, and the one-entry index rewrite; through libgit2 where
+//!   it can, else through the `git` program (SHA-256 objects, reftable refs, split index).
 //!
 //! Here: finding the repository and turning paths into repository-relative ones.
 //!

@@ -507,6 +507,40 @@ fn fix_commits_in_a_split_index_repository() {
 }
 
 #[test]
+fn fix_commits_with_a_sparse_index_and_keeps_it_sparse() {
+    // libgit2 cannot read a sparse index (`sdir`): git rewrites the one entry.
+    let text = seed_queue();
+    let repo = Repo::new();
+    repo.write(Q, &text);
+    repo.write("docs/a.txt", "a\n");
+    repo.write("data/b.txt", "b\n");
+    repo.commit_all("tree");
+    repo.git(&["sparse-checkout", "set", "--cone", "--sparse-index", "docs"]);
+    repo.write("docs/a.txt", "staged\n");
+    repo.add("docs/a.txt");
+    let head = repo.head();
+    let r = fix(&repo, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(repo.git(&["rev-parse", "HEAD~1"]).trim(), head);
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "run_queue.json\n"
+    );
+    assert_eq!(
+        repo.git(&["diff", "--cached", "--name-only"]),
+        "docs/a.txt\n"
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=no"]),
+        "M  docs/a.txt\n"
+    );
+    assert!(repo
+        .git(&["ls-files", "--sparse"])
+        .lines()
+        .any(|l| l == "data/"));
+}
+
+#[test]
 fn a_blobless_partial_clone_fetches_a_missing_base_blob_as_git_would() {
     let server = Repo::new();
     let mut old = serde_json::from_str::<serde_json::Value>(&base_queue()).unwrap();
