@@ -1,4 +1,5 @@
-//! Reading through the installed `git`, for what libgit2 reads differently or not at all.
+//! Reading through the installed `git`, for what libgit2 reads differently or not at all,
+//! and the runner every `git` command of `fix`'s writes goes through (`git::write`).
 //!
 //! The hook runs inside git and CI runs beside it, so the `git` on PATH is the reference.
 //! libgit2 (`src/git/`) stays the fast path for a plain repository; this module answers
@@ -151,6 +152,62 @@ impl Git {
         Ok(out.stdout)
     }
 
+    /// Runs `git ARGS` with the variables `env` set and `input` fed to its stdin, to
+    /// completion, and returns what it printed and its status: for callers that word a
+    /// failure themselves. `-c KEY=VALUE` pairs may come before the subcommand.
+    pub fn run_with(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+        input: Option<&[u8]>,
+    ) -> Result<std::process::Output> {
+        use std::io::Write;
+        let name = subcommand(args);
+        let mut cmd = self.cmd(args);
+        for (var, value) in env {
+            cmd.env(var, value);
+        }
+        cmd.stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let cannot = |e: std::io::Error| Error::Git(format!("cannot run `git {name}`: {e}"));
+        let mut child = cmd.spawn().map_err(cannot)?;
+        let stdin = child.stdin.take();
+        std::thread::scope(|scope| {
+            // Fed on a thread of its own, so a large input never waits on unread output. A
+            // failed write shows as git's own failure.
+            if let (Some(mut stdin), Some(bytes)) = (stdin, input) {
+                scope.spawn(move || {
+                    let _ = stdin.write_all(bytes);
+                });
+            }
+            child.wait_with_output().map_err(cannot)
+        })
+    }
+
+    /// [`Git::run_with`], its failure one line: the subcommand and git's last line of
+    /// stderr. Returns stdout.
+    pub fn checked_with(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+        input: Option<&[u8]>,
+    ) -> Result<Vec<u8>> {
+        let out = self.run_with(args, env, input)?;
+        if !out.status.success() {
+            return Err(Error::Git(format!(
+                "git {}: {}",
+                subcommand(args),
+                last_line(&out.stderr)
+            )));
+        }
+        Ok(out.stdout)
+    }
+
     /// Starts `git ARGS` with its stdin and stdout piped and its stderr dropped: a
     /// long-lived process fed questions and read as it answers (`cat-file --batch`).
     pub fn spawn(&self, args: &[&str]) -> Result<Child> {
@@ -177,20 +234,12 @@ impl Git {
         Ok(PathBuf::from(dir))
     }
 
-    /// The repository's object and ref formats as git names them (`sha1`/`sha256`,
-    /// `files`/`reftable`): `git rev-parse --show-object-format --show-ref-format`.
-    pub fn formats(&self) -> Result<(String, String)> {
-        let out = self
-            .output(
-                &["rev-parse", "--show-object-format", "--show-ref-format"],
-                "read the repository format",
-            )?
-            .ok_or_else(|| Error::Git("git could not name the repository's format".into()))?;
-        let text = String::from_utf8_lossy(&out);
-        let mut lines = text.lines().map(|l| l.trim().to_string());
-        Ok((
-            lines.next().unwrap_or_default(),
-            lines.next().unwrap_or_default(),
+    /// The repository's git directory (a linked worktree's own), absolute:
+    /// `git rev-parse --absolute-git-dir`.
+    pub fn git_dir(&self) -> Result<PathBuf> {
+        let out = self.checked(&["rev-parse", "--absolute-git-dir"])?;
+        Ok(PathBuf::from(
+            String::from_utf8_lossy(&out).trim_end_matches('\n'),
         ))
     }
 
@@ -374,7 +423,7 @@ impl Git {
             .any(|r| r.starts_with(b"S ") && &r[2..] == rel.as_bytes()))
     }
 
-    /// How `rel` differs from `HEAD`, in the words of [`crate::git::Repo::path_state`]
+    /// How `rel` differs from `HEAD`, in the words of [`crate::git::Writer::path_state`]
     /// (`staged`, `dirty`, `untracked`, `untracked, ignored`, `conflicted`; empty when
     /// clean): `git status --porcelain -z --ignored`, without taking optional locks.
     pub fn path_state(&self, rel: &str) -> Result<Vec<&'static str>> {
@@ -420,9 +469,19 @@ impl Git {
     /// (`.gitattributes` `filter`, `eol`, `ident`, Git LFS), fetched first from the
     /// promisor remote if a partial clone lacks it. Over `limit` bytes is refused.
     pub fn checkout_bytes(&self, rel: &str, oid: &str, limit: u64) -> Result<Vec<u8>> {
-        refuse_option(oid)?;
         let path_arg = format!("--path={rel}");
-        let mut cmd = self.cmd(&["cat-file", "--filters", &path_arg, oid]);
+        self.cat_blob(rel, &["cat-file", "--filters", &path_arg, oid], oid, limit)
+    }
+
+    /// The blob `oid` as stored (no filter), for the file at `rel`: what a byte-exact
+    /// commit is compared with. Over `limit` bytes is refused.
+    pub fn stored_bytes(&self, rel: &str, oid: &str, limit: u64) -> Result<Vec<u8>> {
+        self.cat_blob(rel, &["cat-file", "blob", oid], oid, limit)
+    }
+
+    fn cat_blob(&self, rel: &str, args: &[&str], oid: &str, limit: u64) -> Result<Vec<u8>> {
+        refuse_option(oid)?;
+        let mut cmd = self.cmd(args);
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd
             .spawn()
@@ -562,6 +621,15 @@ fn refuse_option(arg: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The subcommand of `args`, past any leading `-c KEY=VALUE` pairs: how a failure is named.
+fn subcommand<'a>(args: &[&'a str]) -> &'a str {
+    let mut rest = args;
+    while let ["-c", _, tail @ ..] = rest {
+        rest = tail;
+    }
+    rest.first().copied().unwrap_or("")
 }
 
 fn run(mut cmd: Command, what: &str) -> Result<std::process::Output> {

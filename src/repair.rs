@@ -177,6 +177,20 @@ pub fn vet(candidate: &Candidate, live: Liveness, now_ms: i64) -> Liveness {
     }
 }
 
+/// What a JSON value is, said of a time that should be integer milliseconds: `a string
+/// ("…")`, `a float (1.5)`, `too large (…)`, `a boolean`, `null`, `an array`, `an object`.
+fn not_ms(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("a string ({})", crate::text::quote(s)),
+        Value::Number(n) if n.is_f64() => format!("a float ({n})"),
+        Value::Number(n) => format!("too large ({n})"),
+        Value::Bool(_) => "a boolean".into(),
+        Value::Null => "null".into(),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
 /// Ages every running item.
 pub fn survey(queue: &ValueQueue, now_ms: i64, stale_after_ms: i64) -> Survey {
     let mut s = Survey::default();
@@ -184,7 +198,17 @@ pub fn survey(queue: &ValueQueue, now_ms: i64, stale_after_ms: i64) -> Survey {
         let item = entry.view;
         match stale_running::age(item, now_ms, stale_after_ms) {
             Age::NotRunning => {}
-            Age::Unageable(reason) => {
+            Age::Unageable(mut reason) => {
+                if let (true, None, Some(value)) = (
+                    item.has(Field::StartedAtMs),
+                    item.int(Field::StartedAtMs),
+                    entry.get(Field::StartedAtMs),
+                ) {
+                    reason = format!(
+                        "`run.startedAtMs` is {}, not integer milliseconds",
+                        not_ms(value)
+                    );
+                }
                 s.running += 1;
                 s.unageable.push(Unageable {
                     id: item.id.map(str::to_string),

@@ -4,9 +4,10 @@
 //!
 //! - [`read`]: the versions of a file that `check` compares (a revision's tree, the index)
 //!   and where git keeps its hooks. Nothing there writes.
-//! - [`write`](mod@write): what `fix` needs to commit one file: HEAD's state, the path's status, the
-//!   identity, git's `index.lock`, blobs, the one-path commit with compare-and-swap on the
-//!   branch, and the one-entry index rewrite.
+//! - [`write`](mod@write): [`Writer`], what `fix` needs to commit one file: HEAD's state,
+//!   the path's status, the identity, git's `index.lock`, blobs, the one-path commit with
+//!   compare-and-swap on the branch, and the one-entry index rewrite; through libgit2 where
+//!   it can, else through the `git` program (SHA-256 objects, reftable refs, split index).
 //!
 //! Here: finding the repository and turning paths into repository-relative ones.
 //!
@@ -26,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::gitcli::Git;
 
 pub use read::Blob;
-pub use write::{FileCommit, Head, IndexLock};
+pub use write::{FileCommit, Head, IndexLock, Writer};
 
 /// A repository with a working tree (or a bare one, which has none).
 pub struct Repo {
@@ -36,22 +37,56 @@ pub struct Repo {
     git: Option<Git>,
 }
 
-/// A git object id (a commit or a blob), as git prints it.
+/// A git object id (a commit or a blob), as git prints it: 20 bytes (SHA-1) or 32
+/// (SHA-256, a repository only the `git` program writes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ObjectId(Oid);
+pub struct ObjectId {
+    raw: [u8; 32],
+    len: u8,
+}
 
 impl fmt::Display for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        for b in &self.raw[..usize::from(self.len)] {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
     }
 }
 
 impl ObjectId {
-    /// Parses an object id written by runqlint (the journal).
+    /// Parses an object id as git prints it (40 or 64 hexadecimal digits).
     pub fn parse(s: &str) -> Result<ObjectId> {
-        Oid::from_str(s)
-            .map(ObjectId)
-            .map_err(|_| Error::Git(format!("`{s}` is not an object id")))
+        let bad = || Error::Git(format!("`{}` is not an object id", crate::text::escape(s)));
+        let hex = s.as_bytes();
+        if !(hex.len() == 40 || hex.len() == 64) {
+            return Err(bad());
+        }
+        let mut raw = [0u8; 32];
+        for (i, pair) in hex.chunks(2).enumerate() {
+            let text = std::str::from_utf8(pair).map_err(|_| bad())?;
+            raw[i] = u8::from_str_radix(text, 16).map_err(|_| bad())?;
+        }
+        Ok(ObjectId {
+            raw,
+            len: (hex.len() / 2) as u8,
+        })
+    }
+
+    fn from_oid(oid: Oid) -> ObjectId {
+        let bytes = oid.as_bytes();
+        let mut raw = [0u8; 32];
+        raw[..bytes.len()].copy_from_slice(bytes);
+        ObjectId {
+            raw,
+            len: bytes.len() as u8,
+        }
+    }
+
+    /// The libgit2 id; a SHA-256 id has none (libgit2 never opens such a repository).
+    fn oid(self) -> Result<Oid> {
+        Oid::from_bytes(&self.raw[..usize::from(self.len)])
+            .map_err(|_| Error::Bug(format!("{self} is not an id libgit2 can hold")))
     }
 }
 

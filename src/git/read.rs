@@ -102,7 +102,7 @@ impl Repo {
                 .map(|b| (Blob::Found(b), None)),
             Some(ObjectType::Blob) => self
                 .read_blob(entry.id(), rel, limit)
-                .map(|b| (Blob::Found(b), Some(ObjectId(entry.id())))),
+                .map(|b| (Blob::Found(b), Some(ObjectId::from_oid(entry.id())))),
             Some(ObjectType::Commit) => Err(Error::Usage(format!(
                 "{rel} is a submodule in {rev}, not a file"
             ))),

@@ -64,7 +64,11 @@ pub fn age(item: &Item, now_ms: i64, default_after_ms: i64) -> Age {
         return Age::NotRunning;
     }
     let Some(start) = item.int(Field::StartedAtMs) else {
-        return Age::Unageable("`run.startedAtMs` is missing".into());
+        return Age::Unageable(match item.has(Field::StartedAtMs) {
+            // `repair::survey`, which holds the value, says what it is instead.
+            true => "`run.startedAtMs` is not integer milliseconds".into(),
+            false => "`run.startedAtMs` is missing".into(),
+        });
     };
     if let Some(why) = is_implausible(start, now_ms) {
         return Age::Unageable(format!("`run.startedAtMs` is {why}"));

@@ -440,67 +440,104 @@ fn before_the_first_commit_the_staged_queue_is_checked_as_new() {
     }
 }
 
-/// `fix` in a repository libgit2 cannot open: refused before anything is written, in one
-/// line naming the format and `--no-commit`; `--no-commit` repairs the file and git
-/// commits it.
-fn assert_fix_refused_then_no_commit_works(init: &[&str], named: &[&str]) {
-    let repo = Repo::init(init);
+/// `fix` in a repository libgit2 cannot open (or whose index it cannot read):
+/// `--no-commit` is held to a clean file (git's status) and repairs it for git to commit;
+/// a committing run commits only the queue file on the branch, with the receipt, leaving
+/// other staged work staged, as in a plain repository.
+fn assert_fix_commits_as_in_a_plain_repository(format: Format) {
     let text = seed_queue();
-    repo.write(Q, &text);
-    repo.commit_all("queue");
+    let repo = setup_as(format, &text);
+    repo.write("notes.txt", "staged work\n");
+    repo.add("notes.txt");
     let head = repo.head();
-    let r = fix(&repo, &[]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
-    for word in named.iter().chain(&["--no-commit", "nothing was written"]) {
-        assert!(r.stderr.contains(word), "no {word}: {r:?}");
-    }
-    assert!(!r.stderr.contains("not in a git repository"), "{r:?}");
-    assert_eq!(repo.read(Q), text.as_bytes());
-    assert_eq!(repo.head(), head);
-    assert_eq!(
-        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
-        ""
-    );
-    assert!(!repo.root.join(".git/runqlint-fix.json").exists());
 
-    // `--no-commit` is held to a clean file there too (git's status), unless --allow-dirty.
     let dirty = format!("{text}\n");
     repo.write(Q, &dirty);
     let r = fix(&repo, &["--no-commit"]);
-    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(r.code, 2, "{format:?}: {r:?}");
     assert!(r.stderr.contains("run_queue.json (dirty)"), "{r:?}");
     assert_eq!(repo.read(Q), dirty.as_bytes());
     repo.write(Q, &text);
-
     let r = fix(&repo, &["--no-commit"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    let doc: serde_json::Value = serde_json::from_slice(&repo.read(Q)).unwrap();
-    let stuck = doc["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == "run_stuck_1")
+    assert_eq!(r.code, 0, "{format:?}: {r:?}");
+    let no_commit = repo.read(Q);
+    assert_eq!(repo.head(), head);
+    repo.write(Q, &text);
+
+    let r = fix(&repo, &["--run-id", "formats_1"]);
+    assert_eq!(r.code, 0, "{format:?}: {r:?}");
+    assert_eq!(repo.read(Q), no_commit, "{format:?}: the same repair");
+    assert_eq!(repo.git(&["rev-parse", "HEAD~1"]).trim(), head);
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "run_queue.json\n"
+    );
+    let shown = repo
+        .git_cmd(&["show", "HEAD:run_queue.json"])
+        .output()
         .unwrap();
-    assert_eq!(stuck["status"], "failed", "{doc}");
-    repo.git(&["commit", "-q", "-am", "repaired"]);
-    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]).trim(), "2");
+    assert_eq!(shown.stdout, no_commit);
+    assert_eq!(
+        repo.git(&["diff", "--cached", "--name-only"]),
+        "notes.txt\n"
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=no"]),
+        "A  notes.txt\n"
+    );
+    let receipt = runqlint::receipt::parse(&repo.git(&["log", "-1", "--format=%B"])).unwrap();
+    assert_eq!(receipt.run_id, "formats_1");
+    assert_eq!(repo.git_run(&["fsck", "--strict", "--no-progress"]).code, 0);
+    format.assert_is(&repo);
 }
 
 #[test]
-fn fix_in_a_sha256_repository_is_refused_naming_the_format_and_no_commit_works() {
-    assert_fix_refused_then_no_commit_works(
-        &["--object-format=sha256"],
-        &["SHA-256", "extensions.objectFormat=sha256"],
-    );
+fn fix_commits_in_a_sha256_repository() {
+    assert_fix_commits_as_in_a_plain_repository(Format::Sha256);
 }
 
 #[test]
-fn fix_in_a_reftable_repository_is_refused_naming_the_format_and_no_commit_works() {
-    assert_fix_refused_then_no_commit_works(
-        &["--ref-format=reftable"],
-        &["reftable refs", "extensions.refStorage=reftable"],
+fn fix_commits_in_a_reftable_repository() {
+    assert_fix_commits_as_in_a_plain_repository(Format::Reftable);
+}
+
+#[test]
+fn fix_commits_in_a_split_index_repository() {
+    assert_fix_commits_as_in_a_plain_repository(Format::SplitIndex);
+}
+
+#[test]
+fn fix_commits_with_a_sparse_index_and_keeps_it_sparse() {
+    // libgit2 cannot read a sparse index (`sdir`): git rewrites the one entry.
+    let text = seed_queue();
+    let repo = Repo::new();
+    repo.write(Q, &text);
+    repo.write("docs/a.txt", "a\n");
+    repo.write("data/b.txt", "b\n");
+    repo.commit_all("tree");
+    repo.git(&["sparse-checkout", "set", "--cone", "--sparse-index", "docs"]);
+    repo.write("docs/a.txt", "staged\n");
+    repo.add("docs/a.txt");
+    let head = repo.head();
+    let r = fix(&repo, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(repo.git(&["rev-parse", "HEAD~1"]).trim(), head);
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "run_queue.json\n"
     );
+    assert_eq!(
+        repo.git(&["diff", "--cached", "--name-only"]),
+        "docs/a.txt\n"
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=no"]),
+        "M  docs/a.txt\n"
+    );
+    assert!(repo
+        .git(&["ls-files", "--sparse"])
+        .lines()
+        .any(|l| l == "data/"));
 }
 
 #[test]

@@ -142,8 +142,20 @@ fn fix_signs_its_commit_as_git_commit_would_when_commit_gpgsign_is_set() {
 
 #[test]
 fn fix_signs_with_an_ssh_key_when_gpg_format_is_ssh() {
+    signs_with_an_ssh_key(Format::Plain);
+}
+
+#[test]
+fn fix_signs_in_sha256_reftable_and_split_index_repositories() {
+    for format in [Format::Sha256, Format::Reftable, Format::SplitIndex] {
+        signs_with_an_ssh_key(format);
+    }
+}
+
+/// `gpg.format=ssh`: git signs the fix commit with the key git is configured with.
+fn signs_with_an_ssh_key(format: Format) {
     let text = seed_queue();
-    let repo = setup(&text);
+    let repo = setup_as(format, &text);
     let key = repo.scratch().join("id_ed25519");
     let out = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", "tester", "-f"])
@@ -163,13 +175,21 @@ fn fix_signs_with_an_ssh_key_when_gpg_format_is_ssh() {
         allowed.to_str().unwrap(),
     ]);
     let r = fix(&repo, &[]);
-    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.code, 0, "{format:?}: {r:?}");
     assert_eq!(commits(&repo), 2);
     let verify = repo.git_run(&["verify-commit", "HEAD"]);
-    assert_eq!(verify.code, 0, "{verify:?}");
+    assert_eq!(verify.code, 0, "{format:?}: {verify:?}");
     assert!(
         verify.stderr.contains("Good \"git\" signature"),
         "{verify:?}"
+    );
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "run_queue.json\n"
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=no"]),
+        ""
     );
 }
 
@@ -205,10 +225,23 @@ fn fix_refuses_before_writing_anything_when_git_cannot_sign() {
 
 // --- states in which git makes no partial commit -----------------------------------
 
-/// The seed queue committed, then `notes.txt` changed differently on `main` and `other`.
-fn diverged() -> (Repo, String) {
+#[test]
+fn fix_refuses_in_the_same_states_in_sha256_and_reftable_repositories() {
+    // libgit2 cannot open these: git's own state files are read instead.
+    for format in [Format::Sha256, Format::Reftable] {
+        refused_during_a_merge(format);
+        refused_during_a_cherry_pick(format);
+        refused_during_a_revert(format);
+        refused_during_a_rebase_of_either_backend(format);
+        refused_during_a_bisect(format);
+    }
+}
+
+/// The seed queue committed in a repository of `format`, then `notes.txt` changed
+/// differently on `main` and `other`.
+fn diverged(format: Format) -> (Repo, String) {
     let text = seed_queue();
-    let repo = setup(&text);
+    let repo = setup_as(format, &text);
     repo.write("notes.txt", "base\n");
     repo.commit_all("notes");
     repo.git(&["checkout", "-q", "-b", "other"]);
@@ -235,7 +268,11 @@ fn assert_refused_in(repo: &Repo, text: &str, what: &str) {
 
 #[test]
 fn fix_refuses_during_a_merge() {
-    let (repo, text) = diverged();
+    refused_during_a_merge(Format::Plain);
+}
+
+fn refused_during_a_merge(format: Format) {
+    let (repo, text) = diverged(format);
     let m = repo.git_run(&["merge", "other"]);
     assert_ne!(m.code, 0, "the merge should stop on the conflict");
     assert!(repo.root.join(".git/MERGE_HEAD").exists());
@@ -252,26 +289,46 @@ fn fix_refuses_during_a_merge() {
 
 #[test]
 fn fix_refuses_during_a_cherry_pick() {
-    let (repo, text) = diverged();
+    refused_during_a_cherry_pick(Format::Plain);
+}
+
+fn refused_during_a_cherry_pick(format: Format) {
+    let (repo, text) = diverged(format);
     assert_ne!(repo.git_run(&["cherry-pick", "other"]).code, 0);
-    assert!(repo.root.join(".git/CHERRY_PICK_HEAD").exists());
+    assert_eq!(
+        repo.git_run(&["rev-parse", "-q", "--verify", "CHERRY_PICK_HEAD"])
+            .code,
+        0
+    );
     assert_refused_in(&repo, &text, "a cherry-pick");
 }
 
 #[test]
 fn fix_refuses_during_a_revert() {
-    let (repo, text) = diverged();
+    refused_during_a_revert(Format::Plain);
+}
+
+fn refused_during_a_revert(format: Format) {
+    let (repo, text) = diverged(format);
     repo.write("notes.txt", "later\n");
     repo.commit_all("later notes");
     assert_ne!(repo.git_run(&["revert", "--no-edit", "HEAD~1"]).code, 0);
-    assert!(repo.root.join(".git/REVERT_HEAD").exists());
+    assert_eq!(
+        repo.git_run(&["rev-parse", "-q", "--verify", "REVERT_HEAD"])
+            .code,
+        0
+    );
     assert_refused_in(&repo, &text, "a revert");
 }
 
 #[test]
 fn fix_refuses_during_a_rebase_of_either_backend() {
+    refused_during_a_rebase_of_either_backend(Format::Plain);
+}
+
+fn refused_during_a_rebase_of_either_backend(format: Format) {
     for backend in ["--merge", "--apply"] {
-        let (repo, text) = diverged();
+        let (repo, text) = diverged(format);
         repo.git(&["checkout", "-q", "other"]);
         let r = repo.git_run(&["rebase", backend, "main"]);
         assert_ne!(
@@ -290,7 +347,11 @@ fn fix_refuses_during_a_rebase_of_either_backend() {
 
 #[test]
 fn fix_refuses_during_a_bisect() {
-    let (repo, text) = diverged();
+    refused_during_a_bisect(Format::Plain);
+}
+
+fn refused_during_a_bisect(format: Format) {
+    let (repo, text) = diverged(format);
     // `git bisect start` without revisions keeps HEAD on the branch.
     repo.git(&["bisect", "start"]);
     assert_eq!(

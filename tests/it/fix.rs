@@ -1,5 +1,7 @@
 //! `runqlint fix` and `runqlint stale` on real repositories, with real git and real
 //! liveness scripts.
+use std::process::Command;
+
 use serde_json::{json, Value};
 
 use crate::support::*;
@@ -629,18 +631,20 @@ fn refuses_a_detached_head_unless_no_commit() {
 
 #[test]
 fn a_held_index_lock_stops_everything() {
-    let text = seed_queue();
-    let repo = setup(&text);
-    let lock = repo.root.join(".git/index.lock");
-    std::fs::write(&lock, "").unwrap();
-    let r = fix(&repo, &[]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("index.lock"), "{}", r.stderr);
-    assert!(lock.exists(), "someone else's lock was removed");
-    assert_eq!(commits(&repo), 1);
-    assert_eq!(repo.read(Q), text.as_bytes());
-    assert!(backups(&repo).is_empty());
-    assert_eq!(temporaries(&repo), Vec::<String>::new());
+    for format in Format::ALL {
+        let text = seed_queue();
+        let repo = setup_as(format, &text);
+        let lock = repo.root.join(".git/index.lock");
+        std::fs::write(&lock, "").unwrap();
+        let r = fix(&repo, &[]);
+        assert_eq!(r.code, 2, "{format:?}: {r:?}");
+        assert!(r.stderr.contains("index.lock"), "{}", r.stderr);
+        assert!(lock.exists(), "someone else's lock was removed");
+        assert_eq!(commits(&repo), 1);
+        assert_eq!(repo.read(Q), text.as_bytes());
+        assert!(backups(&repo).is_empty());
+        assert_eq!(temporaries(&repo), Vec::<String>::new());
+    }
 }
 
 #[test]
@@ -865,8 +869,14 @@ fn stale_reports_in_human_and_json() {
 
 #[test]
 fn a_branch_that_moves_while_fix_runs_is_left_alone() {
+    for format in Format::ALL {
+        branch_moves_while_fix_runs(format);
+    }
+}
+
+fn branch_moves_while_fix_runs(format: Format) {
     let text = queue(vec![keyed("a", "k")]);
-    let repo = setup(&text);
+    let repo = setup_as(format, &text);
     let script = repo.scratch().join("commit.sh");
     std::fs::write(&script, "#!/bin/sh\ngit commit -q --allow-empty --no-verify -m moved >/dev/null 2>&1 || exit 7\nexit 1\n").unwrap();
     let r = fix(&repo, &["--alive-cmd", &format!("sh {}", script.display())]);
@@ -898,9 +908,10 @@ fn fix_without_identity_env(repo: &Repo) -> std::process::Output {
 fn a_missing_git_identity_is_a_clear_refusal() {
     let text = seed_queue();
     let repo = setup(&text);
+    // Nothing to guess an identity from either (git would take the host's name).
     std::fs::write(
         repo.home().join("gitconfig"),
-        "[core]\n\tautocrlf = false\n",
+        "[core]\n\tautocrlf = false\n[user]\n\tuseConfigOnly = true\n",
     )
     .unwrap();
     let out = fix_without_identity_env(&repo);
@@ -1099,4 +1110,160 @@ fn receipts_of_real_fix_commits_parse_back() {
         runqlint::receipt::parse(&repo.git(&["log", "-1", "--format=%B"])),
         None
     );
+}
+
+/// The identity of `commit` as git stores it: author and committer, names, emails and raw
+/// dates.
+fn identity_of(repo: &Repo, commit: &str) -> String {
+    repo.git(&[
+        "log",
+        "-1",
+        "--date=raw",
+        "--format=%an <%ae> %ad|%cn <%ce> %cd",
+        commit,
+    ])
+}
+
+#[test]
+fn the_commit_identity_is_exactly_the_one_git_commit_takes() {
+    let text = seed_queue();
+    let repo = setup(&text);
+    // `author.*`/`committer.*` only, in the file GIT_CONFIG_GLOBAL names; ~/.gitconfig,
+    // which git does not read then, names someone else.
+    std::fs::write(
+        repo.home().join("gitconfig"),
+        "[author]\n\tname = Config Author\n\temail = author@example.invalid\n[committer]\n\tname = Config Committer\n\temail = committer@example.invalid\n[user]\n\tuseConfigOnly = true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.home().join(".gitconfig"),
+        "[user]\n\tname = Home Person\n\temail = home@example.invalid\n",
+    )
+    .unwrap();
+    let with_env = |cmd: &mut Command| {
+        cmd.env_remove("GIT_AUTHOR_NAME")
+            .env_remove("GIT_AUTHOR_EMAIL")
+            .env_remove("GIT_COMMITTER_NAME")
+            .env_remove("GIT_COMMITTER_EMAIL")
+            .env("GIT_AUTHOR_DATE", "2026-01-02T03:04:05+0130")
+            .env("GIT_COMMITTER_DATE", "@1772064000 -0500");
+    };
+    let mut cmd = repo.runqlint_cmd(&["fix", "--now", NOW]);
+    with_env(&mut cmd);
+    let r = Run::from(cmd.output().unwrap());
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(commits(&repo), 2);
+    let mut cmd = repo.git_cmd(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "--no-verify",
+        "-m",
+        "git's",
+    ]);
+    with_env(&mut cmd);
+    assert!(cmd.status().unwrap().success());
+    let git = identity_of(&repo, "HEAD");
+    assert_eq!(
+        git,
+        "Config Author <author@example.invalid> 1767317645 +0130|Config Committer <committer@example.invalid> 1772064000 -0500\n"
+    );
+    assert_eq!(identity_of(&repo, "HEAD~1"), git);
+}
+
+#[test]
+fn a_queue_whose_edits_git_is_told_not_to_see_is_refused_naming_the_flag() {
+    for (flag, clear) in [
+        ("assume-unchanged", "--no-assume-unchanged"),
+        ("skip-worktree", "--no-skip-worktree"),
+    ] {
+        let text = queue(vec![stuck("s"), item("q", "queued", json!({}))]);
+        let repo = setup(&text);
+        repo.git(&["update-index", &format!("--{flag}"), "--", Q]);
+        let edited = text.replace("\"q\"", "\"q2\"");
+        repo.write(Q, &edited);
+        // git does not see the edit.
+        assert_eq!(repo.git(&["status", "--porcelain"]), "", "{flag}");
+        let r = fix(&repo, &[]);
+        assert_eq!(r.code, 2, "{flag}: {r:?}");
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("marked {flag}"))
+                && r.stderr
+                    .contains(&format!("`git update-index {clear} -- run_queue.json`")),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("filters"), "{}", r.stderr);
+        assert_eq!(repo.read(Q), edited.as_bytes());
+        assert_eq!(commits(&repo), 1);
+        assert!(backups(&repo).is_empty());
+        // The advice works: clear the flag, commit the edit, and fix commits.
+        repo.git(&["update-index", clear, "--", Q]);
+        repo.commit_all("edit");
+        let r = fix(&repo, &[]);
+        assert_eq!(r.code, 0, "{flag}: {r:?}");
+        assert_eq!(commits(&repo), 3);
+    }
+}
+
+#[test]
+fn a_start_time_that_is_not_integer_milliseconds_is_named_for_what_it_is() {
+    let text = queue(vec![
+        item(
+            "str",
+            "running",
+            json!({"run": {"startedAtMs": "1772064000000"}}),
+        ),
+        item(
+            "flt",
+            "running",
+            json!({"run": {"startedAtMs": 1772064000000.5}}),
+        ),
+        item("gone", "running", json!({"run": {}})),
+    ]);
+    let repo = setup(&text);
+    let expected = [
+        (
+            "str",
+            "`run.startedAtMs` is a string (\"1772064000000\"), not integer milliseconds",
+        ),
+        (
+            "flt",
+            "`run.startedAtMs` is a float (1772064000000.5), not integer milliseconds",
+        ),
+        ("gone", "`run.startedAtMs` is missing"),
+    ];
+    let stale = repo.run(&["stale", "--now", NOW, "--format", "json"]);
+    assert_eq!(stale.code, 0, "{stale:?}");
+    let fixed = fix(&repo, &["--format", "json"]);
+    assert_eq!(fixed.code, 0, "{fixed:?}");
+    for run in [&stale, &fixed] {
+        let unageable = run.json()["unageable"].clone();
+        let got: Vec<(String, String)> = unageable
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["id"].as_str().unwrap().to_string(),
+                    u["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let want: Vec<(String, String)> = expected
+            .iter()
+            .map(|(i, r)| (i.to_string(), r.to_string()))
+            .collect();
+        assert_eq!(got, want, "{}", run.stdout);
+    }
+    let human = repo.run(&["stale", "--now", NOW]);
+    assert!(
+        human
+            .stdout
+            .contains("is a string (\"1772064000000\"), not integer milliseconds"),
+        "{}",
+        human.stdout
+    );
+    assert_eq!(repo.read(Q), text.as_bytes());
 }

@@ -107,12 +107,21 @@ fn assert_done(repo: &Repo, base: &str, original: &str, repaired: &[u8]) {
     assert_repository_sound(repo);
 }
 
-/// Kills `fix` at `point`, checks what it left, reruns it plainly, checks the job is done,
-/// and that one more run changes nothing.
-fn killed_at(point: &str) {
+/// The points `RUNQLINT_FAILPOINT` kills `fix` at, in the order `fix` reaches them.
+const POINTS: [&str; 5] = [
+    "after-backup",
+    "mid-write",
+    "before-rename",
+    "after-rename",
+    "after-commit",
+];
+
+/// Kills `fix` at `point` in a repository of `format`, checks what it left, reruns it
+/// plainly, checks the job is done, and that one more run changes nothing.
+fn killed_at(format: Format, point: &str) {
     let text = seed_queue();
     let repaired = reference(&text);
-    let repo = setup(&text);
+    let repo = setup_as(format, &text);
     repo.write("notes.txt", "staged work\n");
     repo.add("notes.txt");
     let base = repo.head();
@@ -125,12 +134,12 @@ fn killed_at(point: &str) {
     assert_eq!(
         out.status.signal(),
         Some(9),
-        "not killed at {point}: {out:?}"
+        "{format:?}: not killed at {point}: {out:?}"
     );
     let left = repo.read(Q);
     assert!(
         left == text.as_bytes() || left == repaired,
-        "{point}: the queue file is neither the old nor the new bytes:\n{}",
+        "{format:?} {point}: the queue file is neither the old nor the new bytes:\n{}",
         String::from_utf8_lossy(&left)
     );
     serde_json::from_slice::<Value>(&left).unwrap();
@@ -147,12 +156,13 @@ fn killed_at(point: &str) {
     }
 
     let r = fix(&repo, &[]);
-    assert_eq!(r.code, 0, "{point}: {r:?}");
+    assert_eq!(r.code, 0, "{format:?} {point}: {r:?}");
     assert_done(&repo, &base, &text, &repaired);
+    format.assert_is(&repo);
 
     let head = repo.head();
     let r = fix(&repo, &[]);
-    assert_eq!(r.code, 0, "{point}: {r:?}");
+    assert_eq!(r.code, 0, "{format:?} {point}: {r:?}");
     assert!(r.stdout.contains("nothing to repair"), "{}", r.stdout);
     assert_eq!(repo.head(), head);
     assert_eq!(repo.read(Q), repaired);
@@ -161,34 +171,63 @@ fn killed_at(point: &str) {
 
 #[test]
 fn killed_after_the_backup_a_rerun_finishes_the_job() {
-    killed_at("after-backup");
+    killed_at(Format::Plain, "after-backup");
 }
 
 #[test]
 fn killed_mid_write_a_rerun_finishes_the_job() {
-    killed_at("mid-write");
+    killed_at(Format::Plain, "mid-write");
 }
 
 #[test]
 fn killed_before_the_rename_a_rerun_finishes_the_job() {
-    killed_at("before-rename");
+    killed_at(Format::Plain, "before-rename");
 }
 
 #[test]
 fn killed_after_the_rename_a_rerun_commits() {
-    killed_at("after-rename");
+    killed_at(Format::Plain, "after-rename");
 }
 
 #[test]
 fn killed_after_the_commit_a_rerun_updates_the_index() {
-    killed_at("after-commit");
+    killed_at(Format::Plain, "after-commit");
+}
+
+/// Killed at every step in a repository libgit2 cannot open or whose index it cannot
+/// read, `fix` is finished by a rerun as in a plain one: the same journal, the same
+/// recovery, through git.
+fn killed_at_every_step(format: Format) {
+    for point in POINTS {
+        killed_at(format, point);
+    }
+    killed_while_recovering(format);
+}
+
+#[test]
+fn killed_at_every_step_in_a_sha256_repository_a_rerun_finishes_the_job() {
+    killed_at_every_step(Format::Sha256);
+}
+
+#[test]
+fn killed_at_every_step_in_a_reftable_repository_a_rerun_finishes_the_job() {
+    killed_at_every_step(Format::Reftable);
+}
+
+#[test]
+fn killed_at_every_step_with_a_split_index_a_rerun_finishes_the_job() {
+    killed_at_every_step(Format::SplitIndex);
 }
 
 #[test]
 fn a_rerun_killed_while_recovering_is_finished_by_the_next() {
+    killed_while_recovering(Format::Plain);
+}
+
+fn killed_while_recovering(format: Format) {
     let text = seed_queue();
     let repaired = reference(&text);
-    let repo = setup(&text);
+    let repo = setup_as(format, &text);
     repo.write("notes.txt", "staged work\n");
     repo.add("notes.txt");
     let base = repo.head();
@@ -198,12 +237,12 @@ fn a_rerun_killed_while_recovering_is_finished_by_the_next() {
             .env("RUNQLINT_FAILPOINT", point)
             .output()
             .unwrap();
-        assert_eq!(out.status.signal(), Some(9), "{point}: {out:?}");
+        assert_eq!(out.status.signal(), Some(9), "{format:?} {point}: {out:?}");
     }
     // The second run was killed while committing the first run's job.
     assert_eq!(commits(&repo), 2);
     let r = fix(&repo, &[]);
-    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.code, 0, "{format:?}: {r:?}");
     assert!(
         r.stderr.contains("finished an interrupted fix"),
         "{}",
@@ -312,6 +351,42 @@ fn a_second_fix_while_one_is_running_is_refused() {
     assert_eq!(commits(&repo), 2);
     assert_eq!(repo.read(Q), reference(&text));
     assert_no_leftovers(&repo);
+}
+
+#[test]
+fn a_branch_moved_under_the_lock_is_never_overwritten_in_any_format() {
+    // Moved after fix checked it (under index.lock) and replaced the file: only the
+    // compare-and-swap of the ref stands between the two, libgit2's or `git update-ref`'s.
+    for format in Format::ALL {
+        let text = seed_queue();
+        let repo = setup_as(format, &text);
+        repo.git(&[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "--no-verify",
+            "-m",
+            "other",
+        ]);
+        let other = repo.head();
+        repo.git(&["reset", "-q", "--soft", "HEAD~1"]);
+        let (child, go) = spawn_paused(&repo, "after-rename", &[]);
+        repo.git(&["update-ref", "refs/heads/main", &other]);
+        let r = finish(child, &go);
+        assert_eq!(r.code, 2, "{format:?}: {r:?}");
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("refs/heads/main moved while fix ran")
+                && r.stderr.contains("the file was written but not committed"),
+            "{format:?}: {}",
+            r.stderr
+        );
+        assert_eq!(repo.head(), other, "{format:?}");
+        assert_eq!(repo.read(Q), reference(&text), "{format:?}");
+        assert!(!repo.root.join(".git/runqlint-fix.json").exists());
+        assert!(!repo.root.join(".git/index.lock").exists());
+        assert_repository_sound(&repo);
+    }
 }
 
 /// Backup names for the seconds around now (`fix` takes its stamp from the wall clock).

@@ -5,14 +5,14 @@
 //! 1. [`settings`]: flags and config resolved once; `--run-id`/`--artifact` must be one
 //!    line of safe text.
 //! 2. Guards (`guard`): a repository is needed unless `--no-commit`/`--dry-run`; a
-//!    detached (or unborn) HEAD and a missing git identity are refused unless
-//!    `--no-commit`, and so is a merge, cherry-pick, revert, rebase, `git am` or bisect in
-//!    progress; the queue file must be clean against HEAD (no `dirty`, `staged`,
-//!    `untracked` state) unless `--allow-dirty`, and a committed one tracked by git
-//!    whatever the flags. `--dry-run` skips the dirty and HEAD guards (it writes nothing).
-//!    In a repository only git opens (SHA-256 objects, reftable refs) a committing run is
-//!    refused, naming the format; `--no-commit` works there, with the file's status and
-//!    `HEAD`'s version read through `git`.
+//!    detached (or unborn) HEAD and a missing git identity (`git var`, as `git commit`
+//!    takes it) are refused unless `--no-commit`, and so is a merge, cherry-pick, revert,
+//!    rebase, `git am` or bisect in progress; the queue file must be clean against HEAD
+//!    (no `dirty`, `staged`, `untracked` state) unless `--allow-dirty`, and a committed
+//!    one tracked by git whatever the flags. `--dry-run` skips the dirty and HEAD guards
+//!    (it writes nothing). Every repository question goes to one [`Writer`]: libgit2 where
+//!    it opens the repository and reads its index, else the `git` program (SHA-256
+//!    objects, reftable refs, a split index), with the same steps and guarantees.
 //! 3. Read the working-tree file once and scan it (while HEAD's version is read); survey
 //!    its running items ([`crate::repair::survey`]); ask the
 //!    liveness provider once about every stale item ([`crate::liveness`]; one that cannot
@@ -27,7 +27,9 @@
 //!    Errors already committed (a running item with no start time) are left for triage.
 //!    Then the receipt ([`crate::receipt`]).
 //! 5. `--dry-run`: print the diff and the commit message, stop. A committing run refuses
-//!    bytes git would store otherwise (`git hash-object --path`: filters, line endings).
+//!    bytes git would store otherwise (`git hash-object --path`: filters, line endings),
+//!    and a file git reports clean although it differs from HEAD (an `assume-unchanged` or
+//!    `skip-worktree` flag, named, else a filter).
 //! 6. [`transaction`]: journal, `index.lock`, backup, atomic replace, the one-path commit,
 //!    the index entry.
 //!
@@ -46,8 +48,7 @@ pub mod transaction;
 
 use crate::cli::FixArgs;
 use crate::error::{Error, Result};
-use crate::git::{self, Blob, Head, Repo};
-use crate::gitcli::Git;
+use crate::git::{self, Blob, Head, Writer};
 use crate::liveness;
 use crate::output::{self, fix::FixReport};
 use crate::repair::{Liveness, Survey};
@@ -61,8 +62,14 @@ use transaction::{Branch, Job};
 pub fn run(args: &FixArgs) -> Result<()> {
     let (ws, s) = Settings::resolve(args)?;
     let shown = s.shown.as_str();
-    let repo = ws.repo.as_ref();
-    let guarded = guard(repo, ws.git_only.as_ref(), &s)?;
+    // Each write goes through libgit2 where it can open the repository and read its index,
+    // else through the `git` program (SHA-256 objects, reftable refs, a split index).
+    let writer = match (&ws.repo, &ws.git_only) {
+        (Some(r), _) => Some(Writer::lib(r)?),
+        (None, Some((git, _))) => Some(Writer::cli(git)?),
+        (None, None) => None,
+    };
+    let guarded = guard(writer.as_ref(), &s)?;
 
     // Read, survey, ask.
     let original = read_worktree(&s.path, s.max_file_size)?
@@ -72,12 +79,9 @@ pub fn run(args: &FixArgs) -> Result<()> {
     // against) and its blob id are read.
     let (read, head) = std::thread::scope(|scope| {
         let read = scope.spawn(|| source.read(shown));
-        let head = match (repo, &ws.git_only) {
-            (Some(r), _) => r.stored_blob_and_id_at("HEAD", shown, s.max_file_size),
-            (None, Some((git, _))) => git
-                .blob_at("HEAD", shown, s.max_file_size)
-                .map(|blob| (blob, None)),
-            (None, None) => Ok((Blob::Missing, None)),
+        let head = match &writer {
+            Some(w) => w.stored_blob_and_id_at("HEAD", shown, s.max_file_size),
+            None => Ok((Blob::Missing, None)),
         };
         (read.join(), head)
     });
@@ -86,11 +90,22 @@ pub fn run(args: &FixArgs) -> Result<()> {
         (Blob::Found(b), id) => (Some(b), id),
         _ => (None, None),
     };
-    // git reports the file clean, yet its bytes differ from HEAD's blob: a clean/smudge
-    // filter (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would
-    // rewrite every line.
+    // git reports the file clean, yet its bytes differ from HEAD's blob: an index flag
+    // hides the edits from git (assume-unchanged, skip-worktree), or a clean/smudge filter
+    // (core.autocrlf, an `eol` attribute) is in play, and a byte-exact commit would rewrite
+    // every line.
     let base_is_original = base.as_deref() == Some(source.bytes());
-    if s.commits() && guarded.clean && base.is_some() && !base_is_original {
+    if let (true, true, true, false, Some(w)) = (
+        s.commits(),
+        guarded.clean,
+        base.is_some(),
+        base_is_original,
+        &writer,
+    ) {
+        let flags = w.hiding_flags(shown)?;
+        if !flags.is_empty() {
+            return Err(hidden(shown, &flags));
+        }
         return Err(filtered(shown));
     }
     read.check_shape(shown)?;
@@ -109,7 +124,7 @@ pub fn run(args: &FixArgs) -> Result<()> {
     // meanwhile, on a thread of its own, the repaired bytes to a temporary file beside the
     // file (renamed over it by the transaction; removed if it does not).
     let staged_new = std::cell::RefCell::new(None);
-    let write_blob = |bytes: &[u8]| match repo {
+    let write_blob = |bytes: &[u8]| match &writer {
         Some(r) => std::thread::scope(|scope| {
             let staged = scope.spawn(|| crate::atomic::stage_replacement(&s.path, bytes));
             let blob = r.write_blob(bytes);
@@ -118,7 +133,7 @@ pub fn run(args: &FixArgs) -> Result<()> {
         }),
         None => Err(Error::Bug(format!("{shown}: no repository to write to"))),
     };
-    let commits = s.commits() && repo.is_some() && guarded.branch.is_some();
+    let commits = s.commits() && writer.is_some() && guarded.branch.is_some();
     // A run that will back the file up writes the backup's bytes to a temporary file
     // meanwhile (named when the transaction takes the backup; removed if it does not).
     let stage = s.writes() && s.backup && !survey.stale.is_empty();
@@ -168,10 +183,9 @@ pub fn run(args: &FixArgs) -> Result<()> {
     // git would store other bytes than these (a clean filter, an `eol` attribute,
     // core.autocrlf): a byte-exact commit would disagree with git, whatever --allow-dirty.
     // Only asked of git (which hashes the whole file) when a conversion may apply.
-    if let (true, Some(r)) = (s.commits(), repo) {
-        if r.may_convert(shown, new_text.as_bytes())?
-            && r.hash_as_git_stores(shown, new_text.as_bytes())?
-                != git::hash_blob(new_text.as_bytes())
+    if let (true, Some(w)) = (s.commits(), &writer) {
+        if w.may_convert(shown, new_text.as_bytes())?
+            && w.hash_as_git_stores(shown, new_text.as_bytes())? != w.hash(new_text.as_bytes())?
         {
             return Err(filtered(shown));
         }
@@ -187,9 +201,10 @@ pub fn run(args: &FixArgs) -> Result<()> {
         ws.display_path(b)
             .unwrap_or_else(|_| b.to_string_lossy().into_owned())
     });
-    let original_id = match head_id {
-        Some(id) => id.to_string(),
-        None => git::hash_blob(source.bytes()),
+    let original_id = match (head_id, &writer) {
+        (Some(id), _) => id.to_string(),
+        (None, Some(w)) => w.hash(source.bytes())?,
+        (None, None) => git::hash_blob(source.bytes()),
     };
     let receipt = prepare::receipt(
         &prepared.plan,
@@ -222,7 +237,7 @@ pub fn run(args: &FixArgs) -> Result<()> {
         message: &message,
         run_id: &receipt.run_id,
     };
-    let commit = repo.zip(guarded.branch.as_ref());
+    let commit = writer.as_ref().zip(guarded.branch.as_ref());
     let made = transaction::run(job, commit)?;
     report.backup = backup_shown.clone();
     report.commit = made.map(|id| id.to_string());
@@ -230,41 +245,25 @@ pub fn run(args: &FixArgs) -> Result<()> {
     Ok(())
 }
 
-/// Why a committing `fix` refuses a repository git reads and libgit2 cannot open: the
-/// commit, the branch's compare-and-swap, the index entry and the recovery of a killed run
-/// are libgit2's (see `transaction`). Named by the repository's format, with the way out.
-fn uncommittable(git: &Git, reason: &str) -> Result<Error> {
-    let (objects, refs) = git.formats()?;
-    let mut format = Vec::new();
-    if objects != "sha1" {
-        format.push(format!(
-            "{} object names (extensions.objectFormat={})",
-            objects.to_uppercase().replace("SHA", "SHA-"),
-            text::escape(&objects)
-        ));
-    }
-    if refs != "files" {
-        format.push(format!(
-            "{} refs (extensions.refStorage={})",
-            text::escape(&refs),
-            text::escape(&refs)
-        ));
-    }
-    let format = if format.is_empty() {
-        format!("a format libgit2 cannot open ({reason})")
-    } else {
-        format.join(" and ")
-    };
-    Ok(Error::Refused(format!(
-        "fix cannot commit in this repository: it uses {format}; nothing was written: repair the file with --no-commit, then commit it with git"
-    )))
-}
-
 fn uncommitted(shown: &str, state: &[&str]) -> Error {
     let list: Vec<String> = state.iter().map(|st| format!("{shown} ({st})")).collect();
     Error::Refused(format!(
         "uncommitted changes to the queue file: {}; commit or stash them first, or use --allow-dirty",
         list.join(", ")
+    ))
+}
+
+/// git's index flags hide the file's local edits from `git status`: named, with the way
+/// to clear each.
+fn hidden(shown: &str, flags: &[&str]) -> Error {
+    let clear: Vec<String> = flags
+        .iter()
+        .map(|f| format!("`git update-index --no-{f} -- {shown}`"))
+        .collect();
+    Error::Refused(format!(
+        "{shown} differs from HEAD but is marked {} in git's index, so git does not see its local edits (and would not commit them); clear the flag with {}, then commit or stash the edits (or use --allow-dirty)",
+        flags.join(" and "),
+        clear.join(" and ")
     ))
 }
 
@@ -284,34 +283,24 @@ struct Guarded {
 
 /// Refuses, before anything is read or written, what `fix` must not do here (see the
 /// module documentation, step 2); a committing run first recovers a killed run's job.
-fn guard(repo: Option<&Repo>, git_only: Option<&(Git, String)>, s: &Settings) -> Result<Guarded> {
+fn guard(repo: Option<&Writer>, s: &Settings) -> Result<Guarded> {
     let mut guarded = Guarded {
         branch: None,
         clean: false,
     };
     let Some(repo) = repo else {
-        if let (true, Some((git, reason))) = (s.commits(), git_only) {
-            return Err(uncommittable(git, reason)?);
-        }
         if s.commits() {
             return Err(Error::Usage(format!(
                 "{} is not in a git repository; use --no-commit to repair it without a commit",
                 s.path.display()
             )));
         }
-        // A repository only git opens: `--no-commit` is held to the same clean file.
-        if let (true, false, Some((git, _))) = (s.writes(), s.allow_dirty, git_only) {
-            let state = git.path_state(&s.shown)?;
-            if !state.is_empty() {
-                return Err(uncommitted(&s.shown, &state));
-            }
-        }
         return Ok(guarded);
     };
     if s.commits() {
         // git refuses `git commit <path>` in these states; so does fix (before it resumes
         // anything).
-        if let Some(op) = repo.in_progress() {
+        if let Some(op) = repo.in_progress()? {
             return Err(Error::Refused(format!(
                 "{} is in progress, and git makes no commit of one file then; finish or abort it first ({}), or use --no-commit",
                 op.what, op.resolve
@@ -335,7 +324,7 @@ fn guard(repo: Option<&Repo>, git_only: Option<&(Git, String)>, s: &Settings) ->
                 ))
             }
         }
-        repo.check_identity()?;
+        repo.identity()?;
     }
     let shown = &s.shown;
     if s.commits() || (s.writes() && !s.allow_dirty) {

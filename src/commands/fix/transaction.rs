@@ -13,13 +13,17 @@
 //! with the stat data of the bytes it wrote (so a later write shows in `git status`); it
 //! releases the lock, then removes the journal. `--no-commit` keeps no journal (an atomic
 //! replace is all it needs).
+//!
+//! Each step asks the [`Writer`], which answers through libgit2 or through the `git`
+//! program as the repository allows (see `git::write`): the order, the journal, the lock
+//! and the recovery are the same in every repository format.
 
 use std::path::Path;
 
 use crate::atomic;
 use crate::error::{Error, Result};
 use crate::failpoint;
-use crate::git::{self, FileCommit, Head, ObjectId, Repo};
+use crate::git::{FileCommit, Head, ObjectId, Writer};
 use crate::journal::{Intent, Journal};
 use crate::text;
 
@@ -57,13 +61,14 @@ pub struct Job<'a> {
 
 /// Writes `job`: backup and atomic replace, and with `commit`, the commit of that one path
 /// on the branch and its index entry. Returns the commit made.
-pub fn run(mut job: Job, commit: Option<(&Repo, &Branch)>) -> Result<Option<ObjectId>> {
+pub fn run(mut job: Job, commit: Option<(&Writer, &Branch)>) -> Result<Option<ObjectId>> {
     // A committing run first records its intent (see `journal`), so that a rerun can finish
     // or discard the job of a run that was killed; the lock is released before the journal
     // is removed (drop order: `lock`, then `journal`).
     let mut held = None;
     if let Some((r, branch)) = commit {
         atomic::remove_stale_temps(job.path);
+        r.remove_stale_temps();
         let blob = match job.new_blob {
             Some(blob) => blob,
             None => r.write_blob(job.new)?,
@@ -159,7 +164,7 @@ pub fn run(mut job: Job, commit: Option<(&Repo, &Branch)>) -> Result<Option<Obje
 ///
 /// `index.lock` is taken over when it holds the journal's token (the killed run's lock).
 /// Returns a note for stderr when something was done.
-pub fn recover(repo: &Repo) -> Result<Option<String>> {
+pub fn recover(repo: &Writer) -> Result<Option<String>> {
     let (journal, intent) = match Journal::find(repo.git_dir())? {
         None => return Ok(None),
         Some(found) => found,
@@ -170,11 +175,9 @@ pub fn recover(repo: &Repo) -> Result<Option<String>> {
         None => repo.lock_index(&intent.lock_token)?,
     };
     let rel = intent.path.as_str();
-    let file = repo
-        .workdir()
-        .ok_or_else(|| Error::Usage("a bare repository has no working tree".into()))?
-        .join(rel);
+    let file = repo.workdir().join(rel);
     atomic::remove_stale_temps(&file);
+    repo.remove_stale_temps();
     let base = ObjectId::parse(&intent.base)?;
     let new_blob = ObjectId::parse(&intent.new)?;
     let bytes = match std::fs::read(&file) {
@@ -182,7 +185,7 @@ pub fn recover(repo: &Repo) -> Result<Option<String>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(crate::error::io(&file, "read", e)),
     };
-    let content = bytes.as_deref().map(git::hash_blob);
+    let content = bytes.as_deref().map(|b| repo.hash(b)).transpose()?;
     let content = content.as_deref();
     let head = repo.head()?;
     let at = match &head {

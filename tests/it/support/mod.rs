@@ -352,9 +352,69 @@ pub const Q: &str = "run_queue.json";
 
 /// A repository whose first commit holds `text` as `run_queue.json`.
 pub fn setup(text: &str) -> Repo {
-    let repo = Repo::new();
+    setup_as(Format::Plain, text)
+}
+
+/// The repository formats git commits in and `fix` must too: libgit2 opens only `Plain`
+/// and `SplitIndex` (whose index it cannot read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Plain,
+    /// `git init --object-format=sha256`.
+    Sha256,
+    /// `git init --ref-format=reftable`.
+    Reftable,
+    /// `core.splitIndex=true`: the index is `link`ed to a shared index.
+    SplitIndex,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [
+        Format::Plain,
+        Format::Sha256,
+        Format::Reftable,
+        Format::SplitIndex,
+    ];
+
+    /// An empty repository of this format.
+    pub fn init(self) -> Repo {
+        match self {
+            Format::Plain => Repo::new(),
+            Format::Sha256 => Repo::init(&["--object-format=sha256"]),
+            Format::Reftable => Repo::init(&["--ref-format=reftable"]),
+            Format::SplitIndex => {
+                let repo = Repo::new();
+                repo.git(&["config", "core.splitIndex", "true"]);
+                repo
+            }
+        }
+    }
+
+    /// Panics unless `repo` is of this format (as git reports it).
+    pub fn assert_is(self, repo: &Repo) {
+        let formats = repo.git(&["rev-parse", "--show-object-format", "--show-ref-format"]);
+        let want = match self {
+            Format::Sha256 => "sha256\nfiles\n",
+            Format::Reftable => "sha1\nreftable\n",
+            Format::Plain | Format::SplitIndex => "sha1\nfiles\n",
+        };
+        assert_eq!(formats, want, "{self:?}");
+        let shared = std::fs::read_dir(repo.root.join(".git")).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("sharedindex.")
+        });
+        assert_eq!(shared, self == Format::SplitIndex, "{self:?}: shared index");
+    }
+}
+
+/// A repository of `format` whose first commit holds `text` as `run_queue.json`.
+pub fn setup_as(format: Format, text: &str) -> Repo {
+    let repo = format.init();
     repo.write(Q, text);
     repo.commit_all("queue");
+    format.assert_is(&repo);
     repo
 }
 
