@@ -211,6 +211,7 @@ pub fn merge_values(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
         conflicts,
         notes,
         replaced,
+        removed,
         appended,
         root,
         ..
@@ -243,6 +244,9 @@ pub fn merge_values(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
             for (i, v) in replaced {
                 items[i] = v;
             }
+            for &i in removed.iter().rev() {
+                items.remove(i);
+            }
             items.extend(appended);
         } else if !appended.is_empty() {
             if let Value::Object(map) = &mut want {
@@ -266,16 +270,6 @@ pub fn merge_values(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
         conflicts,
         notes,
     }
-}
-
-/// The note for item `id` deleted `on` a side (`ours`, `theirs`, `both sides`).
-fn deletion_note(id: &str, on: &str) -> String {
-    let kept = match on {
-        "theirs" => "; ours kept (items are never deleted)",
-        "ours" => "; theirs kept (items are never deleted)",
-        _ => "",
-    };
-    format!("item {} was deleted on {on}{kept}", text::quote(id))
 }
 
 fn syntax(message: &str) -> document::SyntaxError {
@@ -504,6 +498,8 @@ struct Merger<'t> {
     notes: Vec<String>,
     /// Items of ours replaced by a merged value (index, value), for the final check.
     replaced: Vec<(usize, Value)>,
+    /// Ours' items removed (deleted on theirs), by index, ascending.
+    removed: Vec<usize>,
     /// Items appended from theirs.
     appended: Vec<Value>,
     /// Top-level members set (`Some`) or removed (`None`).
@@ -522,6 +518,7 @@ impl<'t> Merger<'t> {
             conflicts: Vec::new(),
             notes,
             replaced: Vec::new(),
+            removed: Vec::new(),
             appended: Vec::new(),
             root: Vec::new(),
         }
@@ -554,7 +551,10 @@ impl<'t> Merger<'t> {
         }
         let (bmap, omap, tmap) = (ids(bi), ids(oi), ids(ti));
         let optr = items_pointer(o);
-        // Ours' items, in place.
+        // Ours' items, in place. `removed`: ours' items the result does not have.
+        let mut removed = vec![false; oi.len()];
+        // Items deleted on one side and changed on the other: (base index, ours, theirs).
+        let mut gone: Vec<(usize, Option<usize>, Option<usize>)> = Vec::new();
         for (i, ov) in oi.iter().enumerate() {
             let Some(id) = ov.is_object().then(|| itemdiff::item_id(ov)).flatten() else {
                 continue;
@@ -564,8 +564,15 @@ impl<'t> Merger<'t> {
             }
             let bv = bmap.get(id).map(|&j| &bi[j]);
             let Some(&ti_) = tmap.get(id) else {
-                if bv.is_some() {
-                    self.notes.push(deletion_note(id, "theirs"));
+                // Deleted on theirs: gone unless ours changed it (a conflict; when merging
+                // ancestors, ours' item stays).
+                match bmap.get(id) {
+                    Some(_) if bv == Some(ov) => removed[i] = true,
+                    Some(&bj) if !self.opts.ancestor => {
+                        removed[i] = true;
+                        gone.push((bj, Some(i), None));
+                    }
+                    _ => {}
                 }
                 continue;
             };
@@ -577,7 +584,8 @@ impl<'t> Merger<'t> {
             let tptr = format!("{}/{ti_}", items_pointer(t));
             self.merge_pair(id, i, (&ptr, &tptr), bv, ov, tv)?;
         }
-        // Theirs' items ours does not have, in their order.
+        // Theirs' items ours does not have, in their order: added on theirs, or deleted on
+        // ours (gone unless theirs changed it: a conflict; ancestors keep ours' deletion).
         let mut new = Vec::new();
         for (j, tv) in ti.iter().enumerate() {
             if !tv.is_object() {
@@ -588,8 +596,11 @@ impl<'t> Merger<'t> {
                     if omap.contains_key(id) {
                         continue;
                     }
-                    if bmap.contains_key(id) {
-                        self.notes.push(deletion_note(id, "ours"));
+                    if let Some(&bj) = bmap.get(id) {
+                        if bi[bj] != *tv && !self.opts.ancestor {
+                            gone.push((bj, None, Some(j)));
+                        }
+                        continue;
                     }
                 }
                 // No id, or a repeated one: kept unless ours or the base has it already.
@@ -601,27 +612,40 @@ impl<'t> Merger<'t> {
             }
             new.push(j);
         }
-        for (id, _) in bmap.iter() {
-            if !omap.contains_key(id) && !tmap.contains_key(id) {
-                self.notes.push(deletion_note(id, "both sides"));
+        gone.sort_unstable();
+        self.removed = removed.iter().enumerate().filter(|(_, &r)| r).map(|(i, _)| i).collect();
+        let kept: Vec<usize> = (0..oi.len()).filter(|&i| !removed[i]).collect();
+        let tptr = items_pointer(t);
+        let elements: Vec<New> = new
+            .iter()
+            .map(|&j| {
+                self.theirs()
+                    .ordered(&format!("{tptr}/{j}"), Some(&ti[j]), &ti[j])
+            })
+            .collect();
+        self.appended = new.iter().map(|&j| ti[j].clone()).collect();
+        let Some(&last_kept) = kept.last() else {
+            if !gone.is_empty() {
+                return Err("every item of ours is deleted or in conflict".into());
             }
-        }
-        self.notes.sort();
-        if !new.is_empty() {
-            let tptr = items_pointer(t);
-            let elements: Vec<New> = new
-                .iter()
-                .map(|&j| {
-                    self.theirs()
-                        .ordered(&format!("{tptr}/{j}"), Some(&ti[j]), &ti[j])
-                })
-                .collect();
-            self.appended = new.iter().map(|&j| ti[j].clone()).collect();
-            match itemdiff::items_array(o) {
-                Some(arr) => {
-                    let len = arr.len();
-                    let e = self.ours().append(optr, len, &elements);
+            if oi.is_empty() && new.is_empty() {
+                return Ok(());
+            }
+            // Nothing of ours' array stays: it is rewritten with theirs' new items.
+            return match itemdiff::items_array(o) {
+                Some(_) if new.is_empty() => {
+                    let (start, end) = self.ours().span_of(optr);
+                    self.edits.push(Edit {
+                        start,
+                        end,
+                        text: "[]".into(),
+                    });
+                    Ok(())
+                }
+                Some(_) => {
+                    let e = self.ours().append(optr, 0, &elements);
                     self.edits.extend(e);
+                    Ok(())
                 }
                 None => {
                     let Value::Object(om) = o else {
@@ -630,10 +654,100 @@ impl<'t> Merger<'t> {
                     let v = New::Json(Value::Array(self.appended.clone()));
                     let e = self.ours().set_members("", om, &[("items".into(), v)]);
                     self.edits.extend(e);
+                    Ok(())
                 }
-            }
+            };
+        };
+        let spans = self.ours().element_spans(optr, oi.len());
+        if removed.iter().any(|&r| r) {
+            self.edits
+                .extend(edit::remove_runs(self.ours_text, &spans, &removed));
+        }
+        if !new.is_empty() {
+            let e = self.ours().append(optr, last_kept + 1, &elements);
+            self.edits.extend(e);
+        }
+        for (bj, oj, tj) in gone {
+            // Before the first item kept from ours that follows it, else after the last.
+            let next = match oj {
+                Some(i) => kept.iter().copied().find(|&k| k > i),
+                None => bi[bj + 1..].iter().find_map(|v| {
+                    let k = *omap.get(itemdiff::item_id(v)?)?;
+                    (!removed[k]).then_some(k)
+                }),
+            };
+            let at = next.unwrap_or(last_kept);
+            let ours_side = oj.map(|i| self.ours_text[spans[i].0..spans[i].1].to_string());
+            let theirs_side = tj.map(|j| {
+                let v = self.theirs().ordered(&format!("{tptr}/{j}"), Some(&ti[j]), &ti[j]);
+                self.ours().render_at(spans[at].0, &v)
+            });
+            let id = itemdiff::item_id(&bi[bj]).unwrap_or_default().to_string();
+            let changed = |side: &Option<String>| {
+                if side.is_some() { "changed" } else { "deleted" }.to_string()
+            };
+            let c = Conflict {
+                id: Some(id),
+                field: None,
+                ours: changed(&ours_side),
+                theirs: changed(&theirs_side),
+            };
+            let trailing = removed.last() == Some(&true);
+            let e = self.gone_region(&spans, at, next.is_some(), trailing, ours_side, theirs_side, &c);
+            self.edits.push(e);
+            self.conflicts.push(c);
         }
         Ok(())
+    }
+
+    /// The conflict region of an item deleted on one side and changed on the other: the
+    /// side that has it (`ours_side`, `theirs_side`: its text in ours' style) against
+    /// nothing, inserted before ours' item `at` (`before`), else after it (`at` is then ours'
+    /// last kept item and `trailing` says whether items after it are removed). Picking
+    /// either side leaves valid JSON.
+    #[allow(clippy::too_many_arguments)]
+    fn gone_region(
+        &mut self,
+        spans: &[(usize, usize)],
+        at: usize,
+        before: bool,
+        trailing: bool,
+        ours_side: Option<String>,
+        theirs_side: Option<String>,
+        c: &Conflict,
+    ) -> Edit {
+        let text = self.ours_text;
+        let nl = self.ours().style.newline;
+        let m = self.opts.marker_size;
+        let label = c.label();
+        let (start, _) = spans[at];
+        let ls = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let indent = &text[ls..start];
+        let line = indent.trim().is_empty();
+        let indent = if line { indent } else { "" };
+        let open = format!("{} ours: {label}{nl}", "<".repeat(m));
+        let mid = format!("{}{nl}", "=".repeat(m));
+        let close = format!("{} theirs: {label}", ">".repeat(m));
+        if before {
+            let pos = if line { ls } else { start };
+            let lead = if pos == 0 || text[..pos].ends_with('\n') { "" } else { nl };
+            let side = |s: Option<String>| s.map_or(String::new(), |s| format!("{indent}{s},{nl}"));
+            Edit {
+                start: pos,
+                end: pos,
+                text: format!("{lead}{open}{}{mid}{}{close}{nl}", side(ours_side), side(theirs_side)),
+            }
+        } else {
+            let pos = spans[at].1;
+            let rest = if trailing { spans[spans.len() - 1].1 } else { pos };
+            let after = if text[rest..].starts_with(['\r', '\n']) { "" } else { nl };
+            let side = |s: Option<String>| s.map_or(String::new(), |s| format!(",{nl}{indent}{s}{nl}"));
+            Edit {
+                start: pos,
+                end: pos,
+                text: format!("{nl}{open}{}{mid}{}{close}{after}", side(ours_side), side(theirs_side)),
+            }
+        }
     }
 
     /// Merges item `id`, at index `i` of ours, whose two sides differ and whose theirs
@@ -750,13 +864,9 @@ impl<'t> Merger<'t> {
                 None => removed.push(k.clone()),
             }
         }
-        if !set.is_empty() {
-            let e = self.ours().set_members("", o, &set);
+        if !set.is_empty() || !removed.is_empty() {
+            let e = self.ours().change_members("", o, &set, &removed);
             self.edits.extend(e);
-        }
-        for k in removed {
-            let e = self.ours().remove_member("", o, &k);
-            self.edits.push(e);
         }
         Ok(())
     }
@@ -794,6 +904,7 @@ impl<'t> Merger<'t> {
                 continue;
             };
             let mut set = Vec::new();
+            let mut remove = Vec::new();
             for (key, new) in members {
                 match new {
                     Some(v) => {
@@ -801,15 +912,13 @@ impl<'t> Merger<'t> {
                         let new = self.ours().ordered(&child, current.get(&key), v);
                         set.push((key, new));
                     }
-                    None => {
-                        let e = self.ours().remove_member(&parent_ptr, current, &key);
-                        edits.push(e);
-                    }
+                    None => remove.push(key),
                 }
             }
-            if !set.is_empty() {
-                edits.extend(self.ours().set_members(&parent_ptr, current, &set));
-            }
+            edits.extend(
+                self.ours()
+                    .change_members(&parent_ptr, current, &set, &remove),
+            );
         }
         edits
     }
