@@ -112,8 +112,12 @@ pub struct Outcome {
     pub bytes: Vec<u8>,
     /// Empty when the merge is clean.
     pub conflicts: Vec<Conflict>,
-    /// Things reported but settled (deletions kept, an unreadable base).
+    /// Things reported but settled (an unreadable base).
     pub notes: Vec<String>,
+    /// A side is not JSON (conflict markers, say): it cannot be merged by item, and the
+    /// caller merges the texts line by line as git does without a driver. `bytes` hold the
+    /// whole-file conflict meanwhile.
+    pub unreadable: bool,
 }
 
 /// Merges `ours` and `theirs` against `base` (empty when the file is new on both sides).
@@ -142,7 +146,9 @@ pub fn merge_values(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
                 Ok(_) => "valid JSON".to_string(),
                 Err(e) => format!("not JSON: {}", e.message),
             };
-            return whole_file(ours, theirs, why(&o), why(&t), opts, notes);
+            let mut out = whole_file(ours, theirs, why(&o), why(&t), opts, notes);
+            out.unreadable = !opts.ancestor;
+            return out;
         }
     };
     if o.has_duplicate_keys || t.has_duplicate_keys {
@@ -269,6 +275,7 @@ pub fn merge_values(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
         bytes: merged.into_bytes(),
         conflicts,
         notes,
+        unreadable: false,
     }
 }
 
@@ -329,6 +336,7 @@ fn whole_file(
             bytes: ours.to_vec(),
             conflicts: Vec::new(),
             notes,
+            unreadable: false,
         };
     }
     let nl: &[u8] = if ours.windows(2).any(|w| w == b"\r\n") {
@@ -365,6 +373,7 @@ fn whole_file(
             theirs: theirs_why,
         }],
         notes,
+        unreadable: false,
     }
 }
 

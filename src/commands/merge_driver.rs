@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::cli::MergeDriverArgs;
 use crate::error::{io, Error, Result};
+use crate::gitcli::Git;
 use crate::merge::{self, Options};
 use crate::output;
 use crate::text;
@@ -38,14 +39,43 @@ pub fn run(args: &MergeDriverArgs) -> Result<bool> {
         ancestor: args.ancestor,
     };
     let outcome = merge::merge(&base, &ours, &theirs, &opts);
-    if outcome.bytes != ours {
-        write_atomic(&args.ours, &outcome.bytes)?;
-    }
     let name = text::escape(
         args.path
             .as_deref()
             .unwrap_or_else(|| args.ours.to_str().unwrap_or("ours")),
     );
+    if outcome.unreadable {
+        // Not a queue to merge by item (a version holding conflict markers, as rerere
+        // hands over): what git does without a driver, a line merge.
+        let label = |i: usize, default: &'static str| {
+            args.labels
+                .get(i)
+                .map(String::as_str)
+                .filter(|l| !matches!(*l, "%S" | "%X" | "%Y"))
+                .unwrap_or(default)
+        };
+        let labels = [label(1, "ours"), label(0, "base"), label(2, "theirs")];
+        let (bytes, conflicted) = Git::at(Path::new(".")).merge_file(
+            [&args.ours, &args.base, &args.theirs],
+            labels,
+            opts.marker_size,
+        )?;
+        if bytes != ours {
+            write_atomic(&args.ours, &bytes)?;
+        }
+        let how = if conflicted {
+            "with conflicts"
+        } else {
+            "cleanly"
+        };
+        output::stderr(&format!(
+            "runqlint merge-driver: {name}: note: a version is not JSON; merged line by line as git does without a driver, {how}"
+        ));
+        return Ok(!conflicted);
+    }
+    if outcome.bytes != ours {
+        write_atomic(&args.ours, &outcome.bytes)?;
+    }
     let mut lines = String::new();
     for c in &outcome.conflicts {
         lines.push_str(&format!(

@@ -152,6 +152,7 @@ pub(super) fn merge(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
         bytes,
         conflicts,
         notes: Vec::new(),
+        unreadable: false,
     })
 }
 
