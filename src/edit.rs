@@ -817,7 +817,9 @@ impl<'t> Splicer<'t> {
         if removed.iter().all(|&r| r) {
             let span = self.index.value_span(pointer);
             let pretty = !self.style.minified && self.text[span.start..span.end].contains('\n');
-            let colon = members.first().map_or(self.default_colon(), |m| self.colon_of(m));
+            let colon = members
+                .first()
+                .map_or(self.default_colon(), |m| self.colon_of(m));
             let layout = self.layout_at(span.start, pretty, colon, self.default_sep());
             let pairs: Vec<(String, &New)> = set.iter().map(|(k, v)| (k.clone(), v)).collect();
             return vec![Edit {

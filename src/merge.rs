@@ -622,7 +622,12 @@ impl<'t> Merger<'t> {
             new.push(j);
         }
         gone.sort_unstable();
-        self.removed = removed.iter().enumerate().filter(|(_, &r)| r).map(|(i, _)| i).collect();
+        self.removed = removed
+            .iter()
+            .enumerate()
+            .filter(|(_, &r)| r)
+            .map(|(i, _)| i)
+            .collect();
         let kept: Vec<usize> = (0..oi.len()).filter(|&i| !removed[i]).collect();
         let tptr = items_pointer(t);
         let elements: Vec<New> = new
@@ -688,7 +693,9 @@ impl<'t> Merger<'t> {
             let at = next.unwrap_or(last_kept);
             let ours_side = oj.map(|i| self.ours_text[spans[i].0..spans[i].1].to_string());
             let theirs_side = tj.map(|j| {
-                let v = self.theirs().ordered(&format!("{tptr}/{j}"), Some(&ti[j]), &ti[j]);
+                let v = self
+                    .theirs()
+                    .ordered(&format!("{tptr}/{j}"), Some(&ti[j]), &ti[j]);
                 self.ours().render_at(spans[at].0, &v)
             });
             let id = itemdiff::item_id(&bi[bj]).unwrap_or_default().to_string();
@@ -702,7 +709,15 @@ impl<'t> Merger<'t> {
                 theirs: changed(&theirs_side),
             };
             let trailing = removed.last() == Some(&true);
-            let e = self.gone_region(&spans, at, next.is_some(), trailing, ours_side, theirs_side, &c);
+            let e = self.gone_region(
+                &spans,
+                at,
+                next.is_some(),
+                trailing,
+                ours_side,
+                theirs_side,
+                &c,
+            );
             self.edits.push(e);
             self.conflicts.push(c);
         }
@@ -739,22 +754,43 @@ impl<'t> Merger<'t> {
         let close = format!("{} theirs: {label}", ">".repeat(m));
         if before {
             let pos = if line { ls } else { start };
-            let lead = if pos == 0 || text[..pos].ends_with('\n') { "" } else { nl };
+            let lead = if pos == 0 || text[..pos].ends_with('\n') {
+                ""
+            } else {
+                nl
+            };
             let side = |s: Option<String>| s.map_or(String::new(), |s| format!("{indent}{s},{nl}"));
             Edit {
                 start: pos,
                 end: pos,
-                text: format!("{lead}{open}{}{mid}{}{close}{nl}", side(ours_side), side(theirs_side)),
+                text: format!(
+                    "{lead}{open}{}{mid}{}{close}{nl}",
+                    side(ours_side),
+                    side(theirs_side)
+                ),
             }
         } else {
             let pos = spans[at].1;
-            let rest = if trailing { spans[spans.len() - 1].1 } else { pos };
-            let after = if text[rest..].starts_with(['\r', '\n']) { "" } else { nl };
-            let side = |s: Option<String>| s.map_or(String::new(), |s| format!(",{nl}{indent}{s}{nl}"));
+            let rest = if trailing {
+                spans[spans.len() - 1].1
+            } else {
+                pos
+            };
+            let after = if text[rest..].starts_with(['\r', '\n']) {
+                ""
+            } else {
+                nl
+            };
+            let side =
+                |s: Option<String>| s.map_or(String::new(), |s| format!(",{nl}{indent}{s}{nl}"));
             Edit {
                 start: pos,
                 end: pos,
-                text: format!("{nl}{open}{}{mid}{}{close}{after}", side(ours_side), side(theirs_side)),
+                text: format!(
+                    "{nl}{open}{}{mid}{}{close}{after}",
+                    side(ours_side),
+                    side(theirs_side)
+                ),
             }
         }
     }

@@ -222,6 +222,143 @@ fn rebase_and_cherry_pick_use_the_driver() {
     assert!(text(&plain).contains("<<<<<<<"));
 }
 
+/// `main` (base items, then `o1`) and `feature` off the base: `f1` then `f2`, one commit
+/// each, with the driver registered.
+fn picks() -> Repo {
+    let repo = Repo::new();
+    ok(repo.run(&["install-hook", "--gitattributes"]));
+    repo.write(Q, queue(base_items()));
+    repo.commit_all("base");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write(Q, with(base_items(), vec![item("f1", "queued", json!({}))]));
+    repo.commit_all("f1");
+    let f = vec![
+        item("f1", "queued", json!({})),
+        item("f2", "queued", json!({})),
+    ];
+    repo.write(Q, with(base_items(), f));
+    repo.commit_all("f2");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(Q, with(base_items(), vec![item("o1", "queued", json!({}))]));
+    repo.commit_all("o1");
+    repo
+}
+
+#[test]
+fn a_pick_brings_only_its_commits_change() {
+    // cherry-pick: the base is `feature^` (which has f1), not an ancestor of main.
+    let repo = picks();
+    let run = ok(git(&repo, &repo.root, &["cherry-pick", "feature"]));
+    assert_eq!(ids(&text(&repo)), ["q1", "r1", "d1", "o1", "f2"]);
+    assert!(!run.stderr.contains("runqlint"), "{run:?}");
+
+    // rebase --onto: only the commits after `feature^`.
+    let repo = picks();
+    ok(git(
+        &repo,
+        &repo.root,
+        &["rebase", "-q", "--onto", "main", "feature^", "feature"],
+    ));
+    assert_eq!(ids(&text(&repo)), ["q1", "r1", "d1", "o1", "f2"]);
+    assert_eq!(
+        repo.git(&["rev-list", "--count", "main..feature"]).trim(),
+        "1"
+    );
+
+    // checkout -m: the local change (r1's heartbeat) moves to main, feature's items stay
+    // behind.
+    let repo = picks();
+    repo.git(&["checkout", "-q", "feature"]);
+    let mut v = value(&text(&repo));
+    v["items"][1]["run"]["lastHeartbeatAtMs"] = json!(FEB26_MS + 77);
+    repo.write(Q, crate::support::pretty(&v));
+    ok(git(&repo, &repo.root, &["checkout", "-q", "-m", "main"]));
+    let now = text(&repo);
+    assert_eq!(ids(&now), ["q1", "r1", "d1", "o1"], "{now}");
+    assert_eq!(
+        value(&now)["items"][1]["run"]["lastHeartbeatAtMs"],
+        FEB26_MS + 77
+    );
+}
+
+#[test]
+fn clearing_two_trailing_fields_merges_cleanly_where_git_does() {
+    let item_text = |title: &str, tail: bool| {
+        let tail = if tail {
+            ",\n      \"notes\": \"n\",\n      \"taskIds\": [\"t\"]"
+        } else {
+            ""
+        };
+        format!(
+            "{{\n  \"items\": [\n    {{\n      \"id\": \"x\",\n      \"title\": \"{title}\",\n      \"status\": \"queued\",\n      \"run\": {{\n        \"attempt\": 1\n      }}{tail}\n    }}\n  ]\n}}\n"
+        )
+    };
+    let base = item_text("b", true);
+    let ours = item_text("o", true);
+    let theirs = item_text("b", false);
+    // git's own line merge is clean: ours retitles, theirs drops the two last members.
+    let plain = branches(&base, &ours, &theirs, false);
+    ok(git(
+        &plain,
+        &plain.root,
+        &["merge", "-q", "--no-edit", "theirs"],
+    ));
+    let want = text(&plain);
+    assert_eq!(want, item_text("o", false));
+    // The driver too, to the same file.
+    let repo = branches(&base, &ours, &theirs, true);
+    let run = ok(git(
+        &repo,
+        &repo.root,
+        &["merge", "-q", "--no-edit", "theirs"],
+    ));
+    assert!(!run.stderr.contains("conflict"), "{run:?}");
+    assert_eq!(text(&repo), want);
+}
+
+#[test]
+fn rerere_replays_a_recorded_resolution_through_the_driver() {
+    let mut o = base_items();
+    o[0]["title"] = json!("ours");
+    let mut t = base_items();
+    t[0]["title"] = json!("theirs");
+    let repo = branches(&queue(base_items()), &queue(o), &queue(t), true);
+    repo.git(&["config", "rerere.enabled", "true"]);
+    let run = git(&repo, &repo.root, &["merge", "--no-edit", "theirs"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Recorded preimage for 'run_queue.json'"),
+        "{run:?}"
+    );
+    // Resolved by hand: a title neither side had.
+    let mut resolved = value(&resolve(&text(&repo), 0));
+    resolved["items"][0]["title"] = json!("both");
+    let resolved = crate::support::pretty(&resolved);
+    repo.write(Q, &resolved);
+    repo.git(&["add", Q]);
+    let run = ok(git(
+        &repo,
+        &repo.root,
+        &["commit", "-q", "--no-edit", "--no-verify"],
+    ));
+    assert!(
+        run.stderr
+            .contains("Recorded resolution for 'run_queue.json'"),
+        "{run:?}"
+    );
+    // The same merge again: rerere replays the resolution through the driver.
+    repo.git(&["reset", "-q", "--hard", "HEAD^"]);
+    let run = git(&repo, &repo.root, &["merge", "--no-edit", "theirs"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Resolved 'run_queue.json' using previous resolution."),
+        "{run:?}"
+    );
+    assert_eq!(text(&repo), resolved);
+}
+
 #[test]
 fn pull_in_a_clone_uses_the_driver_once_registered_there() {
     let base = queue(base_items());
@@ -637,7 +774,9 @@ fn added_on_both_sides_equal_once_different_conflict() {
 }
 
 #[test]
-fn an_item_deleted_on_a_side_is_kept_and_reported() {
+fn an_item_deleted_on_one_side_and_unchanged_on_the_other_is_deleted() {
+    // As a line merge would: the deletion is the only change to the item. The policy (items
+    // are never deleted) is the gate's, not the driver's.
     let base = queue(base_items());
     let mut o = base_items();
     o.remove(0);
@@ -646,21 +785,77 @@ fn an_item_deleted_on_a_side_is_kept_and_reported() {
     t.push(item("t1", "queued", json!({})));
     let m = driver(&base, &queue(o), &queue(t));
     assert_eq!(m.run.code, 0, "{:?}", m.run);
-    assert_eq!(ids(&m.text), ["r1", "d1", "q1", "t1"]);
+    assert_eq!(ids(&m.text), ["r1", "t1"]);
+    assert!(m.run.stderr.is_empty(), "{}", m.run.stderr);
+    // Neighbours removed together, at the end, and every item of ours.
+    let five: Vec<Value> = (0..5)
+        .map(|i| item(&format!("i{i}"), "queued", json!({})))
+        .collect();
+    let keep = |k: &[usize]| queue(k.iter().map(|&i| five[i].clone()).collect());
+    for (ours, theirs, want) in [
+        (&[0, 1, 2, 3, 4][..], &[0, 3][..], &["i0", "i3"][..]),
+        (&[0, 1, 2, 3, 4], &[0, 1, 2], &["i0", "i1", "i2"]),
+        (&[1, 2, 3, 4], &[0, 3, 4], &["i3", "i4"]),
+        (&[0, 1, 2, 3, 4], &[], &[]),
+    ] {
+        let m = driver(&keep(&[0, 1, 2, 3, 4]), &keep(ours), &keep(theirs));
+        assert_eq!(m.run.code, 0, "{:?}\n{}", m.run, m.text);
+        assert_eq!(ids(&m.text), want, "{}", m.text);
+    }
+}
+
+#[test]
+fn an_item_deleted_on_one_side_and_changed_on_the_other_is_a_conflict() {
+    // Git marks a line range deleted on one side and changed on the other as a conflict
+    // with one side empty; the driver does the same for the item.
+    let mut changed = base_items();
+    changed[1] = running(
+        "r1",
+        FEB26_MS,
+        json!({"run": {"lastHeartbeatAtMs": FEB26_MS + 99}}),
+    );
+    let mut deleted = base_items();
+    deleted.remove(1);
+    let repo = branches(
+        &queue(base_items()),
+        &queue(deleted.clone()),
+        &queue(changed.clone()),
+        true,
+    );
+    let run = git(&repo, &repo.root, &["merge", "-q", "--no-edit", "theirs"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "runqlint merge-driver: run_queue.json: conflict: item \"r1\": ours deleted, theirs changed"
+        ),
+        "{}",
+        run.stderr
+    );
+    let merged = text(&repo);
+    assert!(
+        merged.contains("<<<<<<< ours: item \"r1\"\n=======\n"),
+        "{merged}"
+    );
+    assert_eq!(ids(&resolve(&merged, 0)), ["q1", "d1"]);
+    assert_eq!(ids(&resolve(&merged, 1)), ["q1", "r1", "d1"]);
+    assert_eq!(value(&resolve(&merged, 1))["items"][1], changed[1]);
+
+    // The other way round, with the item last, and another item deleted cleanly.
+    let mut o = base_items();
+    o[2]["title"] = json!("ours");
+    let t = vec![base_items()[1].clone()];
+    let m = driver(&queue(base_items()), &queue(o.clone()), &queue(t));
+    assert_eq!(m.run.code, 1, "{:?}", m.run);
     assert!(
         m.run
             .stderr
-            .contains("note: item \"q1\" was deleted on ours; theirs kept"),
+            .contains("conflict: item \"d1\": ours changed, theirs deleted"),
         "{}",
         m.run.stderr
     );
-    assert!(
-        m.run
-            .stderr
-            .contains("note: item \"d1\" was deleted on theirs; ours kept"),
-        "{}",
-        m.run.stderr
-    );
+    assert_eq!(ids(&resolve(&m.text, 0)), ["r1", "d1"]);
+    assert_eq!(value(&resolve(&m.text, 0))["items"][1], o[2]);
+    assert_eq!(ids(&resolve(&m.text, 1)), ["r1"]);
 }
 
 #[test]
@@ -762,26 +957,64 @@ fn top_level_members_merge_like_fields() {
     );
 }
 
+/// `git merge-file -p` of the three texts, labelled as the driver labels them: git's own
+/// line merge, and whether it left conflicts.
+fn line_merge(base: &[u8], ours: &[u8], theirs: &[u8]) -> (Vec<u8>, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    std::fs::write(p("O"), base).unwrap();
+    std::fs::write(p("A"), ours).unwrap();
+    std::fs::write(p("B"), theirs).unwrap();
+    let out = std::process::Command::new("git")
+        .args([
+            "merge-file",
+            "-p",
+            "-L",
+            "ours",
+            "-L",
+            "base",
+            "-L",
+            "theirs",
+        ])
+        .args([p("A"), p("O"), p("B")])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    assert!((0..128).contains(&code), "{out:?}");
+    (out.stdout, code > 0)
+}
+
 #[test]
-fn a_side_that_is_not_json_is_one_conflict_that_loses_nothing() {
+fn a_side_that_is_not_json_is_merged_line_by_line_as_git_does() {
     let base = queue(base_items());
     let ours = with(base_items(), vec![item("o1", "queued", json!({}))]);
     let broken = "{\"items\": [ {\"id\": \"t1\", \"status\": \"queued\"}, \n";
     let m = driver(&base, &ours, broken);
     assert_eq!(m.run.code, 1, "{:?}", m.run);
     assert!(
-        m.run
-            .stderr
-            .contains("the whole file: ours valid JSON, theirs not JSON"),
+        m.run.stderr.contains(
+            "note: a version is not JSON; merged line by line as git does without a driver, with conflicts"
+        ),
         "{}",
         m.run.stderr
     );
-    assert!(m.text.contains(&ours) && m.text.contains(broken));
-    assert_eq!(resolve(&m.text, 0), ours);
-    // Not UTF-8, and an unreadable base: never a panic.
+    let (want, conflicted) = line_merge(base.as_bytes(), ours.as_bytes(), broken.as_bytes());
+    assert!(conflicted);
+    assert_eq!(m.text.as_bytes(), want, "{}", m.text);
+    // A side holding conflict markers whose line merge is clean: clean.
+    let marked = format!("{ours}<<<<<<< a\n=======\n>>>>>>> b\n");
+    let m = driver(&ours, &ours, &marked);
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    assert_eq!(m.text, marked);
+    // Not UTF-8: the line merge too, never a panic.
     let m = driver_bytes(b"\xff\xfe", ours.as_bytes(), b"\xff[", &[]);
     assert_eq!(m.run.code, 1);
-    assert!(m.text.contains(&ours));
+    let (want, _) = line_merge(b"\xff\xfe", ours.as_bytes(), b"\xff[");
+    assert_eq!(m.text.as_bytes(), String::from_utf8_lossy(&want).as_bytes());
+    // Only the base unreadable: merged by item as if both sides added every item.
     let m = driver(
         "<<<<<<< garbage",
         &ours,
