@@ -1250,3 +1250,252 @@ mod prop {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Against git's own line merge: random edits on both sides (items and members added,
+// changed and removed, neighbours and trailing members included). Wherever `git
+// merge-file` merges cleanly to valid JSON, the driver merges cleanly to the same items.
+// ---------------------------------------------------------------------------------------
+
+mod like_git {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// The number of random cases, and the seed that fixes them.
+    const CASES: usize = 200;
+    const SEED: u64 = 0x5eed_2026_0020;
+
+    /// splitmix64: the same sequence from the same seed, on every platform.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    /// A JSON value whose objects keep their members in order (what the edits move).
+    #[derive(Debug, Clone, PartialEq)]
+    enum J {
+        Leaf(Value),
+        Obj(Vec<(String, J)>),
+    }
+
+    fn render(j: &J, indent: usize, out: &mut String) {
+        match j {
+            J::Leaf(v) => out.push_str(&serde_json::to_string(v).unwrap()),
+            J::Obj(m) if m.is_empty() => out.push_str("{}"),
+            J::Obj(m) => {
+                out.push('{');
+                for (n, (k, v)) in m.iter().enumerate() {
+                    out.push_str(if n == 0 { "\n" } else { ",\n" });
+                    out.push_str(&" ".repeat(indent + 2));
+                    out.push_str(&format!("{}: ", json!(k)));
+                    render(v, indent + 2, out);
+                }
+                out.push('\n');
+                out.push_str(&" ".repeat(indent));
+                out.push('}');
+            }
+        }
+    }
+
+    fn document(items: &[Vec<(String, J)>]) -> String {
+        let list: Vec<J> = items.iter().map(|m| J::Obj(m.clone())).collect();
+        let mut out = String::from("{\n  \"version\": 1,\n  \"items\": [");
+        for (n, it) in list.iter().enumerate() {
+            out.push_str(if n == 0 { "\n    " } else { ",\n    " });
+            render(it, 4, &mut out);
+        }
+        out.push_str(if list.is_empty() {
+            "]\n}\n"
+        } else {
+            "\n  ]\n}\n"
+        });
+        out
+    }
+
+    /// Item `k` (id `id`): every line that holds a value holds one of this item's own, so
+    /// git's line merge cannot take one item's lines for another's.
+    fn base_item(rng: &mut Rng, k: usize, id: &str) -> Vec<(String, J)> {
+        let leaf = |v: Value| J::Leaf(v);
+        let status = ["queued", "running", "done"][rng.below(3)];
+        let at = FEB26_MS + k as i64 * 1000;
+        let mut run = vec![
+            ("startedAtMs".to_string(), leaf(json!(at))),
+            ("attempt".to_string(), leaf(json!(k + 1))),
+        ];
+        if rng.below(2) == 0 {
+            run.push(("lastHeartbeatAtMs".into(), leaf(json!(at + 50))));
+        }
+        let mut m = vec![
+            ("id".to_string(), leaf(json!(id))),
+            ("status".to_string(), leaf(json!(status))),
+            ("title".to_string(), leaf(json!(format!("job {id}")))),
+            ("run".to_string(), J::Obj(run)),
+        ];
+        for (key, v) in [
+            ("notes", json!(format!("notes of {id}"))),
+            ("taskIds", json!([format!("task of {id}")])),
+            ("owner", json!(format!("owner of {id}"))),
+        ] {
+            if rng.below(3) > 0 {
+                m.push((key.to_string(), leaf(v)));
+            }
+        }
+        m
+    }
+
+    /// One random edit by `side` (`o` or `t`); `serial` makes every new key, id and value
+    /// this side's own.
+    fn edit(rng: &mut Rng, items: &mut Vec<Vec<(String, J)>>, side: &str, serial: &mut usize) {
+        *serial += 1;
+        let tag = format!("{side}{serial}");
+        if items.is_empty() || rng.below(8) == 0 {
+            let at = rng.below(items.len() + 1);
+            let k = 100 + *serial + if side == "o" { 0 } else { 50 };
+            let it = base_item(rng, k, &format!("new-{tag}"));
+            items.insert(at, it);
+            return;
+        }
+        let i = rng.below(items.len());
+        match rng.below(9) {
+            // Remove an item, or it and its neighbour.
+            0 => {
+                items.remove(i);
+            }
+            1 => {
+                let n = 2.min(items.len() - i);
+                items.drain(i..i + n);
+            }
+            // Change a member of the item or of its `run`.
+            2 | 3 => {
+                let it = &mut items[i];
+                if it.len() < 2 {
+                    return;
+                }
+                let id = it_id(&it[0].1);
+                let k = 1 + rng.below(it.len() - 1);
+                let (key, v) = &mut it[k];
+                match v {
+                    J::Obj(run) if !run.is_empty() => {
+                        let r = rng.below(run.len());
+                        let salt = id.bytes().map(i64::from).sum::<i64>();
+                        let side = if side == "o" { 0 } else { 500_000 };
+                        run[r].1 =
+                            J::Leaf(json!(FEB26_MS + 1_000_000 * *serial as i64 + side + salt));
+                    }
+                    _ if key == "status" => {
+                        *v = J::Leaf(json!(["running", "done", "failed", "stale"][rng.below(4)]))
+                    }
+                    _ => *v = J::Leaf(json!(format!("{tag} {id}"))),
+                }
+            }
+            // Remove one member, two neighbours, or the last two (never the id).
+            4 | 5 => {
+                let it = &mut items[i];
+                if it.len() < 2 {
+                    return;
+                }
+                let n = 1 + rng.below(2);
+                let start = if rng.below(2) == 0 {
+                    it.len().saturating_sub(n).max(1)
+                } else {
+                    1 + rng.below(it.len() - 1)
+                };
+                let end = (start + n).min(it.len());
+                it.drain(start..end);
+            }
+            // Remove the trailing members of `run`.
+            6 => {
+                if let Some((_, J::Obj(run))) = items[i].iter_mut().find(|(k, _)| k == "run") {
+                    let n = (1 + rng.below(2)).min(run.len());
+                    run.truncate(run.len() - n);
+                }
+            }
+            // Add a member at the end of the item or of its `run`.
+            _ => {
+                let it = &mut items[i];
+                let in_run = rng.below(2) == 0;
+                match it.iter_mut().find(|(k, _)| k == "run") {
+                    Some((_, J::Obj(run))) if in_run => {
+                        run.push((format!("x{tag}"), J::Leaf(json!(*serial))))
+                    }
+                    _ => it.push((format!("x{tag}"), J::Leaf(json!(tag)))),
+                }
+            }
+        }
+    }
+
+    fn it_id(j: &J) -> String {
+        match j {
+            J::Leaf(Value::String(s)) => s.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// The items of a merged text by id: `None` when it is not JSON or repeats an id.
+    fn by_id(text: &[u8]) -> Option<BTreeMap<String, Value>> {
+        let v: Value = serde_json::from_slice(text).ok()?;
+        let mut out = BTreeMap::new();
+        for it in v.get("items")?.as_array()? {
+            let id = it.get("id")?.as_str()?.to_string();
+            if out.insert(id, it.clone()).is_some() {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn where_git_merges_cleanly_the_driver_merges_the_same_items() {
+        let mut rng = Rng(SEED);
+        let (mut compared, mut conflicted_in_git) = (0, 0);
+        for case in 0..CASES {
+            let n = 1 + rng.below(6);
+            let base: Vec<_> = (0..n)
+                .map(|k| base_item(&mut rng, k, &format!("i{k}")))
+                .collect();
+            let (mut o, mut t) = (base.clone(), base.clone());
+            let (mut so, mut st) = (0, 0);
+            for _ in 0..1 + rng.below(3) {
+                edit(&mut rng, &mut o, "o", &mut so);
+            }
+            for _ in 0..1 + rng.below(3) {
+                edit(&mut rng, &mut t, "t", &mut st);
+            }
+            let (b, o, t) = (document(&base), document(&o), document(&t));
+            let (git_out, conflicted) = line_merge(b.as_bytes(), o.as_bytes(), t.as_bytes());
+            if conflicted {
+                conflicted_in_git += 1;
+                continue;
+            }
+            let Some(want) = by_id(&git_out) else {
+                continue;
+            };
+            compared += 1;
+            let m = driver(&b, &o, &t);
+            let why = || {
+                format!(
+                    "case {case}\n--- base\n{b}--- ours\n{o}--- theirs\n{t}--- git\n{}--- driver {:?}\n{}",
+                    String::from_utf8_lossy(&git_out),
+                    m.run,
+                    m.text
+                )
+            };
+            assert_eq!(m.run.code, 0, "{}", why());
+            assert_eq!(by_id(m.text.as_bytes()).as_ref(), Some(&want), "{}", why());
+        }
+        // The comparison is not vacuous: most cases are clean in git, and some are not.
+        assert!(compared >= CASES / 3, "only {compared} of {CASES} compared");
+        assert!(conflicted_in_git > 0);
+    }
+}
