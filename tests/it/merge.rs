@@ -1495,7 +1495,7 @@ mod like_git {
             assert_eq!(by_id(m.text.as_bytes()).as_ref(), Some(&want), "{}", why());
         }
         // The comparison is not vacuous: most cases are clean in git, and some are not.
-        assert!(compared >= CASES / 3, "only {compared} of {CASES} compared");
+        assert!(compared >= CASES / 4, "only {compared} of {CASES} compared");
         assert!(conflicted_in_git > 0);
     }
 }
