@@ -1,8 +1,10 @@
-//! `runqlint merge-driver %O %A %B %L %P`: git's merge-driver contract around
+//! `runqlint merge-driver %O %A %B %L %P %S %X %Y`: git's merge-driver contract around
 //! [`crate::merge`]. Reads the three versions, merges, writes the result over `%A`
 //! atomically (a temporary file beside it, fsync, rename: never a partial file), and prints
 //! one line per conflict and per note on stderr. Exit 0 clean, 1 conflicts, 2 nothing
-//! written.
+//! written. A version that is not JSON (one holding conflict markers, as `git rerere`
+//! hands over its recorded images) is merged line by line by `git merge-file`, with git's
+//! labels (`%S %X %Y`, git 2.44 and later) and marker size: what git does without a driver.
 
 use std::io::Write;
 use std::path::Path;
@@ -15,10 +17,10 @@ use crate::output;
 use crate::text;
 
 /// The `merge.runqlint.driver` command line `install-hook` registers.
-pub const DRIVER: &str = "\"${RUNQLINT:-runqlint}\" merge-driver %O %A %B %L %P";
+pub const DRIVER: &str = "\"${RUNQLINT:-runqlint}\" merge-driver %O %A %B %L %P %S %X %Y";
 /// The driver git uses to merge common ancestors (`merge.runqlint.recursive`).
 pub const ANCESTOR_DRIVER: &str =
-    "\"${RUNQLINT:-runqlint}\" merge-driver --ancestor %O %A %B %L %P";
+    "\"${RUNQLINT:-runqlint}\" merge-driver --ancestor %O %A %B %L %P %S %X %Y";
 
 pub fn run(args: &MergeDriverArgs) -> Result<bool> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| io(p, "read", e));
@@ -47,6 +49,7 @@ pub fn run(args: &MergeDriverArgs) -> Result<bool> {
     if outcome.unreadable {
         // Not a queue to merge by item (a version holding conflict markers, as rerere
         // hands over): what git does without a driver, a line merge.
+        // git before 2.44 leaves `%S %X %Y` as they are: no labels then.
         let label = |i: usize, default: &'static str| {
             args.labels
                 .get(i)

@@ -171,10 +171,10 @@ fn install_hook_registers_the_driver_and_says_which_attributes_line_routes_to_it
     };
     assert_eq!(
         get("merge.runqlint.driver"),
-        "\"${RUNQLINT:-runqlint}\" merge-driver %O %A %B %L %P"
+        "\"${RUNQLINT:-runqlint}\" merge-driver %O %A %B %L %P %S %X %Y"
     );
     assert_eq!(get("merge.runqlint.recursive"), "runqlint-ancestor");
-    assert!(get("merge.runqlint-ancestor.driver").contains("--ancestor %O %A %B %L %P"));
+    assert!(get("merge.runqlint-ancestor.driver").contains("--ancestor %O %A %B %L %P %S %X %Y"));
     assert!(!get("merge.runqlint.name").is_empty());
 
     // --gitattributes writes the line once, keeping what was there.
@@ -1023,6 +1023,26 @@ fn a_side_that_is_not_json_is_merged_line_by_line_as_git_does() {
     assert_eq!(m.run.code, 0, "{:?}", m.run);
     assert!(m.run.stderr.contains("note: the base version is not JSON"));
     assert_eq!(ids(&m.text), ["q1", "r1", "d1", "o1", "t1"]);
+}
+
+#[test]
+fn a_version_that_is_not_json_merges_in_git_as_without_the_driver() {
+    // Theirs committed a file that is not JSON; both sides retitled q1.
+    let mut o = base_items();
+    o[0]["title"] = json!("ours");
+    let mut t = base_items();
+    t[0]["title"] = json!("theirs");
+    let theirs = format!("{}<<<<<<< left behind\n", queue(t));
+    let plain = branches(&queue(base_items()), &queue(o.clone()), &theirs, false);
+    let without = git(&plain, &plain.root, &["merge", "--no-edit", "theirs"]);
+    let repo = branches(&queue(base_items()), &queue(o), &theirs, true);
+    let with = git(&repo, &repo.root, &["merge", "--no-edit", "theirs"]);
+    assert_eq!((with.code, without.code), (1, 1), "{with:?}");
+    assert!(with.stderr.contains("merged line by line"), "{with:?}");
+    // The same text, labels (git's `%X`/`%Y`) and marker size as git's own merge.
+    assert_eq!(text(&repo), text(&plain));
+    assert!(text(&repo).contains("<<<<<<< HEAD\n"), "{}", text(&repo));
+    assert!(text(&repo).contains(">>>>>>> theirs\n"), "{}", text(&repo));
 }
 
 #[test]
