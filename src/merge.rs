@@ -3,9 +3,14 @@
 //!
 //! Items are matched by `id` ([`crate::itemdiff`]), never by position.
 //!
-//! * An item on one side only: added there, kept (theirs are appended after ours, in their
-//!   order). Present in the base but gone on one side: the deletion is illegal, so the item
-//!   is kept (the other side's version) and the deletion reported in [`Outcome::notes`].
+//! * An item on one side only: added there, kept (theirs are appended after ours' last
+//!   kept item, in their order), unless the base has it: then the other side deleted it,
+//!   as a line merge would. Deleted on one side and unchanged on the other, it is gone;
+//!   deleted on one side and changed on the other, it is a conflict with one side empty,
+//!   the way git marks a deleted line range the other side changed (the region stands
+//!   before ours' next kept item, else after the last). Whether items may be deleted at all
+//!   is the gate's question (`item-deleted`), not the merge's. Neighbouring items (and
+//!   members) removed together go as one run ([`edit::remove_runs`]).
 //! * Added on both sides: equal values once; different values are a conflict on the item.
 //! * Present everywhere: merged field by field against the base. A change made on one side
 //!   only is taken. `status` moves forward on the lattice `queued` → `running` → `stale` →
@@ -17,9 +22,11 @@
 //! The result is ours' text with byte edits ([`crate::edit`], the splicing `fix` uses):
 //! untouched wherever nothing changed, new values rendered in our style. A conflict replaces
 //! the smallest region (the field's member lines, else the item) with conflict markers of
-//! the given size around the two candidates; picking either side leaves valid JSON. A side
-//! that is not JSON, or two sides of different shapes, make one conflict over the whole
-//! file holding both texts, so nothing is lost.
+//! the given size around the two candidates; picking either side leaves valid JSON. Two
+//! sides of different shapes (or with a repeated key) make one conflict over the whole file
+//! holding both texts, so nothing is lost. A side that is not JSON is marked
+//! [`Outcome::unreadable`]: the caller merges it line by line, as git does without a
+//! driver.
 //!
 //! A clean result is checked before it is returned: it must parse to exactly the merged
 //! value, else the whole-file conflict is returned instead.

@@ -28,8 +28,11 @@
 //! schema, an escaped id; CRLF files scan), an item without an id or with a repeated one
 //! (in the base too), sides of different shapes, an empty items array, top-level members
 //! other than `items` that differ between the sides, an item sharing a line with other
-//! values (minified files, one-line arrays), an edit or a verification that does not come
-//! out as planned. Declining costs time, never a different result: where this path answers,
+//! values (minified files, one-line arrays), an item deleted on one side and changed on the
+//! other (a conflict), an items array left without any of ours' items, an edit or a
+//! verification that does not come out as planned. Items deleted on one side and unchanged
+//! on the other are cut from ours' text between item ranges ([`edit::remove_runs`], as the
+//! full path cuts them), which only removes separators and whole items. Declining costs time, never a different result: where this path answers,
 //! it answers what the full path does (the tests compare the two on random queues).
 
 use std::cell::OnceCell;
@@ -85,7 +88,7 @@ pub(super) fn merge(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
     let mut removed = vec![false; o.len()];
     // The values of an item whose texts differ decide (three small parses).
     let same = |x: &str, y: &str| Some(x == y || parse(x)? == parse(y)?);
-    for i in 0..o.len() {
+    for (i, cut) in removed.iter_mut().enumerate() {
         let id = o.id(i);
         let ob = o.text(i);
         let bb = b.as_ref().and_then(|b| Some(b.text(b.find(id, i)?)));
@@ -96,7 +99,7 @@ pub(super) fn merge(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
                 if !same(ob, bb)? {
                     return None;
                 }
-                removed[i] = true;
+                *cut = true;
             }
             continue;
         };
