@@ -201,6 +201,8 @@ pub fn apply_items(
 pub enum New {
     Json(Value),
     Object(Vec<(String, New)>),
+    /// An array of values written in the given order.
+    Array(Vec<New>),
     /// A value copied from the file: its one-line source text is written verbatim.
     Raw(String, Value),
 }
@@ -215,6 +217,7 @@ impl New {
                     .map(|(k, v)| (k.clone(), v.to_value()))
                     .collect::<Map<String, Value>>(),
             ),
+            New::Array(elements) => Value::Array(elements.iter().map(New::to_value).collect()),
         }
     }
 }
@@ -292,6 +295,14 @@ fn render(v: &New, layout: &Layout) -> String {
                 .collect();
             let pairs: Vec<(String, &New)> = owned.iter().map(|(k, v)| (k.clone(), v)).collect();
             render_object(&pairs, layout)
+        }
+        New::Array(elements) if elements.is_empty() => "[]".into(),
+        New::Array(elements) => {
+            let parts = elements
+                .iter()
+                .map(|e| render(e, &deeper(layout)))
+                .collect();
+            wrap('[', ']', parts, layout)
         }
         New::Json(Value::Array(items)) => {
             if items.is_empty() {

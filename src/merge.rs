@@ -647,7 +647,7 @@ impl<'t> Merger<'t> {
         self.appended = new.iter().map(|&j| ti[j].clone()).collect();
         let Some(&last_kept) = kept.last() else {
             if !gone.is_empty() {
-                return Err("every item of ours is deleted or in conflict".into());
+                return self.gone_array(o, t, &gone, &elements);
             }
             if oi.is_empty() && new.is_empty() {
                 return Ok(());
@@ -688,16 +688,23 @@ impl<'t> Merger<'t> {
             let e = self.ours().append(optr, last_kept + 1, &elements);
             self.edits.extend(e);
         }
-        for (bj, oj, tj) in gone {
-            // Before the first item kept from ours that follows it, else after the last.
-            let next = match oj {
+        // Each before the first item kept from ours that follows it, else after the last.
+        let places: Vec<Option<usize>> = gone
+            .iter()
+            .map(|&(bj, oj, _)| match oj {
                 Some(i) => kept.iter().copied().find(|&k| k > i),
                 None => bi[bj + 1..].iter().find_map(|v| {
                     let k = *omap.get(itemdiff::item_id(v)?)?;
                     (!removed[k]).then_some(k)
                 }),
-            };
+            })
+            .collect();
+        let mut at_end = places.iter().filter(|p| p.is_none()).count();
+        for ((bj, oj, tj), next) in gone.into_iter().zip(places) {
             let at = next.unwrap_or(last_kept);
+            if next.is_none() {
+                at_end -= 1;
+            }
             let ours_side = oj.map(|i| self.ours_text[spans[i].0..spans[i].1].to_string());
             let theirs_side = tj.map(|j| {
                 let v = self
@@ -720,7 +727,7 @@ impl<'t> Merger<'t> {
                 &spans,
                 at,
                 next.is_some(),
-                trailing,
+                (trailing, at_end == 0),
                 ours_side,
                 theirs_side,
                 &c,
@@ -731,18 +738,78 @@ impl<'t> Merger<'t> {
         Ok(())
     }
 
+    /// Items deleted on one side and changed on the other (`gone`) when ours keeps no item
+    /// to place them by: one conflict region over the items array, ours' side holding ours'
+    /// changed items, theirs' side theirs', each followed by theirs' new items (`added`).
+    fn gone_array(
+        &mut self,
+        o: &Value,
+        t: &Value,
+        gone: &[(usize, Option<usize>, Option<usize>)],
+        added: &[New],
+    ) -> Result<(), String> {
+        let (optr, tptr) = (items_pointer(o), items_pointer(t));
+        let (oi, ti) = (items_of(o), items_of(t));
+        let mut ours_side = Vec::new();
+        let mut theirs_side = Vec::new();
+        for &(_, oj, tj) in gone {
+            let (id, ours, theirs) = match (oj, tj) {
+                (Some(i), _) => {
+                    let v = self
+                        .ours()
+                        .ordered(&format!("{optr}/{i}"), Some(&oi[i]), &oi[i]);
+                    ours_side.push(v);
+                    (itemdiff::item_id(&oi[i]), "changed", "deleted")
+                }
+                (None, Some(j)) => {
+                    let v = self
+                        .theirs()
+                        .ordered(&format!("{tptr}/{j}"), Some(&ti[j]), &ti[j]);
+                    theirs_side.push(v);
+                    (itemdiff::item_id(&ti[j]), "deleted", "changed")
+                }
+                (None, None) => continue,
+            };
+            self.conflicts.push(Conflict {
+                id: id.map(str::to_string),
+                field: None,
+                ours: ours.into(),
+                theirs: theirs.into(),
+            });
+        }
+        ours_side.extend(added.iter().cloned());
+        theirs_side.extend(added.iter().cloned());
+        let member = o.is_object();
+        let label = Conflict {
+            id: None,
+            field: member.then(|| "items".to_string()),
+            ours: String::new(),
+            theirs: String::new(),
+        };
+        let e = self.region_edit(
+            optr,
+            member,
+            Some(&New::Array(ours_side)),
+            &New::Array(theirs_side),
+            &label,
+        );
+        self.edits.push(e);
+        Ok(())
+    }
+
     /// The conflict region of an item deleted on one side and changed on the other: the
     /// side that has it (`ours_side`, `theirs_side`: its text in ours' style) against
     /// nothing, inserted before ours' item `at` (`before`), else after it (`at` is then ours'
-    /// last kept item and `trailing` says whether items after it are removed). Picking
-    /// either side leaves valid JSON.
+    /// last kept item, `end.0` says whether items after it are removed and `end.1` whether
+    /// this is the last region there, which ends its line). Picking either side leaves
+    /// valid JSON.
     #[allow(clippy::too_many_arguments)]
     fn gone_region(
         &mut self,
         spans: &[(usize, usize)],
         at: usize,
         before: bool,
-        trailing: bool,
+        (trailing, last): (bool, bool),
         ours_side: Option<String>,
         theirs_side: Option<String>,
         c: &Conflict,
@@ -783,7 +850,7 @@ impl<'t> Merger<'t> {
             } else {
                 pos
             };
-            let after = if text[rest..].starts_with(['\r', '\n']) {
+            let after = if !last || text[rest..].starts_with(['\r', '\n']) {
                 ""
             } else {
                 nl

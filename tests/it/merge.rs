@@ -856,6 +856,20 @@ fn an_item_deleted_on_one_side_and_changed_on_the_other_is_a_conflict() {
     assert_eq!(ids(&resolve(&m.text, 0)), ["r1", "d1"]);
     assert_eq!(value(&resolve(&m.text, 0))["items"][1], o[2]);
     assert_eq!(ids(&resolve(&m.text, 1)), ["r1"]);
+
+    // Nothing of ours left to stand by: the conflict is over the items array.
+    let b = vec![item("x", "queued", json!({"title": "b"}))];
+    let o = vec![item("x", "queued", json!({"title": "o"}))];
+    let t = vec![item("n", "queued", json!({}))];
+    let m = driver(&queue(b), &queue(o), &queue(t));
+    assert_eq!(m.run.code, 1, "{:?}", m.run);
+    assert!(
+        m.text.contains("<<<<<<< ours: member \"items\"\n"),
+        "{}",
+        m.text
+    );
+    assert_eq!(ids(&resolve(&m.text, 0)), ["x", "n"]);
+    assert_eq!(ids(&resolve(&m.text, 1)), ["n"]);
 }
 
 #[test]
