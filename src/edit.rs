@@ -903,6 +903,46 @@ mod tests {
     }
 
     #[test]
+    fn removes_neighbouring_and_trailing_members_as_one_run() {
+        let text = "{\n  \"a\": 1,\n  \"b\": 2,\n  \"c\": 3,\n  \"d\": 4\n}";
+        let s = Splicer::new(text);
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let obj = doc.as_object().unwrap();
+        let change = |set: Vec<(&str, i64)>, remove: &[&str]| {
+            let set: Vec<(String, New)> = set
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), New::Json(v.into())))
+                .collect();
+            let remove: Vec<String> = remove.iter().map(|k| k.to_string()).collect();
+            apply(text, &s.change_members("", obj, &set, &remove)).unwrap()
+        };
+        // The two last members (the case that once made overlapping edits), with a change
+        // and an addition beside them.
+        assert_eq!(
+            change(vec![("b", 9), ("e", 5)], &["c", "d"]),
+            "{\n  \"a\": 1,\n  \"b\": 9,\n  \"e\": 5\n}"
+        );
+        // Two neighbours in the middle, the first alone, every member.
+        assert_eq!(change(vec![], &["b", "c"]), "{\n  \"a\": 1,\n  \"d\": 4\n}");
+        assert_eq!(
+            change(vec![], &["a"]),
+            "{\n  \"b\": 2,\n  \"c\": 3,\n  \"d\": 4\n}"
+        );
+        assert_eq!(change(vec![], &["a", "b", "c", "d"]), "{}");
+        assert_eq!(
+            change(vec![("e", 5)], &["a", "b", "c", "d"]),
+            "{\n  \"e\": 5\n}"
+        );
+        // Array elements: runs cut the same way.
+        let arr = "[\n  1,\n  2,\n  3,\n  4\n]";
+        let spans = Splicer::new(arr).element_spans("", 4);
+        let cut = |removed: [bool; 4]| apply(arr, &remove_runs(arr, &spans, &removed)).unwrap();
+        assert_eq!(cut([false, true, true, false]), "[\n  1,\n  4\n]");
+        assert_eq!(cut([false, false, true, true]), "[\n  1,\n  2\n]");
+        assert_eq!(cut([true, false, true, true]), "[\n  2\n]");
+    }
+
+    #[test]
     fn adds_members_in_the_objects_own_style() {
         let text = "{\n    \"a\": 1,\n    \"b\": {\n        \"c\": 2\n    }\n}\n";
         let out = check(

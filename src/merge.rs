@@ -8,7 +8,7 @@
 //!   as a line merge would. Deleted on one side and unchanged on the other, it is gone;
 //!   deleted on one side and changed on the other, it is a conflict with one side empty,
 //!   the way git marks a deleted line range the other side changed (the region stands
-//!   before ours' next kept item, else after the last). Whether items may be deleted at all
+//!   before ours' next kept item, else after the last, else over the items array). Whether items may be deleted at all
 //!   is the gate's question (`item-deleted`), not the merge's. Neighbouring items (and
 //!   members) removed together go as one run ([`edit::remove_runs`]).
 //! * Added on both sides: equal values once; different values are a conflict on the item.
