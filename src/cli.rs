@@ -219,6 +219,10 @@ pub struct MergeDriverArgs {
     pub marker_size: u16,
     /// The path of the file in the repository, for messages (git's %P).
     pub path: Option<String>,
+    /// The conflict labels of the base, ours and theirs (git's %S %X %Y, git 2.44 and
+    /// later), used when a version is not JSON and the file is merged line by line.
+    #[arg(num_args = 0..=3, value_name = "LABEL")]
+    pub labels: Vec<String>,
     /// Merge common ancestors (criss-cross merges): settle every conflict on the base's
     /// value instead of marking it.
     #[arg(long)]

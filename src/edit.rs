@@ -62,6 +62,49 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<String, String> {
     Ok(out)
 }
 
+/// Edits that remove the elements of one container marked in `removed` (`spans`: each
+/// element's byte range, from a member's key, in order; at least one is kept). Each run of
+/// neighbouring removed elements is one edit with its separators: up to the next kept
+/// element (whole lines when the run and that element each start their line), else, at
+/// the end, from the end of the last kept one.
+pub fn remove_runs(text: &str, spans: &[(usize, usize)], removed: &[bool]) -> Vec<Edit> {
+    let line_start = |pos: usize| {
+        let ls = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+        text[ls..pos].trim().is_empty().then_some(ls)
+    };
+    let mut edits = Vec::new();
+    let mut a = 0;
+    while a < spans.len() {
+        if !removed[a] {
+            a += 1;
+            continue;
+        }
+        let mut b = a;
+        while b + 1 < spans.len() && removed[b + 1] {
+            b += 1;
+        }
+        let (start, end) = if b + 1 < spans.len() {
+            let (s, e) = (spans[a].0, spans[b + 1].0);
+            match (line_start(s), line_start(e)) {
+                (Some(s), Some(e)) => (s, e),
+                _ => (s, e),
+            }
+        } else if a > 0 {
+            (spans[a - 1].1, spans[b].1)
+        } else {
+            // Everything removed: the caller rewrites the container.
+            (spans[a].0, spans[b].1)
+        };
+        edits.push(Edit {
+            start,
+            end,
+            text: String::new(),
+        });
+        a = b + 1;
+    }
+    edits
+}
+
 /// An item the edits change: its byte range in the original text and the value its new
 /// bytes must parse to.
 #[derive(Debug, Clone, Copy)]
@@ -158,6 +201,8 @@ pub fn apply_items(
 pub enum New {
     Json(Value),
     Object(Vec<(String, New)>),
+    /// An array of values written in the given order.
+    Array(Vec<New>),
     /// A value copied from the file: its one-line source text is written verbatim.
     Raw(String, Value),
 }
@@ -172,6 +217,7 @@ impl New {
                     .map(|(k, v)| (k.clone(), v.to_value()))
                     .collect::<Map<String, Value>>(),
             ),
+            New::Array(elements) => Value::Array(elements.iter().map(New::to_value).collect()),
         }
     }
 }
@@ -249,6 +295,14 @@ fn render(v: &New, layout: &Layout) -> String {
                 .collect();
             let pairs: Vec<(String, &New)> = owned.iter().map(|(k, v)| (k.clone(), v)).collect();
             render_object(&pairs, layout)
+        }
+        New::Array(elements) if elements.is_empty() => "[]".into(),
+        New::Array(elements) => {
+            let parts = elements
+                .iter()
+                .map(|e| render(e, &deeper(layout)))
+                .collect();
+            wrap('[', ']', parts, layout)
         }
         New::Json(Value::Array(items)) => {
             if items.is_empty() {
@@ -748,40 +802,64 @@ impl<'t> Splicer<'t> {
         (start, v.start, v.end, end)
     }
 
-    /// The edit that removes member `key` from the object at `pointer` (whose parsed value is
-    /// `current`) with its separator.
-    pub fn remove_member(&self, pointer: &str, current: &Map<String, Value>, key: &str) -> Edit {
-        let members = self.members(pointer, current);
-        let at = self
-            .index
-            .key_span(&format!("{pointer}/{}", escape_segment(key)))
-            .start;
-        let i = members.iter().position(|m| m.key_start == at);
-        match i {
-            Some(_) if members.len() == 1 => {
-                let span = self.index.value_span(pointer);
-                Edit {
-                    start: span.start,
-                    end: span.end,
-                    text: "{}".into(),
-                }
-            }
-            Some(i) if i + 1 < members.len() => Edit {
-                start: members[i].key_start,
-                end: members[i + 1].key_start,
-                text: String::new(),
-            },
-            Some(i) => Edit {
-                start: members[i - 1].value_end,
-                end: members[i].value_end,
-                text: String::new(),
-            },
-            None => Edit {
-                start: 0,
-                end: 0,
-                text: String::new(),
-            },
+    /// Edits that make the object at `pointer` (whose parsed value is `current`) hold `set`
+    /// ([`Splicer::set_members`]) without the members named in `remove`. Neighbouring
+    /// removed members go as one run ([`remove_runs`]); an object left with no member of
+    /// its own is rewritten whole with the new ones.
+    pub fn change_members(
+        &self,
+        pointer: &str,
+        current: &Map<String, Value>,
+        set: &[(String, New)],
+        remove: &[String],
+    ) -> Vec<Edit> {
+        if remove.is_empty() {
+            return self.set_members(pointer, current, set);
         }
+        let members = self.members(pointer, current);
+        let removed: Vec<bool> = members
+            .iter()
+            .map(|m| {
+                let key: Option<String> =
+                    serde_json::from_str(&self.text[m.key_start..m.key_end]).ok();
+                key.is_some_and(|k| remove.contains(&k))
+            })
+            .collect();
+        if removed.iter().all(|&r| r) {
+            let span = self.index.value_span(pointer);
+            let pretty = !self.style.minified && self.text[span.start..span.end].contains('\n');
+            let colon = members
+                .first()
+                .map_or(self.default_colon(), |m| self.colon_of(m));
+            let layout = self.layout_at(span.start, pretty, colon, self.default_sep());
+            let pairs: Vec<(String, &New)> = set.iter().map(|(k, v)| (k.clone(), v)).collect();
+            return vec![Edit {
+                start: span.start,
+                end: span.end,
+                text: render_object(&pairs, &layout),
+            }];
+        }
+        let spans: Vec<(usize, usize)> =
+            members.iter().map(|m| (m.key_start, m.value_end)).collect();
+        let mut edits = remove_runs(self.text, &spans, &removed);
+        edits.extend(self.set_members(pointer, current, set));
+        edits
+    }
+
+    /// The byte range of the value at `pointer`.
+    pub fn span_of(&self, pointer: &str) -> (usize, usize) {
+        let s = self.index.value_span(pointer);
+        (s.start, s.end)
+    }
+
+    /// The byte ranges of the `len` elements of the array at `pointer`.
+    pub fn element_spans(&self, pointer: &str, len: usize) -> Vec<(usize, usize)> {
+        (0..len)
+            .map(|i| {
+                let s = self.index.value_span(&format!("{pointer}/{i}"));
+                (s.start, s.end)
+            })
+            .collect()
     }
 
     /// The `:` spelling used by the object at `pointer`, if it is a non-empty object.
@@ -822,6 +900,46 @@ mod tests {
         }
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), want, "{out}");
         out
+    }
+
+    #[test]
+    fn removes_neighbouring_and_trailing_members_as_one_run() {
+        let text = "{\n  \"a\": 1,\n  \"b\": 2,\n  \"c\": 3,\n  \"d\": 4\n}";
+        let s = Splicer::new(text);
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let obj = doc.as_object().unwrap();
+        let change = |set: Vec<(&str, i64)>, remove: &[&str]| {
+            let set: Vec<(String, New)> = set
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), New::Json(v.into())))
+                .collect();
+            let remove: Vec<String> = remove.iter().map(|k| k.to_string()).collect();
+            apply(text, &s.change_members("", obj, &set, &remove)).unwrap()
+        };
+        // The two last members (the case that once made overlapping edits), with a change
+        // and an addition beside them.
+        assert_eq!(
+            change(vec![("b", 9), ("e", 5)], &["c", "d"]),
+            "{\n  \"a\": 1,\n  \"b\": 9,\n  \"e\": 5\n}"
+        );
+        // Two neighbours in the middle, the first alone, every member.
+        assert_eq!(change(vec![], &["b", "c"]), "{\n  \"a\": 1,\n  \"d\": 4\n}");
+        assert_eq!(
+            change(vec![], &["a"]),
+            "{\n  \"b\": 2,\n  \"c\": 3,\n  \"d\": 4\n}"
+        );
+        assert_eq!(change(vec![], &["a", "b", "c", "d"]), "{}");
+        assert_eq!(
+            change(vec![("e", 5)], &["a", "b", "c", "d"]),
+            "{\n  \"e\": 5\n}"
+        );
+        // Array elements: runs cut the same way.
+        let arr = "[\n  1,\n  2,\n  3,\n  4\n]";
+        let spans = Splicer::new(arr).element_spans("", 4);
+        let cut = |removed: [bool; 4]| apply(arr, &remove_runs(arr, &spans, &removed)).unwrap();
+        assert_eq!(cut([false, true, true, false]), "[\n  1,\n  4\n]");
+        assert_eq!(cut([false, false, true, true]), "[\n  1,\n  2\n]");
+        assert_eq!(cut([true, false, true, true]), "[\n  2\n]");
     }
 
     #[test]

@@ -220,6 +220,33 @@ impl Git {
             .map_err(|e| Error::Git(format!("cannot run `git {name}`: {e}")))
     }
 
+    /// `git merge-file -p`: the line merge git makes of a file without a merge driver,
+    /// `ours` against `base` with `theirs` (paths relative to `top`), conflict markers of
+    /// `marker_size` labelled `labels` (ours, base, theirs); git reads `merge.conflictStyle`
+    /// as for its own merges. The merged bytes and whether conflicts remain.
+    pub fn merge_file(
+        &self,
+        [ours, base, theirs]: [&Path; 3],
+        labels: [&str; 3],
+        marker_size: usize,
+    ) -> Result<(Vec<u8>, bool)> {
+        let size = format!("--marker-size={marker_size}");
+        let mut cmd = self.cmd(&["merge-file", "-p", &size]);
+        for label in labels {
+            cmd.arg("-L").arg(label);
+        }
+        cmd.arg("--").args([ours, base, theirs]);
+        let out = run(cmd, "run `git merge-file`")?;
+        match out.status.code() {
+            // The number of conflicts, at most 127; a failure is negative (or a signal).
+            Some(n @ 0..=127) => Ok((out.stdout, n > 0)),
+            _ => Err(Error::Git(format!(
+                "git merge-file: {}",
+                last_line(&out.stderr)
+            ))),
+        }
+    }
+
     /// Where git runs hooks: `git rev-parse --git-path hooks`, which reads `core.hooksPath`
     /// from every config source git reads (system, global, local, worktree, includes,
     /// `GIT_CONFIG_*`).

@@ -3,9 +3,14 @@
 //!
 //! Items are matched by `id` ([`crate::itemdiff`]), never by position.
 //!
-//! * An item on one side only: added there, kept (theirs are appended after ours, in their
-//!   order). Present in the base but gone on one side: the deletion is illegal, so the item
-//!   is kept (the other side's version) and the deletion reported in [`Outcome::notes`].
+//! * An item on one side only: added there, kept (theirs are appended after ours' last
+//!   kept item, in their order), unless the base has it: then the other side deleted it,
+//!   as a line merge would. Deleted on one side and unchanged on the other, it is gone;
+//!   deleted on one side and changed on the other, it is a conflict with one side empty,
+//!   the way git marks a deleted line range the other side changed (the region stands
+//!   before ours' next kept item, else after the last, else over the items array). Whether items may be deleted at all
+//!   is the gate's question (`item-deleted`), not the merge's. Neighbouring items (and
+//!   members) removed together go as one run ([`edit::remove_runs`]).
 //! * Added on both sides: equal values once; different values are a conflict on the item.
 //! * Present everywhere: merged field by field against the base. A change made on one side
 //!   only is taken. `status` moves forward on the lattice `queued` → `running` → `stale` →
@@ -17,9 +22,11 @@
 //! The result is ours' text with byte edits ([`crate::edit`], the splicing `fix` uses):
 //! untouched wherever nothing changed, new values rendered in our style. A conflict replaces
 //! the smallest region (the field's member lines, else the item) with conflict markers of
-//! the given size around the two candidates; picking either side leaves valid JSON. A side
-//! that is not JSON, or two sides of different shapes, make one conflict over the whole
-//! file holding both texts, so nothing is lost.
+//! the given size around the two candidates; picking either side leaves valid JSON. Two
+//! sides of different shapes (or with a repeated key) make one conflict over the whole file
+//! holding both texts, so nothing is lost. A side that is not JSON is marked
+//! [`Outcome::unreadable`]: the caller merges it line by line, as git does without a
+//! driver.
 //!
 //! A clean result is checked before it is returned: it must parse to exactly the merged
 //! value, else the whole-file conflict is returned instead.
@@ -112,8 +119,12 @@ pub struct Outcome {
     pub bytes: Vec<u8>,
     /// Empty when the merge is clean.
     pub conflicts: Vec<Conflict>,
-    /// Things reported but settled (deletions kept, an unreadable base).
+    /// Things reported but settled (an unreadable base).
     pub notes: Vec<String>,
+    /// A side is not JSON (conflict markers, say): it cannot be merged by item, and the
+    /// caller merges the texts line by line as git does without a driver. `bytes` hold the
+    /// whole-file conflict meanwhile.
+    pub unreadable: bool,
 }
 
 /// Merges `ours` and `theirs` against `base` (empty when the file is new on both sides).
@@ -142,7 +153,9 @@ pub fn merge_values(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
                 Ok(_) => "valid JSON".to_string(),
                 Err(e) => format!("not JSON: {}", e.message),
             };
-            return whole_file(ours, theirs, why(&o), why(&t), opts, notes);
+            let mut out = whole_file(ours, theirs, why(&o), why(&t), opts, notes);
+            out.unreadable = !opts.ancestor;
+            return out;
         }
     };
     if o.has_duplicate_keys || t.has_duplicate_keys {
@@ -211,6 +224,7 @@ pub fn merge_values(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
         conflicts,
         notes,
         replaced,
+        removed,
         appended,
         root,
         ..
@@ -243,6 +257,9 @@ pub fn merge_values(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
             for (i, v) in replaced {
                 items[i] = v;
             }
+            for &i in removed.iter().rev() {
+                items.remove(i);
+            }
             items.extend(appended);
         } else if !appended.is_empty() {
             if let Value::Object(map) = &mut want {
@@ -265,17 +282,8 @@ pub fn merge_values(base: &[u8], ours: &[u8], theirs: &[u8], opts: &Options) -> 
         bytes: merged.into_bytes(),
         conflicts,
         notes,
+        unreadable: false,
     }
-}
-
-/// The note for item `id` deleted `on` a side (`ours`, `theirs`, `both sides`).
-fn deletion_note(id: &str, on: &str) -> String {
-    let kept = match on {
-        "theirs" => "; ours kept (items are never deleted)",
-        "ours" => "; theirs kept (items are never deleted)",
-        _ => "",
-    };
-    format!("item {} was deleted on {on}{kept}", text::quote(id))
 }
 
 fn syntax(message: &str) -> document::SyntaxError {
@@ -335,6 +343,7 @@ fn whole_file(
             bytes: ours.to_vec(),
             conflicts: Vec::new(),
             notes,
+            unreadable: false,
         };
     }
     let nl: &[u8] = if ours.windows(2).any(|w| w == b"\r\n") {
@@ -371,6 +380,7 @@ fn whole_file(
             theirs: theirs_why,
         }],
         notes,
+        unreadable: false,
     }
 }
 
@@ -504,6 +514,8 @@ struct Merger<'t> {
     notes: Vec<String>,
     /// Items of ours replaced by a merged value (index, value), for the final check.
     replaced: Vec<(usize, Value)>,
+    /// Ours' items removed (deleted on theirs), by index, ascending.
+    removed: Vec<usize>,
     /// Items appended from theirs.
     appended: Vec<Value>,
     /// Top-level members set (`Some`) or removed (`None`).
@@ -522,6 +534,7 @@ impl<'t> Merger<'t> {
             conflicts: Vec::new(),
             notes,
             replaced: Vec::new(),
+            removed: Vec::new(),
             appended: Vec::new(),
             root: Vec::new(),
         }
@@ -554,7 +567,10 @@ impl<'t> Merger<'t> {
         }
         let (bmap, omap, tmap) = (ids(bi), ids(oi), ids(ti));
         let optr = items_pointer(o);
-        // Ours' items, in place.
+        // Ours' items, in place. `removed`: ours' items the result does not have.
+        let mut removed = vec![false; oi.len()];
+        // Items deleted on one side and changed on the other: (base index, ours, theirs).
+        let mut gone: Vec<(usize, Option<usize>, Option<usize>)> = Vec::new();
         for (i, ov) in oi.iter().enumerate() {
             let Some(id) = ov.is_object().then(|| itemdiff::item_id(ov)).flatten() else {
                 continue;
@@ -564,8 +580,15 @@ impl<'t> Merger<'t> {
             }
             let bv = bmap.get(id).map(|&j| &bi[j]);
             let Some(&ti_) = tmap.get(id) else {
-                if bv.is_some() {
-                    self.notes.push(deletion_note(id, "theirs"));
+                // Deleted on theirs: gone unless ours changed it (a conflict; when merging
+                // ancestors, ours' item stays).
+                match bmap.get(id) {
+                    Some(_) if bv == Some(ov) => removed[i] = true,
+                    Some(&bj) if !self.opts.ancestor => {
+                        removed[i] = true;
+                        gone.push((bj, Some(i), None));
+                    }
+                    _ => {}
                 }
                 continue;
             };
@@ -577,7 +600,8 @@ impl<'t> Merger<'t> {
             let tptr = format!("{}/{ti_}", items_pointer(t));
             self.merge_pair(id, i, (&ptr, &tptr), bv, ov, tv)?;
         }
-        // Theirs' items ours does not have, in their order.
+        // Theirs' items ours does not have, in their order: added on theirs, or deleted on
+        // ours (gone unless theirs changed it: a conflict; ancestors keep ours' deletion).
         let mut new = Vec::new();
         for (j, tv) in ti.iter().enumerate() {
             if !tv.is_object() {
@@ -588,8 +612,11 @@ impl<'t> Merger<'t> {
                     if omap.contains_key(id) {
                         continue;
                     }
-                    if bmap.contains_key(id) {
-                        self.notes.push(deletion_note(id, "ours"));
+                    if let Some(&bj) = bmap.get(id) {
+                        if bi[bj] != *tv && !self.opts.ancestor {
+                            gone.push((bj, None, Some(j)));
+                        }
+                        continue;
                     }
                 }
                 // No id, or a repeated one: kept unless ours or the base has it already.
@@ -601,27 +628,45 @@ impl<'t> Merger<'t> {
             }
             new.push(j);
         }
-        for (id, _) in bmap.iter() {
-            if !omap.contains_key(id) && !tmap.contains_key(id) {
-                self.notes.push(deletion_note(id, "both sides"));
+        gone.sort_unstable();
+        self.removed = removed
+            .iter()
+            .enumerate()
+            .filter(|(_, &r)| r)
+            .map(|(i, _)| i)
+            .collect();
+        let kept: Vec<usize> = (0..oi.len()).filter(|&i| !removed[i]).collect();
+        let tptr = items_pointer(t);
+        let elements: Vec<New> = new
+            .iter()
+            .map(|&j| {
+                self.theirs()
+                    .ordered(&format!("{tptr}/{j}"), Some(&ti[j]), &ti[j])
+            })
+            .collect();
+        self.appended = new.iter().map(|&j| ti[j].clone()).collect();
+        let Some(&last_kept) = kept.last() else {
+            if !gone.is_empty() {
+                return self.gone_array(o, t, &gone, &elements);
             }
-        }
-        self.notes.sort();
-        if !new.is_empty() {
-            let tptr = items_pointer(t);
-            let elements: Vec<New> = new
-                .iter()
-                .map(|&j| {
-                    self.theirs()
-                        .ordered(&format!("{tptr}/{j}"), Some(&ti[j]), &ti[j])
-                })
-                .collect();
-            self.appended = new.iter().map(|&j| ti[j].clone()).collect();
-            match itemdiff::items_array(o) {
-                Some(arr) => {
-                    let len = arr.len();
-                    let e = self.ours().append(optr, len, &elements);
+            if oi.is_empty() && new.is_empty() {
+                return Ok(());
+            }
+            // Nothing of ours' array stays: it is rewritten with theirs' new items.
+            return match itemdiff::items_array(o) {
+                Some(_) if new.is_empty() => {
+                    let (start, end) = self.ours().span_of(optr);
+                    self.edits.push(Edit {
+                        start,
+                        end,
+                        text: "[]".into(),
+                    });
+                    Ok(())
+                }
+                Some(_) => {
+                    let e = self.ours().append(optr, 0, &elements);
                     self.edits.extend(e);
+                    Ok(())
                 }
                 None => {
                     let Value::Object(om) = o else {
@@ -630,10 +675,198 @@ impl<'t> Merger<'t> {
                     let v = New::Json(Value::Array(self.appended.clone()));
                     let e = self.ours().set_members("", om, &[("items".into(), v)]);
                     self.edits.extend(e);
+                    Ok(())
                 }
+            };
+        };
+        let spans = self.ours().element_spans(optr, oi.len());
+        if removed.iter().any(|&r| r) {
+            self.edits
+                .extend(edit::remove_runs(self.ours_text, &spans, &removed));
+        }
+        if !new.is_empty() {
+            let e = self.ours().append(optr, last_kept + 1, &elements);
+            self.edits.extend(e);
+        }
+        // Each before the first item kept from ours that follows it, else after the last.
+        let places: Vec<Option<usize>> = gone
+            .iter()
+            .map(|&(bj, oj, _)| match oj {
+                Some(i) => kept.iter().copied().find(|&k| k > i),
+                None => bi[bj + 1..].iter().find_map(|v| {
+                    let k = *omap.get(itemdiff::item_id(v)?)?;
+                    (!removed[k]).then_some(k)
+                }),
+            })
+            .collect();
+        let mut at_end = places.iter().filter(|p| p.is_none()).count();
+        for ((bj, oj, tj), next) in gone.into_iter().zip(places) {
+            let at = next.unwrap_or(last_kept);
+            if next.is_none() {
+                at_end -= 1;
             }
+            let ours_side = oj.map(|i| self.ours_text[spans[i].0..spans[i].1].to_string());
+            let theirs_side = tj.map(|j| {
+                let v = self
+                    .theirs()
+                    .ordered(&format!("{tptr}/{j}"), Some(&ti[j]), &ti[j]);
+                self.ours().render_at(spans[at].0, &v)
+            });
+            let id = itemdiff::item_id(&bi[bj]).unwrap_or_default().to_string();
+            let changed = |side: &Option<String>| {
+                if side.is_some() { "changed" } else { "deleted" }.to_string()
+            };
+            let c = Conflict {
+                id: Some(id),
+                field: None,
+                ours: changed(&ours_side),
+                theirs: changed(&theirs_side),
+            };
+            let trailing = removed.last() == Some(&true);
+            let e = self.gone_region(
+                &spans,
+                at,
+                next.is_some(),
+                (trailing, at_end == 0),
+                ours_side,
+                theirs_side,
+                &c,
+            );
+            self.edits.push(e);
+            self.conflicts.push(c);
         }
         Ok(())
+    }
+
+    /// Items deleted on one side and changed on the other (`gone`) when ours keeps no item
+    /// to place them by: one conflict region over the items array, ours' side holding ours'
+    /// changed items, theirs' side theirs', each followed by theirs' new items (`added`).
+    fn gone_array(
+        &mut self,
+        o: &Value,
+        t: &Value,
+        gone: &[(usize, Option<usize>, Option<usize>)],
+        added: &[New],
+    ) -> Result<(), String> {
+        let (optr, tptr) = (items_pointer(o), items_pointer(t));
+        let (oi, ti) = (items_of(o), items_of(t));
+        let mut ours_side = Vec::new();
+        let mut theirs_side = Vec::new();
+        for &(_, oj, tj) in gone {
+            let (id, ours, theirs) = match (oj, tj) {
+                (Some(i), _) => {
+                    let v = self
+                        .ours()
+                        .ordered(&format!("{optr}/{i}"), Some(&oi[i]), &oi[i]);
+                    ours_side.push(v);
+                    (itemdiff::item_id(&oi[i]), "changed", "deleted")
+                }
+                (None, Some(j)) => {
+                    let v = self
+                        .theirs()
+                        .ordered(&format!("{tptr}/{j}"), Some(&ti[j]), &ti[j]);
+                    theirs_side.push(v);
+                    (itemdiff::item_id(&ti[j]), "deleted", "changed")
+                }
+                (None, None) => continue,
+            };
+            self.conflicts.push(Conflict {
+                id: id.map(str::to_string),
+                field: None,
+                ours: ours.into(),
+                theirs: theirs.into(),
+            });
+        }
+        ours_side.extend(added.iter().cloned());
+        theirs_side.extend(added.iter().cloned());
+        let member = o.is_object();
+        let label = Conflict {
+            id: None,
+            field: member.then(|| "items".to_string()),
+            ours: String::new(),
+            theirs: String::new(),
+        };
+        let e = self.region_edit(
+            optr,
+            member,
+            Some(&New::Array(ours_side)),
+            &New::Array(theirs_side),
+            &label,
+        );
+        self.edits.push(e);
+        Ok(())
+    }
+
+    /// The conflict region of an item deleted on one side and changed on the other: the
+    /// side that has it (`ours_side`, `theirs_side`: its text in ours' style) against
+    /// nothing, inserted before ours' item `at` (`before`), else after it (`at` is then ours'
+    /// last kept item, `end.0` says whether items after it are removed and `end.1` whether
+    /// this is the last region there, which ends its line). Picking either side leaves
+    /// valid JSON.
+    #[allow(clippy::too_many_arguments)]
+    fn gone_region(
+        &mut self,
+        spans: &[(usize, usize)],
+        at: usize,
+        before: bool,
+        (trailing, last): (bool, bool),
+        ours_side: Option<String>,
+        theirs_side: Option<String>,
+        c: &Conflict,
+    ) -> Edit {
+        let text = self.ours_text;
+        let nl = self.ours().style.newline;
+        let m = self.opts.marker_size;
+        let label = c.label();
+        let (start, _) = spans[at];
+        let ls = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let indent = &text[ls..start];
+        let line = indent.trim().is_empty();
+        let indent = if line { indent } else { "" };
+        let open = format!("{} ours: {label}{nl}", "<".repeat(m));
+        let mid = format!("{}{nl}", "=".repeat(m));
+        let close = format!("{} theirs: {label}", ">".repeat(m));
+        if before {
+            let pos = if line { ls } else { start };
+            let lead = if pos == 0 || text[..pos].ends_with('\n') {
+                ""
+            } else {
+                nl
+            };
+            let side = |s: Option<String>| s.map_or(String::new(), |s| format!("{indent}{s},{nl}"));
+            Edit {
+                start: pos,
+                end: pos,
+                text: format!(
+                    "{lead}{open}{}{mid}{}{close}{nl}",
+                    side(ours_side),
+                    side(theirs_side)
+                ),
+            }
+        } else {
+            let pos = spans[at].1;
+            let rest = if trailing {
+                spans[spans.len() - 1].1
+            } else {
+                pos
+            };
+            let after = if !last || text[rest..].starts_with(['\r', '\n']) {
+                ""
+            } else {
+                nl
+            };
+            let side =
+                |s: Option<String>| s.map_or(String::new(), |s| format!(",{nl}{indent}{s}{nl}"));
+            Edit {
+                start: pos,
+                end: pos,
+                text: format!(
+                    "{nl}{open}{}{mid}{}{close}{after}",
+                    side(ours_side),
+                    side(theirs_side)
+                ),
+            }
+        }
     }
 
     /// Merges item `id`, at index `i` of ours, whose two sides differ and whose theirs
@@ -750,13 +983,9 @@ impl<'t> Merger<'t> {
                 None => removed.push(k.clone()),
             }
         }
-        if !set.is_empty() {
-            let e = self.ours().set_members("", o, &set);
+        if !set.is_empty() || !removed.is_empty() {
+            let e = self.ours().change_members("", o, &set, &removed);
             self.edits.extend(e);
-        }
-        for k in removed {
-            let e = self.ours().remove_member("", o, &k);
-            self.edits.push(e);
         }
         Ok(())
     }
@@ -794,6 +1023,7 @@ impl<'t> Merger<'t> {
                 continue;
             };
             let mut set = Vec::new();
+            let mut remove = Vec::new();
             for (key, new) in members {
                 match new {
                     Some(v) => {
@@ -801,15 +1031,13 @@ impl<'t> Merger<'t> {
                         let new = self.ours().ordered(&child, current.get(&key), v);
                         set.push((key, new));
                     }
-                    None => {
-                        let e = self.ours().remove_member(&parent_ptr, current, &key);
-                        edits.push(e);
-                    }
+                    None => remove.push(key),
                 }
             }
-            if !set.is_empty() {
-                edits.extend(self.ours().set_members(&parent_ptr, current, &set));
-            }
+            edits.extend(
+                self.ours()
+                    .change_members(&parent_ptr, current, &set, &remove),
+            );
         }
         edits
     }

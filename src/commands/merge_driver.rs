@@ -1,23 +1,26 @@
-//! `runqlint merge-driver %O %A %B %L %P`: git's merge-driver contract around
+//! `runqlint merge-driver %O %A %B %L %P %S %X %Y`: git's merge-driver contract around
 //! [`crate::merge`]. Reads the three versions, merges, writes the result over `%A`
 //! atomically (a temporary file beside it, fsync, rename: never a partial file), and prints
 //! one line per conflict and per note on stderr. Exit 0 clean, 1 conflicts, 2 nothing
-//! written.
+//! written. A version that is not JSON (one holding conflict markers, as `git rerere`
+//! hands over its recorded images) is merged line by line by `git merge-file`, with git's
+//! labels (`%S %X %Y`, git 2.44 and later) and marker size: what git does without a driver.
 
 use std::io::Write;
 use std::path::Path;
 
 use crate::cli::MergeDriverArgs;
 use crate::error::{io, Error, Result};
+use crate::gitcli::Git;
 use crate::merge::{self, Options};
 use crate::output;
 use crate::text;
 
 /// The `merge.runqlint.driver` command line `install-hook` registers.
-pub const DRIVER: &str = "\"${RUNQLINT:-runqlint}\" merge-driver %O %A %B %L %P";
+pub const DRIVER: &str = "\"${RUNQLINT:-runqlint}\" merge-driver %O %A %B %L %P %S %X %Y";
 /// The driver git uses to merge common ancestors (`merge.runqlint.recursive`).
 pub const ANCESTOR_DRIVER: &str =
-    "\"${RUNQLINT:-runqlint}\" merge-driver --ancestor %O %A %B %L %P";
+    "\"${RUNQLINT:-runqlint}\" merge-driver --ancestor %O %A %B %L %P %S %X %Y";
 
 pub fn run(args: &MergeDriverArgs) -> Result<bool> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| io(p, "read", e));
@@ -38,14 +41,44 @@ pub fn run(args: &MergeDriverArgs) -> Result<bool> {
         ancestor: args.ancestor,
     };
     let outcome = merge::merge(&base, &ours, &theirs, &opts);
-    if outcome.bytes != ours {
-        write_atomic(&args.ours, &outcome.bytes)?;
-    }
     let name = text::escape(
         args.path
             .as_deref()
             .unwrap_or_else(|| args.ours.to_str().unwrap_or("ours")),
     );
+    if outcome.unreadable {
+        // Not a queue to merge by item (a version holding conflict markers, as rerere
+        // hands over): what git does without a driver, a line merge.
+        // git before 2.44 leaves `%S %X %Y` as they are: no labels then.
+        let label = |i: usize, default: &'static str| {
+            args.labels
+                .get(i)
+                .map(String::as_str)
+                .filter(|l| !matches!(*l, "%S" | "%X" | "%Y"))
+                .unwrap_or(default)
+        };
+        let labels = [label(1, "ours"), label(0, "base"), label(2, "theirs")];
+        let (bytes, conflicted) = Git::at(Path::new(".")).merge_file(
+            [&args.ours, &args.base, &args.theirs],
+            labels,
+            opts.marker_size,
+        )?;
+        if bytes != ours {
+            write_atomic(&args.ours, &bytes)?;
+        }
+        let how = if conflicted {
+            "with conflicts"
+        } else {
+            "cleanly"
+        };
+        output::stderr(&format!(
+            "runqlint merge-driver: {name}: note: a version is not JSON; merged line by line as git does without a driver, {how}"
+        ));
+        return Ok(!conflicted);
+    }
+    if outcome.bytes != ours {
+        write_atomic(&args.ours, &outcome.bytes)?;
+    }
     let mut lines = String::new();
     for c in &outcome.conflicts {
         lines.push_str(&format!(

@@ -171,10 +171,10 @@ fn install_hook_registers_the_driver_and_says_which_attributes_line_routes_to_it
     };
     assert_eq!(
         get("merge.runqlint.driver"),
-        "\"${RUNQLINT:-runqlint}\" merge-driver %O %A %B %L %P"
+        "\"${RUNQLINT:-runqlint}\" merge-driver %O %A %B %L %P %S %X %Y"
     );
     assert_eq!(get("merge.runqlint.recursive"), "runqlint-ancestor");
-    assert!(get("merge.runqlint-ancestor.driver").contains("--ancestor %O %A %B %L %P"));
+    assert!(get("merge.runqlint-ancestor.driver").contains("--ancestor %O %A %B %L %P %S %X %Y"));
     assert!(!get("merge.runqlint.name").is_empty());
 
     // --gitattributes writes the line once, keeping what was there.
@@ -362,6 +362,143 @@ fn rebase_and_cherry_pick_use_the_driver() {
     let run = git(&plain, &plain.root, &["cherry-pick", "theirs"]);
     assert_ne!(run.code, 0, "{run:?}");
     assert!(text(&plain).contains("<<<<<<<"));
+}
+
+/// `main` (base items, then `o1`) and `feature` off the base: `f1` then `f2`, one commit
+/// each, with the driver registered.
+fn picks() -> Repo {
+    let repo = Repo::new();
+    ok(repo.run(&["install-hook", "--gitattributes"]));
+    repo.write(Q, queue(base_items()));
+    repo.commit_all("base");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write(Q, with(base_items(), vec![item("f1", "queued", json!({}))]));
+    repo.commit_all("f1");
+    let f = vec![
+        item("f1", "queued", json!({})),
+        item("f2", "queued", json!({})),
+    ];
+    repo.write(Q, with(base_items(), f));
+    repo.commit_all("f2");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(Q, with(base_items(), vec![item("o1", "queued", json!({}))]));
+    repo.commit_all("o1");
+    repo
+}
+
+#[test]
+fn a_pick_brings_only_its_commits_change() {
+    // cherry-pick: the base is `feature^` (which has f1), not an ancestor of main.
+    let repo = picks();
+    let run = ok(git(&repo, &repo.root, &["cherry-pick", "feature"]));
+    assert_eq!(ids(&text(&repo)), ["q1", "r1", "d1", "o1", "f2"]);
+    assert!(!run.stderr.contains("runqlint"), "{run:?}");
+
+    // rebase --onto: only the commits after `feature^`.
+    let repo = picks();
+    ok(git(
+        &repo,
+        &repo.root,
+        &["rebase", "-q", "--onto", "main", "feature^", "feature"],
+    ));
+    assert_eq!(ids(&text(&repo)), ["q1", "r1", "d1", "o1", "f2"]);
+    assert_eq!(
+        repo.git(&["rev-list", "--count", "main..feature"]).trim(),
+        "1"
+    );
+
+    // checkout -m: the local change (r1's heartbeat) moves to main, feature's items stay
+    // behind.
+    let repo = picks();
+    repo.git(&["checkout", "-q", "feature"]);
+    let mut v = value(&text(&repo));
+    v["items"][1]["run"]["lastHeartbeatAtMs"] = json!(FEB26_MS + 77);
+    repo.write(Q, crate::support::pretty(&v));
+    ok(git(&repo, &repo.root, &["checkout", "-q", "-m", "main"]));
+    let now = text(&repo);
+    assert_eq!(ids(&now), ["q1", "r1", "d1", "o1"], "{now}");
+    assert_eq!(
+        value(&now)["items"][1]["run"]["lastHeartbeatAtMs"],
+        FEB26_MS + 77
+    );
+}
+
+#[test]
+fn clearing_two_trailing_fields_merges_cleanly_where_git_does() {
+    let item_text = |title: &str, tail: bool| {
+        let tail = if tail {
+            ",\n      \"notes\": \"n\",\n      \"taskIds\": [\"t\"]"
+        } else {
+            ""
+        };
+        format!(
+            "{{\n  \"items\": [\n    {{\n      \"id\": \"x\",\n      \"title\": \"{title}\",\n      \"status\": \"queued\",\n      \"run\": {{\n        \"attempt\": 1\n      }}{tail}\n    }}\n  ]\n}}\n"
+        )
+    };
+    let base = item_text("b", true);
+    let ours = item_text("o", true);
+    let theirs = item_text("b", false);
+    // git's own line merge is clean: ours retitles, theirs drops the two last members.
+    let plain = branches(&base, &ours, &theirs, false);
+    ok(git(
+        &plain,
+        &plain.root,
+        &["merge", "-q", "--no-edit", "theirs"],
+    ));
+    let want = text(&plain);
+    assert_eq!(want, item_text("o", false));
+    // The driver too, to the same file.
+    let repo = branches(&base, &ours, &theirs, true);
+    let run = ok(git(
+        &repo,
+        &repo.root,
+        &["merge", "-q", "--no-edit", "theirs"],
+    ));
+    assert!(!run.stderr.contains("conflict"), "{run:?}");
+    assert_eq!(text(&repo), want);
+}
+
+#[test]
+fn rerere_replays_a_recorded_resolution_through_the_driver() {
+    let mut o = base_items();
+    o[0]["title"] = json!("ours");
+    let mut t = base_items();
+    t[0]["title"] = json!("theirs");
+    let repo = branches(&queue(base_items()), &queue(o), &queue(t), true);
+    repo.git(&["config", "rerere.enabled", "true"]);
+    let run = git(&repo, &repo.root, &["merge", "--no-edit", "theirs"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Recorded preimage for 'run_queue.json'"),
+        "{run:?}"
+    );
+    // Resolved by hand: a title neither side had.
+    let mut resolved = value(&resolve(&text(&repo), 0));
+    resolved["items"][0]["title"] = json!("both");
+    let resolved = crate::support::pretty(&resolved);
+    repo.write(Q, &resolved);
+    repo.git(&["add", Q]);
+    let run = ok(git(
+        &repo,
+        &repo.root,
+        &["commit", "-q", "--no-edit", "--no-verify"],
+    ));
+    assert!(
+        run.stderr
+            .contains("Recorded resolution for 'run_queue.json'"),
+        "{run:?}"
+    );
+    // The same merge again: rerere replays the resolution through the driver.
+    repo.git(&["reset", "-q", "--hard", "HEAD^"]);
+    let run = git(&repo, &repo.root, &["merge", "--no-edit", "theirs"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Resolved 'run_queue.json' using previous resolution."),
+        "{run:?}"
+    );
+    assert_eq!(text(&repo), resolved);
 }
 
 #[test]
@@ -779,7 +916,9 @@ fn added_on_both_sides_equal_once_different_conflict() {
 }
 
 #[test]
-fn an_item_deleted_on_a_side_is_kept_and_reported() {
+fn an_item_deleted_on_one_side_and_unchanged_on_the_other_is_deleted() {
+    // As a line merge would: the deletion is the only change to the item. The policy (items
+    // are never deleted) is the gate's, not the driver's.
     let base = queue(base_items());
     let mut o = base_items();
     o.remove(0);
@@ -788,21 +927,91 @@ fn an_item_deleted_on_a_side_is_kept_and_reported() {
     t.push(item("t1", "queued", json!({})));
     let m = driver(&base, &queue(o), &queue(t));
     assert_eq!(m.run.code, 0, "{:?}", m.run);
-    assert_eq!(ids(&m.text), ["r1", "d1", "q1", "t1"]);
+    assert_eq!(ids(&m.text), ["r1", "t1"]);
+    assert!(m.run.stderr.is_empty(), "{}", m.run.stderr);
+    // Neighbours removed together, at the end, and every item of ours.
+    let five: Vec<Value> = (0..5)
+        .map(|i| item(&format!("i{i}"), "queued", json!({})))
+        .collect();
+    let keep = |k: &[usize]| queue(k.iter().map(|&i| five[i].clone()).collect());
+    for (ours, theirs, want) in [
+        (&[0, 1, 2, 3, 4][..], &[0, 3][..], &["i0", "i3"][..]),
+        (&[0, 1, 2, 3, 4], &[0, 1, 2], &["i0", "i1", "i2"]),
+        (&[1, 2, 3, 4], &[0, 3, 4], &["i3", "i4"]),
+        (&[0, 1, 2, 3, 4], &[], &[]),
+    ] {
+        let m = driver(&keep(&[0, 1, 2, 3, 4]), &keep(ours), &keep(theirs));
+        assert_eq!(m.run.code, 0, "{:?}\n{}", m.run, m.text);
+        assert_eq!(ids(&m.text), want, "{}", m.text);
+    }
+}
+
+#[test]
+fn an_item_deleted_on_one_side_and_changed_on_the_other_is_a_conflict() {
+    // Git marks a line range deleted on one side and changed on the other as a conflict
+    // with one side empty; the driver does the same for the item.
+    let mut changed = base_items();
+    changed[1] = running(
+        "r1",
+        FEB26_MS,
+        json!({"run": {"lastHeartbeatAtMs": FEB26_MS + 99}}),
+    );
+    let mut deleted = base_items();
+    deleted.remove(1);
+    let repo = branches(
+        &queue(base_items()),
+        &queue(deleted.clone()),
+        &queue(changed.clone()),
+        true,
+    );
+    let run = git(&repo, &repo.root, &["merge", "-q", "--no-edit", "theirs"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "runqlint merge-driver: run_queue.json: conflict: item \"r1\": ours deleted, theirs changed"
+        ),
+        "{}",
+        run.stderr
+    );
+    let merged = text(&repo);
+    assert!(
+        merged.contains("<<<<<<< ours: item \"r1\"\n=======\n"),
+        "{merged}"
+    );
+    assert_eq!(ids(&resolve(&merged, 0)), ["q1", "d1"]);
+    assert_eq!(ids(&resolve(&merged, 1)), ["q1", "r1", "d1"]);
+    assert_eq!(value(&resolve(&merged, 1))["items"][1], changed[1]);
+
+    // The other way round, with the item last, and another item deleted cleanly.
+    let mut o = base_items();
+    o[2]["title"] = json!("ours");
+    let t = vec![base_items()[1].clone()];
+    let m = driver(&queue(base_items()), &queue(o.clone()), &queue(t));
+    assert_eq!(m.run.code, 1, "{:?}", m.run);
     assert!(
         m.run
             .stderr
-            .contains("note: item \"q1\" was deleted on ours; theirs kept"),
+            .contains("conflict: item \"d1\": ours changed, theirs deleted"),
         "{}",
         m.run.stderr
     );
+    assert_eq!(ids(&resolve(&m.text, 0)), ["r1", "d1"]);
+    assert_eq!(value(&resolve(&m.text, 0))["items"][1], o[2]);
+    assert_eq!(ids(&resolve(&m.text, 1)), ["r1"]);
+
+    // Nothing of ours left to stand by: the conflict is over the items array.
+    let b = vec![item("x", "queued", json!({"title": "b"}))];
+    let o = vec![item("x", "queued", json!({"title": "o"}))];
+    let t = vec![item("n", "queued", json!({}))];
+    let m = driver(&queue(b), &queue(o), &queue(t));
+    assert_eq!(m.run.code, 1, "{:?}", m.run);
     assert!(
-        m.run
-            .stderr
-            .contains("note: item \"d1\" was deleted on theirs; ours kept"),
+        m.text.contains("<<<<<<< ours: member \"items\"\n"),
         "{}",
-        m.run.stderr
+        m.text
     );
+    assert_eq!(ids(&resolve(&m.text, 0)), ["x", "n"]);
+    assert_eq!(ids(&resolve(&m.text, 1)), ["n"]);
 }
 
 #[test]
@@ -904,26 +1113,64 @@ fn top_level_members_merge_like_fields() {
     );
 }
 
+/// `git merge-file -p` of the three texts, labelled as the driver labels them: git's own
+/// line merge, and whether it left conflicts.
+fn line_merge(base: &[u8], ours: &[u8], theirs: &[u8]) -> (Vec<u8>, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    std::fs::write(p("O"), base).unwrap();
+    std::fs::write(p("A"), ours).unwrap();
+    std::fs::write(p("B"), theirs).unwrap();
+    let out = std::process::Command::new("git")
+        .args([
+            "merge-file",
+            "-p",
+            "-L",
+            "ours",
+            "-L",
+            "base",
+            "-L",
+            "theirs",
+        ])
+        .args([p("A"), p("O"), p("B")])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    assert!((0..128).contains(&code), "{out:?}");
+    (out.stdout, code > 0)
+}
+
 #[test]
-fn a_side_that_is_not_json_is_one_conflict_that_loses_nothing() {
+fn a_side_that_is_not_json_is_merged_line_by_line_as_git_does() {
     let base = queue(base_items());
     let ours = with(base_items(), vec![item("o1", "queued", json!({}))]);
     let broken = "{\"items\": [ {\"id\": \"t1\", \"status\": \"queued\"}, \n";
     let m = driver(&base, &ours, broken);
     assert_eq!(m.run.code, 1, "{:?}", m.run);
     assert!(
-        m.run
-            .stderr
-            .contains("the whole file: ours valid JSON, theirs not JSON"),
+        m.run.stderr.contains(
+            "note: a version is not JSON; merged line by line as git does without a driver, with conflicts"
+        ),
         "{}",
         m.run.stderr
     );
-    assert!(m.text.contains(&ours) && m.text.contains(broken));
-    assert_eq!(resolve(&m.text, 0), ours);
-    // Not UTF-8, and an unreadable base: never a panic.
+    let (want, conflicted) = line_merge(base.as_bytes(), ours.as_bytes(), broken.as_bytes());
+    assert!(conflicted);
+    assert_eq!(m.text.as_bytes(), want, "{}", m.text);
+    // A side holding conflict markers whose line merge is clean: clean.
+    let marked = format!("{ours}<<<<<<< a\n=======\n>>>>>>> b\n");
+    let m = driver(&ours, &ours, &marked);
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    assert_eq!(m.text, marked);
+    // Not UTF-8: the line merge too, never a panic.
     let m = driver_bytes(b"\xff\xfe", ours.as_bytes(), b"\xff[", &[]);
     assert_eq!(m.run.code, 1);
-    assert!(m.text.contains(&ours));
+    let (want, _) = line_merge(b"\xff\xfe", ours.as_bytes(), b"\xff[");
+    assert_eq!(m.text.as_bytes(), String::from_utf8_lossy(&want).as_bytes());
+    // Only the base unreadable: merged by item as if both sides added every item.
     let m = driver(
         "<<<<<<< garbage",
         &ours,
@@ -932,6 +1179,26 @@ fn a_side_that_is_not_json_is_one_conflict_that_loses_nothing() {
     assert_eq!(m.run.code, 0, "{:?}", m.run);
     assert!(m.run.stderr.contains("note: the base version is not JSON"));
     assert_eq!(ids(&m.text), ["q1", "r1", "d1", "o1", "t1"]);
+}
+
+#[test]
+fn a_version_that_is_not_json_merges_in_git_as_without_the_driver() {
+    // Theirs committed a file that is not JSON; both sides retitled q1.
+    let mut o = base_items();
+    o[0]["title"] = json!("ours");
+    let mut t = base_items();
+    t[0]["title"] = json!("theirs");
+    let theirs = format!("{}<<<<<<< left behind\n", queue(t));
+    let plain = branches(&queue(base_items()), &queue(o.clone()), &theirs, false);
+    let without = git(&plain, &plain.root, &["merge", "--no-edit", "theirs"]);
+    let repo = branches(&queue(base_items()), &queue(o), &theirs, true);
+    let with = git(&repo, &repo.root, &["merge", "--no-edit", "theirs"]);
+    assert_eq!((with.code, without.code), (1, 1), "{with:?}");
+    assert!(with.stderr.contains("merged line by line"), "{with:?}");
+    // The same text, labels (git's `%X`/`%Y`) and marker size as git's own merge.
+    assert_eq!(text(&repo), text(&plain));
+    assert!(text(&repo).contains("<<<<<<< HEAD\n"), "{}", text(&repo));
+    assert!(text(&repo).contains(">>>>>>> theirs\n"), "{}", text(&repo));
 }
 
 #[test]
@@ -1157,5 +1424,254 @@ mod prop {
                 prop_assert_eq!(run.code, 0, "check against {}: {}\n{}", rev, run.stdout, m.text);
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Against git's own line merge: random edits on both sides (items and members added,
+// changed and removed, neighbours and trailing members included). Wherever `git
+// merge-file` merges cleanly to valid JSON, the driver merges cleanly to the same items.
+// ---------------------------------------------------------------------------------------
+
+mod like_git {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// The number of random cases, and the seed that fixes them.
+    const CASES: usize = 200;
+    const SEED: u64 = 0x5eed_2026_0020;
+
+    /// splitmix64: the same sequence from the same seed, on every platform.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    /// A JSON value whose objects keep their members in order (what the edits move).
+    #[derive(Debug, Clone, PartialEq)]
+    enum J {
+        Leaf(Value),
+        Obj(Vec<(String, J)>),
+    }
+
+    fn render(j: &J, indent: usize, out: &mut String) {
+        match j {
+            J::Leaf(v) => out.push_str(&serde_json::to_string(v).unwrap()),
+            J::Obj(m) if m.is_empty() => out.push_str("{}"),
+            J::Obj(m) => {
+                out.push('{');
+                for (n, (k, v)) in m.iter().enumerate() {
+                    out.push_str(if n == 0 { "\n" } else { ",\n" });
+                    out.push_str(&" ".repeat(indent + 2));
+                    out.push_str(&format!("{}: ", json!(k)));
+                    render(v, indent + 2, out);
+                }
+                out.push('\n');
+                out.push_str(&" ".repeat(indent));
+                out.push('}');
+            }
+        }
+    }
+
+    fn document(items: &[Vec<(String, J)>]) -> String {
+        let list: Vec<J> = items.iter().map(|m| J::Obj(m.clone())).collect();
+        let mut out = String::from("{\n  \"version\": 1,\n  \"items\": [");
+        for (n, it) in list.iter().enumerate() {
+            out.push_str(if n == 0 { "\n    " } else { ",\n    " });
+            render(it, 4, &mut out);
+        }
+        out.push_str(if list.is_empty() {
+            "]\n}\n"
+        } else {
+            "\n  ]\n}\n"
+        });
+        out
+    }
+
+    /// Item `k` (id `id`): every line that holds a value holds one of this item's own, so
+    /// git's line merge cannot take one item's lines for another's.
+    fn base_item(rng: &mut Rng, k: usize, id: &str) -> Vec<(String, J)> {
+        let leaf = |v: Value| J::Leaf(v);
+        let status = ["queued", "running", "done"][rng.below(3)];
+        let at = FEB26_MS + k as i64 * 1000;
+        let mut run = vec![
+            ("startedAtMs".to_string(), leaf(json!(at))),
+            ("attempt".to_string(), leaf(json!(k + 1))),
+        ];
+        if rng.below(2) == 0 {
+            run.push(("lastHeartbeatAtMs".into(), leaf(json!(at + 50))));
+        }
+        let mut m = vec![
+            ("id".to_string(), leaf(json!(id))),
+            ("status".to_string(), leaf(json!(status))),
+            ("title".to_string(), leaf(json!(format!("job {id}")))),
+            ("run".to_string(), J::Obj(run)),
+        ];
+        for (key, v) in [
+            ("notes", json!(format!("notes of {id}"))),
+            ("taskIds", json!([format!("task of {id}")])),
+            ("owner", json!(format!("owner of {id}"))),
+        ] {
+            if rng.below(3) > 0 {
+                m.push((key.to_string(), leaf(v)));
+            }
+        }
+        m
+    }
+
+    /// One random edit by `side` (`o` or `t`); `serial` makes every new key, id and value
+    /// this side's own.
+    fn edit(rng: &mut Rng, items: &mut Vec<Vec<(String, J)>>, side: &str, serial: &mut usize) {
+        *serial += 1;
+        let tag = format!("{side}{serial}");
+        if items.is_empty() || rng.below(8) == 0 {
+            let at = rng.below(items.len() + 1);
+            let k = 100 + *serial + if side == "o" { 0 } else { 50 };
+            let it = base_item(rng, k, &format!("new-{tag}"));
+            items.insert(at, it);
+            return;
+        }
+        let i = rng.below(items.len());
+        match rng.below(9) {
+            // Remove an item, or it and its neighbour.
+            0 => {
+                items.remove(i);
+            }
+            1 => {
+                let n = 2.min(items.len() - i);
+                items.drain(i..i + n);
+            }
+            // Change a member of the item or of its `run`.
+            2 | 3 => {
+                let it = &mut items[i];
+                if it.len() < 2 {
+                    return;
+                }
+                let id = it_id(&it[0].1);
+                let k = 1 + rng.below(it.len() - 1);
+                let (key, v) = &mut it[k];
+                match v {
+                    J::Obj(run) if !run.is_empty() => {
+                        let r = rng.below(run.len());
+                        let salt = id.bytes().map(i64::from).sum::<i64>();
+                        let side = if side == "o" { 0 } else { 500_000 };
+                        run[r].1 =
+                            J::Leaf(json!(FEB26_MS + 1_000_000 * *serial as i64 + side + salt));
+                    }
+                    _ if key == "status" => {
+                        *v = J::Leaf(json!(["running", "done", "failed", "stale"][rng.below(4)]))
+                    }
+                    _ => *v = J::Leaf(json!(format!("{tag} {id}"))),
+                }
+            }
+            // Remove one member, two neighbours, or the last two (never the id).
+            4 | 5 => {
+                let it = &mut items[i];
+                if it.len() < 2 {
+                    return;
+                }
+                let n = 1 + rng.below(2);
+                let start = if rng.below(2) == 0 {
+                    it.len().saturating_sub(n).max(1)
+                } else {
+                    1 + rng.below(it.len() - 1)
+                };
+                let end = (start + n).min(it.len());
+                it.drain(start..end);
+            }
+            // Remove the trailing members of `run`.
+            6 => {
+                if let Some((_, J::Obj(run))) = items[i].iter_mut().find(|(k, _)| k == "run") {
+                    let n = (1 + rng.below(2)).min(run.len());
+                    run.truncate(run.len() - n);
+                }
+            }
+            // Add a member at the end of the item or of its `run`.
+            _ => {
+                let it = &mut items[i];
+                let in_run = rng.below(2) == 0;
+                match it.iter_mut().find(|(k, _)| k == "run") {
+                    Some((_, J::Obj(run))) if in_run => {
+                        run.push((format!("x{tag}"), J::Leaf(json!(*serial))))
+                    }
+                    _ => it.push((format!("x{tag}"), J::Leaf(json!(tag)))),
+                }
+            }
+        }
+    }
+
+    fn it_id(j: &J) -> String {
+        match j {
+            J::Leaf(Value::String(s)) => s.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// The items of a merged text by id: `None` when it is not JSON or repeats an id.
+    fn by_id(text: &[u8]) -> Option<BTreeMap<String, Value>> {
+        let v: Value = serde_json::from_slice(text).ok()?;
+        let mut out = BTreeMap::new();
+        for it in v.get("items")?.as_array()? {
+            let id = it.get("id")?.as_str()?.to_string();
+            if out.insert(id, it.clone()).is_some() {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn where_git_merges_cleanly_the_driver_merges_the_same_items() {
+        let mut rng = Rng(SEED);
+        let (mut compared, mut conflicted_in_git) = (0, 0);
+        for case in 0..CASES {
+            let n = 1 + rng.below(6);
+            let base: Vec<_> = (0..n)
+                .map(|k| base_item(&mut rng, k, &format!("i{k}")))
+                .collect();
+            let (mut o, mut t) = (base.clone(), base.clone());
+            let (mut so, mut st) = (0, 0);
+            for _ in 0..1 + rng.below(3) {
+                edit(&mut rng, &mut o, "o", &mut so);
+            }
+            for _ in 0..1 + rng.below(3) {
+                edit(&mut rng, &mut t, "t", &mut st);
+            }
+            let (b, o, t) = (document(&base), document(&o), document(&t));
+            let (git_out, conflicted) = line_merge(b.as_bytes(), o.as_bytes(), t.as_bytes());
+            if conflicted {
+                conflicted_in_git += 1;
+                continue;
+            }
+            let Some(want) = by_id(&git_out) else {
+                continue;
+            };
+            compared += 1;
+            let m = driver(&b, &o, &t);
+            let why = || {
+                format!(
+                    "case {case}\n--- base\n{b}--- ours\n{o}--- theirs\n{t}--- git\n{}--- driver {:?}\n{}",
+                    String::from_utf8_lossy(&git_out),
+                    m.run,
+                    m.text
+                )
+            };
+            assert_eq!(m.run.code, 0, "{}", why());
+            assert_eq!(by_id(m.text.as_bytes()).as_ref(), Some(&want), "{}", why());
+        }
+        // The comparison is not vacuous: most cases are clean in git, and some are not.
+        assert!(compared >= CASES / 4, "only {compared} of {CASES} compared");
+        assert!(conflicted_in_git > 0);
     }
 }
