@@ -13,6 +13,11 @@
 //!   merge is blamed for what it decided itself (an edit of its own, or a resolution that
 //!   undoes one side's change), not for what a branch brought, which is blamed on that
 //!   branch.
+//!
+//! Where a shallow clone's history is cut (git has not fetched the commit's parents), the
+//! version's findings may be older than its commit: none is blamed on it, and they count
+//! as already there for its children, as a `--since` boundary's are. The report says where
+//! the history is cut and how many findings that leaves unattributed.
 
 use std::collections::HashMap;
 
@@ -34,6 +39,21 @@ type Key = (Rule, Option<String>, String, usize);
 pub struct CommitReport {
     pub change: Change,
     pub report: FileReport,
+}
+
+/// Where a shallow clone's history of the file is cut.
+pub struct Cut {
+    pub commit: String,
+    /// The file's name in that commit.
+    pub path: String,
+    /// The findings of its version, which may be older than the commit: not blamed on it.
+    pub findings: usize,
+}
+
+/// What [`audit`] found.
+pub struct Audit {
+    pub reports: Vec<CommitReport>,
+    pub cuts: Vec<Cut>,
 }
 
 pub fn run(args: &AuditArgs) -> Result<Summary> {
@@ -58,19 +78,30 @@ pub fn run(args: &AuditArgs) -> Result<Summary> {
         output::stderr(&note);
     }
     let total = history.changes.len();
-    let reports = audit(&git, history.changes, ws.config.max_file_size, |time| {
+    let found = audit(&git, history.changes, ws.config.max_file_size, |time| {
         Settings {
             levels: ws.config.levels.clone(),
             now_ms: fixed_now.unwrap_or(time * 1000),
             stale_after_ms: stale_after,
         }
     })?;
-    let summary = Summary::of(&reports.iter().map(|r| r.report.clone()).collect::<Vec<_>>());
+    if !found.cuts.is_empty() {
+        let commits: Vec<String> = found.cuts.iter().map(|c| c.commit.clone()).collect();
+        let findings = found.cuts.iter().map(|c| c.findings).sum();
+        output::stderr(&output::history::cut_note(&shown, &commits, Some(findings)));
+    }
+    let summary = Summary::of(
+        &found
+            .reports
+            .iter()
+            .map(|r| r.report.clone())
+            .collect::<Vec<_>>(),
+    );
     output::stdout(&output::history::render_audit(
         args.format,
         &shown,
         total,
-        &reports,
+        &found,
     ))
     .map_err(|e| Error::Io(format!("stdout: {e}")))?;
     Ok(summary)
@@ -103,7 +134,7 @@ pub fn audit(
     changes: Vec<Change>,
     limit: u64,
     settings_at: impl Fn(i64) -> Settings,
-) -> Result<Vec<CommitReport>> {
+) -> Result<Audit> {
     // Each blob is read once, in the order it is first needed; a version is kept only
     // until the last change that needs it.
     let mut order: Vec<(String, String)> = Vec::new();
@@ -151,12 +182,13 @@ fn check_all(
     versions_in: &std::sync::mpsc::Receiver<Result<(String, Prepared)>>,
     uses: &mut HashMap<String, usize>,
     settings_at: impl Fn(i64) -> Settings,
-) -> Result<Vec<CommitReport>> {
+) -> Result<Audit> {
     // Each version read (UTF-8 checked, scanned or parsed) once, for all its uses.
     let mut versions: HashMap<String, Prepared> = HashMap::new();
     // The keys of each version's single-file findings.
     let mut keys: HashMap<String, Vec<Key>> = HashMap::new();
     let mut out = Vec::new();
+    let mut cuts = Vec::new();
 
     for change in changes {
         let needed: Vec<String> = needed(&change).into_iter().cloned().collect();
@@ -188,6 +220,16 @@ fn check_all(
                 keys.remove(blob);
             }
         }
+        if change.cut {
+            // What came before is unknown: the findings are this version's, not this
+            // commit's (their keys, noted above, make them known to its children).
+            cuts.push(Cut {
+                commit: change.commit.id.clone(),
+                path: change.path.clone(),
+                findings: new.map_or(0, |r| r.diagnostics.len()),
+            });
+            continue;
+        }
         let Some(mut report) = new else {
             continue;
         };
@@ -199,7 +241,7 @@ fn check_all(
         }
         out.push(CommitReport { change, report });
     }
-    Ok(out)
+    Ok(Audit { reports: out, cuts })
 }
 
 /// The report of `change`'s version with only the findings new at that commit; `None` when
