@@ -297,7 +297,9 @@ pub fn usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> String {
 /// One item's timeline: every commit in which it appeared, changed or was removed, oldest
 /// first, with the author, the status after, what changed, and the receipt of `fix` commits.
 ///
-/// Follows the file through renames. Exit status: 0 shown, 1 no item with that id in the
+/// Follows the file through renames and copies as `git log --follow` does; authors as `git
+/// log` shows them (mailmap). In a shallow clone, an item already there where the history is
+/// cut is `present`, not `added`. Exit status: 0 shown, 1 no item with that id in the
 /// history, 2 could not read the history.
 #[derive(Debug, Args)]
 pub struct LogArgs {
@@ -320,12 +322,13 @@ pub struct LogArgs {
 }
 
 /// Check every version of the file in history: each commit that changed it (reachable from
-/// HEAD, following renames) with the single-file rules, and against each parent with the
+/// HEAD, following renames and copies) with the single-file rules, and against each parent with the
 /// history rules. Each finding is reported once, at the commit that introduced it, located
 /// in that commit's version.
 ///
-/// Time-based rules judge each version at its commit's time (unless --now is given).
-/// Exit status: 0 no error-severity finding, 1 at least one, 2 could not check.
+/// Time-based rules judge each version at its commit's time (unless --now is given). In a
+/// shallow clone, no finding is blamed on a commit whose parents were not fetched; a note
+/// says where the history is cut. Exit status: 0 no error-severity finding, 1 at least one, 2 could not check.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// The queue file [default: the first configured path].

@@ -386,6 +386,70 @@ impl Git {
             .filter(|p| !p.as_os_str().is_empty()))
     }
 
+    /// `HEAD`'s commit (`None` on an unborn branch) and, in a shallow clone, the commits
+    /// whose parents were not fetched (git shows them without parents), in one `git
+    /// rev-parse --is-shallow-repository --git-path shallow --verify HEAD^{commit}`; the
+    /// list is git's own, `$GIT_DIR/shallow` (or `GIT_SHALLOW_FILE`, which git reads in its
+    /// place).
+    pub fn head_and_shallow(&self) -> Result<(Option<String>, Vec<String>)> {
+        let out = run(
+            self.cmd(&[
+                "rev-parse",
+                "--is-shallow-repository",
+                "--git-path",
+                "shallow",
+                "--verify",
+                "--quiet",
+                "HEAD^{commit}",
+            ]),
+            "resolve HEAD",
+        )?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines = text.lines().map(str::trim);
+        let (shallow, path) = (lines.next() == Some("true"), lines.next());
+        let head = lines
+            .next()
+            .filter(|h| out.status.success() && !h.is_empty())
+            .map(str::to_string);
+        let mut cut = Vec::new();
+        if let (true, Some(path)) = (shallow && head.is_some(), path) {
+            // Relative to where git ran: `top` (joining an absolute path replaces it).
+            let file = match std::env::var_os("GIT_SHALLOW_FILE").filter(|v| !v.is_empty()) {
+                Some(f) if !self.isolated => self.top.join(f),
+                _ => self.top.join(path),
+            };
+            let list = std::fs::read_to_string(&file).map_err(|e| {
+                Error::Git(format!(
+                    "cannot read git's list of shallow commits {}: {e}",
+                    file.display()
+                ))
+            })?;
+            cut = list
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>();
+        }
+        Ok((head, cut))
+    }
+
+    /// Whether `git log` shows authors through the mailmap (`log.mailmap`, true unless
+    /// set otherwise, read from every config source git reads).
+    pub fn log_mailmap(&self) -> Result<bool> {
+        let out = run(
+            self.cmd(&["config", "--type=bool", "--get", "log.mailmap"]),
+            "read log.mailmap",
+        )?;
+        match out.status.code() {
+            Some(0) => Ok(String::from_utf8_lossy(&out.stdout).trim() == "true"),
+            // Not set: git's default.
+            Some(1) => Ok(true),
+            _ => Err(Error::Git(format!(
+                "git config: {}",
+                last_line(&out.stderr)
+            ))),
+        }
+    }
+
     /// `rel`'s entry in the tree of `commit` (a full object id), if any.
     pub fn tree_entry(&self, commit: &str, rel: &str) -> Result<Option<Entry>> {
         let out = self

@@ -6,11 +6,12 @@
 //! same way `git log` would read it. Three long-lived processes do the work:
 //!
 //! - `git log --topo-order` lists every commit reachable from `HEAD` (minus `--since`) with
-//!   its parents and metadata, without touching any tree;
+//!   its parents and metadata (authors through the mailmap where `git log` shows them so),
+//!   without touching any tree;
 //! - `git cat-file --batch-check` answers `<commit>:<path>` with the path's blob id in that
 //!   commit: a commit changed the file when its blob id differs from every parent's. No tree
-//!   is diffed, except `git diff-tree -M` at the few commits where the path appears, to
-//!   find the name it had before (a rename);
+//!   is diffed, except `git diff-tree --follow` at the few commits where the path appears,
+//!   to find the name it had before (a rename or a copy, as `git log --follow` finds it);
 //! - `git cat-file --batch` inflates the versions, streamed in the order they are used so
 //!   that git inflates the next one while the caller reads this one.
 
@@ -27,7 +28,7 @@ pub struct Commit {
     /// Full id (40 hex digits, 64 in a SHA-256 repository).
     pub id: String,
     pub parents: Vec<String>,
-    /// `Name <email>`.
+    /// `Name <email>`, through the mailmap when `git log` shows it so (`log.mailmap`).
     pub author: String,
     /// Author date, strict ISO 8601 (`%aI`).
     pub date: String,
@@ -76,6 +77,9 @@ pub struct Change {
     /// For a merge: the file at the parents' merge base (`git merge-base --octopus`), to
     /// tell what each side changed from what the merge decided itself.
     pub base: Option<Parent>,
+    /// The commit is where a shallow clone's history is cut: git has not fetched its
+    /// parents (`parents` is empty), so what came before this version is unknown.
+    pub cut: bool,
 }
 
 /// The commits that changed a file, oldest first (every parent before its children).
@@ -92,9 +96,11 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
             crate::text::escape(path)
         )));
     }
-    let Some(head) = git.commit_of("HEAD")? else {
+    let (head, shallow) = git.head_and_shallow()?;
+    let Some(head) = head else {
         return Ok(History::default());
     };
+    let shallow: std::collections::HashSet<String> = shallow.into_iter().collect();
     let mut args = vec![
         "log",
         "--topo-order",
@@ -102,7 +108,7 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
         "--no-show-signature",
         "--encoding=UTF-8",
         "-z",
-        "--format=%H%x00%P%x00%an <%ae>%x00%aI%x00%ct%x00%s",
+        "--format=%H%x00%P%x00%an <%ae>%x00%aN <%aE>%x00%aI%x00%ct%x00%s",
     ];
     let since_id;
     args.push(&head);
@@ -117,7 +123,20 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
         args.push(&since_id);
     }
     let out = git.checked(&args)?;
-    let commits = parse_log(&out)?;
+    let parsed = parse_log(&out)?;
+    // `%aN <%aE>` is the author through the mailmap (`.mailmap`, `mailmap.file`,
+    // `mailmap.blob`), which `git log` shows unless `log.mailmap` is false: only a history
+    // the mailmap changes needs to ask which.
+    let mailmap = parsed.iter().any(|(c, mapped)| c.author != *mapped) && git.log_mailmap()?;
+    let commits: Vec<Commit> = parsed
+        .into_iter()
+        .map(|(mut c, mapped)| {
+            if mailmap {
+                c.author = mapped;
+            }
+            c
+        })
+        .collect();
 
     // Every commit's blob at `path`, streamed through one process; parents outside the
     // walk (the `--since` boundary) too.
@@ -181,7 +200,9 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
             _ => false,
         };
         if changed {
+            let cut = commit.parents.is_empty() && shallow.contains(&commit.id);
             changes.push(Change {
+                cut,
                 commit,
                 path: name,
                 blob,
@@ -197,6 +218,12 @@ pub fn walk(git: &Git, path: &str, since: Option<&str>) -> Result<History> {
 }
 
 impl History {
+    /// The changes where a shallow clone's history is cut: the file is there, and what came
+    /// before it was not fetched.
+    pub fn cuts(&self) -> Vec<&Change> {
+        self.changes.iter().filter(|c| c.cut).collect()
+    }
+
     /// One line for each commit whose version is a symbolic link: it was read as no file.
     pub fn link_notes(&self) -> Vec<String> {
         self.changes
@@ -253,12 +280,13 @@ fn unlink(git: &Git, blobs: &mut BlobIds, changes: &mut [Change]) -> Result<()> 
     Ok(())
 }
 
-fn parse_log(out: &[u8]) -> Result<Vec<Commit>> {
+/// The commits of the walk's `git log`, each with its author through the mailmap.
+fn parse_log(out: &[u8]) -> Result<Vec<(Commit, String)>> {
     let text = String::from_utf8_lossy(out);
     let fields: Vec<&str> = text.split('\0').collect();
     let mut commits = Vec::new();
-    for record in fields.chunks(6) {
-        if record.len() < 6 {
+    for record in fields.chunks(7) {
+        if record.len() < 7 {
             // The trailing empty field after the last terminator.
             if record.iter().all(|f| f.trim().is_empty()) {
                 break;
@@ -266,14 +294,15 @@ fn parse_log(out: &[u8]) -> Result<Vec<Commit>> {
             return Err(Error::Git("git log: unexpected output".into()));
         }
         let id = record[0].trim_start_matches('\n').to_string();
-        commits.push(Commit {
+        let commit = Commit {
             id,
             parents: record[1].split_whitespace().map(str::to_string).collect(),
             author: record[2].to_string(),
-            date: record[3].to_string(),
-            time: record[4].trim().parse().unwrap_or(0),
-            subject: record[5].to_string(),
-        });
+            date: record[4].to_string(),
+            time: record[5].trim().parse().unwrap_or(0),
+            subject: record[6].to_string(),
+        };
+        commits.push((commit, record[3].to_string()));
     }
     Ok(commits)
 }
@@ -312,32 +341,32 @@ fn merge_base(git: &Git, blobs: &mut BlobIds, parents: &[Parent]) -> Result<Opti
     }))
 }
 
-/// The name the file had in `parent` when `commit` renamed it to `name`, as `git diff-tree
-/// -M` (the rename detection `git log --follow` uses) sees it.
+/// The name the file had in `parent` when `commit` renamed or copied it to `name`: `git
+/// diff-tree --follow`, the very search `git log --follow` makes where its path appears
+/// (renames and copies, from any file of the parent, `--find-copies-harder`).
 fn rename_source(git: &Git, parent: &str, commit: &str, name: &str) -> Result<Option<String>> {
     let out = git.checked(&[
         "diff-tree",
         "-r",
-        "-M",
+        "--follow",
         "--no-ext-diff",
         "--name-status",
         "-z",
         parent,
         commit,
+        "--",
+        name,
     ])?;
     let text = String::from_utf8_lossy(&out);
     let mut fields = text.split('\0');
     while let Some(status) = fields.next() {
-        if status.starts_with('R') {
+        if status.starts_with('R') || status.starts_with('C') {
             let (Some(old), Some(new)) = (fields.next(), fields.next()) else {
                 break;
             };
             if new == name {
                 return Ok(Some(old.to_string()));
             }
-        } else if status.starts_with('C') {
-            fields.next();
-            fields.next();
         } else if !status.is_empty() {
             fields.next();
         }

@@ -13,6 +13,11 @@
 //!   merge is blamed for what it decided itself (an edit of its own, or a resolution that
 //!   undoes one side's change), not for what a branch brought, which is blamed on that
 //!   branch.
+//!
+//! Where a shallow clone's history is cut (git has not fetched the commit's parents), the
+//! version's findings may be older than its commit: none is blamed on it, and they count
+//! as already there for its children, as a `--since` boundary's are. The report says where
+//! the history is cut and how many findings that leaves unattributed.
 
 use std::collections::HashMap;
 
@@ -34,6 +39,21 @@ pub(crate) type Key = (Rule, Option<String>, String, usize);
 pub struct CommitReport {
     pub change: Change,
     pub report: FileReport,
+}
+
+/// Where a shallow clone's history of the file is cut.
+pub struct Cut {
+    pub commit: String,
+    /// The file's name in that commit.
+    pub path: String,
+    /// The findings of its version, which may be older than the commit: not blamed on it.
+    pub findings: usize,
+}
+
+/// What [`audit`] found.
+pub struct Audit {
+    pub reports: Vec<CommitReport>,
+    pub cuts: Vec<Cut>,
 }
 
 pub fn run(args: &AuditArgs) -> Result<Summary> {
@@ -60,7 +80,7 @@ pub fn run(args: &AuditArgs) -> Result<Summary> {
     }
     let total = history.changes.len();
     progress.count("checking commits", total as u64);
-    let reports = audit(
+    let found = audit(
         &git,
         history.changes,
         ws.config.max_file_size,
@@ -72,12 +92,23 @@ pub fn run(args: &AuditArgs) -> Result<Summary> {
         &progress,
     )?;
     progress.clear();
-    let summary = Summary::of(&reports.iter().map(|r| r.report.clone()).collect::<Vec<_>>());
+    if !found.cuts.is_empty() {
+        let commits: Vec<String> = found.cuts.iter().map(|c| c.commit.clone()).collect();
+        let findings = found.cuts.iter().map(|c| c.findings).sum();
+        output::stderr(&output::history::cut_note(&shown, &commits, Some(findings)));
+    }
+    let summary = Summary::of(
+        &found
+            .reports
+            .iter()
+            .map(|r| r.report.clone())
+            .collect::<Vec<_>>(),
+    );
     output::stdout(&output::history::render_audit(
         args.format,
         &shown,
         total,
-        &reports,
+        &found,
     ))
     .map_err(|e| Error::Io(format!("stdout: {e}")))?;
     Ok(summary)
@@ -100,7 +131,7 @@ pub fn audit(
     limit: u64,
     settings_at: impl Fn(i64) -> Settings,
     progress: &Progress,
-) -> Result<Vec<CommitReport>> {
+) -> Result<Audit> {
     // Each blob is read once, in the order it is first needed; a version is kept only
     // until the last change that needs it.
     let mut order: Vec<(String, String)> = Vec::new();
@@ -149,12 +180,13 @@ fn check_all(
     uses: &mut HashMap<String, usize>,
     settings_at: impl Fn(i64) -> Settings,
     progress: &Progress,
-) -> Result<Vec<CommitReport>> {
+) -> Result<Audit> {
     // Each version read (UTF-8 checked, scanned or parsed) once, for all its uses.
     let mut versions: HashMap<String, Prepared> = HashMap::new();
     // The keys of each version's single-file findings.
     let mut keys: HashMap<String, Vec<Key>> = HashMap::new();
     let mut out = Vec::new();
+    let mut cuts = Vec::new();
 
     for change in changes {
         progress.step();
@@ -187,6 +219,16 @@ fn check_all(
                 keys.remove(blob);
             }
         }
+        if change.cut {
+            // What came before is unknown: the findings are this version's, not this
+            // commit's (their keys, noted above, make them known to its children).
+            cuts.push(Cut {
+                commit: change.commit.id.clone(),
+                path: change.path.clone(),
+                findings: new.map_or(0, |r| r.diagnostics.len()),
+            });
+            continue;
+        }
         let Some(mut report) = new else {
             continue;
         };
@@ -198,7 +240,7 @@ fn check_all(
         }
         out.push(CommitReport { change, report });
     }
-    Ok(out)
+    Ok(Audit { reports: out, cuts })
 }
 
 /// The report of `change`'s version with only the findings new at that commit; `None` when

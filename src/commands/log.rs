@@ -26,6 +26,8 @@ pub struct Timeline {
     pub id: String,
     pub path: String,
     pub events: Vec<Event>,
+    /// Where a shallow clone's history of the file is cut: commit, the file's name there.
+    pub cuts: Vec<(String, String)>,
 }
 
 /// What happened to the item in one commit.
@@ -45,6 +47,8 @@ pub struct Event {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Added,
+    /// Already there where a shallow clone's history is cut: when it was added is unknown.
+    Present,
     Changed,
     Removed,
 }
@@ -53,6 +57,7 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Added => "added",
+            Kind::Present => "present",
             Kind::Changed => "changed",
             Kind::Removed => "removed",
         }
@@ -103,6 +108,15 @@ pub fn run(args: &LogArgs) -> Result<bool> {
     for note in history.link_notes() {
         output::stderr(&note);
     }
+    let cuts: Vec<(String, String)> = history
+        .cuts()
+        .iter()
+        .map(|c| (c.commit.id.clone(), c.path.clone()))
+        .collect();
+    if !cuts.is_empty() {
+        let commits: Vec<String> = cuts.iter().map(|(c, _)| c.clone()).collect();
+        output::stderr(&output::history::cut_note(&shown, &commits, None));
+    }
     progress.count("reading versions", history.changes.len() as u64);
     let mut events = timeline(
         &git,
@@ -132,6 +146,7 @@ pub fn run(args: &LogArgs) -> Result<bool> {
         id: args.id.clone(),
         path: shown,
         events,
+        cuts,
     };
     output::stdout(&output::history::render_log(args.format, &t))
         .map_err(|e| Error::Io(format!("stdout: {e}")))?;
@@ -250,6 +265,9 @@ fn timeline(
             continue;
         };
         let (kind, changes) = match (&before, &state) {
+            // No parent because git has none to show: the history starts here, the item
+            // did not.
+            (State::Absent, _) if change.cut => (Kind::Present, Vec::new()),
             (State::Absent, _) => (Kind::Added, Vec::new()),
             (_, State::Absent) => (Kind::Removed, Vec::new()),
             (State::Present(old), State::Present(new)) => (Kind::Changed, field_changes(old, new)),

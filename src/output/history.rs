@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::commands::audit::CommitReport;
+use crate::commands::audit::Audit;
 use crate::commands::log::{Kind, Timeline};
 use crate::history::Commit;
 use crate::lint::FileReport;
@@ -21,11 +21,71 @@ fn commit_header(c: &Commit) -> String {
     )
 }
 
+/// The one line that says where a shallow clone's history of `path` is cut, and (for
+/// `audit`) how many findings of the versions there are blamed on no commit.
+pub fn cut_note(path: &str, commits: &[String], findings: Option<usize>) -> String {
+    let at: Vec<&str> = commits.iter().map(|c| crate::history::short(c)).collect();
+    let unblamed = match findings {
+        Some(0) | None => String::new(),
+        Some(n) => format!(
+            "; {n} {} already there {} blamed on no commit",
+            if n == 1 { "finding" } else { "findings" },
+            if n == 1 { "is" } else { "are" }
+        ),
+    };
+    format!(
+        "runqlint: note: the history of {} is cut at {} (shallow clone: the commits before {} were not fetched){unblamed}; `git fetch --unshallow` fetches the rest",
+        escape(path),
+        escape(&at.join(", ")),
+        if at.len() == 1 { "it" } else { "them" },
+    )
+}
+
+/// The commits where the history is cut, for the JSON formats: `{"commit", "path"}`, and
+/// for `audit` `"findings"`, the number of findings there blamed on no commit.
+fn cuts_json(audit: &Audit) -> Value {
+    audit
+        .cuts
+        .iter()
+        .map(|c| json!({"commit": c.commit, "path": c.path, "findings": c.findings}))
+        .collect()
+}
+
 /// `audit`: the new findings of each commit, in the format asked for.
-pub fn render_audit(format: Format, path: &str, total: usize, reports: &[CommitReport]) -> String {
+pub fn render_audit(format: Format, path: &str, total: usize, audit: &Audit) -> String {
+    let reports = &audit.reports;
     let files: Vec<FileReport> = reports.iter().map(|r| r.report.clone()).collect();
-    if format != Format::Human {
-        return super::render(format, &files);
+    match format {
+        Format::Human => {}
+        Format::Json if !audit.cuts.is_empty() => {
+            let mut v = super::json::value(&files);
+            v["historyCut"] = cuts_json(audit);
+            return super::json::finish(&v);
+        }
+        Format::Sarif if !audit.cuts.is_empty() => {
+            // A condition of the run, not a result: a notification of its invocation.
+            let mut v = super::sarif::document(&files);
+            let note = cut_note(
+                path,
+                &audit
+                    .cuts
+                    .iter()
+                    .map(|c| c.commit.clone())
+                    .collect::<Vec<_>>(),
+                Some(audit.cuts.iter().map(|c| c.findings).sum()),
+            );
+            let text = note.strip_prefix("runqlint: note: ").unwrap_or(&note);
+            v["runs"][0]["invocations"] = json!([{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": [{
+                    "level": "note",
+                    "message": {"text": text},
+                    "properties": {"historyCut": cuts_json(audit)},
+                }],
+            }]);
+            return super::sarif::finish(&v);
+        }
+        _ => return super::render(format, &files),
     }
     let style = super::human::Style::detect();
     let mut out = String::new();
@@ -81,17 +141,20 @@ fn log_json(t: &Timeline) -> String {
             })
         })
         .collect();
-    let mut text = crate::text::json_safe(
-        json!({
-            "version": 1,
-            "id": t.id,
-            "path": t.path,
-            "events": events,
-        })
-        .to_string(),
-    );
-    text.push('\n');
-    text
+    let mut v = json!({
+        "version": 1,
+        "id": t.id,
+        "path": t.path,
+        "events": events,
+    });
+    if !t.cuts.is_empty() {
+        v["historyCut"] = t
+            .cuts
+            .iter()
+            .map(|(commit, path)| json!({"commit": commit, "path": path}))
+            .collect();
+    }
+    super::json::finish(&v)
 }
 
 /// A value for one line: compact JSON, unsafe characters escaped, long values cut.
@@ -145,6 +208,11 @@ fn log_human(t: &Timeline) -> String {
         out.push('\n');
         let what = match e.kind {
             Kind::Added => format!("added as {}", status_text(&e.status)),
+            Kind::Present => format!(
+                "present as {} when the history starts (shallow clone: history before {} not fetched)",
+                status_text(&e.status),
+                e.commit.short()
+            ),
             Kind::Removed => format!("removed (was {})", status_text(&e.previous_status)),
             Kind::Changed if e.status != e.previous_status => format!(
                 "status {} → {}",

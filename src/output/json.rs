@@ -6,6 +6,11 @@ use crate::lint::FileReport;
 use crate::rules::Side;
 
 pub fn render(reports: &[FileReport]) -> String {
+    finish(&value(reports))
+}
+
+/// The report as a value, for a command that adds members of its own (`audit`).
+pub fn value(reports: &[FileReport]) -> Value {
     let diagnostics: Vec<Value> = reports
         .iter()
         .flat_map(|r| &r.diagnostics)
@@ -36,14 +41,16 @@ pub fn render(reports: &[FileReport]) -> String {
         })
         .collect();
     let s = super::Summary::of(reports);
-    let mut text = crate::text::json_safe(
-        json!({
-            "version": 1,
-            "diagnostics": diagnostics,
-            "summary": {"errors": s.errors, "warnings": s.warnings},
-        })
-        .to_string(),
-    );
+    json!({
+        "version": 1,
+        "diagnostics": diagnostics,
+        "summary": {"errors": s.errors, "warnings": s.warnings},
+    })
+}
+
+/// A value as the output's text: one line, unsafe characters escaped.
+pub fn finish(v: &Value) -> String {
+    let mut text = crate::text::json_safe(v.to_string());
     text.push('\n');
     text
 }

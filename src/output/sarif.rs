@@ -6,6 +6,11 @@ use crate::lint::{Diagnostic, FileReport, Severity};
 use crate::rules::{Level, Rule, Side};
 
 pub fn render(reports: &[FileReport]) -> String {
+    finish(&document(reports))
+}
+
+/// The SARIF log as a value, for a command that adds to it (`audit`).
+pub fn document(reports: &[FileReport]) -> Value {
     let rules: Vec<Value> = Rule::ALL
         .iter()
         .map(|r| {
@@ -34,8 +39,7 @@ pub fn render(reports: &[FileReport]) -> String {
             result(d, &fingerprint(&key, *n))
         })
         .collect();
-    let mut text = crate::text::json_safe(
-        serde_json::to_string_pretty(&json!({
+    json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
             "runs": [{
@@ -48,9 +52,13 @@ pub fn render(reports: &[FileReport]) -> String {
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }],
-        }))
-        .expect("JSON values serialize"),
-    );
+    })
+}
+
+/// A SARIF log's text: pretty-printed, unsafe characters escaped.
+pub fn finish(v: &Value) -> String {
+    let mut text =
+        crate::text::json_safe(serde_json::to_string_pretty(v).expect("JSON values serialize"));
     text.push('\n');
     text
 }

@@ -695,8 +695,10 @@ fn a_fix_commit_shows_its_receipt() {
 
 #[test]
 fn a_version_that_is_a_symbolic_link_is_read_as_no_file() {
-    let mut h = History::new();
     for dir in ["", "sub/"] {
+        // A repository each: in one, `git log --follow` would follow sub/'s first version
+        // back to the top one as a copy.
+        let mut h = History::new();
         let path = format!("{dir}{Q}");
         let c1 = h.commit_queue(&path, vec![queued("a"), finished("t", "done", 1, 2)], "add");
         // The queue becomes a link to a valid queue elsewhere; git records the link.
@@ -753,4 +755,305 @@ fn a_version_over_the_size_limit_stops_log_and_audit_with_one_line() {
             run.stderr
         );
     }
+}
+
+/// The `Author:` line `git log` prints for `commit` in `dir`, as it prints it (its own
+/// layout, its own mailmap decision).
+fn git_log_author(repo: &Repo, dir: &std::path::Path, commit: &str) -> String {
+    let out = repo
+        .git_cmd(&["log", "-1", "--no-color", commit])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("Author: "))
+        .expect("git log prints an author")
+        .to_string()
+}
+
+#[test]
+fn a_shallow_clone_says_where_its_history_is_cut() {
+    let mut h = History::new();
+    let dup = || vec![queued("d"), queued("d")];
+    let with = |a: Value, b: Value| {
+        let mut v = vec![a, b];
+        v.extend(dup());
+        v
+    };
+    // duplicate-id from the start; b done, then queued again at c3 (a history finding);
+    // e deleted at c4.
+    let c1 = h.commit(with(queued("a"), finished("b", "done", 1, 2)), "add");
+    let c2 = h.commit(
+        with(running("a", 2), finished("b", "done", 1, 2)),
+        "start a",
+    );
+    let mut items = with(running("a", 2), queued("b"));
+    items.push(queued("e"));
+    let c3 = h.commit(items, "b queued again, add e");
+    let c4 = h.commit(
+        with(finished("a", "done", 2, 4), queued("b")),
+        "a done, drop e",
+    );
+
+    let full = h.blamed(&[]);
+    assert_eq!(
+        full,
+        vec![
+            (
+                "duplicate-id".to_string(),
+                c1.clone(),
+                Some("d".to_string())
+            ),
+            (
+                "terminal-status-changed".to_string(),
+                c3.clone(),
+                Some("b".to_string())
+            ),
+            (
+                "item-deleted".to_string(),
+                c4.clone(),
+                Some("e".to_string())
+            ),
+        ]
+    );
+
+    // Two commits deep: git has c4 and c3, and shows c3 without its parent.
+    let clone = h.repo.scratch().join("shallow");
+    let url = format!("file://{}", h.repo.root.display());
+    h.repo
+        .git(&["clone", "-q", "--depth", "2", &url, clone.to_str().unwrap()]);
+    let in_clone = |args: &[&str]| {
+        let out = h.repo.git_cmd(args).current_dir(&clone).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(
+        in_clone(&["rev-parse", "--is-shallow-repository"]),
+        "true\n"
+    );
+    let shallow = std::fs::read_to_string(clone.join(".git/shallow")).unwrap();
+    assert_eq!(shallow.trim(), c3, "git cut the history at c3");
+    assert_eq!(
+        in_clone(&["log", "--format=%H %P", "--", Q]),
+        format!("{c4} {c3}\n{c3} \n"),
+        "git shows c3 as a commit without parents"
+    );
+
+    let note = |extra: &str| {
+        format!(
+            "runqlint: note: the history of {Q} is cut at {} (shallow clone: the commits before it were not fetched){extra}; `git fetch --unshallow` fetches the rest\n",
+            &c3[..12]
+        )
+    };
+    // log: a is already there at the cut, not "added" there.
+    let run = h.repo.run_in(&clone, &["log", "a", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr, note(""));
+    let log = run.json();
+    assert_eq!(
+        events(&log),
+        vec![
+            (c3.clone(), "present".into(), Value::Null, s("running")),
+            (c4.clone(), "changed".into(), s("running"), s("done")),
+        ]
+    );
+    assert_eq!(log["historyCut"], json!([{"commit": c3, "path": Q}]));
+    let human = h.repo.run_in(&clone, &["log", "a"]);
+    assert!(
+        human.stdout.contains(&format!(
+            "  present as running when the history starts (shallow clone: history before {} not fetched)\n",
+            &c3[..12]
+        )),
+        "{}",
+        human.stdout
+    );
+    assert!(!human.stdout.contains("added"), "{}", human.stdout);
+    // Even an item the cut commit itself added is only known to be there: git cannot say
+    // whether c3 added it.
+    let e = h.repo.run_in(&clone, &["log", "e", "--format", "json"]);
+    assert_eq!(e.code, 0, "{}", e.stderr);
+    assert_eq!(
+        events(&e.json()),
+        vec![
+            (c3.clone(), "present".into(), Value::Null, s("queued")),
+            (c4.clone(), "removed".into(), s("queued"), Value::Null),
+        ]
+    );
+
+    // audit: nothing is blamed on c3, whose parent git does not have; c4 is judged.
+    let run = h.repo.run_in(&clone, &["audit", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let findings_at_cut = 1;
+    assert_eq!(
+        run.stderr,
+        note("; 1 finding already there is blamed on no commit")
+    );
+    let v = run.json();
+    let blamed: Vec<(&str, &str)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["rule"].as_str().unwrap(), d["commit"].as_str().unwrap()))
+        .collect();
+    assert_eq!(blamed, vec![("item-deleted", c4.as_str())]);
+    assert_eq!(v["version"], 1);
+    assert_eq!(
+        v["historyCut"],
+        json!([{"commit": c3, "path": Q, "findings": findings_at_cut}])
+    );
+    let sarif = h.repo.run_in(&clone, &["audit", "--format", "sarif"]);
+    let sarif: Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let notes = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+    assert_eq!(notes[0]["level"], "note");
+    assert_eq!(
+        notes[0]["properties"]["historyCut"],
+        json!([{"commit": c3, "path": Q, "findings": findings_at_cut}])
+    );
+    assert!(notes[0]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("the history of run_queue.json is cut at "));
+    // Nothing before the cut was blamed anywhere, in any format.
+    let human = h.repo.run_in(&clone, &["audit"]);
+    assert!(!human.stdout.contains(&c3), "{}", human.stdout);
+
+    // The command the note names completes the history: the same answers as the origin.
+    in_clone(&["fetch", "-q", "--unshallow"]);
+    let run = h.repo.run_in(&clone, &["audit", "--format", "json"]);
+    assert_eq!(run.stderr, "");
+    assert_eq!(run.json().get("historyCut"), None);
+    let log = h
+        .repo
+        .run_in(&clone, &["log", "a", "--format", "json"])
+        .json();
+    assert_eq!(
+        events(&log)[0],
+        (c1, "added".into(), Value::Null, s("queued"))
+    );
+    assert_eq!(events(&log)[1].0, c2);
+    assert_eq!(log.get("historyCut"), None);
+}
+
+#[test]
+fn a_copy_is_followed_as_git_log_follow_follows_it() {
+    let mut h = History::new();
+    let main = "queues/main.json";
+    let c1 = h.commit_queue(main, vec![queued("a"), queued("d"), queued("d")], "add");
+    let c2 = h.commit_queue(
+        main,
+        vec![running("a", 2), queued("d"), queued("d")],
+        "start a",
+    );
+    // The queue is copied, byte for byte, to its new place; the original stays.
+    std::fs::copy(h.repo.root.join(main), h.repo.root.join(Q)).unwrap();
+    h.repo.git(&["add", Q]);
+    let c3 = h.git_at(&["commit", "-q", "--no-verify", "-m", "copy the queue"]);
+    let c4 = h.commit(
+        vec![finished("a", "done", 2, 4), queued("d"), queued("d")],
+        "a done",
+    );
+
+    // What git says: `--follow` follows the copy back into queues/main.json.
+    let follow = h
+        .repo
+        .git(&["log", "--follow", "--format=%H", "--name-status", "--", Q]);
+    assert!(
+        follow.contains(&format!("C100\t{main}\t{Q}")),
+        "git sees a copy: {follow}"
+    );
+    let commits: Vec<&str> = follow.lines().filter(|l| l.len() == 40).collect();
+    assert_eq!(commits, vec![&c4, &c3, &c2, &c1]);
+
+    let log = h.log_json("a", &[]);
+    assert_eq!(
+        events(&log),
+        vec![
+            (c1.clone(), "added".into(), Value::Null, s("queued")),
+            (c2.clone(), "changed".into(), s("queued"), s("running")),
+            (c4.clone(), "changed".into(), s("running"), s("done")),
+        ]
+    );
+    assert_eq!(log["events"][0]["path"], main);
+    assert_eq!(log["events"][2]["path"], Q);
+    // The copy brought nothing new: the duplicate is blamed where it began.
+    assert_eq!(
+        h.blamed(&[]),
+        vec![("duplicate-id".to_string(), c1, Some("d".to_string()))]
+    );
+    let _ = c3;
+}
+
+#[test]
+fn authors_are_shown_through_the_mailmap_as_git_log_shows_them() {
+    let mut h = History::new();
+    let c1 = h.commit(vec![queued("a")], "add");
+    let c2 = h.commit(vec![running("a", 2)], "start a");
+    let c3 = h.commit(vec![finished("a", "done", 2, 3)], "a done");
+    let root = h.repo.root.clone();
+    let authors = |h: &History| -> Vec<String> {
+        let json = h.log_json("a", &[]);
+        let from_json: Vec<String> = json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("Author: {}", e["author"].as_str().unwrap()))
+            .collect();
+        let human = h.log(&["a"]);
+        assert_eq!(human.code, 0, "{}", human.stderr);
+        let from_human: Vec<String> = human
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("Author: "))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(from_human, from_json);
+        from_json
+    };
+    let git_says = |h: &History| -> Vec<String> {
+        [&c1, &c2, &c3]
+            .iter()
+            .map(|c| git_log_author(&h.repo, &root, c))
+            .collect()
+    };
+    let mapped = "Author: Queue Owner <owner@example.invalid>".to_string();
+    let raw = "Author: Runq Tester <tester@example.invalid>".to_string();
+
+    // `.mailmap` in the working tree, which `git log` applies by default.
+    h.repo.write(
+        ".mailmap",
+        "Queue Owner <owner@example.invalid> Runq Tester <tester@example.invalid>\n",
+    );
+    assert_eq!(git_says(&h), vec![mapped.clone(); 3]);
+    assert_eq!(authors(&h), git_says(&h));
+    // audit's commit headers too.
+    h.commit(vec![queued("a")], "a queued again");
+    let audit = h.audit(&[]);
+    assert!(
+        audit.stdout.contains(&format!("{mapped}\n")),
+        "{}",
+        audit.stdout
+    );
+    assert!(!audit.stdout.contains(&raw), "{}", audit.stdout);
+
+    // `log.mailmap = false`: git log shows the recorded author, and so does runqlint.
+    h.repo.git(&["config", "log.mailmap", "false"]);
+    assert_eq!(git_says(&h), vec![raw.clone(); 3]);
+    assert_eq!(authors(&h)[..3], git_says(&h)[..]);
+    h.repo.git(&["config", "--unset", "log.mailmap"]);
+
+    // `mailmap.file`, outside the working tree.
+    std::fs::remove_file(root.join(".mailmap")).unwrap();
+    let file = h.repo.home().join("people.mailmap");
+    std::fs::write(
+        &file,
+        "Ops Team <ops@example.invalid> <tester@example.invalid>\n",
+    )
+    .unwrap();
+    h.repo
+        .git(&["config", "mailmap.file", file.to_str().unwrap()]);
+    let ops = "Author: Ops Team <ops@example.invalid>".to_string();
+    assert_eq!(git_says(&h), vec![ops.clone(); 3]);
+    assert_eq!(authors(&h)[..3], git_says(&h)[..]);
 }
