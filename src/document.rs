@@ -913,6 +913,59 @@ mod tests {
         assert!(crate::scan::scan(&ok).is_some());
     }
 
+    /// Line and column the slow way: one plus the newlines before the offset, one plus the
+    /// characters since the last of them (an offset inside a character is that character).
+    fn counted(text: &str, offset: usize) -> (usize, usize) {
+        let mut cut = offset.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let before = &text[..cut];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap().chars().count() + 1;
+        (line, column)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(23),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Random text, on one line or many (LF, CRLF, lone CR, tabs, characters of one to
+        /// four bytes), and many offsets (repeated, unordered, inside characters, past the
+        /// end): the sweep gives what counting each offset from the start gives.
+        #[test]
+        fn line_cols_agree_with_counting_on_random_text(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "\n", "\r\n", "\r", "\t", " ", "a", "{\"id\":", "é", "週", "😀", "\u{1b}", "\u{202e}",
+                ]),
+                0..300,
+            ),
+            one_line in proptest::prelude::any::<bool>(),
+            picks in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 1..120),
+        ) {
+            let text: String = pieces
+                .iter()
+                .filter(|p| !(one_line && p.contains('\n')))
+                .copied()
+                .collect();
+            let offsets: Vec<usize> = picks.iter().map(|i| i.index(text.len() + 3)).collect();
+            let lines = LineCols::new(&text, offsets.iter().copied());
+            for &offset in &offsets {
+                let expected = counted(&text, offset);
+                proptest::prop_assert_eq!(lines.get(&text, offset), expected, "{} in {:?}", offset, text);
+                proptest::prop_assert_eq!(line_col(&text, offset), expected);
+            }
+            if one_line {
+                proptest::prop_assert!(offsets.iter().all(|&o| lines.get(&text, o).0 == 1));
+            }
+        }
+    }
+
     #[test]
     fn line_and_column_agree_with_counting_by_hand() {
         let text = "{\"items\": [\n  {\"id\": \"週報\", \"status\": \"queued\"}\r\n]}\n";

@@ -653,6 +653,59 @@ mod tests {
         }
     }
 
+    /// Whether the lines around `offset` are short, as it was computed before: from the
+    /// whole lines, found from the start of the text.
+    fn whole_lines_fit(text: &str, offset: usize, max: usize) -> bool {
+        let offset = offset.min(text.len());
+        let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let before = text[..start.saturating_sub(1)]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        let after = text[(end + 1).min(text.len())..]
+            .find('\n')
+            .map_or(text.len(), |i| end + 1 + i);
+        text[before..after].lines().all(|line| line.len() <= max)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(23),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Lines of every length around the limit (LF, CRLF, a lone or final CR, non-ASCII
+        /// text), one line or many: looking only `max + 2` bytes each way answers what
+        /// reading the whole lines does.
+        #[test]
+        fn short_lines_are_told_as_from_the_whole_lines(
+            lines in proptest::collection::vec((0usize..16, 0usize..4, 0usize..3), 0..8),
+            max in 0usize..10,
+            picks in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 1..40),
+        ) {
+            let mut text = String::new();
+            for &(len, kind, eol) in &lines {
+                for i in 0..len {
+                    text.push_str(["a", "é", "\r", "😀"][(i * (kind + 1)) % 4]);
+                }
+                text.push_str(["\n", "\r\n", ""][eol]);
+            }
+            for pick in &picks {
+                let mut at = pick.index(text.len() + 2);
+                while at < text.len() && !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                proptest::prop_assert_eq!(
+                    lines_around_fit(&text, at, max),
+                    whole_lines_fit(&text, at, max),
+                    "{} ≤ {} in {:?}", at, max, text
+                );
+            }
+        }
+    }
+
     #[test]
     fn line_breaks_count_as_miette_counts_them() {
         for text in ["", "a\nb", "a\r\nb\rc\n\r", "\r\r\n\n\r", "x\r"] {
