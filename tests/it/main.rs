@@ -15,5 +15,6 @@ mod lint;
 mod merge;
 mod messages;
 mod openclaw;
+mod positions;
 mod props;
 mod robust;
