@@ -323,18 +323,44 @@ fn label_for(d: &Diagnostic) -> String {
     }
 }
 
-/// The line holding `offset` and one line of context on each side.
-fn lines_around(text: &str, offset: usize) -> impl Iterator<Item = &str> {
-    let offset = offset.min(text.len());
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let before = text[..start.saturating_sub(1)]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let after = text[(end + 1).min(text.len())..]
-        .find('\n')
-        .map_or(text.len(), |i| end + 1 + i);
-    text[before..after].lines()
+/// Whether the line holding `offset` and the line on each side of it (as `str::lines` gives
+/// them: without their `\n` or `\r\n`) are each at most `max` bytes long. Each line end is
+/// looked for within `max + 2` bytes (a longer line is too long whatever it ends with), so
+/// the answer for a finding on a 30 MB line costs what it costs on a short one.
+fn lines_around_fit(text: &str, offset: usize, max: usize) -> bool {
+    let b = text.as_bytes();
+    let offset = offset.min(b.len());
+    let reach = max + 2;
+    // The start of the line that ends just before `end` (`None`: longer than `reach`).
+    let start_before = |end: usize| {
+        let lo = end.saturating_sub(reach);
+        match memchr::memrchr(b'\n', &b[lo..end]) {
+            Some(i) => Some(lo + i + 1),
+            None => (lo == 0).then_some(0),
+        }
+    };
+    // Where the line holding `from` ends (its `\n`, or the end of the text).
+    let end_after = |from: usize| {
+        let hi = (from + reach).min(b.len());
+        match memchr::memchr(b'\n', &b[from..hi]) {
+            Some(i) => Some(from + i),
+            None => (hi == b.len()).then_some(hi),
+        }
+    };
+    let Some(start) = start_before(offset) else {
+        return false;
+    };
+    let before = if start == 0 {
+        Some(0)
+    } else {
+        start_before(start - 1)
+    };
+    let end = end_after(offset);
+    let after = end.and_then(|end| end_after((end + 1).min(b.len())));
+    match (before, after) {
+        (Some(before), Some(after)) => text[before..after].lines().all(|line| line.len() <= max),
+        _ => false,
+    }
 }
 
 /// Characters an excerpt shows on each side of the location.
@@ -345,15 +371,26 @@ const EXCERPT_CHARS: usize = 60;
 /// and neutralizing keeps every byte offset and never makes fewer characters, so the
 /// excerpt of a 20 MB line costs what the excerpt of a short one does.
 fn excerpt(name: &str, text: &str, loc: &Location) -> String {
+    let b = text.as_bytes();
     let start = loc.span.start.min(text.len());
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let reach = 4 * EXCERPT_CHARS + 4;
-    let mut from = start.saturating_sub(reach).max(line_start);
+    // The line's start and end are looked for only as far as the excerpt reads: `None`
+    // when they are farther (a long line goes on beyond what is shown).
+    let lo = start.saturating_sub(reach);
+    let line_start = match memchr::memrchr(b'\n', &b[lo..start]) {
+        Some(i) => Some(lo + i + 1),
+        None => (lo == 0).then_some(0),
+    };
+    let hi = (start + reach).min(text.len());
+    let line_end = match memchr::memchr(b'\n', &b[start..hi]) {
+        Some(i) => Some(start + i),
+        None => (hi == text.len()).then_some(hi),
+    };
+    let mut from = line_start.unwrap_or(lo);
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    let mut to = (start + reach).min(line_end);
+    let mut to = line_end.unwrap_or(hi);
     while !text.is_char_boundary(to) {
         to -= 1;
     }
@@ -366,8 +403,8 @@ fn excerpt(name: &str, text: &str, loc: &Location) -> String {
         .take(EXCERPT_CHARS)
         .collect();
     // More characters before than shown: some were not read at all, or were not kept.
-    let cut_before = from > line_start || before.chars().count() < chars.len();
-    let cut_after = after.len() < line_end - start;
+    let cut_before = line_start.is_none() || before.chars().count() < chars.len();
+    let cut_after = line_end.is_none_or(|end| after.len() < end - start);
     excerpt_lines(name, loc, (cut_before, &before), (&after, cut_after))
 }
 
@@ -441,8 +478,7 @@ pub fn render_diagnostics(reports: &[FileReport], style: Style) -> String {
         };
         let readable = |d: &Diagnostic| {
             report.version(d.location.side).is_some_and(|v| {
-                lines_around(&v.text, d.location.span.start)
-                    .all(|line| line.len() <= MAX_SNIPPET_LINE)
+                lines_around_fit(&v.text, d.location.span.start, MAX_SNIPPET_LINE)
                     && d.location.span.len() <= MAX_SNIPPET_LINE
             })
         };
@@ -631,6 +667,59 @@ mod tests {
                         "n={n} k={k} at={at}"
                     );
                 }
+            }
+        }
+    }
+
+    /// Whether the lines around `offset` are short, as it was computed before: from the
+    /// whole lines, found from the start of the text.
+    fn whole_lines_fit(text: &str, offset: usize, max: usize) -> bool {
+        let offset = offset.min(text.len());
+        let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let before = text[..start.saturating_sub(1)]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        let after = text[(end + 1).min(text.len())..]
+            .find('\n')
+            .map_or(text.len(), |i| end + 1 + i);
+        text[before..after].lines().all(|line| line.len() <= max)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(23),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Lines of every length around the limit (LF, CRLF, a lone or final CR, non-ASCII
+        /// text), one line or many: looking only `max + 2` bytes each way answers what
+        /// reading the whole lines does.
+        #[test]
+        fn short_lines_are_told_as_from_the_whole_lines(
+            lines in proptest::collection::vec((0usize..16, 0usize..4, 0usize..3), 0..8),
+            max in 0usize..10,
+            picks in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 1..40),
+        ) {
+            let mut text = String::new();
+            for &(len, kind, eol) in &lines {
+                for i in 0..len {
+                    text.push_str(["a", "é", "\r", "😀"][(i * (kind + 1)) % 4]);
+                }
+                text.push_str(["\n", "\r\n", ""][eol]);
+            }
+            for pick in &picks {
+                let mut at = pick.index(text.len() + 2);
+                while at < text.len() && !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                proptest::prop_assert_eq!(
+                    lines_around_fit(&text, at, max),
+                    whole_lines_fit(&text, at, max),
+                    "{} ≤ {} in {:?}", at, max, text
+                );
             }
         }
     }

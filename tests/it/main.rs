@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per area. Every test drives the real
 //! `runqlint` binary against real temporary git repositories, except `lint`, which gives
-//! the rules' fixtures straight to `runqlint::lint::lint` (no git needed there).
+//! the rules' fixtures straight to `runqlint::lint::lint` (no git needed there), and the
+//! property tests of `props` and `positions`, which give it generated queues.
 
 mod support;
 
@@ -15,6 +16,7 @@ mod lint;
 mod merge;
 mod messages;
 mod openclaw;
+mod positions;
 mod props;
 mod robust;
 mod terminal;
