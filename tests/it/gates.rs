@@ -418,9 +418,9 @@ fn hooks_repo(repo: &Repo) -> (PathBuf, String) {
     (dir, sha)
 }
 
-/// `FRAMEWORK ARGS` (pre-commit or prek) in `repo`, with runqlint on PATH.
-fn framework(name: &str, repo: &Repo, args: &[&str]) -> Run {
-    let mut cmd = Command::new(tool(name));
+/// `FRAMEWORK ARGS` (pre-commit or prek, at `program`) in `repo`, with runqlint on PATH.
+fn framework(program: &Path, repo: &Repo, args: &[&str]) -> Run {
+    let mut cmd = Command::new(program);
     cmd.args(args).current_dir(&repo.root);
     isolate(&mut cmd, repo.home());
     cmd.env("PATH", path_with_runqlint())
@@ -444,7 +444,8 @@ fn prek_runs_the_system_hook_on_staged_queue_files() {
 }
 
 fn framework_runs_the_system_hook(name: &str) {
-    let pre_commit = |repo: &Repo, args: &[&str]| framework(name, repo, args);
+    let Some(program) = tool(name) else { return };
+    let pre_commit = |repo: &Repo, args: &[&str]| framework(&program, repo, args);
     let repo = Repo::new();
     let (hooks, sha) = hooks_repo(&repo);
     repo.write(
@@ -512,36 +513,59 @@ fn framework_runs_the_system_hook(name: &str) {
 }
 
 #[test]
-fn pre_commit_hooks_manifest_is_valid_and_declares_both_hooks() {
+fn pre_commit_hooks_manifest_is_valid_and_declares_the_three_hooks() {
+    let text = std::fs::read_to_string(manifest_dir().join(".pre-commit-hooks.yaml")).unwrap();
+    // Each hook's block, from its `- id:` line to the next.
+    let hooks: Vec<&str> = text
+        .split("\n- id: ")
+        .skip(1)
+        .map(|h| h.split("\n\n").next().unwrap())
+        .collect();
+    let hook = |id: &str| {
+        *hooks
+            .iter()
+            .find(|h| h.starts_with(&format!("{id}\n")))
+            .unwrap_or_else(|| panic!("no hook {id:?} in .pre-commit-hooks.yaml"))
+    };
+    // `runqlint` installs the prebuilt wheel (compiles nothing), `runqlint-src` builds it,
+    // `runqlint-system` runs the one on PATH.
+    for (id, language) in [
+        ("runqlint", "python"),
+        ("runqlint-src", "rust"),
+        ("runqlint-system", "system"),
+    ] {
+        let h = hook(id);
+        for needle in [
+            format!("\n  language: {language}\n"),
+            "\n  entry: runqlint check --staged\n".to_string(),
+            "\n  files: (^|/)run_queue\\.json$\n".to_string(),
+            "\n  pass_filenames: true\n".to_string(),
+        ] {
+            assert!(h.contains(&needle), "{needle:?} not in hook {id}:\n{h}");
+        }
+    }
+    assert_eq!(hooks.len(), 3, "{hooks:?}");
+
+    let Some(pre_commit) = tool("pre-commit") else {
+        return;
+    };
     let run = run_cmd({
-        let mut c = Command::new(tool("pre-commit"));
+        let mut c = Command::new(pre_commit);
         c.arg("validate-manifest")
             .arg(manifest_dir().join(".pre-commit-hooks.yaml"));
         c
     });
     assert_eq!(run.code, 0, "{run:?}");
-    let text = std::fs::read_to_string(manifest_dir().join(".pre-commit-hooks.yaml")).unwrap();
-    for needle in [
-        "- id: runqlint\n",
-        "- id: runqlint-system\n",
-        "language: rust\n",
-        "language: system\n",
-        "entry: runqlint check --staged\n",
-        "files: (^|/)run_queue\\.json$\n",
-        "pass_filenames: true\n",
-    ] {
-        assert!(
-            text.contains(needle),
-            "{needle:?} not in .pre-commit-hooks.yaml"
-        );
-    }
 }
 
 // ---------------------------------------------------------------------------------------
 // Workflows and the action, checked by the tools GitHub users rely on
 
 fn check_jsonschema(schema: &str, files: &[&str]) {
-    let mut cmd = Command::new(tool("check-jsonschema"));
+    let Some(check_jsonschema) = tool("check-jsonschema") else {
+        return;
+    };
+    let mut cmd = Command::new(check_jsonschema);
     cmd.arg("--builtin-schema")
         .arg(schema)
         .args(files)
@@ -550,8 +574,9 @@ fn check_jsonschema(schema: &str, files: &[&str]) {
     assert_eq!(run.code, 0, "check-jsonschema {schema} {files:?}: {run:?}");
 }
 
-const WORKFLOWS: [&str; 2] = [
+const WORKFLOWS: [&str; 3] = [
     ".github/workflows/ci.yml",
+    ".github/workflows/release.yml",
     "docs/examples/runqlint-pr-gate.yml",
 ];
 
@@ -567,7 +592,10 @@ fn action_matches_githubs_action_schema() {
 
 #[test]
 fn workflows_pass_actionlint() {
-    let mut cmd = Command::new(tool("actionlint"));
+    let Some(actionlint) = tool("actionlint") else {
+        return;
+    };
+    let mut cmd = Command::new(actionlint);
     cmd.args(["-no-color"])
         .args(WORKFLOWS)
         .current_dir(manifest_dir());
@@ -1048,16 +1076,16 @@ fn sarif_fingerprints_survive_unrelated_items_being_added() {
 // ---------------------------------------------------------------------------------------
 // The composite action's check step, run as GitHub would run it
 
-/// The `run:` script and `env:` names of action.yml's step `name`, read with PyYAML from the
-/// tools venv (pre-commit depends on it).
-fn action_step_script(name: &str) -> (String, Vec<String>) {
+/// The `run:` script and `env:` names of action.yml's step `name`, read with PyYAML by the
+/// tools venv's `python` (pre-commit depends on it).
+fn action_step_script(python: &Path, name: &str) -> (String, Vec<String>) {
     let program = r#"
 import json, sys, yaml
 action = yaml.safe_load(open(sys.argv[1]))
 step = next(s for s in action["runs"]["steps"] if s["name"] == sys.argv[2])
 print(json.dumps({"run": step["run"], "shell": step["shell"], "env": sorted(step.get("env", {}))}))
 "#;
-    let mut cmd = Command::new(tool("python"));
+    let mut cmd = Command::new(python);
     cmd.arg("-c")
         .arg(program)
         .arg(manifest_dir().join("action.yml"))
@@ -1076,8 +1104,8 @@ print(json.dumps({"run": step["run"], "shell": step["shell"], "env": sorted(step
 }
 
 /// Runs the action's check step in `repo` with `inputs` as the step's env would carry them.
-fn run_action_check(repo: &Repo, inputs: &[(&str, &str)]) -> Run {
-    let (script, env) = action_step_script("Check queue files");
+fn run_action_check(python: &Path, repo: &Repo, inputs: &[(&str, &str)]) -> Run {
+    let (script, env) = action_step_script(python, "Check queue files");
     let mut cmd = Command::new("bash");
     cmd.arg("-e").arg("-c").arg(&script).current_dir(&repo.root);
     isolate(&mut cmd, repo.home());
@@ -1101,6 +1129,7 @@ fn run_action_check(repo: &Repo, inputs: &[(&str, &str)]) -> Run {
 
 #[test]
 fn action_check_step_gates_a_pull_request_against_its_base() {
+    let Some(python) = tool("python") else { return };
     let repo = repo_with_queue();
     let base = repo.head();
     repo.write("run_queue.json", rewritten_history());
@@ -1109,6 +1138,7 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
     std::fs::create_dir_all(sarif.parent().unwrap()).unwrap();
 
     let run = run_action_check(
+        &python,
         &repo,
         &[
             ("RUNQLINT_BASE", &base),
@@ -1139,6 +1169,7 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
     // Default paths (no input), and the base as a branch name: same verdict.
     repo.git(&["branch", "base-branch", &base]);
     let run = run_action_check(
+        &python,
         &repo,
         &[
             ("RUNQLINT_BASE", "base-branch"),
@@ -1149,13 +1180,14 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
     assert!(run.stdout.contains("terminal-status-changed"), "{run:?}");
 
     // Without a base (not a pull request): only the single-file rules, which pass.
-    let run = run_action_check(&repo, &[("RUNQLINT_FORMAT", "github")]);
+    let run = run_action_check(&python, &repo, &[("RUNQLINT_FORMAT", "github")]);
     assert_eq!(run.code, 0, "{run:?}");
 
     // A base that is not in the (complete) clone: could not check, with the command that
     // fetches it (without `--depth`, which would make a complete clone shallow).
     let missing = "0123456789abcdef0123456789abcdef01234567";
     let run = run_action_check(
+        &python,
         &repo,
         &[
             ("RUNQLINT_BASE", missing),
@@ -1173,6 +1205,7 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
 
     // An input is data, never shell: a hostile path is just a file that does not exist.
     let run = run_action_check(
+        &python,
         &repo,
         &[
             ("RUNQLINT_PATHS", "$(touch pwned) `touch pwned2`"),
