@@ -10,7 +10,7 @@ set -eu
 
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 sh "$root/scripts/test-tools.sh"
-pre_commit="$root/.tools/venv/bin/pre-commit"
+pre_commit="${RUNQLINT_TOOLS_DIR:-$root/.tools}/venv/bin/pre-commit"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/runqlint-pre-commit-rust.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -375,11 +375,12 @@ fn install_hook_in_a_linked_worktree_uses_the_common_hooks_dir() {
 
 #[test]
 fn install_hook_outside_a_repository_is_a_usage_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().canonicalize().unwrap();
     let mut cmd = Command::new(bin());
-    cmd.arg("install-hook").current_dir(dir.path());
-    isolate(&mut cmd, dir.path());
-    cmd.env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap());
+    cmd.arg("install-hook").current_dir(&dir);
+    isolate(&mut cmd, &dir);
+    cmd.env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap());
     let run = run_cmd(cmd);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(

@@ -88,9 +88,12 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     found
 }
 
-/// A temporary git repository on branch `main`.
+/// A temporary git repository on branch `main`. Its paths are canonical (on macOS the
+/// temporary directory `/var/...` is a link to `/private/var/...`, which is what git and
+/// runqlint report), so they compare equal to the paths in any output.
 pub struct Repo {
     dir: tempfile::TempDir,
+    scratch: PathBuf,
     pub root: PathBuf,
     home: PathBuf,
 }
@@ -149,16 +152,22 @@ impl Repo {
             .prefix("runqlint-it")
             .tempdir()
             .unwrap();
-        let home = dir.path().join("home");
+        let scratch = dir.path().canonicalize().unwrap();
+        let home = scratch.join("home");
         std::fs::create_dir_all(&home).unwrap();
         std::fs::write(
             home.join("gitconfig"),
             "[user]\n\tname = Runq Tester\n\temail = tester@example.invalid\n[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n[core]\n\tautocrlf = false\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
         )
         .unwrap();
-        let root = dir.path().join("repo");
+        let root = scratch.join("repo");
         std::fs::create_dir_all(&root).unwrap();
-        let repo = Repo { dir, root, home };
+        let repo = Repo {
+            dir,
+            scratch,
+            root,
+            home,
+        };
         let mut args = vec!["init", "-q", "-b", "main"];
         args.extend_from_slice(extra);
         repo.git(&args);
@@ -172,7 +181,7 @@ impl Repo {
 
     /// The temporary directory that holds the repository (for sibling files).
     pub fn scratch(&self) -> &Path {
-        self.dir.path()
+        &self.scratch
     }
 
     /// A git command with the isolated environment, run in the repository.
