@@ -13,6 +13,7 @@
 # The wheel is built with the `dev` profile by default, which reuses the test build's
 # dependencies: the check is about packaging, and the release workflow builds the optimised
 # wheels. RUNQLINT_WHEEL_PROFILE=release builds those here too (slow: minutes).
+# RUNQLINT_WHEELHOUSE=DIR keeps the wheel and the shim's build backend in DIR.
 set -eu
 
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
@@ -43,8 +44,10 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/runqlint-check-pypi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-wheels="$tmp/wheelhouse"
+# The wheel and the shim's backend; RUNQLINT_WHEELHOUSE keeps them (bench/hook-install.sh).
+wheels=${RUNQLINT_WHEELHOUSE:-$tmp/wheelhouse}
 mkdir -p "$wheels"
+rm -f "$wheels"/runqlint-*.whl
 
 echo "check-pypi: maturin build --profile $profile" >&2
 (cd "$root/dist/pypi" && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" \

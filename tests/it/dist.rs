@@ -55,7 +55,8 @@ const TARGETS: [&str; 5] = [
 /// `scripts/release-plan WHAT`, parsed.
 fn plan(what: &str) -> Vec<Value> {
     let mut cmd = Command::new("sh");
-    cmd.arg(manifest_dir().join("scripts/release-plan")).arg(what);
+    cmd.arg(manifest_dir().join("scripts/release-plan"))
+        .arg(what);
     let run = run_cmd(cmd);
     assert_eq!(run.code, 0, "{run:?}");
     let v: Value = serde_json::from_str(&run.stdout)
@@ -84,7 +85,11 @@ fn release_plan_builds_every_target_and_a_wheel_for_each() {
     let binaries = plan("binaries");
     let targets: BTreeSet<&str> = binaries.iter().map(|b| field(b, "target")).collect();
     assert_eq!(targets, TARGETS.into_iter().collect(), "{binaries:?}");
-    assert_eq!(binaries.len(), TARGETS.len(), "a target twice: {binaries:?}");
+    assert_eq!(
+        binaries.len(),
+        TARGETS.len(),
+        "a target twice: {binaries:?}"
+    );
     for b in &binaries {
         let target = field(b, "target");
         assert_eq!(
@@ -212,7 +217,10 @@ print(json.dumps({s["name"]: s["run"] for s in steps if "name" in s and "run" in
             .current_dir(cwd)
             .env("TARGET", target)
             .env("ARCHIVE", "tar.gz")
-            .env("BINARIES", serde_json::to_string(&plan("binaries")).unwrap())
+            .env(
+                "BINARIES",
+                serde_json::to_string(&plan("binaries")).unwrap(),
+            )
             .env("GITHUB_OUTPUT", &outputs)
             .env("GITHUB_WORKSPACE", &work)
             .env("RUNNER_TEMP", &temp);
@@ -343,7 +351,10 @@ fn the_crate_the_wheel_and_the_pre_commit_shim_have_one_version() {
         &[toml::Value::String(format!("runqlint=={version}"))],
         "the shim depends on exactly the runqlint wheel of Cargo.toml's version"
     );
-    assert_eq!(str_at(&shim, "build-system.build-backend"), "hatchling.build");
+    assert_eq!(
+        str_at(&shim, "build-system.build-backend"),
+        "hatchling.build"
+    );
     let requires = at(&shim, "build-system.requires").as_array().unwrap();
     assert!(
         requires
