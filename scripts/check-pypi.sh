@@ -7,7 +7,8 @@
 #   2. runs the real pre-commit with this checkout's `runqlint` hook (`language: python`,
 #      the root pyproject.toml shim) in a scratch repository, pip pointed at a local
 #      wheelhouse (the wheel and the shim's build backend, no index), from an empty
-#      PRE_COMMIT_HOME and with the same PATH: a bad commit is refused, a good one accepted.
+#      PRE_COMMIT_HOME and with the same PATH: a bad commit is refused, a good one accepted;
+#   3. the same hook through prek (uv), which refuses a bad change.
 #
 # maturin is pinned and installed into $RUNQLINT_TOOLS_DIR/pypi (default .tools/pypi).
 # The wheel is built with the `dev` profile by default, which reuses the test build's
@@ -198,6 +199,19 @@ bare git commit -q -m "cancel run_b" || {
 }
 if [ "$(git rev-parse HEAD)" = "$before" ]; then
     echo "check-pypi: FAILED: the honest commit was not made" >&2
+    exit 1
+fi
+
+# prek installs the same hook with uv (uv itself it fetches from PyPI with pip).
+echo "check-pypi: prek installs the language: python hook and refuses a rewritten history" >&2
+sed 's/"status": "done"/"status": "running"/' run_queue.json >run_queue.tmp && mv run_queue.tmp run_queue.json
+git add run_queue.json
+status=0
+bare env -u PIP_NO_INDEX PREK_HOME="$tmp/prek-home" UV_NO_INDEX=1 UV_FIND_LINKS="$wheels" \
+    "$tools/venv/bin/prek" run >"$tmp/out" 2>&1 || status=$?
+cat "$tmp/out"
+if [ "$status" -eq 0 ] || ! grep -q terminal-status-changed "$tmp/out"; then
+    echo "check-pypi: FAILED: prek's python hook let a rewritten history through (exit $status)" >&2
     exit 1
 fi
 echo "check-pypi: ok" >&2

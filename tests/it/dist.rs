@@ -174,6 +174,65 @@ fn release_workflow_takes_its_matrices_from_the_plan_and_publishes_the_archives(
     }
 }
 
+/// The `run:` scripts of release.yml's steps by name, read with PyYAML by the tools venv's
+/// `python` (pre-commit depends on it).
+fn workflow_steps(python: &Path) -> Value {
+    let program = r#"
+import json, sys, yaml
+wf = yaml.safe_load(open(sys.argv[1]))
+steps = [s for job in wf["jobs"].values() for s in job["steps"]]
+print(json.dumps({s["name"]: s["run"] for s in steps if "name" in s and "run" in s}))
+"#;
+    let mut cmd = Command::new(python);
+    cmd.arg("-c")
+        .arg(program)
+        .arg(manifest_dir().join(".github/workflows/release.yml"));
+    let run = run_cmd(cmd);
+    assert_eq!(run.code, 0, "{run:?}");
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+/// The plan job's step, run as GitHub would in this checkout: for the tag of Cargo.toml's
+/// version it outputs the version and the plan's matrices; any other tag fails the release.
+#[test]
+fn release_plan_step_outputs_the_matrices_and_refuses_a_tag_that_is_not_the_version() {
+    let Some(python) = tool("python") else { return };
+    let steps = workflow_steps(&python);
+    let dir = tempfile::tempdir().unwrap();
+    let plan_step = |tag: &str| {
+        let outputs = dir.path().join(format!("output-{tag}"));
+        let mut cmd = Command::new("bash");
+        cmd.arg("-e")
+            .arg("-c")
+            .arg(steps["Targets and version"].as_str().unwrap())
+            .current_dir(manifest_dir())
+            .env("GITHUB_REF_NAME", tag)
+            .env("GITHUB_OUTPUT", &outputs);
+        let run = run_cmd(cmd);
+        (run, std::fs::read_to_string(&outputs).unwrap_or_default())
+    };
+    let version = cargo_version();
+    let (run, outputs) = plan_step(&format!("v{version}"));
+    assert_eq!(run.code, 0, "{run:?}");
+    let lines: Vec<&str> = outputs.lines().collect();
+    assert_eq!(lines.len(), 3, "{outputs}");
+    assert_eq!(lines[0], format!("version={version}"));
+    let binaries: Value =
+        serde_json::from_str(lines[1].strip_prefix("binaries=").unwrap()).unwrap();
+    assert_eq!(binaries.as_array().unwrap(), &plan("binaries"));
+    let wheels: Value = serde_json::from_str(lines[2].strip_prefix("wheels=").unwrap()).unwrap();
+    assert_eq!(wheels.as_array().unwrap(), &plan("wheels"));
+
+    let (run, outputs) = plan_step("v0.0.0-not-this");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .starts_with("::error::tag v0.0.0-not-this, Cargo.toml "),
+        "{run:?}"
+    );
+    assert_eq!(outputs, "");
+}
+
 /// The Archive step of release.yml, run as GitHub would on Linux, on the binary under test
 /// (named as if built for `target`): the archive holds the binary at its root with
 /// README.md and the license files, and the release's `sha256.sum` line checks it.
@@ -183,19 +242,7 @@ fn release_archive_step_packs_the_binary_at_the_root_and_sha256_sum_checks_it() 
     let Some(sha256sum) = tool("sha256sum") else {
         return;
     };
-    let program = r#"
-import json, sys, yaml
-wf = yaml.safe_load(open(sys.argv[1]))
-steps = wf["jobs"]["binaries"]["steps"] + wf["jobs"]["release"]["steps"]
-print(json.dumps({s["name"]: s["run"] for s in steps if "name" in s and "run" in s}))
-"#;
-    let mut cmd = Command::new(python);
-    cmd.arg("-c")
-        .arg(program)
-        .arg(manifest_dir().join(".github/workflows/release.yml"));
-    let run = run_cmd(cmd);
-    assert_eq!(run.code, 0, "{run:?}");
-    let steps: Value = serde_json::from_str(&run.stdout).unwrap();
+    let steps = workflow_steps(&python);
 
     let target = "x86_64-unknown-linux-musl";
     let dir = tempfile::tempdir().unwrap();
