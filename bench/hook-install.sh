@@ -20,8 +20,9 @@ trap 'rm -rf "$work"' EXIT
 
 wheels="$work/wheelhouse"
 RUNQLINT_WHEEL_PROFILE=release RUNQLINT_WHEELHOUSE="$wheels" \
-    sh "$root/scripts/check-pypi.sh" >/dev/null 2>&1 || {
-    echo "hook-install: scripts/check-pypi.sh failed (run it alone to see why)" >&2
+    sh "$root/scripts/check-pypi.sh" >"$work/check-pypi.log" 2>&1 || {
+    cat "$work/check-pypi.log" >&2
+    echo "hook-install: scripts/check-pypi.sh failed" >&2
     exit 1
 }
 wheel=$(ls "$wheels"/runqlint-*.whl)
