@@ -43,10 +43,12 @@ if [ -n "$missing" ]; then
         $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq $missing
     elif command -v brew >/dev/null 2>&1; then
         # macOS ships ssh-keygen; Homebrew has no openssh-client formula.
-        # shellcheck disable=SC2086 # one formula per word
-        formulae=$(printf '%s\n' $missing | grep -v '^openssh-client$' | tr '\n' ' ')
+        formulae=""
+        for m in $missing; do
+            [ "$m" = openssh-client ] || formulae="$formulae $m"
+        done
         if [ -n "$formulae" ]; then
-            echo "test-tools.sh: brew install $formulae" >&2
+            echo "test-tools.sh: brew install$formulae" >&2
             # shellcheck disable=SC2086 # word splitting of $formulae is intended
             HOMEBREW_NO_AUTO_UPDATE=1 brew install --quiet $formulae
         fi
