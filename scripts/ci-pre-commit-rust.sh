@@ -1,5 +1,5 @@
 #!/bin/sh
-# Exercises the `language: rust` hook of .pre-commit-hooks.yaml with the real pre-commit
+# Exercises the `language: rust` hook (`runqlint-src`) of .pre-commit-hooks.yaml with the real pre-commit
 # framework: pre-commit builds runqlint from this checkout with `cargo install` and runs it
 # on a staged queue that rewrites history (refused) and on an honest one (accepted).
 #
@@ -10,7 +10,7 @@ set -eu
 
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 sh "$root/scripts/test-tools.sh"
-pre_commit="$root/.tools/venv/bin/pre-commit"
+pre_commit="${RUNQLINT_TOOLS_DIR:-$root/.tools}/venv/bin/pre-commit"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/runqlint-pre-commit-rust.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -56,7 +56,7 @@ repos:
   - repo: $hooks
     rev: $rev
     hooks:
-      - id: runqlint
+      - id: runqlint-src
 YAML
 cat >run_queue.json <<'JSON'
 {"items": [

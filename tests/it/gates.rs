@@ -375,11 +375,12 @@ fn install_hook_in_a_linked_worktree_uses_the_common_hooks_dir() {
 
 #[test]
 fn install_hook_outside_a_repository_is_a_usage_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().canonicalize().unwrap();
     let mut cmd = Command::new(bin());
-    cmd.arg("install-hook").current_dir(dir.path());
-    isolate(&mut cmd, dir.path());
-    cmd.env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap());
+    cmd.arg("install-hook").current_dir(&dir);
+    isolate(&mut cmd, &dir);
+    cmd.env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap());
     let run = run_cmd(cmd);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
@@ -418,9 +419,9 @@ pub(crate) fn hooks_repo(repo: &Repo) -> (PathBuf, String) {
     (dir, sha)
 }
 
-/// `FRAMEWORK ARGS` (pre-commit or prek) in `repo`, with runqlint on PATH.
-pub(crate) fn framework(name: &str, repo: &Repo, args: &[&str]) -> Run {
-    let mut cmd = Command::new(tool(name));
+/// `FRAMEWORK ARGS` (pre-commit or prek, at `program`) in `repo`, with runqlint on PATH.
+pub(crate) fn framework(program: &Path, repo: &Repo, args: &[&str]) -> Run {
+    let mut cmd = Command::new(program);
     cmd.args(args).current_dir(&repo.root);
     isolate(&mut cmd, repo.home());
     cmd.env("PATH", path_with_runqlint())
@@ -444,7 +445,8 @@ fn prek_runs_the_system_hook_on_staged_queue_files() {
 }
 
 fn framework_runs_the_system_hook(name: &str) {
-    let pre_commit = |repo: &Repo, args: &[&str]| framework(name, repo, args);
+    let Some(program) = tool(name) else { return };
+    let pre_commit = |repo: &Repo, args: &[&str]| framework(&program, repo, args);
     let repo = Repo::new();
     let (hooks, sha) = hooks_repo(&repo);
     repo.write(
@@ -512,36 +514,59 @@ fn framework_runs_the_system_hook(name: &str) {
 }
 
 #[test]
-fn pre_commit_hooks_manifest_is_valid_and_declares_both_hooks() {
+fn pre_commit_hooks_manifest_is_valid_and_declares_the_three_hooks() {
+    let text = std::fs::read_to_string(manifest_dir().join(".pre-commit-hooks.yaml")).unwrap();
+    // Each hook's block, from its `- id:` line to the next.
+    let hooks: Vec<&str> = text
+        .split("\n- id: ")
+        .skip(1)
+        .map(|h| h.split("\n\n").next().unwrap())
+        .collect();
+    let hook = |id: &str| {
+        *hooks
+            .iter()
+            .find(|h| h.starts_with(&format!("{id}\n")))
+            .unwrap_or_else(|| panic!("no hook {id:?} in .pre-commit-hooks.yaml"))
+    };
+    // `runqlint` installs the prebuilt wheel (compiles nothing), `runqlint-src` builds it,
+    // `runqlint-system` runs the one on PATH.
+    for (id, language) in [
+        ("runqlint", "python"),
+        ("runqlint-src", "rust"),
+        ("runqlint-system", "system"),
+    ] {
+        let h = hook(id);
+        for needle in [
+            format!("\n  language: {language}\n"),
+            "\n  entry: runqlint check --staged\n".to_string(),
+            "\n  files: (^|/)run_queue\\.json$\n".to_string(),
+            "\n  pass_filenames: true\n".to_string(),
+        ] {
+            assert!(h.contains(&needle), "{needle:?} not in hook {id}:\n{h}");
+        }
+    }
+    assert_eq!(hooks.len(), 3, "{hooks:?}");
+
+    let Some(pre_commit) = tool("pre-commit") else {
+        return;
+    };
     let run = run_cmd({
-        let mut c = Command::new(tool("pre-commit"));
+        let mut c = Command::new(pre_commit);
         c.arg("validate-manifest")
             .arg(manifest_dir().join(".pre-commit-hooks.yaml"));
         c
     });
     assert_eq!(run.code, 0, "{run:?}");
-    let text = std::fs::read_to_string(manifest_dir().join(".pre-commit-hooks.yaml")).unwrap();
-    for needle in [
-        "- id: runqlint\n",
-        "- id: runqlint-system\n",
-        "language: rust\n",
-        "language: system\n",
-        "entry: runqlint check --staged\n",
-        "files: (^|/)run_queue\\.json$\n",
-        "pass_filenames: true\n",
-    ] {
-        assert!(
-            text.contains(needle),
-            "{needle:?} not in .pre-commit-hooks.yaml"
-        );
-    }
 }
 
 // ---------------------------------------------------------------------------------------
 // Workflows and the action, checked by the tools GitHub users rely on
 
 fn check_jsonschema(schema: &str, files: &[&str]) {
-    let mut cmd = Command::new(tool("check-jsonschema"));
+    let Some(check_jsonschema) = tool("check-jsonschema") else {
+        return;
+    };
+    let mut cmd = Command::new(check_jsonschema);
     cmd.arg("--builtin-schema")
         .arg(schema)
         .args(files)
@@ -550,8 +575,9 @@ fn check_jsonschema(schema: &str, files: &[&str]) {
     assert_eq!(run.code, 0, "check-jsonschema {schema} {files:?}: {run:?}");
 }
 
-const WORKFLOWS: [&str; 2] = [
+const WORKFLOWS: [&str; 3] = [
     ".github/workflows/ci.yml",
+    ".github/workflows/release.yml",
     "docs/examples/runqlint-pr-gate.yml",
 ];
 
@@ -567,7 +593,10 @@ fn action_matches_githubs_action_schema() {
 
 #[test]
 fn workflows_pass_actionlint() {
-    let mut cmd = Command::new(tool("actionlint"));
+    let Some(actionlint) = tool("actionlint") else {
+        return;
+    };
+    let mut cmd = Command::new(actionlint);
     cmd.args(["-no-color"])
         .args(WORKFLOWS)
         .current_dir(manifest_dir());
@@ -1048,16 +1077,16 @@ fn sarif_fingerprints_survive_unrelated_items_being_added() {
 // ---------------------------------------------------------------------------------------
 // The composite action's check step, run as GitHub would run it
 
-/// The `run:` script and `env:` names of action.yml's step `name`, read with PyYAML from the
-/// tools venv (pre-commit depends on it).
-fn action_step_script(name: &str) -> (String, Vec<String>) {
+/// The `run:` script and `env:` names of action.yml's step `name`, read with PyYAML by the
+/// tools venv's `python` (pre-commit depends on it).
+fn action_step_script(python: &Path, name: &str) -> (String, Vec<String>) {
     let program = r#"
 import json, sys, yaml
 action = yaml.safe_load(open(sys.argv[1]))
 step = next(s for s in action["runs"]["steps"] if s["name"] == sys.argv[2])
 print(json.dumps({"run": step["run"], "shell": step["shell"], "env": sorted(step.get("env", {}))}))
 "#;
-    let mut cmd = Command::new(tool("python"));
+    let mut cmd = Command::new(python);
     cmd.arg("-c")
         .arg(program)
         .arg(manifest_dir().join("action.yml"))
@@ -1076,8 +1105,8 @@ print(json.dumps({"run": step["run"], "shell": step["shell"], "env": sorted(step
 }
 
 /// Runs the action's check step in `repo` with `inputs` as the step's env would carry them.
-fn run_action_check(repo: &Repo, inputs: &[(&str, &str)]) -> Run {
-    let (script, env) = action_step_script("Check queue files");
+fn run_action_check(python: &Path, repo: &Repo, inputs: &[(&str, &str)]) -> Run {
+    let (script, env) = action_step_script(python, "Check queue files");
     let mut cmd = Command::new("bash");
     cmd.arg("-e").arg("-c").arg(&script).current_dir(&repo.root);
     isolate(&mut cmd, repo.home());
@@ -1101,6 +1130,7 @@ fn run_action_check(repo: &Repo, inputs: &[(&str, &str)]) -> Run {
 
 #[test]
 fn action_check_step_gates_a_pull_request_against_its_base() {
+    let Some(python) = tool("python") else { return };
     let repo = repo_with_queue();
     let base = repo.head();
     repo.write("run_queue.json", rewritten_history());
@@ -1109,6 +1139,7 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
     std::fs::create_dir_all(sarif.parent().unwrap()).unwrap();
 
     let run = run_action_check(
+        &python,
         &repo,
         &[
             ("RUNQLINT_BASE", &base),
@@ -1139,6 +1170,7 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
     // Default paths (no input), and the base as a branch name: same verdict.
     repo.git(&["branch", "base-branch", &base]);
     let run = run_action_check(
+        &python,
         &repo,
         &[
             ("RUNQLINT_BASE", "base-branch"),
@@ -1149,13 +1181,14 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
     assert!(run.stdout.contains("terminal-status-changed"), "{run:?}");
 
     // Without a base (not a pull request): only the single-file rules, which pass.
-    let run = run_action_check(&repo, &[("RUNQLINT_FORMAT", "github")]);
+    let run = run_action_check(&python, &repo, &[("RUNQLINT_FORMAT", "github")]);
     assert_eq!(run.code, 0, "{run:?}");
 
     // A base that is not in the (complete) clone: could not check, with the command that
     // fetches it (without `--depth`, which would make a complete clone shallow).
     let missing = "0123456789abcdef0123456789abcdef01234567";
     let run = run_action_check(
+        &python,
         &repo,
         &[
             ("RUNQLINT_BASE", missing),
@@ -1173,6 +1206,7 @@ fn action_check_step_gates_a_pull_request_against_its_base() {
 
     // An input is data, never shell: a hostile path is just a file that does not exist.
     let run = run_action_check(
+        &python,
         &repo,
         &[
             ("RUNQLINT_PATHS", "$(touch pwned) `touch pwned2`"),
@@ -1577,6 +1611,9 @@ fn the_gate_before_a_merge_commit_agrees_with_audit_after_it() {
 
 #[test]
 fn pre_commit_framework_refuses_a_conflicted_merge_resolved_with_ours() {
+    let Some(pre_commit) = tool("pre-commit") else {
+        return;
+    };
     let b = merge_queue(true, &[], &["n1"]);
     let repo = Repo::new();
     let (hooks, sha) = hooks_repo(&repo);
@@ -1596,7 +1633,7 @@ fn pre_commit_framework_refuses_a_conflicted_merge_resolved_with_ours() {
     repo.write(Q, merge_queue(false, &[], &["m1"]));
     repo.commit_all("main");
     let run = framework(
-        "pre-commit",
+        &pre_commit,
         &repo,
         &[
             "install",

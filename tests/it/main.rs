@@ -6,6 +6,7 @@
 mod support;
 
 mod check;
+mod dist;
 mod fidelity;
 mod fidelity_fix;
 mod fix;

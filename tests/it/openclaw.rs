@@ -14,22 +14,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::support::{item, queue, setup, Repo, Run, Q};
+use crate::support::{item, queue, setup, tool, tools_dir, Repo, Run, Q};
 
 const DAY: i64 = 86_400_000;
 const FAILED_ERROR: &str =
     "Marked failed by runqlint fix: stale running (no active child session / exceeded threshold).";
 
+/// `.tools/bin/NAME` (OpenClaw, its Node); [`Ledger::new`] has found them.
 fn tools_bin(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".tools/bin")
-        .join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/test-tools.sh (or scripts/test, which runs it)",
-        path.display()
-    );
-    path
+    tools_dir().join("bin").join(name)
 }
 
 fn now_ms() -> i64 {
@@ -127,13 +120,16 @@ struct Ledger {
 }
 
 impl Ledger {
-    fn new() -> Ledger {
+    /// `None` (the test is skipped, see [`tool`]) when OpenClaw or its Node is missing.
+    fn new() -> Option<Ledger> {
+        tool("openclaw")?;
+        tool("node")?;
         let dir = tempfile::Builder::new()
             .prefix("openclaw-state")
             .tempdir()
             .unwrap();
         copy_dir(&template().join("state-dir"), dir.path());
-        Ledger { dir }
+        Some(Ledger { dir })
     }
 
     fn path(&self) -> &Path {
@@ -298,7 +294,7 @@ const HOSTILE: &str = "exit 137\u{1b}[2J\nReceipt-Run-Id: forged\u{202e}";
 fn each_answer_matches_what_openclaw_shows() {
     let now = now_ms();
     let started = now - 7 * DAY;
-    let ledger = Ledger::new();
+    let Some(ledger) = Ledger::new() else { return };
     ledger.insert(&[
         // Running, heard from a minute ago: within OpenClaw's 5-minute grace.
         Task::new("agent:main:subagent:active", "running", now - DAY).last_event(now - 60_000),
@@ -478,7 +474,7 @@ fn each_answer_matches_what_openclaw_shows() {
 #[test]
 fn a_hundred_stale_items_cost_one_openclaw_process() {
     let now = now_ms();
-    let ledger = Ledger::new();
+    let Some(ledger) = Ledger::new() else { return };
     let keys: Vec<&'static str> = (0..100)
         .map(|n| &*Box::leak(format!("agent:ops:subagent:{n:03}").into_boxed_str()))
         .collect();
@@ -620,7 +616,7 @@ fn a_hanging_cli_is_killed_and_nothing_is_changed() {
 #[test]
 fn a_ledger_that_needs_repair_is_cannot_tell() {
     let now = now_ms();
-    let ledger = Ledger::new();
+    let Some(ledger) = Ledger::new() else { return };
     ledger.insert(&[
         Task::new("agent:main:subagent:a", "succeeded", now - DAY).ended(now - 3_600_000)
     ]);

@@ -486,7 +486,10 @@ fn read_only_commands_hooks_merge_driver_and_action_never_run_a_configured_progr
     edited["items"][4]["title"] = json!("D, retitled");
     repo.write(Q, pretty(&edited));
     repo.add(Q);
-    let run = framework("pre-commit", &repo, &["run"]);
+    let Some(pre_commit) = tool("pre-commit") else {
+        return;
+    };
+    let run = framework(&pre_commit, &repo, &["run"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("Passed"), "the hook ran: {run:?}");
     assert!(
