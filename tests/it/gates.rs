@@ -620,7 +620,12 @@ fn action_passes_inputs_through_env_not_into_scripts() {
         }
     }
     assert!(action.contains("default: ${{ github.event.pull_request.base.sha }}"));
-    assert!(action.contains("cargo install --locked"));
+    // The install step is a script of its own (tests/it/action_install.rs runs it), which
+    // builds from source only where no release binary exists.
+    assert!(action.contains("run: bash \"$RUNQLINT_ACTION_PATH/action/install.sh\"\n"));
+    let install = std::fs::read_to_string(manifest_dir().join("action/install.sh")).unwrap();
+    assert!(install.contains("cargo install --locked"));
+    assert!(!install.contains("eval"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1050,7 +1055,7 @@ fn sarif_fingerprints_survive_unrelated_items_being_added() {
 
 /// The `run:` script and `env:` names of action.yml's step `name`, read with PyYAML from the
 /// tools venv (pre-commit depends on it).
-fn action_step_script(name: &str) -> (String, Vec<String>) {
+pub(crate) fn action_step_script(name: &str) -> (String, Vec<String>) {
     let program = r#"
 import json, sys, yaml
 action = yaml.safe_load(open(sys.argv[1]))
