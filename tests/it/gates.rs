@@ -550,8 +550,9 @@ fn check_jsonschema(schema: &str, files: &[&str]) {
     assert_eq!(run.code, 0, "check-jsonschema {schema} {files:?}: {run:?}");
 }
 
-const WORKFLOWS: [&str; 2] = [
+const WORKFLOWS: [&str; 3] = [
     ".github/workflows/ci.yml",
+    ".github/workflows/release-npm.yml",
     "docs/examples/runqlint-pr-gate.yml",
 ];
 
