@@ -575,9 +575,10 @@ fn check_jsonschema(schema: &str, files: &[&str]) {
     assert_eq!(run.code, 0, "check-jsonschema {schema} {files:?}: {run:?}");
 }
 
-const WORKFLOWS: [&str; 3] = [
+const WORKFLOWS: [&str; 4] = [
     ".github/workflows/ci.yml",
     ".github/workflows/release.yml",
+    ".github/workflows/release-npm.yml",
     "docs/examples/runqlint-pr-gate.yml",
 ];
 
@@ -649,7 +650,12 @@ fn action_passes_inputs_through_env_not_into_scripts() {
         }
     }
     assert!(action.contains("default: ${{ github.event.pull_request.base.sha }}"));
-    assert!(action.contains("cargo install --locked"));
+    // The install step is a script of its own (tests/it/action_install.rs runs it), which
+    // builds from source only where no release binary exists.
+    assert!(action.contains("run: bash \"$RUNQLINT_ACTION_PATH/action/install.sh\"\n"));
+    let install = std::fs::read_to_string(manifest_dir().join("action/install.sh")).unwrap();
+    assert!(install.contains("cargo install --locked"));
+    assert!(!install.contains("eval"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1079,7 +1085,7 @@ fn sarif_fingerprints_survive_unrelated_items_being_added() {
 
 /// The `run:` script and `env:` names of action.yml's step `name`, read with PyYAML by the
 /// tools venv's `python` (pre-commit depends on it).
-fn action_step_script(python: &Path, name: &str) -> (String, Vec<String>) {
+pub(crate) fn action_step_script(python: &Path, name: &str) -> (String, Vec<String>) {
     let program = r#"
 import json, sys, yaml
 action = yaml.safe_load(open(sys.argv[1]))

@@ -10,6 +10,10 @@ use serde_json::Value;
 
 mod fixtures;
 pub use fixtures::*;
+#[cfg(unix)]
+mod host;
+#[cfg(unix)]
+pub use host::*;
 
 /// The binary under test.
 pub fn bin() -> &'static str {
