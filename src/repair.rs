@@ -179,10 +179,33 @@ pub fn vet(candidate: &Candidate, live: Liveness, now_ms: i64) -> Liveness {
 
 /// Ages every running item.
 pub fn survey(queue: &ValueQueue, now_ms: i64, stale_after_ms: i64) -> Survey {
+    survey_where(queue, now_ms, stale_after_ms, None)
+}
+
+/// The running items whose `run.childSessionKey` is `key`, candidates whatever their age
+/// (`fix --session`: the runtime said that session ended). Other running items are
+/// counted, never candidates; a matching item that cannot be aged is reported, as always.
+pub fn survey_session(queue: &ValueQueue, now_ms: i64, stale_after_ms: i64, key: &str) -> Survey {
+    survey_where(queue, now_ms, stale_after_ms, Some(key))
+}
+
+fn survey_where(
+    queue: &ValueQueue,
+    now_ms: i64,
+    stale_after_ms: i64,
+    session: Option<&str>,
+) -> Survey {
     let mut s = Survey::default();
     for (slot, entry) in queue.entries().enumerate() {
         let item = entry.view;
-        match stale_running::age(item, now_ms, stale_after_ms) {
+        let aged = stale_running::age(item, now_ms, stale_after_ms);
+        if let (Some(key), false) = (session, matches!(aged, Age::NotRunning)) {
+            if entry.str(Field::ChildSessionKey) != Some(key) {
+                s.running += 1;
+                continue;
+            }
+        }
+        match aged {
             Age::NotRunning => {}
             Age::Unageable(reason) => {
                 s.running += 1;
@@ -198,7 +221,7 @@ pub fn survey(queue: &ValueQueue, now_ms: i64, stale_after_ms: i64) -> Survey {
                 threshold,
             } => {
                 s.running += 1;
-                if !age.is_stale() {
+                if session.is_none() && !age.is_stale() {
                     continue;
                 }
                 let Some(id) = item.id else {

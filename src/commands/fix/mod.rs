@@ -363,13 +363,28 @@ fn guard(repo: Option<&Repo>, git_only: Option<&(Git, String)>, s: &Settings) ->
 
 /// Asks whether each stale item's child session is alive, in survey order: one provider,
 /// asked once for every item ([`liveness::ask_all`]).
+///
+/// With `--ended`, an answer that recorded no end (still running, no record, cannot tell,
+/// or a provider that cannot run at all) becomes the event's end, vetted the same way.
 fn ask(survey: &Survey, s: &Settings) -> Result<Vec<Liveness>> {
-    let provider = liveness::provider(&s.alive)?;
     let _progress = crate::output::progress::Progress::spinner(&format!(
         "asking whether {} stale item(s) are alive",
         survey.stale.len()
     ));
-    liveness::ask_all(provider.as_ref(), survey, s.repair.now_ms)
+    let asked = liveness::provider(&s.alive)
+        .and_then(|p| liveness::ask_all(p.as_ref(), survey, s.repair.now_ms));
+    let Some(event) = &s.ended else {
+        return asked;
+    };
+    let asked = asked.unwrap_or_else(|e| {
+        let why = Liveness::Unknown(format!("cannot tell: {e}"));
+        vec![why; survey.stale.len()]
+    });
+    Ok(asked
+        .into_iter()
+        .zip(&survey.stale)
+        .map(|(a, c)| crate::repair::vet(c, event.answer(a), s.repair.now_ms))
+        .collect())
 }
 
 fn emit(s: &Settings, report: &FixReport) -> Result<()> {
