@@ -28,6 +28,20 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 const DEFAULT_CACHE_MS = 60_000;
 const MAX_OUTPUT = 64 * 1024 * 1024;
 
+/** Work started by the handlers and not finished yet. */
+const pending = new Set();
+
+function track(promise) {
+  pending.add(promise);
+  promise.finally(() => pending.delete(promise)).catch(() => {});
+  return promise;
+}
+
+/** Settles once every runqlint run the handlers started has finished (tests, shutdown). */
+export async function settled() {
+  while (pending.size) await Promise.allSettled([...pending]);
+}
+
 /** One line of at most `max` characters, control characters replaced. */
 function oneLine(text, max = 300) {
   const line = String(text)
@@ -164,7 +178,7 @@ export function createHandlers(api) {
       log.error(`runqlint: ${queue}: ${oneLine(e && e.message ? e.message : e)}`);
     });
     chains.set(queue, next);
-    return next;
+    return track(next);
   }
 
   function logFix(queue, r, label) {
@@ -248,8 +262,6 @@ export function createHandlers(api) {
 
   const handlers = {
     settings: s,
-    /** Settles when every run started so far has finished (for tests and shutdown). */
-    idle: () => Promise.all([...chains.values(), cache.refreshing]).then(() => undefined),
 
     gateway_start: (_event) => {
       try {
@@ -257,7 +269,7 @@ export function createHandlers(api) {
           log.warn("runqlint: no queues configured (plugins.entries.runqlint.config.queues); nothing to reconcile");
           return;
         }
-        // Not awaited: the gateway goes on while runqlint runs (see `idle`).
+        // Not awaited: the gateway goes on while runqlint runs (see `settled`).
         for (const q of s.queues) serialized(q, () => reconcile(q));
       } catch (e) {
         log.error(`runqlint: gateway_start: ${oneLine(e && e.message ? e.message : e)}`);
@@ -281,7 +293,7 @@ export function createHandlers(api) {
       try {
         if (!s.queues.length) return undefined;
         if (Date.now() - cache.at >= s.cacheMs && !cache.refreshing) {
-          cache.refreshing = refresh()
+          cache.refreshing = track(refresh())
             .catch((e) => log.warn(`runqlint: heartbeat: ${oneLine(e && e.message ? e.message : e)}`))
             .finally(() => {
               cache.refreshing = undefined;
