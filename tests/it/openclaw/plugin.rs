@@ -427,3 +427,223 @@ fn failures_are_logged_reasons_never_throws() {
     );
     assert!(out.logged("warn", "missing.json"), "{:?}", out.logs);
 }
+
+/// OpenClaw run by a Node whose directory also holds a working `npm` (OpenClaw puts its own
+/// Node's directory first on `PATH` for `npm install`, and the wheel's `bin/npm` is a copy
+/// that cannot find npm's sources; see scripts/test-tools.sh), offline, in `dir`'s state.
+struct Install {
+    dir: tempfile::TempDir,
+}
+
+impl Install {
+    fn new() -> Install {
+        let dir = tempfile::Builder::new()
+            .prefix("openclaw-install")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap();
+        let real = std::fs::canonicalize(tools_bin("node")).unwrap();
+        let npm_cli = real
+            .parent()
+            .unwrap()
+            .join("../lib/node_modules/npm/bin/npm-cli.js");
+        assert!(npm_cli.is_file(), "{} is missing", npm_cli.display());
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        if std::fs::hard_link(&real, bin.join("node")).is_err() {
+            std::fs::copy(&real, bin.join("node")).unwrap();
+        }
+        std::fs::write(
+            bin.join("npm"),
+            format!(
+                "#!/bin/sh\nexec \"$(dirname \"$0\")/node\" '{}' \"$@\"\n",
+                npm_cli.display()
+            ),
+        )
+        .unwrap();
+        super::make_executable(&bin.join("npm"));
+        Install { dir }
+    }
+
+    fn bin(&self) -> PathBuf {
+        self.dir.path().join("bin")
+    }
+
+    /// `openclaw ARGS` with `extra_path` before the Node's directory and the system's.
+    fn openclaw(&self, args: &[&str], extra_path: Option<&Path>) -> (bool, String, String) {
+        let openclaw = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(".tools/openclaw/node_modules/openclaw/openclaw.mjs");
+        let mut path = String::new();
+        if let Some(p) = extra_path {
+            path.push_str(&format!("{}:", p.display()));
+        }
+        path.push_str(&format!("{}:/usr/bin:/bin", self.bin().display()));
+        let out = Command::new(self.bin().join("node"))
+            .arg(openclaw)
+            .args(args)
+            .env("PATH", path)
+            .env("HOME", self.dir.path().join("home"))
+            .env("OPENCLAW_STATE_DIR", self.dir.path().join("state"))
+            .env("npm_config_offline", "true")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+#[test]
+fn the_packed_plugin_installs_offline_lists_its_hooks_and_ships_the_skill() {
+    if !have_openclaw() {
+        return;
+    }
+    let install = Install::new();
+    // npm pack, as a user's npm would publish it.
+    let out = Command::new(install.bin().join("npm"))
+        .args(["pack", "--json", "--pack-destination"])
+        .arg(install.dir.path())
+        .current_dir(plugin_dir())
+        .env("PATH", format!("{}:/usr/bin:/bin", install.bin().display()))
+        .env("HOME", install.dir.path().join("home"))
+        .env("npm_config_offline", "true")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let packed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files: Vec<&str> = packed[0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        {
+            let mut f = files.clone();
+            f.sort();
+            f
+        },
+        [
+            "index.js",
+            "openclaw.plugin.json",
+            "package.json",
+            "skills/runqlint/SKILL.md"
+        ]
+    );
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(plugin_dir().join("package.json")).unwrap()).unwrap();
+    assert!(manifest.get("scripts").is_none(), "no install scripts");
+    let tgz = install
+        .dir
+        .path()
+        .join(packed[0]["filename"].as_str().unwrap());
+
+    let spec = format!("npm-pack:{}", tgz.display());
+    let (ok, stdout, stderr) = install.openclaw(
+        &[
+            "plugins",
+            "install",
+            &spec,
+            "--force",
+            "--accept-capabilities",
+        ],
+        None,
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Installed plugin: runqlint"), "{stdout}");
+
+    // A configuration the manifest's schema refuses.
+    let (ok, stdout, stderr) = install.openclaw(
+        &[
+            "config",
+            "set",
+            "plugins.entries.runqlint.config",
+            r#"{"queues":["/q/run_queue.json"],"mode":"repair"}"#,
+            "--strict-json",
+        ],
+        None,
+    );
+    assert!(!ok, "{stdout}\n{stderr}");
+    let (ok, stdout, stderr) = install.openclaw(
+        &[
+            "config",
+            "set",
+            "plugins.entries.runqlint.config",
+            r#"{"queues":["/q/run_queue.json"],"mode":"fix","staleAfter":"2h"}"#,
+            "--strict-json",
+        ],
+        None,
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    let (ok, stdout, stderr) = install.openclaw(&["plugins", "enable", "runqlint"], None);
+    assert!(ok, "{stdout}\n{stderr}");
+
+    let (ok, stdout, stderr) = install.openclaw(
+        &["plugins", "inspect", "runqlint", "--runtime", "--json"],
+        None,
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    let inspected: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(inspected["plugin"]["status"], "loaded", "{stdout}");
+    let mut hooks: Vec<&str> = inspected["typedHooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    hooks.sort();
+    assert_eq!(
+        hooks,
+        [
+            "gateway_start",
+            "heartbeat_prompt_contribution",
+            "subagent_ended"
+        ]
+    );
+
+    // The skill the plugin ships: missing its binary, then ready with runqlint on PATH.
+    let (ok, stdout, stderr) = install.openclaw(&["skills", "info", "runqlint", "--json"], None);
+    assert!(ok, "{stdout}\n{stderr}");
+    let skill: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(skill["eligible"], false, "{stdout}");
+    assert_eq!(skill["missing"]["bins"], json!(["runqlint"]));
+    let kinds: Vec<(&str, &str)> = skill["install"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["kind"].as_str().unwrap_or(""),
+                i["label"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // OpenClaw offers one preferred installer (Homebrew, then uv, then node); the skill
+    // declares both packages.
+    assert_eq!(kinds, [("uv", "Install runqlint (uv)")]);
+    let skill_md = std::fs::read_to_string(plugin_dir().join("skills/runqlint/SKILL.md")).unwrap();
+    assert!(
+        skill_md.contains(r#""kind": "node""#) && skill_md.contains(r#""package": "runqlint""#)
+    );
+    let runqlint_dir = Path::new(crate::support::bin()).parent().unwrap();
+    let (ok, stdout, stderr) = install.openclaw(
+        &["skills", "info", "runqlint", "--json"],
+        Some(runqlint_dir),
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    let skill: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(skill["eligible"], true, "{stdout}");
+    assert_eq!(skill["missing"]["bins"], json!([]));
+    let (ok, stdout, stderr) = install.openclaw(&["skills", "check", "--json"], Some(runqlint_dir));
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("runqlint"), "{stdout}");
+}
