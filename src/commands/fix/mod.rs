@@ -14,7 +14,8 @@
 //!    refused, naming the format; `--no-commit` works there, with the file's status and
 //!    `HEAD`'s version read through `git`.
 //! 3. Read the working-tree file once and scan it (while HEAD's version is read); survey
-//!    its running items ([`crate::repair::survey`]); ask the
+//!    its running items ([`crate::repair::survey`]; with `--session`, that session's
+//!    items whatever their age, [`crate::repair::survey_session`]); ask the
 //!    liveness provider once about every stale item ([`crate::liveness`]; one that cannot
 //!    run at all is exit 2 here, before anything is written).
 //! 4. [`prepare`], pure: plan ([`crate::repair::plan_items`] on a file the scanner read,
