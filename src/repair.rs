@@ -610,6 +610,29 @@ mod tests {
     }
 
     #[test]
+    fn survey_session_takes_that_sessions_items_whatever_their_age() {
+        // a: the session, started a minute ago; b: the session, no start time; c: another
+        // session, stale; d: the session, done.
+        let text = r#"{"items":[
+            {"id":"a","status":"running","run":{"startedAtMs":1795564740000,"childSessionKey":"k"}},
+            {"id":"b","status":"running","run":{"childSessionKey":"k"}},
+            {"id":"c","status":"running","run":{"startedAtMs":1772064000000,"childSessionKey":"other"}},
+            {"id":"d","status":"done","run":{"startedAtMs":1772064000000,"childSessionKey":"k"}}]}"#;
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let q = ValueQueue::new(&doc);
+        let s = survey_session(&q, NOW, 6 * 3_600_000, "k");
+        assert_eq!(s.running, 3);
+        let ids: Vec<&str> = s.stale.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["a"]);
+        assert_eq!(s.stale[0].age_ms, 60_000);
+        assert_eq!(s.unageable.len(), 1);
+        assert_eq!(s.unageable[0].id.as_deref(), Some("b"));
+        let all = survey(&q, NOW, 6 * 3_600_000);
+        let ids: Vec<&str> = all.stale.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["c"]);
+    }
+
+    #[test]
     fn marks_heartbeats_and_requeues() {
         let text = r#"{"items":[{"id":"a","status":"running","title":"T","run":{"startedAtMs":1772064000000,"attempt":2}},{"id":"b","status":"running","run":{"startedAtMs":1772064000000}},{"id":"c","status":"running","run":{"startedAtMs":1772064000000,"attempt":3}},{"id":"d","status":"running"}]}"#;
         let doc: Value = serde_json::from_str(text).unwrap();

@@ -487,6 +487,42 @@ mod tests {
     }
 
     #[test]
+    fn an_event_answers_only_where_the_ledger_recorded_no_end() {
+        let event = EndEvent {
+            outcome: Outcome::Killed,
+            ended_ms: 1772064060000,
+            error: None,
+        };
+        let recorded = Liveness::Ended(Ended {
+            why: "OpenClaw: failed".into(),
+            finish: Finish::Failed,
+            finished_ms: 1,
+            error: Some("e".into()),
+        });
+        assert_eq!(event.answer(recorded.clone()), recorded);
+        match event.answer(Liveness::Dead("OpenClaw: no task for this session".into())) {
+            Liveness::Ended(e) => {
+                assert_eq!(e.finish, Finish::Canceled);
+                assert_eq!(e.finished_ms, 1772064060000);
+                assert_eq!(e.error, None);
+                assert!(e
+                    .why
+                    .ends_with("the ledger said: OpenClaw: no task for this session"));
+            }
+            other => panic!("{other:?}"),
+        }
+        for (o, f) in [
+            (Outcome::Ok, Finish::Done),
+            (Outcome::Error, Finish::Failed),
+            (Outcome::Timeout, Finish::Failed),
+            (Outcome::Reset, Finish::Canceled),
+            (Outcome::Deleted, Finish::Canceled),
+        ] {
+            assert_eq!(o.finish(), f);
+        }
+    }
+
+    #[test]
     fn failure_messages() {
         let json =
             br#"{"ok":false,"error":{"type":"cli_error","message":"Task store needs migration"}}"#;
