@@ -121,6 +121,21 @@ pub struct FixArgs {
     pub alive_sessions: Option<PathBuf>,
     #[command(flatten)]
     pub alive: AliveArgs,
+    /// Repair only the running item(s) whose `run.childSessionKey` is KEY, whatever their
+    /// age (the runtime says that session ended); other items are left as they are.
+    #[arg(long, value_name = "KEY")]
+    pub session: Option<String>,
+    /// The session's end as the runtime reported it (OpenClaw's `subagent_ended` outcome):
+    /// used when the liveness answer has no recorded end [ok → done, error/timeout →
+    /// failed, killed/reset/deleted → canceled].
+    #[arg(long, value_enum, value_name = "OUTCOME", requires = "session")]
+    pub ended: Option<crate::liveness::openclaw::Outcome>,
+    /// When the session ended (RFC 3339 or epoch milliseconds) [default: now].
+    #[arg(long, value_name = "TIME", requires = "ended")]
+    pub ended_at: Option<String>,
+    /// The runtime's error text for the ended session (becomes `run.error`).
+    #[arg(long, value_name = "TEXT", requires = "ended")]
+    pub ended_error: Option<String>,
     /// Proceed even if the queue file has uncommitted changes.
     #[arg(long)]
     pub allow_dirty: bool,

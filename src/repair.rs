@@ -193,10 +193,33 @@ fn not_ms(value: &Value) -> String {
 
 /// Ages every running item.
 pub fn survey(queue: &ValueQueue, now_ms: i64, stale_after_ms: i64) -> Survey {
+    survey_where(queue, now_ms, stale_after_ms, None)
+}
+
+/// The running items whose `run.childSessionKey` is `key`, candidates whatever their age
+/// (`fix --session`: the runtime said that session ended). Other running items are
+/// counted, never candidates; a matching item that cannot be aged is reported, as always.
+pub fn survey_session(queue: &ValueQueue, now_ms: i64, stale_after_ms: i64, key: &str) -> Survey {
+    survey_where(queue, now_ms, stale_after_ms, Some(key))
+}
+
+fn survey_where(
+    queue: &ValueQueue,
+    now_ms: i64,
+    stale_after_ms: i64,
+    session: Option<&str>,
+) -> Survey {
     let mut s = Survey::default();
     for (slot, entry) in queue.entries().enumerate() {
         let item = entry.view;
-        match stale_running::age(item, now_ms, stale_after_ms) {
+        let aged = stale_running::age(item, now_ms, stale_after_ms);
+        if let (Some(key), false) = (session, matches!(aged, Age::NotRunning)) {
+            if entry.str(Field::ChildSessionKey) != Some(key) {
+                s.running += 1;
+                continue;
+            }
+        }
+        match aged {
             Age::NotRunning => {}
             Age::Unageable(mut reason) => {
                 if let (true, None, Some(value)) = (
@@ -222,7 +245,7 @@ pub fn survey(queue: &ValueQueue, now_ms: i64, stale_after_ms: i64) -> Survey {
                 threshold,
             } => {
                 s.running += 1;
-                if !age.is_stale() {
+                if session.is_none() && !age.is_stale() {
                     continue;
                 }
                 let Some(id) = item.id else {
@@ -608,6 +631,29 @@ mod tests {
             requeue,
             max_attempts: 3,
         }
+    }
+
+    #[test]
+    fn survey_session_takes_that_sessions_items_whatever_their_age() {
+        // a: the session, started a minute ago; b: the session, no start time; c: another
+        // session, stale; d: the session, done.
+        let text = r#"{"items":[
+            {"id":"a","status":"running","run":{"startedAtMs":1795564740000,"childSessionKey":"k"}},
+            {"id":"b","status":"running","run":{"childSessionKey":"k"}},
+            {"id":"c","status":"running","run":{"startedAtMs":1772064000000,"childSessionKey":"other"}},
+            {"id":"d","status":"done","run":{"startedAtMs":1772064000000,"childSessionKey":"k"}}]}"#;
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let q = ValueQueue::new(&doc);
+        let s = survey_session(&q, NOW, 6 * 3_600_000, "k");
+        assert_eq!(s.running, 3);
+        let ids: Vec<&str> = s.stale.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["a"]);
+        assert_eq!(s.stale[0].age_ms, 60_000);
+        assert_eq!(s.unageable.len(), 1);
+        assert_eq!(s.unageable[0].id.as_deref(), Some("b"));
+        let all = survey(&q, NOW, 6 * 3_600_000);
+        let ids: Vec<&str> = all.stale.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["c"]);
     }
 
     #[test]

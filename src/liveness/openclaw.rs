@@ -242,6 +242,84 @@ fn strip_ansi(s: &str) -> String {
     out
 }
 
+/// How OpenClaw says a sub-agent session ended (`subagent_ended`'s `outcome`), given to
+/// `fix --session KEY --ended OUTCOME`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Outcome {
+    Ok,
+    Error,
+    Timeout,
+    Killed,
+    Reset,
+    Deleted,
+}
+
+impl Outcome {
+    /// ok → done; error, timeout → failed (as the ledger's failed/timed_out); killed (the
+    /// ledger's cancelled), reset, deleted (the session was ended from outside) → canceled.
+    pub fn finish(self) -> Finish {
+        match self {
+            Outcome::Ok => Finish::Done,
+            Outcome::Error | Outcome::Timeout => Finish::Failed,
+            Outcome::Killed | Outcome::Reset | Outcome::Deleted => Finish::Canceled,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Error => "error",
+            Outcome::Timeout => "timeout",
+            Outcome::Killed => "killed",
+            Outcome::Reset => "reset",
+            Outcome::Deleted => "deleted",
+        }
+    }
+}
+
+/// A session's end as the runtime's event reported it (`--ended`, `--ended-at`,
+/// `--ended-error`).
+#[derive(Debug, Clone)]
+pub struct EndEvent {
+    pub outcome: Outcome,
+    pub ended_ms: i64,
+    /// The event's error text, verbatim (untrusted).
+    pub error: Option<String>,
+}
+
+impl EndEvent {
+    /// The answer for an item whose liveness answer recorded no end (`asked` says what it
+    /// was): the ledger may not have recorded an end the event already reports. An end the
+    /// ledger recorded wins (it is the stored record, with its own error text).
+    pub fn answer(&self, asked: Liveness) -> Liveness {
+        if matches!(asked, Liveness::Ended(_)) {
+            return asked;
+        }
+        let finish = self.outcome.finish();
+        let error = match (&self.error, finish) {
+            (Some(e), _) => Some(cap(e, 2000)),
+            (None, Finish::Failed) => Some(format!("OpenClaw: {}", self.outcome.as_str())),
+            (None, _) => None,
+        };
+        let said = self
+            .error
+            .as_deref()
+            .map(|e| format!(" ({})", cap(e, 120)))
+            .unwrap_or_default();
+        Liveness::Ended(Ended {
+            why: format!(
+                "OpenClaw: sub-agent ended {} {}{said}; the ledger said: {}",
+                self.outcome.as_str(),
+                fmt_ms(self.ended_ms),
+                asked.why()
+            ),
+            finish,
+            finished_ms: self.ended_ms,
+            error,
+        })
+    }
+}
+
 /// One task record, as much of it as the answer needs.
 #[derive(Debug)]
 struct Task {
@@ -406,6 +484,42 @@ mod tests {
             decide(&tasks, "agent:a:subagent:5"),
             Liveness::Dead(_)
         ));
+    }
+
+    #[test]
+    fn an_event_answers_only_where_the_ledger_recorded_no_end() {
+        let event = EndEvent {
+            outcome: Outcome::Killed,
+            ended_ms: 1772064060000,
+            error: None,
+        };
+        let recorded = Liveness::Ended(Ended {
+            why: "OpenClaw: failed".into(),
+            finish: Finish::Failed,
+            finished_ms: 1,
+            error: Some("e".into()),
+        });
+        assert_eq!(event.answer(recorded.clone()), recorded);
+        match event.answer(Liveness::Dead("OpenClaw: no task for this session".into())) {
+            Liveness::Ended(e) => {
+                assert_eq!(e.finish, Finish::Canceled);
+                assert_eq!(e.finished_ms, 1772064060000);
+                assert_eq!(e.error, None);
+                assert!(e
+                    .why
+                    .ends_with("the ledger said: OpenClaw: no task for this session"));
+            }
+            other => panic!("{other:?}"),
+        }
+        for (o, f) in [
+            (Outcome::Ok, Finish::Done),
+            (Outcome::Error, Finish::Failed),
+            (Outcome::Timeout, Finish::Failed),
+            (Outcome::Reset, Finish::Canceled),
+            (Outcome::Deleted, Finish::Canceled),
+        ] {
+            assert_eq!(o.finish(), f);
+        }
     }
 
     #[test]

@@ -654,3 +654,111 @@ fn a_ledger_that_needs_repair_is_cannot_tell() {
     assert!(r.stdout.contains("schema version"), "{}", r.stdout);
     assert_eq!(repo.read(Q), text.as_bytes());
 }
+
+mod plugin;
+
+#[test]
+fn session_repairs_only_that_sessions_item_whatever_its_age() {
+    let now = now_ms();
+    let Some(ledger) = Ledger::new() else { return };
+    ledger.insert(&[
+        // Ended ten minutes ago, recorded by the ledger: its outcome wins over the event's.
+        Task::new("agent:main:subagent:rec", "failed", now - 3_600_000)
+            .ended(now - 600_000)
+            .error("tool crashed"),
+        // Still running in the ledger: the event's end is the only word that it ended.
+        Task::new("agent:main:subagent:late", "running", now - 3_600_000).last_event(now - 60_000),
+    ]);
+    let text = queue(vec![
+        // Started twenty minutes ago: far from stale.
+        running("rec", Some("agent:main:subagent:rec"), now - 1_200_000),
+        running("late", Some("agent:main:subagent:late"), now - 1_200_000),
+        // Stale for a week, another session: never touched by --session.
+        running("old", Some("agent:main:subagent:gone"), now - 7 * DAY),
+    ]);
+    let repo = setup(&text);
+    let bin = tools_bin("openclaw");
+    let bin = bin.to_str().unwrap();
+    let base = ["fix", "--alive", "openclaw", "--openclaw-bin", bin];
+
+    // The ledger's recorded end, even though the event says ok.
+    let mut args = base.to_vec();
+    args.extend([
+        "--session",
+        "agent:main:subagent:rec",
+        "--ended",
+        "ok",
+        "--format",
+        "json",
+    ]);
+    let r = run(&repo, &ledger, &args);
+    assert_eq!(r.code, 0, "{r:?}");
+    let after = items(&repo);
+    let rec = by_id(&after, "rec");
+    assert_eq!(rec["status"], "failed");
+    assert_eq!(rec["run"]["finishedAtMs"], now - 600_000);
+    assert_eq!(rec["run"]["error"], "tool crashed");
+    assert_eq!(by_id(&after, "late")["status"], "running");
+    assert_eq!(by_id(&after, "old")["status"], "running");
+    assert!(by_id(&after, "old")["run"].get("finishedAtMs").is_none());
+
+    // Ledger still running: the event's outcome, time and error.
+    let ended = now - 5_000;
+    let ended_s = ended.to_string();
+    let mut args = base.to_vec();
+    args.extend([
+        "--session",
+        "agent:main:subagent:late",
+        "--ended",
+        "timeout",
+        "--ended-at",
+        &ended_s,
+        "--ended-error",
+        HOSTILE,
+    ]);
+    let r = run(&repo, &ledger, &args);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains('\u{1b}'), "{}", r.stdout);
+    let after = items(&repo);
+    let late = by_id(&after, "late");
+    assert_eq!(late["status"], "failed");
+    assert_eq!(late["run"]["finishedAtMs"], ended);
+    assert_eq!(late["run"]["error"], HOSTILE);
+    assert_eq!(late["triage"]["reason"], "reconciled");
+    assert!(late["triage"]["note"]
+        .as_str()
+        .unwrap()
+        .starts_with("OpenClaw: sub-agent ended timeout "));
+    assert_eq!(by_id(&after, "old")["status"], "running");
+
+    // Without --ended, a session the ledger says is running keeps running.
+    repo.write(Q, &text);
+    repo.commit_all("again");
+    let mut args = base.to_vec();
+    args.extend(["--session", "agent:main:subagent:late"]);
+    let r = run(&repo, &ledger, &args);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(by_id(&items(&repo), "late")["status"], "running");
+
+    // An end before the item started is another run's: left alone.
+    let early = (now - 2 * 3_600_000).to_string();
+    let mut args = base.to_vec();
+    args.extend([
+        "--session",
+        "agent:main:subagent:late",
+        "--ended",
+        "killed",
+        "--ended-at",
+        &early,
+    ]);
+    let r = run(&repo, &ledger, &args);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(by_id(&items(&repo), "late")["status"], "running");
+
+    // Usage: --ended needs --session; an empty key is refused.
+    let r = repo.run(&["fix", "--ended", "ok"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = repo.run(&["fix", "--session", " "]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--session"), "{}", r.stderr);
+}

@@ -14,7 +14,8 @@
 //!    it opens the repository and reads its index, else the `git` program (SHA-256
 //!    objects, reftable refs, a split index), with the same steps and guarantees.
 //! 3. Read the working-tree file once and scan it (while HEAD's version is read); survey
-//!    its running items ([`crate::repair::survey`]); ask the
+//!    its running items ([`crate::repair::survey`]; with `--session`, that session's
+//!    items whatever their age, [`crate::repair::survey_session`]); ask the
 //!    liveness provider once about every stale item ([`crate::liveness`]; one that cannot
 //!    run at all is exit 2 here, before anything is written).
 //! 4. [`prepare`], pure: plan ([`crate::repair::plan_items`] on a file the scanner read,
@@ -352,13 +353,28 @@ fn guard(repo: Option<&Writer>, s: &Settings) -> Result<Guarded> {
 
 /// Asks whether each stale item's child session is alive, in survey order: one provider,
 /// asked once for every item ([`liveness::ask_all`]).
+///
+/// With `--ended`, an answer that recorded no end (still running, no record, cannot tell,
+/// or a provider that cannot run at all) becomes the event's end, vetted the same way.
 fn ask(survey: &Survey, s: &Settings) -> Result<Vec<Liveness>> {
-    let provider = liveness::provider(&s.alive)?;
     let _progress = crate::output::progress::Progress::spinner(&format!(
         "asking whether {} stale item(s) are alive",
         survey.stale.len()
     ));
-    liveness::ask_all(provider.as_ref(), survey, s.repair.now_ms)
+    let asked = liveness::provider(&s.alive)
+        .and_then(|p| liveness::ask_all(p.as_ref(), survey, s.repair.now_ms));
+    let Some(event) = &s.ended else {
+        return asked;
+    };
+    let asked = asked.unwrap_or_else(|e| {
+        let why = Liveness::Unknown(format!("cannot tell: {e}"));
+        vec![why; survey.stale.len()]
+    });
+    Ok(asked
+        .into_iter()
+        .zip(&survey.stale)
+        .map(|(a, c)| crate::repair::vet(c, event.answer(a), s.repair.now_ms))
+        .collect())
 }
 
 fn emit(s: &Settings, report: &FixReport) -> Result<()> {

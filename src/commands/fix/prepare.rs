@@ -110,9 +110,15 @@ impl Read<'_> {
         }
     }
 
-    /// The running items, aged ([`repair::survey`]).
+    /// The running items, aged ([`repair::survey`]); with `--session`, that session's
+    /// items whatever their age ([`repair::survey_session`]).
     pub fn survey(&self, s: &Settings) -> Survey {
-        repair::survey(&self.queue(), s.repair.now_ms, s.stale_after_ms)
+        match &s.session {
+            Some(key) => {
+                repair::survey_session(&self.queue(), s.repair.now_ms, s.stale_after_ms, key)
+            }
+            None => repair::survey(&self.queue(), s.repair.now_ms, s.stale_after_ms),
+        }
     }
 }
 

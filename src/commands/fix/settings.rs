@@ -9,6 +9,7 @@ use crate::commands::{alive, now_ms, stale_after_ms, Workspace};
 use crate::config::{Levels, UserConfig};
 use crate::error::{Error, Result};
 use crate::liveness;
+use crate::liveness::openclaw::EndEvent;
 use crate::output::ReportFormat;
 use crate::repair::Options;
 use crate::rules::{Level, Rule};
@@ -48,6 +49,12 @@ pub struct Settings {
     /// the repository root); `--alive-timeout`. Its programs are cleared by
     /// [`crate::trust`].
     pub alive: liveness::Spec,
+    /// `--session`: only the running items with this `run.childSessionKey`, whatever
+    /// their age.
+    pub session: Option<String>,
+    /// `--ended`, `--ended-at`, `--ended-error`: the runtime's word that the session ended,
+    /// the answer when the liveness answer recorded no end.
+    pub ended: Option<EndEvent>,
     /// `--run-id`, `--artifact`: one line of safe text each.
     pub run_id: Option<String>,
     pub artifact: Option<String>,
@@ -67,10 +74,29 @@ impl Settings {
                 }
             }
         }
+        if let Some(key) = &args.session {
+            if key.trim().is_empty() || key.chars().any(text::is_unsafe) {
+                return Err(Error::Usage(
+                    "--session must be one line of printable text (a run.childSessionKey)".into(),
+                ));
+            }
+        }
         let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;
         let path = ws.queue_path(args.path.as_deref());
         let shown = ws.display_path(&path)?;
         let now = now_ms(&args.common)?;
+        let ended = match args.ended {
+            Some(outcome) => Some(EndEvent {
+                outcome,
+                ended_ms: match &args.ended_at {
+                    Some(t) => crate::config::parse_time(t)
+                        .map_err(|e| Error::Usage(format!("--ended-at: {e}")))?,
+                    None => now,
+                },
+                error: args.ended_error.clone().filter(|e| !e.trim().is_empty()),
+            }),
+            None => None,
+        };
         let stale_after = stale_after_ms(&args.common, &ws.config)?;
         let fixc = &ws.config.fix;
         let repair = Options {
@@ -123,6 +149,8 @@ impl Settings {
             levels,
             max_file_size: ws.config.max_file_size,
             alive,
+            session: args.session.clone(),
+            ended,
             run_id: args.run_id.clone(),
             artifact: args.artifact.clone(),
             format: args.format,
