@@ -14,7 +14,7 @@
 #
 # and, only when missing, the system packages the tests run for real: git-lfs (queues stored
 # in LFS), gnupg and ssh-keygen (fix commits signed with a real key), sha256sum (coreutils:
-# the release's checksums), with apt-get where it
+# the release's checksums), zsh (completion scripts load in it), with apt-get where it
 # exists, else Homebrew (macOS). With neither, it says so in one line and goes on: the tests
 # that need a missing one are skipped (and fail under CI=true).
 #
@@ -34,6 +34,7 @@ git lfs version >/dev/null 2>&1 || missing="$missing git-lfs"
 command -v gpg >/dev/null 2>&1 || missing="$missing gnupg"
 command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
 command -v sha256sum >/dev/null 2>&1 || missing="$missing coreutils"
+command -v zsh >/dev/null 2>&1 || missing="$missing zsh"
 if [ -n "$missing" ]; then
     if command -v apt-get >/dev/null 2>&1; then
         echo "test-tools.sh: apt-get install$missing" >&2

@@ -180,7 +180,7 @@ fn workflow_steps(python: &Path) -> Value {
     let program = r#"
 import json, sys, yaml
 wf = yaml.safe_load(open(sys.argv[1]))
-steps = [s for job in wf["jobs"].values() for s in job["steps"]]
+steps = [s for job in wf["jobs"].values() for s in job.get("steps", [])]
 print(json.dumps({s["name"]: s["run"] for s in steps if "name" in s and "run" in s}))
 "#;
     let mut cmd = Command::new(python);

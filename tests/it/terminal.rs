@@ -236,8 +236,7 @@ fn completion_scripts_load_in_their_shells() {
         ),
     ];
     for (shell, program, args) in cases {
-        let Some(program) = find_on_path(program) else {
-            require_missing(shell);
+        let Some(program) = tool(program) else {
             continue;
         };
         let script = repo.scratch().join(format!("runqlint.{shell}"));
@@ -257,18 +256,4 @@ fn completion_scripts_load_in_their_shells() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-}
-
-/// `name` on PATH.
-fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// A tool this test needs is missing: one line, and a failure under CI.
-fn require_missing(tool: &str) {
-    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    assert!(!ci, "{tool} is missing, and CI must run every test");
-    eprintln!("skipped: {tool} not found on PATH");
 }
