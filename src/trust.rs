@@ -123,10 +123,11 @@ impl ConfigFile {
         }
     }
 
-    /// Text read from no file: no approval can match it (an approval's path is absolute).
-    pub fn unread(bytes: &[u8]) -> ConfigFile {
+    /// Text read from no file, shown as `name`: no approval can match it (an approval's
+    /// path is absolute).
+    pub fn unread(name: &Path, bytes: &[u8]) -> ConfigFile {
         ConfigFile {
-            path: PathBuf::from(crate::config::FILE_NAME),
+            path: name.to_path_buf(),
             canonical: PathBuf::new(),
             sha256: sha256(bytes),
             root: PathBuf::from("."),
