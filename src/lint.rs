@@ -1,6 +1,6 @@
 //! The check itself: two versions of a file in, located diagnostics out. No I/O.
 //!
-//! Flow: parse both versions (in parallel) → document rules (`invalid-json`,
+//! Flow ([`judge`]'s steps): parse both versions (in parallel) → document rules (`invalid-json`,
 //! `duplicate-key`, `schema`) → typed queue views → item rules → locate every finding (the
 //! span index of a version is built only if a finding points into it).
 //!
@@ -312,7 +312,8 @@ pub fn lint_prepared(
 
 type ReadResult<'t> = Result<Read<'t>, document::SyntaxError>;
 
-/// The check proper, on versions already read.
+/// The check proper, on versions already read: syntax errors, document rules, item rules,
+/// then every finding located.
 fn judge(
     path: &str,
     current: Option<(&Source, &ReadResult)>,
@@ -322,18 +323,59 @@ fn judge(
     let base_name = base.map_or("HEAD", |(name, _)| name);
     let current_src = current.map(|(src, _)| src);
     let base_src = base.map(|(_, (src, _))| src);
-    let input = Input {
-        path,
-        current: current_src.map(Source::bytes),
-        base: base_src.map(|s| (base_name, s.bytes())),
-    };
-    let enabled = |rule: Rule| settings.levels.get(rule) != Level::Off;
+    let (current, base, syntax) = syntax_errors(
+        current.map(|(_, r)| r),
+        base.map(|(_, (_, r))| r),
+        base_name,
+    );
 
-    // Syntax errors are located by offset, not pointer; a broken base is only a warning.
-    let mut syntax: Vec<(Side, Option<Severity>, document::SyntaxError)> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
+    if let (Some(Read::Slow(parsed)), Some(src)) = (current, current_src) {
+        document_findings(parsed, &src.text, &settings.levels, &mut findings);
+    }
+    item_findings(
+        current,
+        current_src.is_none(),
+        base,
+        base_name,
+        settings,
+        &mut findings,
+    );
 
-    let current: Option<&Read> = match current.map(|(_, r)| r) {
+    let current_version = current_src.map(|s| Version {
+        name: path.to_string(),
+        text: s.text.clone(),
+    });
+    let base_version = base_src.map(|s| Version {
+        name: format!("{path} ({base_name})"),
+        text: s.text.clone(),
+    });
+    let mut locator = Locator::new(
+        current_version.as_ref().map(|v| (v, fast(current))),
+        base_version.as_ref().map(|v| (v, fast(base))),
+    );
+    let placed = place(&mut locator, syntax, findings, &settings.levels);
+    let diagnostics = located(placed, &locator, path, base_name);
+    FileReport {
+        path: path.to_string(),
+        current: current_version,
+        base: base_version,
+        diagnostics,
+    }
+}
+
+/// A syntax error to report: the side, the severity it is capped at, the error.
+type Syntax = (Side, Option<Severity>, document::SyntaxError);
+
+/// The versions that could be read, and the syntax errors of those that could not
+/// (located by offset, not pointer; a broken base is only a warning).
+fn syntax_errors<'r, 't>(
+    current: Option<&'r ReadResult<'t>>,
+    base: Option<&'r ReadResult<'t>>,
+    base_name: &str,
+) -> (Option<&'r Read<'t>>, Option<&'r Read<'t>>, Vec<Syntax>) {
+    let mut syntax = Vec::new();
+    let current = match current {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
             syntax.push((Side::Current, None, copy_error(e)));
@@ -341,7 +383,7 @@ fn judge(
         }
         None => None,
     };
-    let base: Option<&Read> = match base.map(|(_, (_, r))| r) {
+    let base = match base {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
             let mut e = copy_error(e);
@@ -355,50 +397,58 @@ fn judge(
         }
         None => None,
     };
+    (current, base, syntax)
+}
 
-    if let Some(Read::Slow(Parsed {
-        value,
-        has_duplicate_keys,
-    })) = &current
-    {
-        if *has_duplicate_keys && enabled(Rule::DuplicateKey) {
-            let text = current_src.as_ref().map_or("", |s| s.text.as_str());
-            let dups = SpanIndex::build(text).duplicate_keys();
-            let lines = document::LineCols::new(text, dups.iter().map(|d| d.first.start));
-            for d in dups {
-                let (first_line, _) = lines.get(text, d.first.start);
-                findings.push(
-                    Finding::new(
-                        Rule::DuplicateKey,
-                        d.pointer,
-                        format!(
-                            "key {} appears twice in this object (first at line {first_line}); readers disagree on which one counts",
-                            crate::text::quote(&d.key)
-                        ),
-                    )
-                    .at_bytes(d.span.start, d.span.end)
-                    .help("delete one of the two members"),
-                );
-            }
-        }
-        if enabled(Rule::Schema) {
-            crate::schema::check(value, &mut findings);
+/// The document rules (`duplicate-key`, `schema`) on a checked version the scanner
+/// declined.
+fn document_findings(parsed: &Parsed, text: &str, levels: &Levels, findings: &mut Vec<Finding>) {
+    let enabled = |rule: Rule| levels.get(rule) != Level::Off;
+    if parsed.has_duplicate_keys && enabled(Rule::DuplicateKey) {
+        let dups = SpanIndex::build(text).duplicate_keys();
+        let lines = document::LineCols::new(text, dups.iter().map(|d| d.first.start));
+        for d in dups {
+            let (first_line, _) = lines.get(text, d.first.start);
+            findings.push(
+                Finding::new(
+                    Rule::DuplicateKey,
+                    d.pointer,
+                    format!(
+                        "key {} appears twice in this object (first at line {first_line}); readers disagree on which one counts",
+                        crate::text::quote(&d.key)
+                    ),
+                )
+                .at_bytes(d.span.start, d.span.end)
+                .help("delete one of the two members"),
+            );
         }
     }
+    if enabled(Rule::Schema) {
+        crate::schema::check(&parsed.value, findings);
+    }
+}
 
-    // Item rules run on the checked version; a deleted file is an empty queue.
+/// The item rules on the checked version's typed view (a deleted file is an empty queue),
+/// and the schema's integer bounds on a view the scanner did not build.
+fn item_findings(
+    current: Option<&Read>,
+    deleted: bool,
+    base: Option<&Read>,
+    base_name: &str,
+    settings: &Settings,
+    findings: &mut Vec<Finding>,
+) {
     let empty = serde_json::Value::Array(Vec::new());
     let (current_slow, base_slow) = (slow_queue(current), slow_queue(base));
     let current_queue: Option<&Queue> = fast(current).or(current_slow.as_deref());
     let base_queue: Option<&Queue> = fast(base).or(base_slow.as_deref());
     let deleted_queue = ValueQueue::new(&empty);
-    let queue = current_queue.or(if input.current.is_none() {
-        Some(&*deleted_queue)
-    } else {
-        None
-    });
-    if let (Some(q), true) = (&current_slow, enabled(Rule::Schema)) {
-        crate::schema::check_integers(q, &mut findings);
+    let queue = current_queue.or(if deleted { Some(&*deleted_queue) } else { None });
+    if let (Some(q), true) = (
+        &current_slow,
+        settings.levels.get(Rule::Schema) != Level::Off,
+    ) {
+        crate::schema::check_integers(q, findings);
     }
     if let Some(queue) = queue {
         let ctx = Context {
@@ -408,27 +458,21 @@ fn judge(
             now_ms: settings.now_ms,
             stale_after_ms: settings.stale_after_ms,
         };
-        rules::check_items(&ctx, &mut findings);
+        rules::check_items(&ctx, findings);
     }
+}
 
-    let current_version = current_src.as_ref().map(|s| Version {
-        name: input.path.to_string(),
-        text: s.text.clone(),
-    });
-    let base_version = base_src.as_ref().map(|s| Version {
-        name: format!("{} ({base_name})", input.path),
-        text: s.text.clone(),
-    });
-
-    // Locate every finding first (byte spans), then turn all their offsets into lines and
-    // columns in one sweep per version.
-    let mut locator = Locator::new(
-        current_version.as_ref().map(|v| (v, fast(current))),
-        base_version.as_ref().map(|v| (v, fast(base))),
-    );
+/// Every reported finding at its byte spans (the lines and columns come after, in one
+/// sweep per version).
+fn place(
+    locator: &mut Locator,
+    syntax: Vec<Syntax>,
+    findings: Vec<Finding>,
+    levels: &Levels,
+) -> Vec<Placed> {
     let mut placed = Vec::new();
     for (side, severity, e) in syntax {
-        let Some(severity) = severity_of(&settings.levels, Rule::InvalidJson, severity) else {
+        let Some(severity) = severity_of(levels, Rule::InvalidJson, severity) else {
             continue;
         };
         let place = locator.at_offset(side, e.offset);
@@ -439,16 +483,18 @@ fn judge(
             message: e.message,
             item_id: None,
             help: e.help,
+            at_line: None,
             place,
             related: None,
         });
     }
+    let deleted = locator.current.is_none();
     for f in findings {
-        let Some(severity) = severity_of(&settings.levels, f.rule, None) else {
+        let Some(severity) = severity_of(levels, f.rule, None) else {
             continue;
         };
         // A finding about a deleted file is shown where the item was.
-        let (side, pointer) = if f.side == Side::Current && current_version.is_none() {
+        let (side, pointer) = if f.side == Side::Current && deleted {
             f.related.clone().unwrap_or((Side::Base, String::new()))
         } else {
             (f.side, f.pointer.clone())
@@ -466,41 +512,46 @@ fn judge(
             message: f.message,
             item_id: f.item_id,
             help: f.help,
+            at_line: f.at_line,
             place,
             related,
         });
     }
+    placed
+}
+
+/// The placed findings with lines and columns, each message completed by its rule's
+/// [`Finding::at_line`], sorted by position (the checked version first).
+fn located(placed: Vec<Placed>, locator: &Locator, path: &str, base_name: &str) -> Vec<Diagnostic> {
     let lines = locator.lines(&placed);
-    let mut diagnostics = Vec::with_capacity(placed.len());
-    for p in placed {
-        let location = lines.location(p.place);
-        let related = p.related.map(|r| lines.location(r));
-        let mut message = p.message;
-        match (p.rule, &related) {
-            (Rule::DuplicateId, Some(r)) => {
-                message = format!("{message}; the first is at line {}", r.line);
+    let mut diagnostics: Vec<Diagnostic> = placed
+        .into_iter()
+        .map(|p| {
+            let location = lines.location(p.place);
+            let related = p.related.map(|r| lines.location(r));
+            let at = rules::FoundAt {
+                line: location.line,
+                related: related.map(|r| r.line),
+                base_name,
+            };
+            let message = match p.at_line.and_then(|note| note(&at)) {
+                Some(note) => format!("{}; {note}", p.message),
+                None => p.message,
+            };
+            Diagnostic {
+                rule: p.rule,
+                severity: p.severity,
+                path: path.to_string(),
+                pointer: p.pointer,
+                message,
+                item_id: p.item_id,
+                help: p.help,
+                location,
+                related,
+                commit: None,
             }
-            (Rule::ItemDeleted, Some(r)) => {
-                message = format!("{message}; it was at line {} in {base_name}", r.line);
-            }
-            (Rule::ItemDeleted, None) => {
-                message = format!("{message}; it was at line {} in {base_name}", location.line);
-            }
-            _ => {}
-        }
-        diagnostics.push(Diagnostic {
-            rule: p.rule,
-            severity: p.severity,
-            path: input.path.to_string(),
-            pointer: p.pointer,
-            message,
-            item_id: p.item_id,
-            help: p.help,
-            location,
-            related,
-            commit: None,
-        });
-    }
+        })
+        .collect();
     diagnostics.sort_by(|a, b| {
         (a.location.side == Side::Base, a.location.span.start, a.rule).cmp(&(
             b.location.side == Side::Base,
@@ -508,12 +559,7 @@ fn judge(
             b.rule,
         ))
     });
-    FileReport {
-        path: input.path.to_string(),
-        current: current_version,
-        base: base_version,
-        diagnostics,
-    }
+    diagnostics
 }
 
 /// A copy of a syntax error, to report it again.
@@ -538,6 +584,8 @@ struct Placed {
     message: String,
     item_id: Option<String>,
     help: Option<String>,
+    /// What the rule adds to the message once the lines are known.
+    at_line: Option<fn(&rules::FoundAt) -> Option<String>>,
     place: Place,
     related: Option<Place>,
 }
