@@ -1,6 +1,6 @@
 //! The check itself: two versions of a file in, located diagnostics out. No I/O.
 //!
-//! Flow ([`judge`]'s steps): parse both versions (in parallel) → document rules (`invalid-json`,
+//! Flow (the steps of `judge`): parse both versions (in parallel) → document rules (`invalid-json`,
 //! `duplicate-key`, `schema`) → typed queue views → item rules → locate every finding (the
 //! span index of a version is built only if a finding points into it).
 //!
@@ -10,6 +10,8 @@
 //! into a `serde_json::Value` and validated with `jsonschema`, which then find the problems.
 
 use std::sync::Arc;
+
+use yoke::{Yoke, Yokeable};
 
 use crate::config::Levels;
 use crate::document::{self, Parsed, SpanIndex};
@@ -146,13 +148,19 @@ impl Source {
     }
 
     /// The fast scan when it accepts the text, else the full parse.
-    fn read(&self) -> Result<Read<'_>, document::SyntaxError> {
-        if self.invalid.is_none() {
-            if let Some(queue) = scan::scan(&self.text) {
-                return Ok(Read::Fast(queue));
-            }
+    fn read(&self) -> ReadResult<'_> {
+        Source::read_from(&self.text, self.invalid.as_deref())
+    }
+
+    /// [`Source::read`] of `text`, or of the `invalid` bytes it was made from.
+    fn read_from<'t>(text: &'t str, invalid: Option<&[u8]>) -> ReadResult<'t> {
+        match invalid {
+            Some(bytes) => document::parse(bytes).map(Read::Slow),
+            None => match scan::scan(text) {
+                Some(queue) => Ok(Read::Fast(queue)),
+                None => document::parse(text.as_bytes()).map(Read::Slow),
+            },
         }
-        document::parse(self.bytes()).map(Read::Slow)
     }
 }
 
@@ -264,34 +272,32 @@ pub fn lint_against_scanned(
 /// One version, read once to be checked several times: `audit` checks each version of a
 /// file's history as a commit and again as each of its children's parent.
 pub struct Prepared {
-    /// Borrows `src`'s text. Declared first, so it is dropped before the text.
-    read: Result<Read<'static>, document::SyntaxError>,
     src: Source,
+    /// The version read, borrowing the text that `src` shares with it (the text is the
+    /// `Yoke`'s cart: it cannot move or go while the view lives).
+    read: Yoke<ReadOnce<'static>, Arc<String>>,
 }
+
+/// A version read, as the `Yoke` in [`Prepared`] holds it.
+#[derive(Yokeable)]
+struct ReadOnce<'t>(ReadResult<'t>);
 
 impl Prepared {
     pub fn new(bytes: Vec<u8>) -> Prepared {
         let src = Source::new(bytes);
-        let read = src.read();
-        // SAFETY: `read` borrows the text behind `src`: a heap buffer owned through an
-        // `Arc<String>` (or the `Vec` of invalid bytes) that nothing mutates, that moving a
-        // `Prepared` does not move, and that outlives `read` (dropped first, above). It is
-        // only handed out with the lifetime of a borrow of `self` (see [`Prepared::read`]).
-        let read = unsafe {
-            std::mem::transmute::<
-                Result<Read<'_>, document::SyntaxError>,
-                Result<Read<'static>, document::SyntaxError>,
-            >(read)
-        };
-        Prepared { read, src }
+        let invalid = src.invalid.as_deref();
+        let read = Yoke::attach_to_cart(src.text.clone(), |text: &String| {
+            ReadOnce(Source::read_from(text, invalid))
+        });
+        Prepared { src, read }
     }
 
     pub fn bytes(&self) -> &[u8] {
         self.src.bytes()
     }
 
-    fn read(&self) -> &Result<Read<'_>, document::SyntaxError> {
-        &self.read
+    fn read(&self) -> &ReadResult<'_> {
+        &self.read.get().0
     }
 }
 
