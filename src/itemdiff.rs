@@ -26,7 +26,7 @@ pub fn item_id(item: &Value) -> Option<&str> {
 
 /// One field that differs between two versions of an item.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FieldChange<'v> {
+pub struct FieldDiff<'v> {
     /// Member names from the item down to the field: `["run", "finishedAtMs"]`.
     pub path: Vec<&'v str>,
     /// The old value; `None` when the field was added.
@@ -35,7 +35,7 @@ pub struct FieldChange<'v> {
     pub new: Option<&'v Value>,
 }
 
-impl FieldChange<'_> {
+impl FieldDiff<'_> {
     /// The path joined with dots: `run.finishedAtMs`.
     pub fn dotted(&self) -> String {
         self.path.join(".")
@@ -44,7 +44,7 @@ impl FieldChange<'_> {
 
 /// The fields that differ between two versions of one item, in the old version's member
 /// order (sorted by key, as serde_json keeps objects) followed by added members.
-pub fn diff_items<'v>(old: &'v Value, new: &'v Value) -> Vec<FieldChange<'v>> {
+pub fn diff_items<'v>(old: &'v Value, new: &'v Value) -> Vec<FieldDiff<'v>> {
     let mut out = Vec::new();
     diff_into(&mut Vec::new(), old, new, &mut out);
     out
@@ -54,7 +54,7 @@ fn diff_into<'v>(
     path: &mut Vec<&'v str>,
     old: &'v Value,
     new: &'v Value,
-    out: &mut Vec<FieldChange<'v>>,
+    out: &mut Vec<FieldDiff<'v>>,
 ) {
     match (old, new) {
         (Value::Object(a), Value::Object(b)) => {
@@ -62,7 +62,7 @@ fn diff_into<'v>(
                 path.push(k);
                 match b.get(k) {
                     Some(vb) => diff_into(path, va, vb, out),
-                    None => out.push(FieldChange {
+                    None => out.push(FieldDiff {
                         path: path.clone(),
                         old: Some(va),
                         new: None,
@@ -73,7 +73,7 @@ fn diff_into<'v>(
             for (k, vb) in b {
                 if !a.contains_key(k) {
                     path.push(k);
-                    out.push(FieldChange {
+                    out.push(FieldDiff {
                         path: path.clone(),
                         old: None,
                         new: Some(vb),
@@ -83,7 +83,7 @@ fn diff_into<'v>(
             }
         }
         (a, b) if a == b => {}
-        (a, b) => out.push(FieldChange {
+        (a, b) => out.push(FieldDiff {
             path: path.clone(),
             old: Some(a),
             new: Some(b),

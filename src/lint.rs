@@ -120,22 +120,22 @@ impl FileReport {
 }
 
 /// A version's bytes, and its text for display (the same buffer when it is UTF-8).
-struct Source {
+struct VersionText {
     text: Arc<String>,
     /// The original bytes, kept only when they are not UTF-8.
     invalid: Option<Vec<u8>>,
 }
 
-impl Source {
-    fn new(bytes: Vec<u8>) -> Source {
+impl VersionText {
+    fn new(bytes: Vec<u8>) -> VersionText {
         match String::from_utf8(bytes) {
-            Ok(text) => Source {
+            Ok(text) => VersionText {
                 text: Arc::new(text),
                 invalid: None,
             },
             Err(e) => {
                 let bytes = e.into_bytes();
-                Source {
+                VersionText {
                     text: Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
                     invalid: Some(bytes),
                 }
@@ -149,23 +149,23 @@ impl Source {
 
     /// The fast scan when it accepts the text, else the full parse.
     fn read(&self) -> ReadResult<'_> {
-        Source::read_from(&self.text, self.invalid.as_deref())
+        VersionText::read_from(&self.text, self.invalid.as_deref())
     }
 
-    /// [`Source::read`] of `text`, or of the `invalid` bytes it was made from.
+    /// [`VersionText::read`] of `text`, or of the `invalid` bytes it was made from.
     fn read_from<'t>(text: &'t str, invalid: Option<&[u8]>) -> ReadResult<'t> {
         match invalid {
-            Some(bytes) => document::parse(bytes).map(Read::Slow),
+            Some(bytes) => document::parse(bytes).map(Reading::Slow),
             None => match scan::scan(text) {
-                Some(queue) => Ok(Read::Fast(queue)),
-                None => document::parse(text.as_bytes()).map(Read::Slow),
+                Some(queue) => Ok(Reading::Fast(queue)),
+                None => document::parse(text.as_bytes()).map(Reading::Slow),
             },
         }
     }
 }
 
 /// One version, read.
-enum Read<'t> {
+enum Reading<'t> {
     /// Valid JSON, no repeated key, valid for the schema: only the typed view was built.
     Fast(Queue<'t>),
     /// The same, scanned by the caller beforehand ([`lint_against_scanned`]).
@@ -175,18 +175,18 @@ enum Read<'t> {
 }
 
 /// The typed view of a version that took the fast path.
-fn fast<'a>(read: Option<&'a Read<'a>>) -> Option<&'a Queue<'a>> {
+fn fast<'a>(read: Option<&'a Reading<'a>>) -> Option<&'a Queue<'a>> {
     match read {
-        Some(Read::Fast(q)) => Some(q),
-        Some(Read::Scanned(q)) => Some(q),
+        Some(Reading::Fast(q)) => Some(q),
+        Some(Reading::Scanned(q)) => Some(q),
         _ => None,
     }
 }
 
 /// The typed view of a version that took the slow path.
-fn slow_queue<'v>(read: Option<&'v Read>) -> Option<ValueQueue<'v>> {
+fn slow_queue<'v>(read: Option<&'v Reading>) -> Option<ValueQueue<'v>> {
     match read {
-        Some(Read::Slow(p)) => Some(ValueQueue::new(&p.value)),
+        Some(Reading::Slow(p)) => Some(ValueQueue::new(&p.value)),
         _ => None,
     }
 }
@@ -214,8 +214,8 @@ pub fn lint_owned(
     };
     // UTF-8 validation of two large versions, side by side too.
     let (current_src, base_src) = std::thread::scope(|s| {
-        let base = base.map(|bytes| s.spawn(move || Source::new(bytes)));
-        let current = current.map(Source::new);
+        let base = base.map(|bytes| s.spawn(move || VersionText::new(bytes)));
+        let current = current.map(VersionText::new);
         (
             current,
             base.map(|h| h.join().expect("validating UTF-8 does not panic")),
@@ -223,7 +223,7 @@ pub fn lint_owned(
     });
     let (current, base) = std::thread::scope(|s| {
         let base = base_src.as_ref().map(|src| s.spawn(move || src.read()));
-        let current = current_src.as_ref().map(Source::read);
+        let current = current_src.as_ref().map(VersionText::read);
         (
             current,
             base.map(|h| h.join().expect("parsing does not panic")),
@@ -251,12 +251,12 @@ pub fn lint_against_scanned(
     base_queue: &Queue,
     settings: &Settings,
 ) -> FileReport {
-    let base_src = Source {
+    let base_src = VersionText {
         text: base_text,
         invalid: None,
     };
-    let base_read: ReadResult = Ok(Read::Scanned(base_queue));
-    let current_src = Source {
+    let base_read: ReadResult = Ok(Reading::Scanned(base_queue));
+    let current_src = VersionText {
         text: current,
         invalid: None,
     };
@@ -272,7 +272,7 @@ pub fn lint_against_scanned(
 /// One version, read once to be checked several times: `audit` checks each version of a
 /// file's history as a commit and again as each of its children's parent.
 pub struct Prepared {
-    src: Source,
+    src: VersionText,
     /// The version read, borrowing the text that `src` shares with it (the text is the
     /// `Yoke`'s cart: it cannot move or go while the view lives).
     read: Yoke<ReadOnce<'static>, Arc<String>>,
@@ -284,10 +284,10 @@ struct ReadOnce<'t>(ReadResult<'t>);
 
 impl Prepared {
     pub fn new(bytes: Vec<u8>) -> Prepared {
-        let src = Source::new(bytes);
+        let src = VersionText::new(bytes);
         let invalid = src.invalid.as_deref();
         let read = Yoke::attach_to_cart(src.text.clone(), |text: &String| {
-            ReadOnce(Source::read_from(text, invalid))
+            ReadOnce(VersionText::read_from(text, invalid))
         });
         Prepared { src, read }
     }
@@ -316,14 +316,14 @@ pub fn lint_prepared(
     )
 }
 
-type ReadResult<'t> = Result<Read<'t>, document::SyntaxError>;
+type ReadResult<'t> = Result<Reading<'t>, document::SyntaxError>;
 
 /// The check proper, on versions already read: syntax errors, document rules, item rules,
 /// then every finding located.
 fn judge(
     path: &str,
-    current: Option<(&Source, &ReadResult)>,
-    base: Option<(&str, (&Source, &ReadResult))>,
+    current: Option<(&VersionText, &ReadResult)>,
+    base: Option<(&str, (&VersionText, &ReadResult))>,
     settings: &Settings,
 ) -> FileReport {
     let base_name = base.map_or("HEAD", |(name, _)| name);
@@ -336,7 +336,7 @@ fn judge(
     );
 
     let mut findings: Vec<Finding> = Vec::new();
-    if let (Some(Read::Slow(parsed)), Some(src)) = (current, current_src) {
+    if let (Some(Reading::Slow(parsed)), Some(src)) = (current, current_src) {
         document_findings(parsed, &src.text, &settings.levels, &mut findings);
     }
     item_findings(
@@ -379,7 +379,11 @@ fn syntax_errors<'r, 't>(
     current: Option<&'r ReadResult<'t>>,
     base: Option<&'r ReadResult<'t>>,
     base_name: &str,
-) -> (Option<&'r Read<'t>>, Option<&'r Read<'t>>, Vec<Syntax>) {
+) -> (
+    Option<&'r Reading<'t>>,
+    Option<&'r Reading<'t>>,
+    Vec<Syntax>,
+) {
     let mut syntax = Vec::new();
     let current = match current {
         Some(Ok(p)) => Some(p),
@@ -437,9 +441,9 @@ fn document_findings(parsed: &Parsed, text: &str, levels: &Levels, findings: &mu
 /// The item rules on the checked version's typed view (a deleted file is an empty queue),
 /// and the schema's integer bounds on a view the scanner did not build.
 fn item_findings(
-    current: Option<&Read>,
+    current: Option<&Reading>,
     deleted: bool,
-    base: Option<&Read>,
+    base: Option<&Reading>,
     base_name: &str,
     settings: &Settings,
     findings: &mut Vec<Finding>,
@@ -592,13 +596,13 @@ struct Placed {
     help: Option<String>,
     /// What the rule adds to the message once the lines are known.
     at_line: Option<fn(&rules::FoundAt) -> Option<String>>,
-    place: Place,
-    related: Option<Place>,
+    place: SpanAt,
+    related: Option<SpanAt>,
 }
 
 /// A span in one version; `None` when that version does not exist.
 #[derive(Debug, Clone, Copy)]
-struct Place {
+struct SpanAt {
     side: Side,
     span: Option<document::Span>,
 }
@@ -646,22 +650,22 @@ impl<'a> Locator<'a> {
         }
     }
 
-    fn at_offset(&mut self, side: Side, offset: usize) -> Place {
+    fn at_offset(&mut self, side: Side, offset: usize) -> SpanAt {
         let text = self.side(side).map_or("", |l| l.version.text.as_str());
         let offset = offset.min(text.len());
         let mut end = offset;
         if let Some(c) = text[offset..].chars().next() {
             end += c.len_utf8();
         }
-        Place {
+        SpanAt {
             side,
             span: Some(document::Span::new(offset, end)),
         }
     }
 
-    fn at_pointer(&mut self, side: Side, pointer: &str, anchor: Anchor) -> Place {
+    fn at_pointer(&mut self, side: Side, pointer: &str, anchor: Anchor) -> SpanAt {
         let Some(located) = self.side(side) else {
-            return Place { side, span: None };
+            return SpanAt { side, span: None };
         };
         let text: &'a str = &located.version.text;
         let span = match anchor {
@@ -680,14 +684,14 @@ impl<'a> Locator<'a> {
                 }
             },
         };
-        Place {
+        SpanAt {
             side,
             span: Some(document::label_span(text, span)),
         }
     }
 
     /// Lines and columns of every offset the placed findings name.
-    fn lines(&self, placed: &[Placed]) -> Lines<'a> {
+    fn lines(&self, placed: &[Placed]) -> LineTables<'a> {
         let table = |side: Side, located: &Option<Located<'a>>| {
             located.as_ref().map(|l| {
                 let offsets = placed
@@ -701,7 +705,7 @@ impl<'a> Locator<'a> {
                 (text, document::LineCols::new(text, offsets))
             })
         };
-        Lines {
+        LineTables {
             current: table(Side::Current, &self.current),
             base: table(Side::Base, &self.base),
         }
@@ -709,13 +713,13 @@ impl<'a> Locator<'a> {
 }
 
 /// Line and column tables of both versions.
-struct Lines<'a> {
+struct LineTables<'a> {
     current: Option<(&'a str, document::LineCols)>,
     base: Option<(&'a str, document::LineCols)>,
 }
 
-impl Lines<'_> {
-    fn location(&self, place: Place) -> Location {
+impl LineTables<'_> {
+    fn location(&self, place: SpanAt) -> Location {
         let table = match place.side {
             Side::Current => self.current.as_ref(),
             Side::Base => self.base.as_ref(),
