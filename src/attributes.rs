@@ -23,7 +23,7 @@ use crate::gitcli::Git;
 
 /// Where an attributes file sits in git's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Place {
+pub enum Precedence {
     /// `$GIT_DIR/info/attributes`: above every `.gitattributes`.
     Info,
     /// The `.gitattributes` of a directory below the root (repository-relative, no slash
@@ -40,7 +40,7 @@ pub enum Place {
 pub struct Line {
     /// The file as shown: repository-relative inside the working tree, else absolute.
     pub file: String,
-    pub place: Place,
+    pub place: Precedence,
     /// 1-based.
     pub number: usize,
     /// The line as written (trimmed).
@@ -57,10 +57,10 @@ pub struct Decision {
 }
 
 /// A file git consults, its place and how it is shown.
-struct Source {
+struct AttrFile {
     path: PathBuf,
     shown: String,
-    place: Place,
+    place: Precedence,
 }
 
 /// The `attr` attribute of `path` (repository-relative) as git decides it, and the line
@@ -68,7 +68,7 @@ struct Source {
 pub fn decide(git: &Git, root: &Path, path: &str, attr: &str) -> Result<Decision> {
     let value = git.attribute(path, attr)?;
     let sources = sources(git, root, path)?;
-    let files: Vec<(Source, String)> = sources
+    let files: Vec<(AttrFile, String)> = sources
         .into_iter()
         .filter_map(|s| {
             let text = std::fs::read(&s.path).ok()?;
@@ -84,7 +84,7 @@ pub fn decide(git: &Git, root: &Path, path: &str, attr: &str) -> Result<Decision
         vec!["-diff".into(), "-merge".into(), "-text".into()],
     );
     for (source, text) in files.iter().rev() {
-        if matches!(source.place, Place::Directory(_)) {
+        if matches!(source.place, Precedence::Directory(_)) {
             continue;
         }
         for line in text.lines() {
@@ -155,7 +155,7 @@ pub fn decide(git: &Git, root: &Path, path: &str, attr: &str) -> Result<Decision
 }
 
 /// The files git consults for `path`, highest precedence first.
-fn sources(git: &Git, root: &Path, path: &str) -> Result<Vec<Source>> {
+fn sources(git: &Git, root: &Path, path: &str) -> Result<Vec<AttrFile>> {
     // Both sides canonical, so that `/var` and `/private/var` (macOS) compare equal.
     let canonical = |p: &Path| {
         let dir = p.parent().and_then(|d| std::fs::canonicalize(d).ok());
@@ -171,33 +171,33 @@ fn sources(git: &Git, root: &Path, path: &str) -> Result<Vec<Source>> {
     };
     let mut out = Vec::new();
     if let Some(info) = git.git_path("info/attributes")? {
-        out.push(Source {
+        out.push(AttrFile {
             shown: shown(&info),
             path: info,
-            place: Place::Info,
+            place: Precedence::Info,
         });
     }
     let dirs: Vec<&str> = path.split('/').collect();
     for n in (1..dirs.len()).rev() {
         let dir = dirs[..n].join("/");
         let file = root.join(&dir).join(".gitattributes");
-        out.push(Source {
+        out.push(AttrFile {
             shown: format!("{dir}/.gitattributes"),
             path: file,
-            place: Place::Directory(dir),
+            place: Precedence::Directory(dir),
         });
     }
-    out.push(Source {
+    out.push(AttrFile {
         path: root.join(".gitattributes"),
         shown: ".gitattributes".into(),
-        place: Place::Root,
+        place: Precedence::Root,
     });
     for var in ["GIT_ATTR_GLOBAL", "GIT_ATTR_SYSTEM"] {
         if let Some(file) = git.var_path(var)? {
-            out.push(Source {
+            out.push(AttrFile {
                 shown: shown(&file),
                 path: file,
-                place: Place::Outside,
+                place: Precedence::Outside,
             });
         }
     }
@@ -259,8 +259,8 @@ fn effect<'a>(
 /// `pattern` as a line of a file at the root (the probe file's place) matching what it
 /// matches where it is written: a pattern with a slash is relative to its file's directory;
 /// one without matches the name at any depth, which below that directory it still does.
-fn probe_pattern(pattern: &str, place: &Place) -> String {
-    let Place::Directory(dir) = place else {
+fn probe_pattern(pattern: &str, place: &Precedence) -> String {
+    let Precedence::Directory(dir) = place else {
         return pattern.to_string();
     };
     let (quote, inner) = match pattern.strip_prefix('"') {
@@ -296,12 +296,12 @@ mod tests {
 
     #[test]
     fn patterns_of_a_subdirectory_are_anchored_there() {
-        let sub = Place::Directory("a/b".into());
+        let sub = Precedence::Directory("a/b".into());
         assert_eq!(probe_pattern("run_queue.json", &sub), "run_queue.json");
         assert_eq!(probe_pattern("/run_queue.json", &sub), "a/b/run_queue.json");
         assert_eq!(probe_pattern("c/*.json", &sub), "a/b/c/*.json");
         assert_eq!(probe_pattern("\"c/x y.json\"", &sub), "\"a/b/c/x y.json\"");
-        assert_eq!(probe_pattern("/x.json", &Place::Root), "/x.json");
+        assert_eq!(probe_pattern("/x.json", &Precedence::Root), "/x.json");
         assert_eq!(
             split_pattern("\"a \\\" b\" merge"),
             Some(("\"a \\\" b\"", " merge"))

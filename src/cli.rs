@@ -161,7 +161,7 @@ pub struct AliveArgs {
     /// Ask this runtime about each stale item's `run.childSessionKey` (replaces --alive-cmd
     /// and --alive-sessions) [default: `[fix] alive`].
     #[arg(long, value_enum, value_name = "RUNTIME")]
-    pub alive: Option<crate::liveness::Runtime>,
+    pub alive: Option<crate::config::Runtime>,
     /// The `openclaw` executable [default: $RUNQLINT_OPENCLAW_BIN, else `[fix] openclaw-bin`
     /// of an approved runqlint.toml (see `runqlint trust`), else of your own config file, else
     /// `openclaw` on PATH].

@@ -60,7 +60,7 @@ struct RawFix {
     backup: Option<bool>,
     alive_cmd: Option<String>,
     alive_sessions: Option<PathBuf>,
-    alive: Option<crate::liveness::Runtime>,
+    alive: Option<Runtime>,
     openclaw_bin: Option<PathBuf>,
 }
 
@@ -96,6 +96,15 @@ impl Mark {
     }
 }
 
+/// A runtime that answers for its own child runs (`--alive`, `[fix] alive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// OpenClaw's task ledger, through the `openclaw` command line.
+    #[value(name = "openclaw")]
+    OpenClaw,
+}
+
 /// Settings after validation; flags are applied on top by the commands.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -117,7 +126,7 @@ pub struct FixDefaults {
     /// `alive-cmd`: runs only once the file is approved.
     pub alive_cmd: Option<Untrusted>,
     pub alive_sessions: Option<PathBuf>,
-    pub alive: Option<crate::liveness::Runtime>,
+    pub alive: Option<Runtime>,
     /// `openclaw-bin`: runs only once the file is approved.
     pub openclaw_bin: Option<Untrusted>,
 }
@@ -194,7 +203,10 @@ impl Config {
     /// Parses and validates config text, read from no file (its programs can never be
     /// approved); the error is one line.
     pub fn parse(text: &str) -> std::result::Result<Config, String> {
-        Config::parse_file(text, Arc::new(ConfigFile::unread(text.as_bytes())))
+        Config::parse_file(
+            text,
+            Arc::new(ConfigFile::unread(Path::new(FILE_NAME), text.as_bytes())),
+        )
     }
 
     fn parse_file(text: &str, file: Arc<ConfigFile>) -> std::result::Result<Config, String> {
@@ -290,7 +302,7 @@ struct RawUser {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawUserFix {
-    alive: Option<crate::liveness::Runtime>,
+    alive: Option<Runtime>,
     alive_cmd: Option<String>,
     openclaw_bin: Option<PathBuf>,
 }
@@ -300,7 +312,7 @@ struct RawUserFix {
 /// repository's `runqlint.toml` names one. Read only by those two commands.
 #[derive(Debug, Default)]
 pub struct UserConfig {
-    pub alive: Option<crate::liveness::Runtime>,
+    pub alive: Option<Runtime>,
     pub alive_cmd: Option<Untrusted>,
     pub openclaw_bin: Option<Untrusted>,
 }

@@ -1,27 +1,32 @@
 //! runqlint: keeps a git-committed `run_queue.json` honest.
 //!
-//! The binary (`src/main.rs`) is a thin shell over this library; the library is public so
-//! the fuzz targets and property tests can drive the same code paths. See ARCHITECTURE.md.
+//! The binary (`src/main.rs`) is a thin shell over this library. A module is private to the
+//! crate unless the binary (`cli`, `commands`, `output`, `text`), the tests, the fuzz targets
+//! (`fuzz/`) or the benchmarks drive it: the check (`lint`, `scan`, `schema`, `rules`,
+//! `config`, `document`, `queue`), `fix`'s pure parts (`repair`, `edit`, `receipt`,
+//! `atomic`). `git` is public only while `git/mod.rs` re-exports `IndexLock`, which nothing
+//! outside `git/` uses.
+//! See ARCHITECTURE.md.
 
-pub mod amend;
+mod amend;
 pub mod atomic;
-pub mod attributes;
+mod attributes;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod document;
 pub mod edit;
-pub mod error;
-pub mod failpoint;
-pub mod fields;
+mod error;
+mod failpoint;
+mod fields;
 pub mod git;
-pub mod gitcli;
-pub mod history;
-pub mod itemdiff;
-pub mod journal;
+mod gitcli;
+mod history;
+mod itemdiff;
+mod journal;
 pub mod lint;
-pub mod liveness;
-pub mod merge;
+mod liveness;
+mod merge;
 pub mod output;
 pub mod queue;
 pub mod receipt;
@@ -30,4 +35,4 @@ pub mod rules;
 pub mod scan;
 pub mod schema;
 pub mod text;
-pub mod trust;
+mod trust;

@@ -1,6 +1,6 @@
 //! The check itself: two versions of a file in, located diagnostics out. No I/O.
 //!
-//! Flow: parse both versions (in parallel) → document rules (`invalid-json`,
+//! Flow (the steps of `judge`): parse both versions (in parallel) → document rules (`invalid-json`,
 //! `duplicate-key`, `schema`) → typed queue views → item rules → locate every finding (the
 //! span index of a version is built only if a finding points into it).
 //!
@@ -10,6 +10,8 @@
 //! into a `serde_json::Value` and validated with `jsonschema`, which then find the problems.
 
 use std::sync::Arc;
+
+use yoke::{Yoke, Yokeable};
 
 use crate::config::Levels;
 use crate::document::{self, Parsed, SpanIndex};
@@ -118,22 +120,22 @@ impl FileReport {
 }
 
 /// A version's bytes, and its text for display (the same buffer when it is UTF-8).
-struct Source {
+struct VersionText {
     text: Arc<String>,
     /// The original bytes, kept only when they are not UTF-8.
     invalid: Option<Vec<u8>>,
 }
 
-impl Source {
-    fn new(bytes: Vec<u8>) -> Source {
+impl VersionText {
+    fn new(bytes: Vec<u8>) -> VersionText {
         match String::from_utf8(bytes) {
-            Ok(text) => Source {
+            Ok(text) => VersionText {
                 text: Arc::new(text),
                 invalid: None,
             },
             Err(e) => {
                 let bytes = e.into_bytes();
-                Source {
+                VersionText {
                     text: Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
                     invalid: Some(bytes),
                 }
@@ -146,18 +148,24 @@ impl Source {
     }
 
     /// The fast scan when it accepts the text, else the full parse.
-    fn read(&self) -> Result<Read<'_>, document::SyntaxError> {
-        if self.invalid.is_none() {
-            if let Some(queue) = scan::scan(&self.text) {
-                return Ok(Read::Fast(queue));
-            }
+    fn read(&self) -> ReadResult<'_> {
+        VersionText::read_from(&self.text, self.invalid.as_deref())
+    }
+
+    /// [`VersionText::read`] of `text`, or of the `invalid` bytes it was made from.
+    fn read_from<'t>(text: &'t str, invalid: Option<&[u8]>) -> ReadResult<'t> {
+        match invalid {
+            Some(bytes) => document::parse(bytes).map(Reading::Slow),
+            None => match scan::scan(text) {
+                Some(queue) => Ok(Reading::Fast(queue)),
+                None => document::parse(text.as_bytes()).map(Reading::Slow),
+            },
         }
-        document::parse(self.bytes()).map(Read::Slow)
     }
 }
 
 /// One version, read.
-enum Read<'t> {
+enum Reading<'t> {
     /// Valid JSON, no repeated key, valid for the schema: only the typed view was built.
     Fast(Queue<'t>),
     /// The same, scanned by the caller beforehand ([`lint_against_scanned`]).
@@ -167,18 +175,18 @@ enum Read<'t> {
 }
 
 /// The typed view of a version that took the fast path.
-fn fast<'a>(read: Option<&'a Read<'a>>) -> Option<&'a Queue<'a>> {
+fn fast<'a>(read: Option<&'a Reading<'a>>) -> Option<&'a Queue<'a>> {
     match read {
-        Some(Read::Fast(q)) => Some(q),
-        Some(Read::Scanned(q)) => Some(q),
+        Some(Reading::Fast(q)) => Some(q),
+        Some(Reading::Scanned(q)) => Some(q),
         _ => None,
     }
 }
 
 /// The typed view of a version that took the slow path.
-fn slow_queue<'v>(read: Option<&'v Read>) -> Option<ValueQueue<'v>> {
+fn slow_queue<'v>(read: Option<&'v Reading>) -> Option<ValueQueue<'v>> {
     match read {
-        Some(Read::Slow(p)) => Some(ValueQueue::new(&p.value)),
+        Some(Reading::Slow(p)) => Some(ValueQueue::new(&p.value)),
         _ => None,
     }
 }
@@ -206,8 +214,8 @@ pub fn lint_owned(
     };
     // UTF-8 validation of two large versions, side by side too.
     let (current_src, base_src) = std::thread::scope(|s| {
-        let base = base.map(|bytes| s.spawn(move || Source::new(bytes)));
-        let current = current.map(Source::new);
+        let base = base.map(|bytes| s.spawn(move || VersionText::new(bytes)));
+        let current = current.map(VersionText::new);
         (
             current,
             base.map(|h| h.join().expect("validating UTF-8 does not panic")),
@@ -215,7 +223,7 @@ pub fn lint_owned(
     });
     let (current, base) = std::thread::scope(|s| {
         let base = base_src.as_ref().map(|src| s.spawn(move || src.read()));
-        let current = current_src.as_ref().map(Source::read);
+        let current = current_src.as_ref().map(VersionText::read);
         (
             current,
             base.map(|h| h.join().expect("parsing does not panic")),
@@ -243,12 +251,12 @@ pub fn lint_against_scanned(
     base_queue: &Queue,
     settings: &Settings,
 ) -> FileReport {
-    let base_src = Source {
+    let base_src = VersionText {
         text: base_text,
         invalid: None,
     };
-    let base_read: ReadResult = Ok(Read::Scanned(base_queue));
-    let current_src = Source {
+    let base_read: ReadResult = Ok(Reading::Scanned(base_queue));
+    let current_src = VersionText {
         text: current,
         invalid: None,
     };
@@ -264,34 +272,32 @@ pub fn lint_against_scanned(
 /// One version, read once to be checked several times: `audit` checks each version of a
 /// file's history as a commit and again as each of its children's parent.
 pub struct Prepared {
-    /// Borrows `src`'s text. Declared first, so it is dropped before the text.
-    read: Result<Read<'static>, document::SyntaxError>,
-    src: Source,
+    src: VersionText,
+    /// The version read, borrowing the text that `src` shares with it (the text is the
+    /// `Yoke`'s cart: it cannot move or go while the view lives).
+    read: Yoke<ReadOnce<'static>, Arc<String>>,
 }
+
+/// A version read, as the `Yoke` in [`Prepared`] holds it.
+#[derive(Yokeable)]
+struct ReadOnce<'t>(ReadResult<'t>);
 
 impl Prepared {
     pub fn new(bytes: Vec<u8>) -> Prepared {
-        let src = Source::new(bytes);
-        let read = src.read();
-        // SAFETY: `read` borrows the text behind `src`: a heap buffer owned through an
-        // `Arc<String>` (or the `Vec` of invalid bytes) that nothing mutates, that moving a
-        // `Prepared` does not move, and that outlives `read` (dropped first, above). It is
-        // only handed out with the lifetime of a borrow of `self` (see [`Prepared::read`]).
-        let read = unsafe {
-            std::mem::transmute::<
-                Result<Read<'_>, document::SyntaxError>,
-                Result<Read<'static>, document::SyntaxError>,
-            >(read)
-        };
-        Prepared { read, src }
+        let src = VersionText::new(bytes);
+        let invalid = src.invalid.as_deref();
+        let read = Yoke::attach_to_cart(src.text.clone(), |text: &String| {
+            ReadOnce(VersionText::read_from(text, invalid))
+        });
+        Prepared { src, read }
     }
 
     pub fn bytes(&self) -> &[u8] {
         self.src.bytes()
     }
 
-    fn read(&self) -> &Result<Read<'_>, document::SyntaxError> {
-        &self.read
+    fn read(&self) -> &ReadResult<'_> {
+        &self.read.get().0
     }
 }
 
@@ -310,30 +316,76 @@ pub fn lint_prepared(
     )
 }
 
-type ReadResult<'t> = Result<Read<'t>, document::SyntaxError>;
+type ReadResult<'t> = Result<Reading<'t>, document::SyntaxError>;
 
-/// The check proper, on versions already read.
+/// The check proper, on versions already read: syntax errors, document rules, item rules,
+/// then every finding located.
 fn judge(
     path: &str,
-    current: Option<(&Source, &ReadResult)>,
-    base: Option<(&str, (&Source, &ReadResult))>,
+    current: Option<(&VersionText, &ReadResult)>,
+    base: Option<(&str, (&VersionText, &ReadResult))>,
     settings: &Settings,
 ) -> FileReport {
     let base_name = base.map_or("HEAD", |(name, _)| name);
     let current_src = current.map(|(src, _)| src);
     let base_src = base.map(|(_, (src, _))| src);
-    let input = Input {
-        path,
-        current: current_src.map(Source::bytes),
-        base: base_src.map(|s| (base_name, s.bytes())),
-    };
-    let enabled = |rule: Rule| settings.levels.get(rule) != Level::Off;
+    let (current, base, syntax) = syntax_errors(
+        current.map(|(_, r)| r),
+        base.map(|(_, (_, r))| r),
+        base_name,
+    );
 
-    // Syntax errors are located by offset, not pointer; a broken base is only a warning.
-    let mut syntax: Vec<(Side, Option<Severity>, document::SyntaxError)> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
+    if let (Some(Reading::Slow(parsed)), Some(src)) = (current, current_src) {
+        document_findings(parsed, &src.text, &settings.levels, &mut findings);
+    }
+    item_findings(
+        current,
+        current_src.is_none(),
+        base,
+        base_name,
+        settings,
+        &mut findings,
+    );
 
-    let current: Option<&Read> = match current.map(|(_, r)| r) {
+    let current_version = current_src.map(|s| Version {
+        name: path.to_string(),
+        text: s.text.clone(),
+    });
+    let base_version = base_src.map(|s| Version {
+        name: format!("{path} ({base_name})"),
+        text: s.text.clone(),
+    });
+    let mut locator = Locator::new(
+        current_version.as_ref().map(|v| (v, fast(current))),
+        base_version.as_ref().map(|v| (v, fast(base))),
+    );
+    let placed = place(&mut locator, syntax, findings, &settings.levels);
+    let diagnostics = located(placed, &locator, path, base_name);
+    FileReport {
+        path: path.to_string(),
+        current: current_version,
+        base: base_version,
+        diagnostics,
+    }
+}
+
+/// A syntax error to report: the side, the severity it is capped at, the error.
+type Syntax = (Side, Option<Severity>, document::SyntaxError);
+
+/// The versions that could be read, and the syntax errors of those that could not
+/// (located by offset, not pointer; a broken base is only a warning).
+fn syntax_errors<'r, 't>(
+    current: Option<&'r ReadResult<'t>>,
+    base: Option<&'r ReadResult<'t>>,
+    base_name: &str,
+) -> (
+    Option<&'r Reading<'t>>,
+    Option<&'r Reading<'t>>,
+    Vec<Syntax>,
+) {
+    let mut syntax = Vec::new();
+    let current = match current {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
             syntax.push((Side::Current, None, copy_error(e)));
@@ -341,7 +393,7 @@ fn judge(
         }
         None => None,
     };
-    let base: Option<&Read> = match base.map(|(_, (_, r))| r) {
+    let base = match base {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
             let mut e = copy_error(e);
@@ -355,50 +407,58 @@ fn judge(
         }
         None => None,
     };
+    (current, base, syntax)
+}
 
-    if let Some(Read::Slow(Parsed {
-        value,
-        has_duplicate_keys,
-    })) = &current
-    {
-        if *has_duplicate_keys && enabled(Rule::DuplicateKey) {
-            let text = current_src.as_ref().map_or("", |s| s.text.as_str());
-            let dups = SpanIndex::build(text).duplicate_keys();
-            let lines = document::LineCols::new(text, dups.iter().map(|d| d.first.start));
-            for d in dups {
-                let (first_line, _) = lines.get(text, d.first.start);
-                findings.push(
-                    Finding::new(
-                        Rule::DuplicateKey,
-                        d.pointer,
-                        format!(
-                            "key {} appears twice in this object (first at line {first_line}); readers disagree on which one counts",
-                            crate::text::quote(&d.key)
-                        ),
-                    )
-                    .at_bytes(d.span.start, d.span.end)
-                    .help("delete one of the two members"),
-                );
-            }
-        }
-        if enabled(Rule::Schema) {
-            crate::schema::check(value, &mut findings);
+/// The document rules (`duplicate-key`, `schema`) on a checked version the scanner
+/// declined.
+fn document_findings(parsed: &Parsed, text: &str, levels: &Levels, findings: &mut Vec<Finding>) {
+    let enabled = |rule: Rule| levels.get(rule) != Level::Off;
+    if parsed.has_duplicate_keys && enabled(Rule::DuplicateKey) {
+        let dups = SpanIndex::build(text).duplicate_keys();
+        let lines = document::LineCols::new(text, dups.iter().map(|d| d.first.start));
+        for d in dups {
+            let (first_line, _) = lines.get(text, d.first.start);
+            findings.push(
+                Finding::new(
+                    Rule::DuplicateKey,
+                    d.pointer,
+                    format!(
+                        "key {} appears twice in this object (first at line {first_line}); readers disagree on which one counts",
+                        crate::text::quote(&d.key)
+                    ),
+                )
+                .at_bytes(d.span.start, d.span.end)
+                .help("delete one of the two members"),
+            );
         }
     }
+    if enabled(Rule::Schema) {
+        crate::schema::check(&parsed.value, findings);
+    }
+}
 
-    // Item rules run on the checked version; a deleted file is an empty queue.
+/// The item rules on the checked version's typed view (a deleted file is an empty queue),
+/// and the schema's integer bounds on a view the scanner did not build.
+fn item_findings(
+    current: Option<&Reading>,
+    deleted: bool,
+    base: Option<&Reading>,
+    base_name: &str,
+    settings: &Settings,
+    findings: &mut Vec<Finding>,
+) {
     let empty = serde_json::Value::Array(Vec::new());
     let (current_slow, base_slow) = (slow_queue(current), slow_queue(base));
     let current_queue: Option<&Queue> = fast(current).or(current_slow.as_deref());
     let base_queue: Option<&Queue> = fast(base).or(base_slow.as_deref());
     let deleted_queue = ValueQueue::new(&empty);
-    let queue = current_queue.or(if input.current.is_none() {
-        Some(&*deleted_queue)
-    } else {
-        None
-    });
-    if let (Some(q), true) = (&current_slow, enabled(Rule::Schema)) {
-        crate::schema::check_integers(q, &mut findings);
+    let queue = current_queue.or(if deleted { Some(&*deleted_queue) } else { None });
+    if let (Some(q), true) = (
+        &current_slow,
+        settings.levels.get(Rule::Schema) != Level::Off,
+    ) {
+        crate::schema::check_integers(q, findings);
     }
     if let Some(queue) = queue {
         let ctx = Context {
@@ -408,27 +468,21 @@ fn judge(
             now_ms: settings.now_ms,
             stale_after_ms: settings.stale_after_ms,
         };
-        rules::check_items(&ctx, &mut findings);
+        rules::check_items(&ctx, findings);
     }
+}
 
-    let current_version = current_src.as_ref().map(|s| Version {
-        name: input.path.to_string(),
-        text: s.text.clone(),
-    });
-    let base_version = base_src.as_ref().map(|s| Version {
-        name: format!("{} ({base_name})", input.path),
-        text: s.text.clone(),
-    });
-
-    // Locate every finding first (byte spans), then turn all their offsets into lines and
-    // columns in one sweep per version.
-    let mut locator = Locator::new(
-        current_version.as_ref().map(|v| (v, fast(current))),
-        base_version.as_ref().map(|v| (v, fast(base))),
-    );
+/// Every reported finding at its byte spans (the lines and columns come after, in one
+/// sweep per version).
+fn place(
+    locator: &mut Locator,
+    syntax: Vec<Syntax>,
+    findings: Vec<Finding>,
+    levels: &Levels,
+) -> Vec<Placed> {
     let mut placed = Vec::new();
     for (side, severity, e) in syntax {
-        let Some(severity) = severity_of(&settings.levels, Rule::InvalidJson, severity) else {
+        let Some(severity) = severity_of(levels, Rule::InvalidJson, severity) else {
             continue;
         };
         let place = locator.at_offset(side, e.offset);
@@ -439,16 +493,18 @@ fn judge(
             message: e.message,
             item_id: None,
             help: e.help,
+            at_line: None,
             place,
             related: None,
         });
     }
+    let deleted = locator.current.is_none();
     for f in findings {
-        let Some(severity) = severity_of(&settings.levels, f.rule, None) else {
+        let Some(severity) = severity_of(levels, f.rule, None) else {
             continue;
         };
         // A finding about a deleted file is shown where the item was.
-        let (side, pointer) = if f.side == Side::Current && current_version.is_none() {
+        let (side, pointer) = if f.side == Side::Current && deleted {
             f.related.clone().unwrap_or((Side::Base, String::new()))
         } else {
             (f.side, f.pointer.clone())
@@ -466,41 +522,46 @@ fn judge(
             message: f.message,
             item_id: f.item_id,
             help: f.help,
+            at_line: f.at_line,
             place,
             related,
         });
     }
+    placed
+}
+
+/// The placed findings with lines and columns, each message completed by its rule's
+/// [`Finding::at_line`], sorted by position (the checked version first).
+fn located(placed: Vec<Placed>, locator: &Locator, path: &str, base_name: &str) -> Vec<Diagnostic> {
     let lines = locator.lines(&placed);
-    let mut diagnostics = Vec::with_capacity(placed.len());
-    for p in placed {
-        let location = lines.location(p.place);
-        let related = p.related.map(|r| lines.location(r));
-        let mut message = p.message;
-        match (p.rule, &related) {
-            (Rule::DuplicateId, Some(r)) => {
-                message = format!("{message}; the first is at line {}", r.line);
+    let mut diagnostics: Vec<Diagnostic> = placed
+        .into_iter()
+        .map(|p| {
+            let location = lines.location(p.place);
+            let related = p.related.map(|r| lines.location(r));
+            let at = rules::FoundAt {
+                line: location.line,
+                related: related.map(|r| r.line),
+                base_name,
+            };
+            let message = match p.at_line.and_then(|note| note(&at)) {
+                Some(note) => format!("{}; {note}", p.message),
+                None => p.message,
+            };
+            Diagnostic {
+                rule: p.rule,
+                severity: p.severity,
+                path: path.to_string(),
+                pointer: p.pointer,
+                message,
+                item_id: p.item_id,
+                help: p.help,
+                location,
+                related,
+                commit: None,
             }
-            (Rule::ItemDeleted, Some(r)) => {
-                message = format!("{message}; it was at line {} in {base_name}", r.line);
-            }
-            (Rule::ItemDeleted, None) => {
-                message = format!("{message}; it was at line {} in {base_name}", location.line);
-            }
-            _ => {}
-        }
-        diagnostics.push(Diagnostic {
-            rule: p.rule,
-            severity: p.severity,
-            path: input.path.to_string(),
-            pointer: p.pointer,
-            message,
-            item_id: p.item_id,
-            help: p.help,
-            location,
-            related,
-            commit: None,
-        });
-    }
+        })
+        .collect();
     diagnostics.sort_by(|a, b| {
         (a.location.side == Side::Base, a.location.span.start, a.rule).cmp(&(
             b.location.side == Side::Base,
@@ -508,12 +569,7 @@ fn judge(
             b.rule,
         ))
     });
-    FileReport {
-        path: input.path.to_string(),
-        current: current_version,
-        base: base_version,
-        diagnostics,
-    }
+    diagnostics
 }
 
 /// A copy of a syntax error, to report it again.
@@ -538,13 +594,15 @@ struct Placed {
     message: String,
     item_id: Option<String>,
     help: Option<String>,
-    place: Place,
-    related: Option<Place>,
+    /// What the rule adds to the message once the lines are known.
+    at_line: Option<fn(&rules::FoundAt) -> Option<String>>,
+    place: SpanAt,
+    related: Option<SpanAt>,
 }
 
 /// A span in one version; `None` when that version does not exist.
 #[derive(Debug, Clone, Copy)]
-struct Place {
+struct SpanAt {
     side: Side,
     span: Option<document::Span>,
 }
@@ -592,22 +650,22 @@ impl<'a> Locator<'a> {
         }
     }
 
-    fn at_offset(&mut self, side: Side, offset: usize) -> Place {
+    fn at_offset(&mut self, side: Side, offset: usize) -> SpanAt {
         let text = self.side(side).map_or("", |l| l.version.text.as_str());
         let offset = offset.min(text.len());
         let mut end = offset;
         if let Some(c) = text[offset..].chars().next() {
             end += c.len_utf8();
         }
-        Place {
+        SpanAt {
             side,
             span: Some(document::Span::new(offset, end)),
         }
     }
 
-    fn at_pointer(&mut self, side: Side, pointer: &str, anchor: Anchor) -> Place {
+    fn at_pointer(&mut self, side: Side, pointer: &str, anchor: Anchor) -> SpanAt {
         let Some(located) = self.side(side) else {
-            return Place { side, span: None };
+            return SpanAt { side, span: None };
         };
         let text: &'a str = &located.version.text;
         let span = match anchor {
@@ -626,14 +684,14 @@ impl<'a> Locator<'a> {
                 }
             },
         };
-        Place {
+        SpanAt {
             side,
             span: Some(document::label_span(text, span)),
         }
     }
 
     /// Lines and columns of every offset the placed findings name.
-    fn lines(&self, placed: &[Placed]) -> Lines<'a> {
+    fn lines(&self, placed: &[Placed]) -> LineTables<'a> {
         let table = |side: Side, located: &Option<Located<'a>>| {
             located.as_ref().map(|l| {
                 let offsets = placed
@@ -647,7 +705,7 @@ impl<'a> Locator<'a> {
                 (text, document::LineCols::new(text, offsets))
             })
         };
-        Lines {
+        LineTables {
             current: table(Side::Current, &self.current),
             base: table(Side::Base, &self.base),
         }
@@ -655,13 +713,13 @@ impl<'a> Locator<'a> {
 }
 
 /// Line and column tables of both versions.
-struct Lines<'a> {
+struct LineTables<'a> {
     current: Option<(&'a str, document::LineCols)>,
     base: Option<(&'a str, document::LineCols)>,
 }
 
-impl Lines<'_> {
-    fn location(&self, place: Place) -> Location {
+impl LineTables<'_> {
+    fn location(&self, place: SpanAt) -> Location {
         let table = match place.side {
             Side::Current => self.current.as_ref(),
             Side::Base => self.base.as_ref(),

@@ -27,7 +27,7 @@ const MAX_DEPTH: u32 = crate::document::MAX_DEPTH as u32;
 
 /// Scans `text`; `None` means "take the slow path".
 pub fn scan(text: &str) -> Option<Queue<'_>> {
-    let mut s = Scanner {
+    let mut s = QueueScanner {
         text,
         b: text.as_bytes(),
         pos: 0,
@@ -67,13 +67,13 @@ fn string_specials(v: u64) -> u64 {
     (zero_quote | zero_backslash | control) & HIGHS
 }
 
-struct Scanner<'t> {
+struct QueueScanner<'t> {
     text: &'t str,
     b: &'t [u8],
     pos: usize,
 }
 
-impl<'t> Scanner<'t> {
+impl<'t> QueueScanner<'t> {
     #[inline]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.pos).copied()
@@ -543,7 +543,7 @@ pub fn verify(text: &str) -> Result<bool, String> {
     if shape(&fast) != shape(&slow) {
         return Err(format!("{:?} != {:?}", shape(&fast), shape(&slow)));
     }
-    type Facts<'v> = (
+    type ItemFacts<'v> = (
         usize,
         &'static str,
         Option<&'v str>,
@@ -551,7 +551,7 @@ pub fn verify(text: &str) -> Result<bool, String> {
         [Option<i64>; fields::INTEGERS],
         u32,
     );
-    fn facts<'v>(i: &Item<'v>) -> Facts<'v> {
+    fn facts<'v>(i: &Item<'v>) -> ItemFacts<'v> {
         (
             i.index,
             i.items_pointer,

@@ -123,10 +123,11 @@ impl ConfigFile {
         }
     }
 
-    /// Text read from no file: no approval can match it (an approval's path is absolute).
-    pub fn unread(bytes: &[u8]) -> ConfigFile {
+    /// Text read from no file, shown as `name`: no approval can match it (an approval's
+    /// path is absolute).
+    pub fn unread(name: &Path, bytes: &[u8]) -> ConfigFile {
         ConfigFile {
-            path: PathBuf::from(crate::config::FILE_NAME),
+            path: name.to_path_buf(),
             canonical: PathBuf::new(),
             sha256: sha256(bytes),
             root: PathBuf::from("."),
@@ -329,7 +330,7 @@ pub enum Approval {
 /// One approval: a file's canonical path and the SHA-256 of its approved bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Entry {
+pub struct ApprovedFile {
     pub path: String,
     pub sha256: String,
     /// When it was approved (RFC 3339, UTC).
@@ -340,14 +341,14 @@ pub struct Entry {
 #[serde(deny_unknown_fields)]
 struct StoreFile {
     version: u32,
-    approved: Vec<Entry>,
+    approved: Vec<ApprovedFile>,
 }
 
 /// The approvals `runqlint trust` recorded ([`store_path`]).
 #[derive(Debug)]
 pub struct Store {
     path: PathBuf,
-    entries: Vec<Entry>,
+    entries: Vec<ApprovedFile>,
 }
 
 impl Store {
@@ -390,7 +391,7 @@ impl Store {
         &self.path
     }
 
-    pub fn entries(&self) -> &[Entry] {
+    pub fn entries(&self) -> &[ApprovedFile] {
         &self.entries
     }
 
@@ -412,7 +413,7 @@ impl Store {
     pub fn approve(&mut self, file: &ConfigFile, now: &str) {
         let key = Store::key(file);
         self.entries.retain(|e| e.path != key);
-        self.entries.push(Entry {
+        self.entries.push(ApprovedFile {
             path: key,
             sha256: file.sha256.clone(),
             approved_at: now.to_string(),

@@ -8,9 +8,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::AliveArgs;
+use crate::config::Runtime;
 use crate::config::UserConfig;
 use crate::error::{Error, Result};
-use crate::liveness::{self, Runtime, Spec};
+use crate::liveness::{self, Spec};
 use crate::trust::{Program, Source, Untrusted};
 
 use super::Workspace;

@@ -54,7 +54,7 @@ pub fn run(args: &InstallHookArgs) -> Result<()> {
 
 /// A `.gitattributes` that `route` appends to (as shown from the root), its new lines and
 /// its bytes before (`None`: it did not exist).
-type Edit = (String, Vec<String>, Option<Vec<u8>>);
+type FileEdit = (String, Vec<String>, Option<Vec<u8>>);
 
 /// Routes the queue files to the merge driver, as far as git says: for each path, `git
 /// check-attr merge` tells whether it already is, and [`crate::attributes::decide`] names
@@ -66,7 +66,7 @@ type Edit = (String, Vec<String>, Option<Vec<u8>>);
 /// add is shown.
 fn route(root: &Path, paths: &[String], write: bool) -> Result<()> {
     use super::merge_driver::attributes_line;
-    use crate::attributes::{decide, Decision, Place};
+    use crate::attributes::{decide, Decision, Precedence};
     use crate::text::escape;
 
     let git = Git::at(root);
@@ -99,7 +99,7 @@ fn route(root: &Path, paths: &[String], write: bool) -> Result<()> {
     // Where each path's line goes: the deciding subdirectory's file, else the root's.
     let target = |path: &str, d: &Decision| -> (String, String) {
         match d.line.as_ref().map(|l| &l.place) {
-            Some(Place::Directory(dir)) => {
+            Some(Precedence::Directory(dir)) => {
                 let inside = path.strip_prefix(&format!("{dir}/")).unwrap_or(path);
                 (
                     format!("{dir}/.gitattributes"),
@@ -129,7 +129,7 @@ fn route(root: &Path, paths: &[String], write: bool) -> Result<()> {
     }
     if let Some((path, d)) = open
         .iter()
-        .find(|(_, d)| matches!(d.line.as_ref().map(|l| &l.place), Some(Place::Info)))
+        .find(|(_, d)| matches!(d.line.as_ref().map(|l| &l.place), Some(Precedence::Info)))
     {
         return Err(Error::Refused(format!(
             "{}, which outranks every .gitattributes and is not committed; remove that line or put `{}` after it, then rerun (nothing was written to .gitattributes)",
@@ -147,7 +147,7 @@ fn route(root: &Path, paths: &[String], write: bool) -> Result<()> {
         )));
     }
     // Each file's new lines, in order, and its bytes before.
-    let mut files: Vec<Edit> = Vec::new();
+    let mut files: Vec<FileEdit> = Vec::new();
     for (path, d) in &open {
         let (file, line) = target(path, d);
         match files.iter_mut().find(|(f, _, _)| *f == file) {
@@ -163,7 +163,7 @@ fn route(root: &Path, paths: &[String], write: bool) -> Result<()> {
             }
         }
     }
-    let undo = |files: &[Edit]| -> Result<()> {
+    let undo = |files: &[FileEdit]| -> Result<()> {
         for (file, _, before) in files {
             let full = root.join(file);
             match before {

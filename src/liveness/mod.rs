@@ -22,8 +22,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
-
+use crate::config::Runtime;
 use crate::error::{Error, Result};
 use crate::repair::{self, Liveness, Survey};
 use crate::trust::Program;
@@ -34,15 +33,6 @@ pub trait Provider {
     /// `run.childSessionKey`). `Err` only when the provider cannot run at all; the command
     /// then exits 2 and writes nothing.
     fn ask(&self, keys: &[Option<&str>]) -> Result<Vec<Liveness>>;
-}
-
-/// A runtime that answers for its own child runs (`--alive`, `[fix] alive`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Runtime {
-    /// OpenClaw's task ledger, through the `openclaw` command line.
-    #[value(name = "openclaw")]
-    OpenClaw,
 }
 
 /// How to ask, as the command layer resolved it from the flags, the environment and the

@@ -46,7 +46,8 @@ fn check(ctx: &Context, facts: &Facts, sink: &mut Vec<Finding>) {
                 )
                 .item(item)
                 .related(super::Side::Current, format!("{first}/id"))
-                .help("give the newer item a fresh id; a re-run is a new item with `requeuedFrom`"),
+                .help("give the newer item a fresh id; a re-run is a new item with `requeuedFrom`")
+                .at_line(|at| Some(format!("the first is at line {}", at.related?))),
             );
         }
     }

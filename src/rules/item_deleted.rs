@@ -43,7 +43,12 @@ fn check(ctx: &Context, facts: &Facts, sink: &mut Vec<Finding>) {
         )
         .item(old)
         .related(Side::Base, old.pointer())
-        .help("restore the item; retire it with `\"status\": \"canceled\"` instead of deleting it");
+        .help("restore the item; retire it with `\"status\": \"canceled\"` instead of deleting it")
+        // Where it was: the base's item, or the finding itself when the file is gone.
+        .at_line(|at| {
+            let line = at.related.unwrap_or(at.line);
+            Some(format!("it was at line {line} in {}", at.base_name))
+        });
         f.item_id = Some(id.to_owned());
         sink.push(f);
     }

@@ -232,6 +232,19 @@ pub struct Finding {
     /// A second, secondary location in the other version (e.g. where a deleted item was).
     pub related: Option<(Side, String)>,
     pub help: Option<String>,
+    /// What the rule adds to the message once [`crate::lint`] knows the lines (a finding is
+    /// located after every rule ran).
+    pub at_line: Option<fn(&FoundAt) -> Option<String>>,
+}
+
+/// The lines a finding was located at, for its rule's [`Finding::at_line`].
+pub struct FoundAt<'a> {
+    /// The finding's own line.
+    pub line: usize,
+    /// The line of its related place, when that is another place.
+    pub related: Option<usize>,
+    /// The base version's name (`HEAD`).
+    pub base_name: &'a str,
 }
 
 impl Finding {
@@ -245,6 +258,7 @@ impl Finding {
             item_id: None,
             related: None,
             help: None,
+            at_line: None,
         }
     }
     pub fn item(mut self, item: &Item) -> Self {
@@ -265,6 +279,11 @@ impl Finding {
     }
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+    /// Adds `note(lines)` to the message (after `; `) once the finding is located.
+    pub fn at_line(mut self, note: fn(&FoundAt) -> Option<String>) -> Self {
+        self.at_line = Some(note);
         self
     }
 }

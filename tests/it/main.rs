@@ -17,6 +17,7 @@ mod fix;
 mod gates;
 mod history;
 mod hostile;
+mod house;
 mod lint;
 mod merge;
 mod messages;
