@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use crate::error::{Error, Result};
-use crate::git::Blob;
 
 /// The variables git clears when it runs a command in a submodule (`git rev-parse
 /// --local-env-vars`, less the ones that cannot apply here).
@@ -283,9 +282,9 @@ impl Git {
             .filter(|s| !s.is_empty()))
     }
 
-    /// The commits a merge in progress brings into HEAD ([`crate::git::merge_heads`]):
+    /// The commits a merge in progress brings into HEAD ([`merge_heads`]):
     /// `$GIT_DIR/MERGE_HEAD`, found by `git rev-parse --git-path`, and `GITHEAD_*`.
-    pub fn merge_heads(&self) -> Result<Vec<crate::git::MergeHead>> {
+    pub fn merge_heads(&self) -> Result<Vec<MergeHead>> {
         let out = self.checked(&[
             "rev-parse",
             "--path-format=absolute",
@@ -294,8 +293,8 @@ impl Git {
         ])?;
         let file = PathBuf::from(String::from_utf8_lossy(&out).trim_end());
         match std::fs::read(&file) {
-            Ok(bytes) => Ok(crate::git::merge_heads(Some(&bytes))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(crate::git::merge_heads(None)),
+            Ok(bytes) => Ok(merge_heads(Some(&bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(merge_heads(None)),
             Err(e) => Err(crate::error::io(&file, "read", e)),
         }
     }
@@ -755,4 +754,63 @@ fn absolutize_env(cmd: &mut Command) {
             }
         }
     }
+}
+
+/// A blob read from git, or the reason there is none.
+pub enum Blob {
+    Found(Vec<u8>),
+    /// The path does not exist in that version, or there is no such version: `HEAD` of a
+    /// repository with no commit yet holds no file.
+    Missing,
+}
+
+/// A commit a merge in progress brings into HEAD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeHead {
+    /// Its full id.
+    pub id: String,
+    /// The name it was merged by (`git merge b`: `b`), when git tells it.
+    pub name: Option<String>,
+}
+
+/// The commits being merged into HEAD, each once, in git's order: the lines of
+/// `$GIT_DIR/MERGE_HEAD` (`merge_head`: its content), which git writes when a merge stops
+/// before its commit (conflicts, `--no-commit`) and `git commit` then reads; and the
+/// `GITHEAD_<id>=<name>` variables `git merge` exports to its hooks, because while
+/// `pre-merge-commit` runs git has not written `MERGE_HEAD` (2.47). Anything that is not
+/// an object id is ignored.
+pub fn merge_heads(merge_head: Option<&[u8]>) -> Vec<MergeHead> {
+    let is_id = |s: &str| {
+        matches!(s.len(), 40 | 64)
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let mut heads: Vec<MergeHead> = Vec::new();
+    let mut add = |id: &str, name: Option<String>| {
+        if !is_id(id) {
+            return;
+        }
+        match heads.iter_mut().find(|h| h.id == id) {
+            Some(h) => {
+                if h.name.is_none() {
+                    h.name = name;
+                }
+            }
+            None => heads.push(MergeHead {
+                id: id.to_string(),
+                name,
+            }),
+        }
+    };
+    for line in String::from_utf8_lossy(merge_head.unwrap_or_default()).lines() {
+        add(line.trim(), None);
+    }
+    for (var, value) in std::env::vars_os() {
+        let Some(id) = var.to_str().and_then(|v| v.strip_prefix("GITHEAD_")) else {
+            continue;
+        };
+        let name = value.to_string_lossy().into_owned();
+        add(id, Some(name).filter(|n| !n.is_empty()));
+    }
+    heads
 }

@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::gitcli::Git;
 use crate::history::{self, Change, Objects};
 use crate::lint::{self, Diagnostic, FileReport, Prepared, Settings};
+use crate::output::history::{Audit, CommitReport, Cut};
 use crate::output::{self, progress::Progress, Summary};
 use crate::rules::{Rule, Side};
 
@@ -34,27 +35,6 @@ use super::{file_history, now_ms, stale_after_ms, Workspace};
 /// What one finding is, whatever its position: rule, item, place inside the item, and the
 /// how-manieth such finding of its version it is.
 pub(crate) type Key = (Rule, Option<String>, String, usize);
-
-/// The report of one commit's new findings.
-pub struct CommitReport {
-    pub change: Change,
-    pub report: FileReport,
-}
-
-/// Where a shallow clone's history of the file is cut.
-pub struct Cut {
-    pub commit: String,
-    /// The file's name in that commit.
-    pub path: String,
-    /// The findings of its version, which may be older than the commit: not blamed on it.
-    pub findings: usize,
-}
-
-/// What [`audit`] found.
-pub struct Audit {
-    pub reports: Vec<CommitReport>,
-    pub cuts: Vec<Cut>,
-}
 
 pub fn run(args: &AuditArgs) -> Result<Summary> {
     let ws = Workspace::open(args.path.as_deref(), args.common.config.as_deref())?;

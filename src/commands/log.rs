@@ -15,61 +15,12 @@ use serde_json::Value;
 use crate::cli::LogArgs;
 use crate::error::{Error, Result};
 use crate::gitcli::Git;
-use crate::history::{self, Commit, Lookup, Objects};
+use crate::history::{self, Lookup, Objects};
+use crate::output::history::{Event, FieldChange, Kind, Timeline};
 use crate::output::{self, progress::Progress};
 use crate::queue::{Queue, ValueQueue};
 
 use super::{file_history, Workspace};
-
-/// The item's events, oldest first.
-pub struct Timeline {
-    pub id: String,
-    pub path: String,
-    pub events: Vec<Event>,
-    /// Where a shallow clone's history of the file is cut: commit, the file's name there.
-    pub cuts: Vec<(String, String)>,
-}
-
-/// What happened to the item in one commit.
-pub struct Event {
-    pub commit: Commit,
-    /// The file's name in that commit.
-    pub path: String,
-    pub kind: Kind,
-    /// `status` after the commit; `None` once the item is gone.
-    pub status: Option<String>,
-    pub previous_status: Option<String>,
-    pub changes: Vec<FieldChange>,
-    /// The receipt of a `fix` commit, parsed back from its trailers.
-    pub receipt: Option<Value>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Added,
-    /// Already there where a shallow clone's history is cut: when it was added is unknown.
-    Present,
-    Changed,
-    Removed,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Added => "added",
-            Kind::Present => "present",
-            Kind::Changed => "changed",
-            Kind::Removed => "removed",
-        }
-    }
-}
-
-/// One field of the item that changed: `run.finishedAtMs`, old → new (`None`: absent).
-pub struct FieldChange {
-    pub field: String,
-    pub old: Option<Value>,
-    pub new: Option<Value>,
-}
 
 /// The item in one version.
 #[derive(Debug, Clone, PartialEq)]

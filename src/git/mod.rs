@@ -26,7 +26,7 @@ use git2::{ObjectType, Oid, Repository};
 use crate::error::{Error, Result};
 use crate::gitcli::Git;
 
-pub use read::Blob;
+pub use crate::gitcli::{merge_heads, Blob, MergeHead};
 pub use write::{FileCommit, Head, IndexLock, Writer};
 
 /// A repository with a working tree (or a bare one, which has none).
@@ -172,57 +172,6 @@ impl Repo {
             Err(e) => Err(crate::error::io(&file, "read", e)),
         }
     }
-}
-
-/// A commit a merge in progress brings into HEAD.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MergeHead {
-    /// Its full id.
-    pub id: String,
-    /// The name it was merged by (`git merge b`: `b`), when git tells it.
-    pub name: Option<String>,
-}
-
-/// The commits being merged into HEAD, each once, in git's order: the lines of
-/// `$GIT_DIR/MERGE_HEAD` (`merge_head`: its content), which git writes when a merge stops
-/// before its commit (conflicts, `--no-commit`) and `git commit` then reads; and the
-/// `GITHEAD_<id>=<name>` variables `git merge` exports to its hooks, because while
-/// `pre-merge-commit` runs git has not written `MERGE_HEAD` (2.47). Anything that is not
-/// an object id is ignored.
-pub fn merge_heads(merge_head: Option<&[u8]>) -> Vec<MergeHead> {
-    let is_id = |s: &str| {
-        matches!(s.len(), 40 | 64)
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
-    let mut heads: Vec<MergeHead> = Vec::new();
-    let mut add = |id: &str, name: Option<String>| {
-        if !is_id(id) {
-            return;
-        }
-        match heads.iter_mut().find(|h| h.id == id) {
-            Some(h) => {
-                if h.name.is_none() {
-                    h.name = name;
-                }
-            }
-            None => heads.push(MergeHead {
-                id: id.to_string(),
-                name,
-            }),
-        }
-    };
-    for line in String::from_utf8_lossy(merge_head.unwrap_or_default()).lines() {
-        add(line.trim(), None);
-    }
-    for (var, value) in std::env::vars_os() {
-        let Some(id) = var.to_str().and_then(|v| v.strip_prefix("GITHEAD_")) else {
-            continue;
-        };
-        let name = value.to_string_lossy().into_owned();
-        add(id, Some(name).filter(|n| !n.is_empty()));
-    }
-    heads
 }
 
 /// The config files git is told to read and libgit2 does not read by itself: the ones

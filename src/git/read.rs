@@ -8,13 +8,7 @@ use git2::{ObjectType, Oid};
 use super::{ObjectId, Repo};
 use crate::error::{Error, Result};
 
-/// A blob read from git, or the reason there is none.
-pub enum Blob {
-    Found(Vec<u8>),
-    /// The path does not exist in that version, or there is no such version: `HEAD` of a
-    /// repository with no commit yet holds no file.
-    Missing,
-}
+pub use crate::gitcli::Blob;
 
 impl Repo {
     /// Where git looks for hooks: `git rev-parse --git-path hooks` asked of git itself, so

@@ -2,13 +2,82 @@
 
 use serde_json::{json, Value};
 
-use crate::commands::audit::Audit;
-use crate::commands::log::{Kind, Timeline};
-use crate::history::Commit;
+use crate::history::{Change, Commit};
 use crate::lint::FileReport;
 use crate::text::escape;
 
 use super::{Format, ReportFormat, Summary};
+
+/// The item's events, oldest first.
+pub struct Timeline {
+    pub id: String,
+    pub path: String,
+    pub events: Vec<Event>,
+    /// Where a shallow clone's history of the file is cut: commit, the file's name there.
+    pub cuts: Vec<(String, String)>,
+}
+
+/// What happened to the item in one commit.
+pub struct Event {
+    pub commit: Commit,
+    /// The file's name in that commit.
+    pub path: String,
+    pub kind: Kind,
+    /// `status` after the commit; `None` once the item is gone.
+    pub status: Option<String>,
+    pub previous_status: Option<String>,
+    pub changes: Vec<FieldChange>,
+    /// The receipt of a `fix` commit, parsed back from its trailers.
+    pub receipt: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Added,
+    /// Already there where a shallow clone's history is cut: when it was added is unknown.
+    Present,
+    Changed,
+    Removed,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Added => "added",
+            Kind::Present => "present",
+            Kind::Changed => "changed",
+            Kind::Removed => "removed",
+        }
+    }
+}
+
+/// One field of the item that changed: `run.finishedAtMs`, old → new (`None`: absent).
+pub struct FieldChange {
+    pub field: String,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+}
+
+/// The report of one commit's new findings.
+pub struct CommitReport {
+    pub change: Change,
+    pub report: FileReport,
+}
+
+/// Where a shallow clone's history of the file is cut.
+pub struct Cut {
+    pub commit: String,
+    /// The file's name in that commit.
+    pub path: String,
+    /// The findings of its version, which may be older than the commit: not blamed on it.
+    pub findings: usize,
+}
+
+/// What `commands::audit::audit` found.
+pub struct Audit {
+    pub reports: Vec<CommitReport>,
+    pub cuts: Vec<Cut>,
+}
 
 /// `git log`-style header of a commit; every field from git is escaped.
 fn commit_header(c: &Commit) -> String {
