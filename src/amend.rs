@@ -102,15 +102,10 @@ fn alias(name: &str) -> Option<String> {
     if name.starts_with('-') || name.is_empty() {
         return None;
     }
-    let out = std::process::Command::new("git")
-        .args(["config", "--get", &format!("alias.{name}")])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    crate::gitcli::Git::at(std::path::Path::new("."))
+        .config_value(&format!("alias.{name}"))
+        .ok()
+        .flatten()
 }
 
 /// Whether git's arguments `args` (after the program name) are a `commit --amend`.

@@ -137,6 +137,14 @@ impl Git {
         Ok(out.status.success().then_some(out.stdout))
     }
 
+    /// `git config --get KEY`, every config source git reads; `None` when it is unset.
+    pub fn config_value(&self, key: &str) -> Result<Option<String>> {
+        refuse_option(key)?;
+        Ok(self
+            .output(&["config", "--get", key], "read git's config")?
+            .map(|o| String::from_utf8_lossy(&o).trim().to_string()))
+    }
+
     /// Runs `git ARGS` to completion and returns its stdout; a failure is git's last line
     /// of stderr, after the subcommand's name.
     pub fn checked(&self, args: &[&str]) -> Result<Vec<u8>> {

@@ -138,18 +138,9 @@ pub fn register(root: &Path) -> Result<()> {
         ("merge.runqlint-ancestor.driver", ANCESTOR_DRIVER),
     ];
     for (key, value) in settings {
-        let out = std::process::Command::new("git")
-            .args(["config", "--local", key, value])
-            .current_dir(root)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|e| Error::Git(format!("cannot run `git config`: {e}")))?;
-        if !out.status.success() {
-            return Err(Error::Git(format!(
-                "`git config --local {key}` failed: {}",
-                text::escape(String::from_utf8_lossy(&out.stderr).trim())
-            )));
-        }
+        crate::gitcli::Git::at(root)
+            .checked(&["config", "--local", key, value])
+            .map_err(|e| Error::Git(format!("`git config --local {key}`: {e}")))?;
     }
     output::stdout(&format!(
         "registered the merge driver in this repository's config: merge.runqlint.driver = {DRIVER}\n"

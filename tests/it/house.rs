@@ -23,7 +23,7 @@ const FLOORS: &[(&str, &[&str])] = &[
     ("settings", &["schema", "config"]),
     (
         "rules and git",
-        &["rules", "git", "history", "attributes", "itemdiff"],
+        &["rules", "git", "history", "attributes", "itemdiff", "amend"],
     ),
     (
         "models and doors",
@@ -31,7 +31,7 @@ const FLOORS: &[(&str, &[&str])] = &[
     ),
     (
         "ground",
-        &["text", "error", "fields", "document", "failpoint", "amend"],
+        &["text", "error", "fields", "document", "failpoint"],
     ),
 ];
 
