@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::gitcli::Git;
 
 pub use crate::gitcli::{merge_heads, Blob, MergeHead};
-pub use write::{FileCommit, Head, IndexLock, Writer};
+pub use write::{FileCommit, Head, Writer};
 
 /// A repository with a working tree (or a bare one, which has none).
 pub struct Repo {
