@@ -291,7 +291,18 @@ fn release_archive_step_packs_the_binary_at_the_root_and_sha256_sum_checks_it() 
     entries.sort();
     assert_eq!(
         entries,
-        ["LICENSE-APACHE", "LICENSE-MIT", "README.md", "runqlint"]
+        [
+            "LICENSE-APACHE",
+            "LICENSE-MIT",
+            "README.md",
+            "completions/",
+            "completions/_runqlint",
+            "completions/_runqlint.ps1",
+            "completions/runqlint.bash",
+            "completions/runqlint.elv",
+            "completions/runqlint.fish",
+            "runqlint"
+        ]
     );
     // The binary inside is the one built, and runs.
     let out = dir.path().join("out");
@@ -305,6 +316,16 @@ fn release_archive_step_packs_the_binary_at_the_root_and_sha256_sum_checks_it() 
     assert_eq!(
         std::fs::read(out.join("runqlint")).unwrap(),
         std::fs::read(bin()).unwrap()
+    );
+    // The completion scripts are the binary's own.
+    let bash = run_cmd({
+        let mut cmd = Command::new(bin());
+        cmd.args(["completions", "bash"]);
+        cmd
+    });
+    assert_eq!(
+        std::fs::read_to_string(out.join("completions/runqlint.bash")).unwrap(),
+        bash.stdout
     );
     let version = run_cmd(Command::new(out.join("runqlint")));
     assert_eq!(version.code, 2, "no command is a usage error: {version:?}");
