@@ -28,16 +28,10 @@ RUNQLINT_WHEEL_PROFILE=release RUNQLINT_WHEELHOUSE="$wheels" \
 wheel=$(ls "$wheels"/runqlint-*.whl)
 
 # The hook repository: this checkout as it is, committed.
+. "$root/scripts/hook-repo.sh"
+isolate_git "$work"
 hooks="$work/runqlint"
-mkdir -p "$hooks"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard) |
-    (cd "$root" && xargs -0 tar -cf -) | tar -xf - -C "$hooks"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$work/gitconfig"
-printf '[user]\n\tname = bench\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n' >"$GIT_CONFIG_GLOBAL"
-git -C "$hooks" init -q
-git -C "$hooks" add -A
-git -C "$hooks" commit -q -m "runqlint as checked out"
-rev=$(git -C "$hooks" rev-parse HEAD)
+rev=$(hook_repo "$root" "$hooks")
 
 export PIP_NO_INDEX=1 PIP_FIND_LINKS="$wheels" PIP_DISABLE_PIP_VERSION_CHECK=1 PRE_COMMIT_COLOR=never
 unset CARGO_TARGET_DIR

@@ -115,60 +115,15 @@ fi
 # Isolate everything git and pre-commit read.
 export HOME="$tmp/home"
 mkdir -p "$HOME"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$tmp/gitconfig"
-unset GIT_DIR GIT_INDEX_FILE GIT_WORK_TREE RUNQLINT PIP_REQUIRE_VIRTUALENV || true
-cat >"$GIT_CONFIG_GLOBAL" <<'CONFIG'
-[user]
-	name = Runq Tester
-	email = tester@example.invalid
-[commit]
-	gpgsign = false
-[core]
-	autocrlf = false
-[init]
-	defaultBranch = main
-CONFIG
+. "$root/scripts/hook-repo.sh"
+isolate_git "$tmp"
+unset PIP_REQUIRE_VIRTUALENV || true
 export PRE_COMMIT_HOME="$tmp/pre-commit-home" PRE_COMMIT_COLOR=never
 export PIP_NO_INDEX=1 PIP_FIND_LINKS="$wheels" PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# The hook repository: this checkout's files as they are now (tracked and new, not ignored),
-# committed in a scratch repository so uncommitted work is what pre-commit installs.
 hooks="$tmp/runqlint"
-mkdir -p "$hooks"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard) >"$tmp/files"
-"$python" - "$root" "$hooks" "$tmp/files" <<'PY'
-import os, shutil, sys
-root, dest, listing = sys.argv[1:4]
-for rel in open(listing, "rb").read().decode().split("\0"):
-    src = os.path.join(root, rel)
-    if rel and os.path.lexists(src):
-        os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
-        shutil.copy2(src, os.path.join(dest, rel), follow_symlinks=False)
-PY
-git -C "$hooks" init -q
-git -C "$hooks" add -A
-git -C "$hooks" commit -q -m "runqlint as checked out"
-rev=$(git -C "$hooks" rev-parse HEAD)
-
-repo="$tmp/repo"
-mkdir -p "$repo"
-cd "$repo"
-git init -q
-cat >.pre-commit-config.yaml <<YAML
-repos:
-  - repo: $hooks
-    rev: $rev
-    hooks:
-      - id: runqlint
-YAML
-cat >run_queue.json <<'JSON'
-{"items": [
-  {"id": "run_a", "status": "done", "run": {"startedAtMs": 1772064000000, "finishedAtMs": 1772064001000}},
-  {"id": "run_b", "status": "queued"}
-]}
-JSON
-git add -A
-git commit -q -m base
+rev=$(PYTHON="$python" hook_repo "$root" "$hooks")
+queue_repo "$tmp/repo" "$hooks" "$rev" runqlint
 "$pre_commit" install >/dev/null
 
 echo "check-pypi: pre-commit installs the language: python hook and refuses a rewritten history" >&2

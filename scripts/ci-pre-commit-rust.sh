@@ -21,51 +21,13 @@ export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 export CARGO_TARGET_DIR="$root/target/pre-commit-rust"
 export HOME="$tmp/home"
 mkdir -p "$HOME"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$tmp/gitconfig"
-unset GIT_DIR GIT_INDEX_FILE GIT_WORK_TREE RUNQLINT || true
-cat >"$GIT_CONFIG_GLOBAL" <<'CONFIG'
-[user]
-	name = Runq Tester
-	email = tester@example.invalid
-[commit]
-	gpgsign = false
-[core]
-	autocrlf = false
-[init]
-	defaultBranch = main
-CONFIG
+. "$root/scripts/hook-repo.sh"
+isolate_git "$tmp"
 export PRE_COMMIT_HOME="$tmp/pre-commit-home" PRE_COMMIT_COLOR=never
 
-# The hook repository: this checkout's files as they are now (tracked and new, not ignored),
-# committed in a scratch repository so uncommitted work is what gets built.
 hooks="$tmp/runqlint"
-mkdir -p "$hooks"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard) |
-    (cd "$root" && xargs -0 cp --parents -t "$hooks" 2>/dev/null || true)
-git -C "$hooks" init -q
-git -C "$hooks" add -A
-git -C "$hooks" commit -q -m "runqlint as checked out"
-rev=$(git -C "$hooks" rev-parse HEAD)
-
-repo="$tmp/repo"
-mkdir -p "$repo"
-cd "$repo"
-git init -q
-cat >.pre-commit-config.yaml <<YAML
-repos:
-  - repo: $hooks
-    rev: $rev
-    hooks:
-      - id: runqlint-src
-YAML
-cat >run_queue.json <<'JSON'
-{"items": [
-  {"id": "run_a", "status": "done", "run": {"startedAtMs": 1772064000000, "finishedAtMs": 1772064001000}},
-  {"id": "run_b", "status": "queued"}
-]}
-JSON
-git add -A
-git commit -q -m base
+rev=$(hook_repo "$root" "$hooks")
+queue_repo "$tmp/repo" "$hooks" "$rev" runqlint-src
 
 echo "ci-pre-commit-rust: building the runqlint hook (language: rust) and refusing a rewritten history" >&2
 sed 's/"status": "done"/"status": "running"/' run_queue.json >run_queue.tmp && mv run_queue.tmp run_queue.json
